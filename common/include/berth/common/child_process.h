@@ -1,0 +1,81 @@
+// A child process owned through a pidfd. A child never waited for is killed and reaped
+// when its owner goes out of scope.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "berth/common/unique_fd.h"
+
+namespace berth {
+
+struct ExitStatus {
+  int code = 0;    // exit code when exited normally
+  int signal = 0;  // terminating signal, or 0
+  // The shell convention: the exit code, or 128 + signal.
+  int shell_code() const { return signal != 0 ? 128 + signal : code; }
+  bool success() const { return signal == 0 && code == 0; }
+};
+
+// Decodes a waitpid()-style status.
+ExitStatus decode_wait_status(int status);
+
+struct SpawnOptions {
+  std::vector<std::string> argv;
+  std::optional<std::vector<std::string>> env;  // inherit when unset
+  int stdin_fd = -1;                            // -1: /dev/null
+  int stdout_fd = -1;                           // -1: inherit
+  int stderr_fd = -1;                           // -1: inherit
+  std::vector<std::pair<int, int>> extra_fds;   // {fd in child, fd in parent}
+  std::string cwd;
+  bool new_session = false;
+};
+
+class ChildProcess {
+ public:
+  static Result<ChildProcess> spawn(const SpawnOptions& options);
+  // Adopts an existing child of this process.
+  static Result<ChildProcess> adopt(pid_t pid);
+
+  ChildProcess() = default;
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  int pidfd() const { return pidfd_.get(); }
+  bool running() const { return pid_ > 0; }
+
+  Status signal(int sig);
+  Result<ExitStatus> wait();
+  // nullopt when the timeout passed first.
+  Result<std::optional<ExitStatus>> wait_for(std::chrono::milliseconds timeout);
+  // Forgets the child without killing it.
+  pid_t release();
+
+ private:
+  ChildProcess(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+};
+
+struct CommandOutput {
+  ExitStatus status;
+  std::string out;
+  std::string err;
+};
+
+// Runs a command to completion, feeding `input` to stdin and capturing stdout and stderr.
+// A command still running at the timeout is killed and an error returned.
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, const std::string& input = {},
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                                  const std::optional<std::vector<std::string>>& env = std::nullopt);
+
+}  // namespace berth
