@@ -3,7 +3,9 @@
 add_custom_target(berth_unit_tests)
 
 function(berth_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wno-missing-field-initializers)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wno-missing-field-initializers
+    # GCC 12 reports false -Wrestrict positives inside libstdc++ string code (GCC bug 105329).
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
   if(BERTH_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -1,0 +1,12 @@
+#include "command.h"
+
+namespace berth::runtime::cli {
+
+int cmd_create(Context& ctx) {
+  CreateOptions options;
+  auto vm = parse(ctx, create_flags(options), {"id"});
+  options.id = require_id(vm, ctx);
+  return report(create_container(ctx.global, options));
+}
+
+}  // namespace berth::runtime::cli

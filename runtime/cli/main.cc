@@ -1,0 +1,111 @@
+// berth: a runc-compatible OCI runtime. Global flags come before the verb, as with runc.
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+
+#include "berth/common/log.h"
+#include "berth/runtime/spec.h"
+#include "command.h"
+
+namespace {
+
+using namespace berth::runtime::cli;
+
+const std::map<std::string, int (*)(Context&)>& commands() {
+  static const std::map<std::string, int (*)(Context&)> k = {
+      {"create", cmd_create}, {"start", cmd_start}, {"state", cmd_state}, {"kill", cmd_kill},
+      {"delete", cmd_delete}, {"run", cmd_run},     {"list", cmd_list},   {"spec", cmd_spec},
+      {"features", cmd_features},
+  };
+  return k;
+}
+
+void usage(std::ostream& out, const po::options_description& global) {
+  out << "usage: berth [global options] <command> [command options] [arguments]\n\n"
+         "An OCI runtime with runc's command line.\n\ncommands:\n";
+  for (const auto& [name, fn] : commands()) out << "  " << name << "\n";
+  out << "\n" << global;
+}
+
+int install_logging(const std::string& log_path, const std::string& format, bool debug) {
+  // Errors are printed on stderr by report(); the log gets every message at the chosen level.
+  std::vector<spdlog::sink_ptr> sinks;
+  if (!log_path.empty()) {
+    auto sink = format == "json" ? berth::log::json_file_sink(log_path) : berth::log::text_file_sink(log_path);
+    if (!sink) {
+      std::cerr << "berth: " << sink.error().what() << "\n";
+      return 1;
+    }
+    sinks.push_back(*sink);
+  } else if (debug) {
+    sinks.push_back(berth::log::stderr_sink("berth"));
+  }
+  berth::log::install(sinks, debug ? spdlog::level::debug : spdlog::level::info);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Context ctx;
+  std::string log_path, log_format = "text";
+  bool debug = false;
+  po::options_description global("global options");
+  global.add_options()
+      ("help,h", "show this help")
+      ("version,v", "print the version")
+      ("root", po::value(&ctx.global.root)->default_value(berth::runtime::kDefaultRoot),
+       "directory for container state (tmpfs recommended)")
+      ("log", po::value(&log_path), "log file (default: none; errors always go to stderr)")
+      ("log-format", po::value(&log_format)->default_value("text"), "log format: text or json")
+      ("debug", po::bool_switch(&debug), "debug logging")
+      ("systemd-cgroup", po::bool_switch(&ctx.global.systemd_cgroup), "use systemd for cgroups")
+      ("rootless", po::value<std::string>(), "accepted for runc compatibility (auto)")
+      ("criu", po::value<std::string>(), "accepted for runc compatibility (checkpointing unsupported)");
+
+  // Global flags end at the first positional argument: the verb.
+  int verb_index = 1;
+  for (; verb_index < argc; ++verb_index) {
+    std::string a = argv[verb_index];
+    if (a.empty() || a[0] != '-') break;
+    bool takes_value = a.find('=') == std::string::npos &&
+                       (a == "--root" || a == "-root" || a == "--log" || a == "-log" || a == "--log-format" ||
+                        a == "-log-format" || a == "--rootless" || a == "--criu");
+    if (takes_value) ++verb_index;
+  }
+  try {
+    po::variables_map vm;
+    auto style = po::command_line_style::default_style | po::command_line_style::allow_long_disguise;
+    po::store(po::command_line_parser(std::min(verb_index, argc), argv).options(global).style(style).run(), vm);
+    po::notify(vm);
+    if (vm.count("version")) {
+      std::cout << "berth version 0.1.0\nspec: " << berth::runtime::kOciVersion << "\n";
+      return 0;
+    }
+    if (vm.count("help") || verb_index >= argc) {
+      usage(vm.count("help") ? std::cout : std::cerr, global);
+      return vm.count("help") ? 0 : 1;
+    }
+  } catch (const po::error& e) {
+    std::cerr << "berth: " << e.what() << "\n";
+    return 1;
+  }
+  if (log_format != "text" && log_format != "json") {
+    std::cerr << "berth: --log-format: \"" << log_format << "\" is not text or json\n";
+    return 1;
+  }
+  if (install_logging(log_path, log_format, debug) != 0) return 1;
+
+  ctx.command = argv[verb_index];
+  for (int i = verb_index + 1; i < argc; ++i) ctx.args.emplace_back(argv[i]);
+  auto it = commands().find(ctx.command);
+  if (it == commands().end()) {
+    return report(berth::make_error(berth::ErrorCode::kInvalidArgument, "unknown command \"{}\"", ctx.command));
+  }
+  try {
+    return it->second(ctx);
+  } catch (const po::error& e) {
+    return report(berth::make_error(berth::ErrorCode::kInvalidArgument, "{}: {}", ctx.command, e.what()));
+  }
+}

@@ -1,0 +1,59 @@
+// The runtime's operations, one per CLI verb. The CLI parses flags and calls these.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "berth/common/error.h"
+#include "berth/runtime/state.h"
+
+namespace berth::runtime {
+
+inline constexpr const char* kDefaultRoot = "/run/berth/runtime";
+
+struct GlobalOptions {
+  std::string root = kDefaultRoot;
+  bool systemd_cgroup = false;
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string console_socket;
+  std::string pid_file;
+  int preserve_fds = 0;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+};
+
+Status create_container(const GlobalOptions& global, const CreateOptions& options);
+Status start_container(const GlobalOptions& global, const std::string& id);
+Result<std::string> container_state(const GlobalOptions& global, const std::string& id);
+// signal: a number or a name with or without SIG ("TERM", "SIGKILL", "9").
+Result<int> parse_signal(const std::string& text);
+Status kill_container(const GlobalOptions& global, const std::string& id, int signal, bool all);
+Status delete_container(const GlobalOptions& global, const std::string& id, bool force);
+
+struct RunOptions {
+  CreateOptions create;
+  bool detach = false;
+  bool keep = false;  // keep the stopped container's state (runc --keep)
+};
+// Foreground: the container's exit status as a shell would report it (128+N on signal N).
+// Detached: 0 once the container runs.
+Result<int> run_container(const GlobalOptions& global, const RunOptions& options);
+
+struct ListEntry {
+  ContainerState state;
+  ContainerStatus status;
+};
+Result<std::vector<ListEntry>> list_containers(const GlobalOptions& global);
+std::string list_table(const std::vector<ListEntry>& entries);
+std::string list_json(const std::vector<ListEntry>& entries);
+
+// `berth spec`: the default config.json (runc's defaults), or the rootless variant.
+std::string default_spec_json(bool rootless);
+// `berth features`: what this build supports, in runc's features JSON format.
+std::string features_json();
+
+}  // namespace berth::runtime

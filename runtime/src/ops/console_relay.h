@@ -1,0 +1,34 @@
+// `run` with a terminal and no --console-socket: berth receives the pty master itself and
+// copies between it and its own stdio, with the user's terminal in raw mode meanwhile.
+#pragma once
+
+#include <termios.h>
+
+#include <optional>
+
+#include "berth/common/unique_fd.h"
+
+namespace berth::runtime {
+
+// Puts a tty into raw mode and restores it on destruction.
+class RawTerminal {
+ public:
+  static std::optional<RawTerminal> enter(int fd);
+  RawTerminal(RawTerminal&& other) noexcept : fd_(std::exchange(other.fd_, -1)), saved_(other.saved_) {}
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+  ~RawTerminal();
+
+ private:
+  RawTerminal(int fd, termios saved) : fd_(fd), saved_(saved) {}
+  int fd_;
+  termios saved_;
+};
+
+// Receives one fd sent with SCM_RIGHTS.
+Result<UniqueFd> receive_fd(int socket_fd);
+
+// Copies the window size of `from` (a tty) to the pty master.
+void copy_window_size(int from, int master);
+
+}  // namespace berth::runtime

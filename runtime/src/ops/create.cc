@@ -1,0 +1,132 @@
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "berth/common/fs.h"
+#include "berth/common/log.h"
+#include "create_internal.h"
+
+namespace berth::runtime {
+namespace {
+
+// Removes a half-created container's state dir unless dismissed.
+class StateDirGuard {
+ public:
+  StateDirGuard(StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
+  StateDirGuard(const StateDirGuard&) = delete;
+  StateDirGuard& operator=(const StateDirGuard&) = delete;
+  ~StateDirGuard() {
+    if (!dismissed_) (void)store_.remove(id_);
+  }
+  void dismiss() { dismissed_ = true; }
+
+ private:
+  StateStore& store_;
+  std::string id_;
+  bool dismissed_ = false;
+};
+
+Result<UniqueFd> connect_console_socket(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) {
+    return make_error(ErrorCode::kInvalidArgument, "--console-socket: path {} is too long", path);
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return sys_error("socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    return sys_error("connect to console socket {}", path);
+  }
+  return fd;
+}
+
+Result<std::string> absolute(const std::string& path, std::string_view what) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf) == nullptr) return sys_error("{} {}", what, path);
+  return std::string(buf);
+}
+
+Status check_terminal_options(const Spec& spec, const CreateOptions& options, int console_fd) {
+  bool terminal = spec.process->terminal;
+  if (terminal && options.console_socket.empty() && console_fd < 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "process.terminal is true but no --console-socket was given to receive the pty");
+  }
+  if (!terminal && !options.console_socket.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--console-socket was given but process.terminal is false: there is no pty to send");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options, int console_fd) {
+  BERTH_TRY(StateStore::validate_id(options.id));
+  BERTH_ASSIGN_OR_RETURN(std::string bundle, absolute(options.bundle, "bundle"));
+  BERTH_ASSIGN_OR_RETURN(Spec spec, load_spec(bundle));
+  if (!spec.process) return make_error(ErrorCode::kInvalidArgument, "process: required to create a container");
+  BERTH_TRY(check_terminal_options(spec, options, console_fd));
+  PlanOptions plan_options{options.id, bundle, options.no_pivot, options.no_new_keyring, options.preserve_fds};
+  BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_init_plan(spec, plan_options));
+
+  StateStore store(global.root);
+  BERTH_TRY(store.create_dir(options.id));
+  StateDirGuard guard(store, options.id);
+  std::string fifo = store.fifo_path(options.id);
+  if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
+  BERTH_ASSIGN_OR_RETURN(std::string config_text, read_file(join_path(bundle, "config.json"), 16 << 20));
+  BERTH_TRY(write_file_atomic(store.config_copy(options.id), config_text, 0600));
+
+  UniqueFd console;
+  if (console_fd < 0 && !options.console_socket.empty()) {
+    BERTH_ASSIGN_OR_RETURN(console, connect_console_socket(options.console_socket));
+    console_fd = console.get();
+  }
+
+  LaunchRequest request;
+  request.spec = &spec;
+  request.plan = &plan;
+  request.fifo_path = fifo;
+  request.console_fd = console_fd;
+  BERTH_ASSIGN_OR_RETURN(LaunchedInit init, launch_init(request));
+
+  ContainerState state;
+  state.id = options.id;
+  state.pid = init.process.pid();
+  state.start_time = process_start_time(state.pid);
+  state.bundle = bundle;
+  state.rootfs = plan.rootfs;
+  state.created = rfc3339_now();
+  state.oci_version = spec.oci_version;
+  state.annotations = spec.annotations;
+  state.systemd_cgroup = global.systemd_cgroup;
+  for (const auto& ns : spec.linux_.namespaces) {
+    state.namespace_paths[std::string(namespace_name(ns.type))] =
+        fmt::format("/proc/{}/ns/{}", state.pid, namespace_proc_name(ns.type));
+  }
+  BERTH_TRY(store.save(state));
+  if (!options.pid_file.empty()) {
+    std::string pid_file = options.pid_file;
+    if (pid_file[0] != '/') {
+      char cwd[PATH_MAX];
+      if (::getcwd(cwd, sizeof cwd) != nullptr) pid_file = join_path(cwd, pid_file);
+    }
+    BERTH_TRY(write_file_atomic(pid_file, std::to_string(state.pid), 0644));
+  }
+  guard.dismiss();
+  log::get("runtime")->debug("created container {} with init pid {}", state.id, state.pid);
+  return CreatedContainer{std::move(state), std::move(init)};
+}
+
+Status create_container(const GlobalOptions& global, const CreateOptions& options) {
+  BERTH_ASSIGN_OR_RETURN(CreatedContainer created, create_internal(global, options, -1));
+  // init outlives us: it waits on the exec FIFO for `start`, reparented to our parent's subreaper.
+  created.init.process.release();
+  return {};
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,32 @@
+// `berth features`: what this build implements, in runc's features JSON shape. Only what works
+// is listed; sections grow as the cgroups, seccomp and hooks support land.
+#include "berth/common/json.h"
+#include "berth/runtime/container.h"
+#include "berth/runtime/spec.h"
+
+namespace berth::runtime {
+
+std::string features_json() {
+  json::Writer w(true);
+  w.begin_object();
+  w.field("ociVersionMin", std::string(kOciVersionMin)).field("ociVersionMax", std::string(kOciVersionMax));
+  w.string_array("hooks", {});
+  w.string_array("mountOptions",
+                 {"async",      "atime",    "bind",       "defaults",   "dev",        "diratime",      "dirsync",
+                  "exec",       "loud",     "mand",       "noatime",    "nodev",      "nodiratime",    "noexec",
+                  "nomand",     "norelatime", "nostrictatime", "nosuid", "private",   "rbind",         "relatime",
+                  "remount",    "ro",       "rprivate",   "rshared",    "rslave",     "runbindable",   "rw",
+                  "shared",     "silent",   "slave",      "strictatime", "suid",      "sync",          "tmpcopyup",
+                  "unbindable"});
+  w.key("linux").begin_object();
+  w.string_array("namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"});
+  w.key("cgroup").begin_object().field("v1", false).field("v2", false).field("systemd", false).end_object();
+  w.key("seccomp").begin_object().field("enabled", false).end_object();
+  w.key("apparmor").begin_object().field("enabled", false).end_object();
+  w.key("selinux").begin_object().field("enabled", false).end_object();
+  w.end_object();
+  w.end_object();
+  return w.str();
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,152 @@
+// start, state, kill, delete.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "berth/common/fs.h"
+#include "berth/common/log.h"
+#include "create_internal.h"
+
+namespace berth::runtime {
+namespace {
+
+Result<UniqueFd> open_pidfd(const ContainerState& state) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, state.pid, 0)));
+  if (!fd) return sys_error("open pidfd of container init {}", state.pid);
+  // The pid could have been reused between reading state.json and pidfd_open.
+  if (!init_alive(state)) return make_error(ErrorCode::kFailedPrecondition, "container \"{}\" is not running", state.id);
+  return fd;
+}
+
+}  // namespace
+
+Status wait_process_gone(const ContainerState& state, int timeout_ms) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, state.pid, 0)));
+  if (!fd) return {};  // already gone
+  if (!init_alive(state)) return {};
+  pollfd p{fd.get(), POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, timeout_ms);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return make_error(ErrorCode::kDeadlineExceeded, "container init {} did not exit", state.pid);
+  return {};
+}
+
+Status start_container(const GlobalOptions& global, const std::string& id) {
+  StateStore store(global.root);
+  BERTH_ASSIGN_OR_RETURN(ContainerState state, store.load(id));
+  BERTH_ASSIGN_OR_RETURN(FileLock lock, store.lock(id));
+  ContainerStatus status = compute_status(store, state);
+  if (status != ContainerStatus::kCreated) {
+    return make_error(ErrorCode::kFailedPrecondition, "cannot start container \"{}\": it is {}, not created", id,
+                      status_name(status));
+  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, open_pidfd(state));
+  std::string fifo_path = store.fifo_path(id);
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
+  pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  for (;;) {
+    int r = ::poll(fds, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return sys_error("wait for container init");
+    char byte;
+    if (fds[0].revents & POLLIN) {
+      if (::read(fifo.get(), &byte, 1) == 1) break;
+    }
+    if (fds[1].revents & POLLIN) {
+      return make_error(ErrorCode::kFailedPrecondition, "cannot start container \"{}\": its init exited", id);
+    }
+  }
+  if (::unlink(fifo_path.c_str()) < 0) return sys_error("remove exec fifo {}", fifo_path);
+  log::get("runtime")->debug("started container {}", id);
+  return {};
+}
+
+Result<std::string> container_state(const GlobalOptions& global, const std::string& id) {
+  StateStore store(global.root);
+  BERTH_ASSIGN_OR_RETURN(ContainerState state, store.load(id));
+  return state_json(state, compute_status(store, state), true);
+}
+
+Result<int> parse_signal(const std::string& text) {
+  if (text.empty()) return make_error(ErrorCode::kInvalidArgument, "empty signal");
+  if (std::all_of(text.begin(), text.end(), ::isdigit)) {
+    int n = std::atoi(text.c_str());
+    if (n <= 0 || n > SIGRTMAX) return make_error(ErrorCode::kInvalidArgument, "invalid signal {}", text);
+    return n;
+  }
+  std::string name = text;
+  std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+  if (name.starts_with("SIG")) name = name.substr(3);
+  for (int s = 1; s < NSIG; ++s) {
+    const char* abbrev = sigabbrev_np(s);
+    if (abbrev != nullptr && name == abbrev) return s;
+  }
+  if (name.starts_with("RTMIN") || name.starts_with("RTMAX")) {
+    int base = name.starts_with("RTMIN") ? SIGRTMIN : SIGRTMAX;
+    std::string rest = name.substr(5);
+    int off = rest.empty() ? 0 : std::atoi(rest.c_str());
+    int s = base + off;
+    if (s >= SIGRTMIN && s <= SIGRTMAX) return s;
+  }
+  return make_error(ErrorCode::kInvalidArgument, "unknown signal \"{}\"", text);
+}
+
+Status kill_container(const GlobalOptions& global, const std::string& id, int signal, bool all) {
+  StateStore store(global.root);
+  BERTH_ASSIGN_OR_RETURN(ContainerState state, store.load(id));
+  ContainerStatus status = compute_status(store, state);
+  if (status == ContainerStatus::kStopped) {
+    return make_error(ErrorCode::kFailedPrecondition, "container \"{}\" is not running", id);
+  }
+  if (all) {
+    return make_error(ErrorCode::kUnimplemented, "kill --all needs the container's cgroup, which this build does not manage yet");
+  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, open_pidfd(state));
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) < 0) {
+    return sys_error("send signal {} to container \"{}\"", signal, id);
+  }
+  return {};
+}
+
+Status destroy_container(const GlobalOptions& global, const ContainerState& state) {
+  StateStore store(global.root);
+  return store.remove(state.id);
+}
+
+Status delete_container(const GlobalOptions& global, const std::string& id, bool force) {
+  StateStore store(global.root);
+  auto loaded = store.load(id);
+  if (!loaded) {
+    // A half-created dir without state.json (crash during create) is still ours to clean.
+    if (loaded.error().code() == ErrorCode::kNotFound && force && StateStore::validate_id(id).ok()) {
+      (void)store.remove(id);
+    }
+    return std::move(loaded).error();
+  }
+  ContainerState state = std::move(loaded).value();
+  BERTH_ASSIGN_OR_RETURN(FileLock lock, store.lock(id));
+  ContainerStatus status = compute_status(store, state);
+  if (status == ContainerStatus::kRunning || status == ContainerStatus::kPaused) {
+    if (!force) {
+      return make_error(ErrorCode::kFailedPrecondition,
+                        "cannot delete container \"{}\": it is {} (stop it first or use --force)", id,
+                        status_name(status));
+    }
+  }
+  if (status != ContainerStatus::kStopped) {
+    auto pidfd = open_pidfd(state);
+    if (pidfd.ok()) ::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
+    BERTH_TRY(wait_process_gone(state, 10000));
+  }
+  return destroy_container(global, state);
+}
+
+}  // namespace berth::runtime

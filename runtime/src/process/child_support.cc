@@ -1,0 +1,127 @@
+#include "child_support.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "sync_channel.h"
+
+namespace berth::runtime::child {
+
+void fail(int sync_fd, int err, const char* fmt, ...) noexcept {
+  char text[sizeof(SyncMessage::text)];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  if (!sync_send(sync_fd, SyncStage::kError, err, text)) {
+    // No parent to tell (e.g. after start): stderr is the container's, say it there.
+    const char* desc = err != 0 ? strerrordesc_np(err) : nullptr;
+    dprintf(2, "berth: %s%s%s\n", text, desc ? ": " : "", desc ? desc : "");
+  }
+  _exit(err == ENOENT ? 127 : 126);
+}
+
+int open_in_root(int rootfd, const char* path, int flags) noexcept {
+  while (*path == '/') ++path;
+  if (*path == '\0') path = ".";
+  open_how how{};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do {
+    fd = ::syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN);
+  return static_cast<int>(fd);
+}
+
+int ensure_in_root(int rootfd, const char* path, bool file, mode_t mode) noexcept {
+  char buf[PATH_MAX];
+  size_t len = std::strlen(path);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::memcpy(buf, path, len + 1);
+  size_t pos = 0;
+  while (pos < len) {
+    while (pos < len && buf[pos] == '/') ++pos;
+    if (pos >= len) break;
+    size_t start = pos;
+    while (pos < len && buf[pos] != '/') ++pos;
+    char saved = buf[pos];
+    buf[pos] = '\0';
+    int fd = open_in_root(rootfd, buf, O_PATH);
+    if (fd >= 0) {
+      ::close(fd);
+      buf[pos] = saved;
+      continue;
+    }
+    if (errno != ENOENT) return -1;
+    // Create the missing component in its (root-resolved) parent, never through a symlink.
+    char name[NAME_MAX + 1];
+    size_t name_len = pos - start;
+    if (name_len > NAME_MAX) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    std::memcpy(name, buf + start, name_len);
+    name[name_len] = '\0';
+    buf[start] = '\0';
+    int parent = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+    buf[start] = name[0];
+    if (parent < 0) return -1;
+    const char* rest = path + pos;
+    while (*rest == '/') ++rest;
+    bool last = *rest == '\0';
+    int r = (last && file) ? ::mknodat(parent, name, S_IFREG | 0644, 0) : ::mkdirat(parent, name, mode);
+    int saved_errno = errno;
+    ::close(parent);
+    if (r < 0 && saved_errno != EEXIST) {
+      errno = saved_errno;
+      return -1;
+    }
+    buf[pos] = saved;
+  }
+  return 0;
+}
+
+const char* fd_path(char (&buf)[64], int fd) noexcept {
+  std::snprintf(buf, sizeof buf, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+unsigned long locked_mount_flags(int fd) noexcept {
+  struct statvfs sv {};
+  if (::fstatvfs(fd, &sv) < 0) return 0;
+  unsigned long out = 0;
+  if (sv.f_flag & ST_NOSUID) out |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) out |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) out |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) out |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) out |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) out |= MS_RELATIME;
+  return out;
+}
+
+int write_text(const char* path, const char* text) noexcept {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t len = std::strlen(text);
+  ssize_t n = ::write(fd, text, len);
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return n == static_cast<ssize_t>(len) ? 0 : -1;
+}
+
+}  // namespace berth::runtime::child

@@ -1,0 +1,29 @@
+// Small allocation-free helpers for the container init (between clone and execve).
+#pragma once
+
+#include <sys/types.h>
+
+namespace berth::runtime::child {
+
+// Reports {errno, formatted message} over the sync fd and exits. printf-style format.
+[[noreturn]] void fail(int sync_fd, int err, const char* fmt, ...) noexcept
+    __attribute__((format(printf, 3, 4)));
+
+// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): resolves `path` as if rootfd were "/", so
+// symlinks and ".." can't leave the rootfs. Returns an fd or -1 with errno.
+int open_in_root(int rootfd, const char* path, int flags) noexcept;
+
+// mkdir -p inside the root (the last component as an empty file when `file`), resolving every
+// component in the root. Returns 0 or -1 with errno.
+int ensure_in_root(int rootfd, const char* path, bool file, mode_t mode) noexcept;
+
+// "/proc/self/fd/<fd>" into buf.
+const char* fd_path(char (&buf)[64], int fd) noexcept;
+
+// MS_NOSUID/MS_NODEV/MS_NOEXEC/atime flags currently on the mount holding fd, which a bind
+// remount must keep (the kernel refuses to drop locked ones inside a user namespace).
+unsigned long locked_mount_flags(int fd) noexcept;
+
+int write_text(const char* path, const char* text) noexcept;
+
+}  // namespace berth::runtime::child

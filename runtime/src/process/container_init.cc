@@ -1,0 +1,191 @@
+#include "container_init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "child_support.h"
+#include "rootfs_setup.h"
+#include "sync_channel.h"
+
+namespace berth::runtime {
+namespace {
+
+using child::fail;
+
+void join_and_unshare(const InitPlan& plan) noexcept {
+  for (const auto& j : plan.joins) {
+    int fd = ::open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(plan.sync_fd, errno, "open namespace %s", j.path.c_str());
+    if (::setns(fd, j.clone_flag) < 0) fail(plan.sync_fd, errno, "join namespace %s", j.path.c_str());
+    ::close(fd);
+  }
+  if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) < 0) {
+    fail(plan.sync_fd, errno, "unshare namespaces (flags 0x%x)", static_cast<unsigned>(plan.unshare_flags));
+  }
+}
+
+// Opens a pty inside the container's devpts, sends the master to the console socket and makes
+// the slave our controlling terminal and stdio.
+void setup_terminal(const InitPlan& plan) noexcept {
+  int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail(plan.sync_fd, errno, "open /dev/ptmx in the container");
+  int unlock = 0;
+  if (::ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(plan.sync_fd, errno, "unlock pty");
+  int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) fail(plan.sync_fd, errno, "open pty peer");
+  if (plan.console_size) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(plan.console_size->height);
+    ws.ws_col = static_cast<unsigned short>(plan.console_size->width);
+    ::ioctl(slave, TIOCSWINSZ, &ws);
+  }
+  ::fchown(slave, plan.uid, static_cast<gid_t>(-1));
+  char name[] = "/dev/ptmx";
+  iovec iov{name, sizeof name - 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  if (::sendmsg(plan.console_fd, &msg, MSG_NOSIGNAL) < 0) fail(plan.sync_fd, errno, "send pty master to the console socket");
+  ::close(master);
+  ::close(plan.console_fd);
+  if (::ioctl(slave, TIOCSCTTY, 0) < 0) fail(plan.sync_fd, errno, "make the pty the controlling terminal");
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::dup2(slave, fd) < 0) fail(plan.sync_fd, errno, "dup pty to fd %d", fd);
+  }
+  if (slave > 2) ::close(slave);
+}
+
+// The executable to run: the first candidate that is an executable regular file.
+const char* find_executable(const InitPlan& plan) noexcept {
+  int last_errno = ENOENT;
+  for (const auto& c : plan.exec_candidates) {
+    struct stat st {};
+    if (::stat(c.c_str(), &st) < 0) {
+      if (errno != ENOENT && errno != ENOTDIR) last_errno = errno;
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      last_errno = EACCES;
+      continue;
+    }
+    if (::access(c.c_str(), X_OK) == 0) return c.c_str();
+    last_errno = errno;
+  }
+  if (plan.args[0].find('/') == std::string::npos && last_errno == ENOENT) {
+    fail(plan.sync_fd, ENOENT, "exec: \"%s\": executable file not found in $PATH", plan.args[0].c_str());
+  }
+  fail(plan.sync_fd, last_errno, "exec: \"%s\"", plan.args[0].c_str());
+}
+
+// chdir into cwd, creating it if missing (as runc does), and refuse a cwd that resolves outside
+// the container root (e.g. through a leaked host fd: CVE-2024-21626).
+void enter_cwd(const InitPlan& plan, bool create) noexcept {
+  if (create) {
+    int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root >= 0) {
+      child::ensure_in_root(root, plan.cwd.c_str(), false, 0755);
+      ::close(root);
+    }
+  }
+  if (::chdir(plan.cwd.c_str()) < 0) fail(plan.sync_fd, errno, "chdir to cwd %s", plan.cwd.c_str());
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/') {
+    fail(plan.sync_fd, EPERM, "cwd %s is outside the container root", plan.cwd.c_str());
+  }
+}
+
+void switch_user(const InitPlan& plan) noexcept {
+  if (::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) < 0 &&
+      !(errno == EPERM && plan.additional_gids.empty())) {
+    fail(plan.sync_fd, errno, "setgroups");
+  }
+  if (::setresgid(plan.gid, plan.gid, plan.gid) < 0) fail(plan.sync_fd, errno, "setgid %u", plan.gid);
+  if (::setresuid(plan.uid, plan.uid, plan.uid) < 0) fail(plan.sync_fd, errno, "setuid %u", plan.uid);
+}
+
+// Blocks until `start` opens the FIFO for reading, then tells it we're about to exec.
+void wait_for_start(const InitPlan& plan) noexcept {
+  char name[16];
+  std::snprintf(name, sizeof name, "%d", plan.fifo_fd);
+  int fd = ::openat(plan.proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(plan.sync_fd, errno, "open exec fifo");
+  if (::write(fd, "0", 1) != 1) fail(plan.sync_fd, errno, "write exec fifo");
+  ::close(fd);
+  ::close(plan.fifo_fd);
+  ::close(plan.proc_fd_dir);
+}
+
+}  // namespace
+
+void container_init_main(InitPlan& plan) noexcept {
+  SyncMessage go{};
+  if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
+  if (plan.new_user_ns) {
+    // Become root of the new user namespace (the parent wrote the maps).
+    ::setresgid(0, 0, 0);
+    ::setresuid(0, 0, 0);
+  }
+  join_and_unshare(plan);
+  if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
+  if (plan.new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.keyring_name.c_str()) < 0 &&
+      errno != ENOSYS && errno != EACCES && errno != EDQUOT) {
+    fail(plan.sync_fd, errno, "create session keyring");
+  }
+  int proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
+  plan.proc_fd_dir = proc_fd_dir;
+
+  setup_rootfs(plan);
+  if (!plan.hostname.empty() && ::sethostname(plan.hostname.c_str(), plan.hostname.size()) < 0) {
+    fail(plan.sync_fd, errno, "sethostname %s", plan.hostname.c_str());
+  }
+  if (!plan.domainname.empty() && ::setdomainname(plan.domainname.c_str(), plan.domainname.size()) < 0) {
+    fail(plan.sync_fd, errno, "setdomainname %s", plan.domainname.c_str());
+  }
+  for (const auto& s : plan.sysctls) {
+    if (child::write_text(s.path.c_str(), s.value.c_str()) < 0) fail(plan.sync_fd, errno, "write sysctl %s", s.path.c_str());
+  }
+  finish_rootfs(plan);
+  if (plan.terminal) setup_terminal(plan);
+  const char* exe = find_executable(plan);
+  enter_cwd(plan, true);
+
+  if (!sync_send(plan.sync_fd, SyncStage::kReady)) _exit(1);
+  wait_for_start(plan);
+
+  switch_user(plan);
+  if (plan.umask) ::umask(*plan.umask);
+  else ::umask(022);
+  enter_cwd(plan, false);
+  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");
+  // Only stdio and the preserved fds (3 .. 3+N-1) may reach the user process.
+  if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");
+  }
+  ::execve(exe, plan.argv.data(), plan.envp.data());
+  fail(plan.sync_fd, errno, "exec %s", exe);
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,272 @@
+#include "init_plan.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <map>
+
+#include "berth/common/fs.h"
+
+namespace berth::runtime {
+namespace {
+
+struct FlagOption {
+  unsigned long flag;
+  bool clear;
+};
+
+const std::map<std::string_view, FlagOption>& flag_options() {
+  static const std::map<std::string_view, FlagOption> k = {
+      {"ro", {MS_RDONLY, false}},        {"rw", {MS_RDONLY, true}},
+      {"nosuid", {MS_NOSUID, false}},    {"suid", {MS_NOSUID, true}},
+      {"nodev", {MS_NODEV, false}},      {"dev", {MS_NODEV, true}},
+      {"noexec", {MS_NOEXEC, false}},    {"exec", {MS_NOEXEC, true}},
+      {"sync", {MS_SYNCHRONOUS, false}}, {"async", {MS_SYNCHRONOUS, true}},
+      {"dirsync", {MS_DIRSYNC, false}},  {"remount", {MS_REMOUNT, false}},
+      {"mand", {MS_MANDLOCK, false}},    {"nomand", {MS_MANDLOCK, true}},
+      {"atime", {MS_NOATIME, true}},     {"noatime", {MS_NOATIME, false}},
+      {"diratime", {MS_NODIRATIME, true}}, {"nodiratime", {MS_NODIRATIME, false}},
+      {"relatime", {MS_RELATIME, false}}, {"norelatime", {MS_RELATIME, true}},
+      {"strictatime", {MS_STRICTATIME, false}}, {"nostrictatime", {MS_STRICTATIME, true}},
+      {"silent", {MS_SILENT, false}},    {"loud", {MS_SILENT, true}},
+  };
+  return k;
+}
+
+const std::map<std::string_view, unsigned long>& propagation_options() {
+  static const std::map<std::string_view, unsigned long> k = {
+      {"private", MS_PRIVATE},         {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
+      {"rshared", MS_SHARED | MS_REC}, {"slave", MS_SLAVE},               {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE},   {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  return k;
+}
+
+// args[0] → the paths init tries in order, using PATH from the container's env (runc looks the
+// binary up inside the container, after pivot_root).
+std::vector<std::string> exec_candidates(const Process& p) {
+  const std::string& arg0 = p.args[0];
+  if (arg0.find('/') != std::string::npos) return {arg0};
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : p.env) {
+    if (e.starts_with("PATH=")) path = e.substr(5);
+  }
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    out.push_back(dir + "/" + arg0);
+    start = end + 1;
+  }
+  return out;
+}
+
+Result<MountStep> plan_mount(const Mount& m, size_t index, const std::string& bundle) {
+  MountStep step;
+  ParsedMountOptions opts = parse_mount_options(m.options);
+  step.dest = m.destination;
+  step.fstype = m.type;
+  step.source = m.source;
+  step.data = opts.data;
+  step.propagation = opts.propagation;
+  step.bind = opts.bind || m.type == "bind";
+  step.is_cgroup = m.type == "cgroup" || m.type == "cgroup2";
+  step.is_sysfs = m.type == "sysfs";
+  if (step.bind) {
+    if (step.source.empty()) return make_error(ErrorCode::kInvalidArgument, "mounts[{}].source: a bind mount needs a source", index);
+    // Relative bind sources are relative to the bundle.
+    if (step.source[0] != '/') step.source = join_path(bundle, step.source);
+    struct stat st {};
+    if (::stat(step.source.c_str(), &st) < 0) {
+      return sys_error("mounts[{}].source: {}", index, step.source);
+    }
+    step.source_is_file = !S_ISDIR(st.st_mode);
+    step.flags = MS_BIND | (opts.recursive ? MS_REC : 0);
+    // Flags other than propagation only take effect on a bind through a remount.
+    step.remount_flags = opts.flags & ~MS_REMOUNT;
+    step.fstype.clear();
+    step.data.clear();
+  } else {
+    if (step.fstype.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "mounts[{}].type: needed for a non-bind mount", index);
+    }
+    step.flags = opts.flags;
+    if (step.source.empty()) step.source = step.fstype;
+  }
+  return step;
+}
+
+Result<std::vector<DeviceStep>> plan_devices(const Spec& spec) {
+  std::vector<DeviceStep> out;
+  for (const auto& d : spec.linux_.devices) {
+    DeviceStep step;
+    step.path = d.path;
+    mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+    step.mode = type | (d.file_mode ? (*d.file_mode & 07777) : 0666);
+    step.dev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+    step.uid = d.uid.value_or(0);
+    step.gid = d.gid.value_or(0);
+    out.push_back(step);
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string_view::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinfo_text) {
+  std::vector<CgroupHierarchy> out;
+  for (std::string_view line : split(mountinfo_text, '\n')) {
+    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+    auto dash = line.find(" - ");
+    if (dash == std::string_view::npos) continue;
+    auto left = split(line.substr(0, dash), ' ');
+    auto right = split(line.substr(dash + 3), ' ');
+    if (left.size() < 5 || right.size() < 3) continue;
+    std::string_view mountpoint = left[4];
+    std::string_view fstype = right[0];
+    if (fstype != "cgroup" && fstype != "cgroup2") continue;
+    if (mountpoint == "/sys/fs/cgroup") {
+      if (fstype == "cgroup2") return {};
+      continue;
+    }
+    if (!mountpoint.starts_with("/sys/fs/cgroup/")) continue;
+    CgroupHierarchy h;
+    h.name = std::string(mountpoint.substr(std::string_view("/sys/fs/cgroup/").size()));
+    h.fstype = std::string(fstype);
+    if (fstype == "cgroup") {
+      for (std::string_view opt : split(right[2], ',')) {
+        if (opt == "rw" || opt == "ro" || opt.empty()) continue;
+        if (!h.options.empty()) h.options += ",";
+        h.options += opt;
+      }
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+ParsedMountOptions parse_mount_options(const std::vector<std::string>& options) {
+  ParsedMountOptions out;
+  for (const auto& o : options) {
+    if (o == "bind") {
+      out.bind = true;
+    } else if (o == "rbind") {
+      out.bind = true;
+      out.recursive = true;
+    } else if (auto p = propagation_options().find(o); p != propagation_options().end()) {
+      out.propagation = p->second;
+    } else if (auto f = flag_options().find(o); f != flag_options().end()) {
+      if (f->second.clear) {
+        out.flags &= ~f->second.flag;
+        out.clear_flags |= f->second.flag;
+      } else {
+        out.flags |= f->second.flag;
+      }
+    } else if (o == "tmpcopyup" || o == "defaults") {
+      // tmpcopyup is a crun/runc extension for tmpfs; berth doesn't copy up (the mount is fresh).
+    } else {
+      if (!out.data.empty()) out.data += ",";
+      out.data += o;
+    }
+  }
+  return out;
+}
+
+void InitPlan::finalize() {
+  argv.clear();
+  envp.clear();
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+}
+
+Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
+  InitPlan plan;
+  plan.id = options.id;
+  plan.rootfs = spec.root.path[0] == '/' ? spec.root.path : join_path(options.bundle, spec.root.path);
+  char resolved[PATH_MAX];
+  if (::realpath(plan.rootfs.c_str(), resolved) == nullptr) return sys_error("root.path: {}", plan.rootfs);
+  plan.rootfs = resolved;
+  plan.readonly_root = spec.root.readonly;
+  plan.no_pivot = options.no_pivot;
+  plan.new_keyring = !options.no_new_keyring;
+  plan.preserve_fds = options.preserve_fds;
+  const Linux& l = spec.linux_;
+  if (!l.rootfs_propagation.empty()) plan.rootfs_propagation = propagation_options().at(l.rootfs_propagation);
+
+  plan.new_user_ns = l.creates(NamespaceType::kUser);
+  const Namespace* user = l.find(NamespaceType::kUser);
+  if (user && !user->path.empty()) plan.joins.push_back({CLONE_NEWUSER, user->path});
+  for (const auto& ns : l.namespaces) {
+    if (ns.type == NamespaceType::kUser) continue;
+    if (!ns.path.empty()) {
+      // A pid or time namespace only applies to children: the parent joins those before cloning.
+      if (ns.type != NamespaceType::kPid && ns.type != NamespaceType::kTime) {
+        plan.joins.push_back({namespace_clone_flag(ns.type), ns.path});
+      }
+    } else if (ns.type != NamespaceType::kPid && ns.type != NamespaceType::kTime) {
+      plan.unshare_flags |= namespace_clone_flag(ns.type);
+    }
+  }
+
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    BERTH_ASSIGN_OR_RETURN(MountStep step, plan_mount(spec.mounts[i], i, options.bundle));
+    if (step.dest == "/dev" && !step.bind) plan.default_devices = true;
+    plan.mounts.push_back(std::move(step));
+  }
+  BERTH_ASSIGN_OR_RETURN(plan.devices, plan_devices(spec));
+  plan.masked_paths = l.masked_paths;
+  plan.readonly_paths = l.readonly_paths;
+  for (const auto& [key, value] : l.sysctl) {
+    std::string path = "/proc/sys/";
+    for (char c : key) path += c == '.' ? '/' : c;
+    plan.sysctls.push_back({path, value});
+  }
+  if (std::any_of(plan.mounts.begin(), plan.mounts.end(), [](const MountStep& m) { return m.is_cgroup; })) {
+    BERTH_ASSIGN_OR_RETURN(std::string mountinfo, read_file("/proc/self/mountinfo"));
+    plan.cgroup_hierarchies = host_cgroup_hierarchies(mountinfo);
+  }
+  plan.keyring_name = "_ses." + options.id;
+  plan.hostname = spec.hostname;
+  plan.domainname = spec.domainname;
+
+  if (!spec.process) {
+    plan.has_process = false;
+  } else {
+    const Process& p = *spec.process;
+    plan.terminal = p.terminal;
+    plan.console_size = p.console_size;
+    plan.uid = p.user.uid;
+    plan.gid = p.user.gid;
+    plan.additional_gids.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
+    plan.umask = p.user.umask;
+    plan.no_new_privileges = p.no_new_privileges;
+    plan.cwd = p.cwd;
+    plan.args = p.args;
+    plan.env = p.env;
+    plan.exec_candidates = exec_candidates(p);
+  }
+  plan.finalize();
+  return plan;
+}
+
+}  // namespace berth::runtime

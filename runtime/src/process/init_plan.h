@@ -1,0 +1,132 @@
+// Everything the container init needs between clone and execve, prepared by the parent so the
+// child only reads it: no allocation, no parsing, no logging on that side (see DESIGN.md).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/runtime/spec.h"
+
+namespace berth::runtime {
+
+// One mount of config.json's mounts[], translated to mount(2) arguments.
+struct MountStep {
+  std::string source;
+  std::string dest;   // inside the rootfs, absolute ("/proc")
+  std::string fstype;
+  std::string data;
+  unsigned long flags = 0;         // for the initial mount(2)
+  unsigned long remount_flags = 0; // bind mounts: MS_RDONLY etc. applied by a second, remount call
+  unsigned long propagation = 0;   // MS_SHARED / MS_SLAVE / ... (| MS_REC), 0 when none
+  bool bind = false;
+  bool source_is_file = false;     // bind of a file: the target is created as a file
+  bool is_cgroup = false;
+  bool is_sysfs = false;
+};
+
+// A host cgroup hierarchy, mounted again inside the container for a "cgroup" mount.
+struct CgroupHierarchy {
+  std::string name;     // directory under the mount point: "cpu,cpuacct", "unified"
+  std::string fstype;   // cgroup or cgroup2
+  std::string options;  // controllers / name=..., for cgroup v1
+};
+
+struct DeviceStep {
+  std::string path;  // absolute inside the container
+  mode_t mode = 0;   // S_IFCHR | perms ...
+  dev_t dev = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct SysctlStep {
+  std::string path;  // /proc/sys/net/ipv4/ip_forward
+  std::string value;
+};
+
+struct NamespaceJoin {
+  int clone_flag;
+  std::string path;
+};
+
+struct InitPlan {
+  std::string id;
+  std::string rootfs;  // absolute host path
+  bool readonly_root = false;
+  bool no_pivot = false;
+  bool new_keyring = true;
+  unsigned long rootfs_propagation = 0;  // applied to "/" before and after the pivot
+
+  int unshare_flags = 0;                 // namespaces the child creates itself
+  std::vector<NamespaceJoin> joins;      // user first, then the rest
+  bool new_user_ns = false;
+
+  std::vector<MountStep> mounts;
+  std::vector<CgroupHierarchy> cgroup_hierarchies;  // empty on a pure cgroup v2 host
+  std::string keyring_name;
+  bool default_devices = false;          // /dev is a fresh tmpfs: create null, zero, ...
+  std::vector<DeviceStep> devices;
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  std::vector<SysctlStep> sysctls;
+  std::string hostname;
+  std::string domainname;
+
+  // process
+  bool has_process = true;
+  bool terminal = false;
+  std::optional<ConsoleSize> console_size;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> additional_gids;
+  std::optional<mode_t> umask;
+  bool no_new_privileges = false;
+  std::string cwd;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<std::string> exec_candidates;  // args[0] resolved against the container's PATH
+  int preserve_fds = 0;
+
+  // argv/envp pointer arrays into args/env, built by finalize()
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+
+  // fds the child inherits
+  int sync_fd = -1;
+  int console_fd = -1;     // connected console socket, or -1
+  int fifo_fd = -1;        // O_PATH fd of the exec FIFO
+  int proc_fd_dir = -1;    // O_PATH fd of /proc/self/fd (host procfs), to reopen the FIFO after pivot
+
+  void finalize();
+};
+
+struct PlanOptions {
+  std::string id;
+  std::string bundle;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+// The cgroup hierarchies mounted under /sys/fs/cgroup, from /proc/self/mountinfo; empty when
+// /sys/fs/cgroup itself is a cgroup2 mount.
+std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinfo_text);
+
+// Translates a validated spec into the plan. Errors name the spec field.
+Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options);
+
+// mount(8)-style options → flags, propagation and data; unknown options go to data.
+struct ParsedMountOptions {
+  unsigned long flags = 0;
+  unsigned long clear_flags = 0;  // explicit rw/suid/dev/exec...
+  unsigned long propagation = 0;
+  bool bind = false;
+  bool recursive = false;
+  std::string data;
+};
+ParsedMountOptions parse_mount_options(const std::vector<std::string>& options);
+
+}  // namespace berth::runtime

@@ -1,0 +1,110 @@
+#include "launcher.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "berth/common/fs.h"
+#include "container_init.h"
+#include "sync_channel.h"
+
+namespace berth::runtime {
+namespace {
+
+std::string map_text(const std::vector<IdMapping>& mappings) {
+  std::string out;
+  for (const auto& m : mappings) out += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
+  return out;
+}
+
+// A pid or time namespace applies to children only, so the parent enters (or creates) it before
+// cloning init.
+Status prepare_parent_namespaces(const Linux& l) {
+  if (const Namespace* pid = l.find(NamespaceType::kPid); pid && !pid->path.empty()) {
+    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(pid->path.c_str(), O_RDONLY));
+    if (::setns(fd.get(), CLONE_NEWPID) < 0) return sys_error("join pid namespace {}", pid->path);
+  }
+  if (const Namespace* time = l.find(NamespaceType::kTime)) {
+    if (!time->path.empty()) {
+      BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(time->path.c_str(), O_RDONLY));
+      if (::setns(fd.get(), CLONE_NEWTIME) < 0) return sys_error("join time namespace {}", time->path);
+    } else {
+      if (::unshare(CLONE_NEWTIME) < 0) return sys_error("create time namespace");
+      std::string offsets;
+      for (const auto& [clock, off] : l.time_offsets) offsets += fmt::format("{} {} {}\n", clock, off.secs, off.nanosecs);
+      if (!offsets.empty()) {
+        auto st = write_file("/proc/self/timens_offsets", offsets);
+        if (!st) return std::move(st).error().wrap("linux.timeOffsets");
+      }
+    }
+  }
+  return {};
+}
+
+int clone_flags(const Linux& l) {
+  int flags = 0;
+  if (l.creates(NamespaceType::kPid)) flags |= CLONE_NEWPID;
+  // A new user namespace must exist before the others so that it owns them.
+  if (l.creates(NamespaceType::kUser)) flags |= CLONE_NEWUSER;
+  return flags;
+}
+
+// After clone, before init continues: what needs the host's view of init.
+Status finish_in_parent(const LaunchRequest& req, pid_t pid) {
+  const Spec& spec = *req.spec;
+  std::string proc = "/proc/" + std::to_string(pid);
+  if (spec.linux_.creates(NamespaceType::kUser)) {
+    auto st = write_file(proc + "/uid_map", map_text(spec.linux_.uid_mappings));
+    if (!st) return std::move(st).error().wrap("linux.uidMappings");
+    st = write_file(proc + "/gid_map", map_text(spec.linux_.gid_mappings));
+    if (!st) return std::move(st).error().wrap("linux.gidMappings");
+  }
+  if (spec.process && spec.process->oom_score_adj) {
+    auto st = write_file(proc + "/oom_score_adj", std::to_string(*spec.process->oom_score_adj));
+    if (!st) return std::move(st).error().wrap("process.oomScoreAdj {}", *spec.process->oom_score_adj);
+  }
+  if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(pid));
+  return {};
+}
+
+}  // namespace
+
+Result<LaunchedInit> launch_init(const LaunchRequest& req) {
+  InitPlan& plan = *req.plan;
+  BERTH_ASSIGN_OR_RETURN(FdPair sync, make_socketpair(SOCK_SEQPACKET));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(req.fifo_path.c_str(), O_PATH));
+  BERTH_TRY(prepare_parent_namespaces(req.spec->linux_));
+  plan.sync_fd = sync.second.get();
+  plan.fifo_fd = fifo.get();
+  plan.console_fd = req.console_fd;
+
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = static_cast<uint64_t>(clone_flags(req.spec->linux_)) | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return sys_error("clone container init");
+  if (pid == 0) {
+    sync.first.reset();
+    container_init_main(plan);
+  }
+  UniqueFd owned_pidfd(pidfd);
+  sync.second.reset();
+  BERTH_ASSIGN_OR_RETURN(ChildProcess init, ChildProcess::adopt(static_cast<pid_t>(pid)));
+  owned_pidfd.reset();
+
+  // From here, any failure kills init (ChildProcess's destructor) before returning.
+  auto st = finish_in_parent(req, init.pid());
+  if (!st) return std::move(st).error();
+  if (!sync_send(sync.first.get(), SyncStage::kGo)) return sys_error("signal container init to proceed");
+  auto ready = sync_expect(sync.first.get(), SyncStage::kReady);
+  if (!ready) return std::move(ready).error().wrap("container init");
+  return LaunchedInit{std::move(init), std::move(sync.first)};
+}
+
+}  // namespace berth::runtime

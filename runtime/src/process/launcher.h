@@ -1,0 +1,30 @@
+// Parent side of `create`: clones the container init into its namespaces, completes what only the
+// parent can do (id maps, cgroup, oom score), and waits until init is ready for `start`.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "berth/common/child_process.h"
+#include "berth/common/unique_fd.h"
+#include "init_plan.h"
+
+namespace berth::runtime {
+
+struct LaunchRequest {
+  const Spec* spec = nullptr;
+  InitPlan* plan = nullptr;
+  std::string fifo_path;   // the exec FIFO (created by the caller)
+  int console_fd = -1;     // connected console socket, or -1
+  // Called with init's pid after clone, before init sets anything up (cgroup placement).
+  std::function<Status(pid_t)> place_in_cgroup;
+};
+
+struct LaunchedInit {
+  ChildProcess process;
+  UniqueFd sync;  // still connected: a late exec failure arrives here
+};
+
+Result<LaunchedInit> launch_init(const LaunchRequest& request);
+
+}  // namespace berth::runtime

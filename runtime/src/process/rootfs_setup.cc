@@ -1,0 +1,266 @@
+#include "rootfs_setup.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "child_support.h"
+
+namespace berth::runtime {
+namespace {
+
+using child::fail;
+using child::fd_path;
+using child::open_in_root;
+
+// Opens dest inside the root, creating it first (as a dir, or a file for file binds).
+int prepare_target(const InitPlan& plan, int rootfd, const char* dest, bool file) noexcept {
+  if (child::ensure_in_root(rootfd, dest, file, 0755) < 0) fail(plan.sync_fd, errno, "create mount point %s", dest);
+  int fd = open_in_root(rootfd, dest, O_PATH);
+  if (fd < 0) fail(plan.sync_fd, errno, "open mount point %s", dest);
+  return fd;
+}
+
+void remount_bind(const InitPlan& plan, int rootfd, const char* dest, unsigned long flags) noexcept {
+  int fd = open_in_root(rootfd, dest, O_PATH);
+  if (fd < 0) fail(plan.sync_fd, errno, "reopen %s", dest);
+  char path[64];
+  unsigned long all = MS_REMOUNT | MS_BIND | flags | child::locked_mount_flags(fd);
+  if (::mount(nullptr, fd_path(path, fd), nullptr, all, nullptr) < 0) {
+    fail(plan.sync_fd, errno, "remount %s with its options", dest);
+  }
+  ::close(fd);
+}
+
+void set_propagation(const InitPlan& plan, int rootfd, const char* dest, unsigned long propagation) noexcept {
+  int fd = open_in_root(rootfd, dest, O_PATH);
+  if (fd < 0) fail(plan.sync_fd, errno, "reopen %s", dest);
+  char path[64];
+  if (::mount(nullptr, fd_path(path, fd), nullptr, propagation, nullptr) < 0) {
+    fail(plan.sync_fd, errno, "set propagation of %s", dest);
+  }
+  ::close(fd);
+}
+
+// A "cgroup" mount: cgroup2 on a unified host; otherwise a tmpfs holding each v1 hierarchy
+// (and the hybrid unified one) mounted again, as runc lays it out.
+void mount_cgroups(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
+  char path[64];
+  unsigned long ro = m.flags & MS_RDONLY;
+  unsigned long base = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+  int fd = prepare_target(plan, rootfd, m.dest.c_str(), false);
+  if (plan.cgroup_hierarchies.empty()) {
+    if (::mount("cgroup2", fd_path(path, fd), "cgroup2", m.flags, nullptr) < 0) {
+      fail(plan.sync_fd, errno, "mount cgroup2 on %s", m.dest.c_str());
+    }
+    ::close(fd);
+    return;
+  }
+  if (::mount("tmpfs", fd_path(path, fd), "tmpfs", base, "mode=755") < 0) {
+    fail(plan.sync_fd, errno, "mount tmpfs on %s", m.dest.c_str());
+  }
+  ::close(fd);
+  int dir = open_in_root(rootfd, m.dest.c_str(), O_PATH | O_DIRECTORY);
+  if (dir < 0) fail(plan.sync_fd, errno, "reopen %s", m.dest.c_str());
+  for (const auto& h : plan.cgroup_hierarchies) {
+    if (::mkdirat(dir, h.name.c_str(), 0755) < 0 && errno != EEXIST) {
+      fail(plan.sync_fd, errno, "mkdir %s/%s", m.dest.c_str(), h.name.c_str());
+    }
+    int sub = ::openat(dir, h.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) fail(plan.sync_fd, errno, "open %s/%s", m.dest.c_str(), h.name.c_str());
+    const char* data = h.fstype == "cgroup" ? h.options.c_str() : nullptr;
+    if (::mount("cgroup", fd_path(path, sub), h.fstype.c_str(), base | ro, data) < 0) {
+      fail(plan.sync_fd, errno, "mount %s hierarchy %s on %s", h.fstype.c_str(), h.name.c_str(), m.dest.c_str());
+    }
+    ::close(sub);
+    // Co-mounted controllers ("cpu,cpuacct") also get a symlink per controller.
+    if (std::strchr(h.name.c_str(), ',') != nullptr) {
+      char names[256];
+      std::snprintf(names, sizeof names, "%s", h.name.c_str());
+      char* save = nullptr;
+      for (char* tok = strtok_r(names, ",", &save); tok != nullptr; tok = strtok_r(nullptr, ",", &save)) {
+        if (::symlinkat(h.name.c_str(), dir, tok) < 0 && errno != EEXIST) {
+          fail(plan.sync_fd, errno, "symlink %s/%s", m.dest.c_str(), tok);
+        }
+      }
+    }
+  }
+  ::close(dir);
+  if (ro) remount_bind(plan, rootfd, m.dest.c_str(), MS_RDONLY | base);
+}
+
+void do_mount(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
+  if (m.is_cgroup) {
+    mount_cgroups(plan, rootfd, m);
+    return;
+  }
+  int fd = prepare_target(plan, rootfd, m.dest.c_str(), m.bind && m.source_is_file);
+  char path[64];
+  fd_path(path, fd);
+  const char* data = m.data.empty() ? nullptr : m.data.c_str();
+  const char* fstype = m.fstype.empty() ? nullptr : m.fstype.c_str();
+  unsigned long remount = m.remount_flags;
+  if (::mount(m.source.c_str(), path, fstype, m.flags, data) < 0) {
+    // sysfs can't be mounted without owning the network namespace: bind the host's instead.
+    if (!(m.is_sysfs && (errno == EPERM || errno == EACCES))) {
+      fail(plan.sync_fd, errno, "mount %s on %s (type %s)", m.source.c_str(), m.dest.c_str(),
+           m.fstype.empty() ? "bind" : m.fstype.c_str());
+    }
+    if (::mount("/sys", path, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+      fail(plan.sync_fd, errno, "bind /sys on %s", m.dest.c_str());
+    }
+    remount = m.flags;
+  }
+  ::close(fd);
+  if ((m.bind || m.is_sysfs) && remount != 0) remount_bind(plan, rootfd, m.dest.c_str(), remount);
+  if (m.propagation != 0) set_propagation(plan, rootfd, m.dest.c_str(), m.propagation);
+}
+
+struct DefaultDevice {
+  const char* name;
+  unsigned major, minor;
+};
+constexpr DefaultDevice kDefaultDevices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+// mknod, or inside a user namespace (where mknod is refused) a bind of the host's node.
+void make_device(const InitPlan& plan, int rootfd, const char* dest, mode_t mode, dev_t dev, uid_t uid,
+                 gid_t gid) noexcept {
+  const char* slash = std::strrchr(dest, '/');
+  char parent_path[PATH_MAX];
+  std::snprintf(parent_path, sizeof parent_path, "%.*s", static_cast<int>(slash - dest), dest);
+  if (child::ensure_in_root(rootfd, parent_path, false, 0755) < 0) fail(plan.sync_fd, errno, "create %s", parent_path);
+  int parent = open_in_root(rootfd, parent_path, O_PATH | O_DIRECTORY);
+  if (parent < 0) fail(plan.sync_fd, errno, "open %s", parent_path);
+  const char* name = slash + 1;
+  if (::mknodat(parent, name, mode, dev) == 0) {
+    int fd = ::openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    char path[64];
+    if (fd < 0 || ::chmod(fd_path(path, fd), mode & 07777) < 0 || ::fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+      fail(plan.sync_fd, errno, "set mode and owner of %s", dest);
+    }
+    ::close(fd);
+  } else if (errno == EEXIST) {
+    // Keep what the image or a mount already put there.
+  } else if (errno == EPERM && S_ISCHR(mode)) {
+    if (::mknodat(parent, name, S_IFREG | 0644, 0) < 0 && errno != EEXIST) fail(plan.sync_fd, errno, "create %s", dest);
+    int fd = ::openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    char path[64];
+    char host[PATH_MAX];
+    std::snprintf(host, sizeof host, "/dev/%s", name);
+    if (fd < 0 || ::mount(host, fd_path(path, fd), nullptr, MS_BIND, nullptr) < 0) {
+      fail(plan.sync_fd, errno, "bind %s over %s", host, dest);
+    }
+    ::close(fd);
+  } else {
+    fail(plan.sync_fd, errno, "mknod %s", dest);
+  }
+  ::close(parent);
+}
+
+void setup_dev(const InitPlan& plan, int rootfd) noexcept {
+  if (plan.default_devices) {
+    for (const auto& d : kDefaultDevices) {
+      char dest[64];
+      std::snprintf(dest, sizeof dest, "/dev/%s", d.name);
+      make_device(plan, rootfd, dest, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0);
+    }
+    int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+    if (dev < 0) fail(plan.sync_fd, errno, "open /dev");
+    const char* links[][2] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+                              {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+                              {"pts/ptmx", "ptmx"}};
+    for (const auto& l : links) {
+      if (::symlinkat(l[0], dev, l[1]) < 0 && errno != EEXIST) fail(plan.sync_fd, errno, "symlink /dev/%s", l[1]);
+    }
+    ::close(dev);
+  }
+  for (const auto& d : plan.devices) make_device(plan, rootfd, d.path.c_str(), d.mode, d.dev, d.uid, d.gid);
+}
+
+void pivot(const InitPlan& plan) noexcept {
+  if (::chdir(plan.rootfs.c_str()) < 0) fail(plan.sync_fd, errno, "chdir %s", plan.rootfs.c_str());
+  if (plan.no_pivot) {
+    if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) fail(plan.sync_fd, errno, "move rootfs to /");
+    if (::chroot(".") < 0) fail(plan.sync_fd, errno, "chroot");
+  } else {
+    // pivot_root(".", ".") stacks the old root on top of the new one; detach it right away.
+    if (::syscall(SYS_pivot_root, ".", ".") < 0) fail(plan.sync_fd, errno, "pivot_root %s", plan.rootfs.c_str());
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(plan.sync_fd, errno, "make old root rslave");
+    if (::umount2(".", MNT_DETACH) < 0) fail(plan.sync_fd, errno, "detach old root");
+  }
+  if (::chdir("/") < 0) fail(plan.sync_fd, errno, "chdir /");
+}
+
+void mask_paths(const InitPlan& plan, int rootfd) noexcept {
+  char path[64];
+  for (const auto& p : plan.masked_paths) {
+    int fd = open_in_root(rootfd, p.c_str(), O_PATH);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      fail(plan.sync_fd, errno, "open masked path %s", p.c_str());
+    }
+    struct stat st {};
+    ::fstatat(fd, "", &st, AT_EMPTY_PATH);
+    int r = S_ISDIR(st.st_mode) ? ::mount("tmpfs", fd_path(path, fd), "tmpfs", MS_RDONLY, "size=0")
+                                : ::mount("/dev/null", fd_path(path, fd), nullptr, MS_BIND, nullptr);
+    if (r < 0) fail(plan.sync_fd, errno, "mask %s", p.c_str());
+    ::close(fd);
+  }
+  for (const auto& p : plan.readonly_paths) {
+    int fd = open_in_root(rootfd, p.c_str(), O_PATH);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      fail(plan.sync_fd, errno, "open read-only path %s", p.c_str());
+    }
+    if (::mount(fd_path(path, fd), fd_path(path, fd), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+      fail(plan.sync_fd, errno, "bind read-only path %s", p.c_str());
+    }
+    ::close(fd);
+    remount_bind(plan, rootfd, p.c_str(), MS_RDONLY);
+  }
+}
+
+}  // namespace
+
+void setup_rootfs(const InitPlan& plan) noexcept {
+  // Keep our mounts from propagating to the host; pivot_root also refuses shared parents.
+  unsigned long root_prop = plan.rootfs_propagation == (MS_PRIVATE | MS_REC) || plan.rootfs_propagation == MS_PRIVATE
+                                ? MS_PRIVATE | MS_REC
+                                : MS_SLAVE | MS_REC;
+  if (::mount(nullptr, "/", nullptr, root_prop, nullptr) < 0) fail(plan.sync_fd, errno, "set propagation of /");
+  if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    fail(plan.sync_fd, errno, "bind rootfs %s", plan.rootfs.c_str());
+  }
+  if (plan.rootfs_propagation != 0 &&
+      ::mount(nullptr, plan.rootfs.c_str(), nullptr, plan.rootfs_propagation, nullptr) < 0) {
+    fail(plan.sync_fd, errno, "set rootfs propagation");
+  }
+  int rootfd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) fail(plan.sync_fd, errno, "open rootfs %s", plan.rootfs.c_str());
+  for (const auto& m : plan.mounts) do_mount(plan, rootfd, m);
+  setup_dev(plan, rootfd);
+  ::close(rootfd);
+  pivot(plan);
+}
+
+void finish_rootfs(const InitPlan& plan) noexcept {
+  int rootfd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) fail(plan.sync_fd, errno, "open /");
+  mask_paths(plan, rootfd);
+  if (plan.readonly_root) remount_bind(plan, rootfd, "/", MS_RDONLY);
+  if (plan.rootfs_propagation != 0 && ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) < 0) {
+    fail(plan.sync_fd, errno, "set propagation of / to the configured rootfsPropagation");
+  }
+  ::close(rootfd);
+}
+
+}  // namespace berth::runtime

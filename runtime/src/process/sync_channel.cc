@@ -1,0 +1,49 @@
+#include "sync_channel.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace berth::runtime {
+
+bool sync_send(int fd, SyncStage stage, int sys_errno, const char* text) noexcept {
+  SyncMessage msg{};
+  msg.stage = stage;
+  msg.sys_errno = sys_errno;
+  std::strncpy(msg.text, text, sizeof msg.text - 1);
+  ssize_t n;
+  do {
+    n = ::send(fd, &msg, sizeof msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof msg);
+}
+
+bool sync_recv(int fd, SyncMessage& msg) noexcept {
+  ssize_t n;
+  do {
+    n = ::recv(fd, &msg, sizeof msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof msg)) return false;
+  msg.text[sizeof msg.text - 1] = '\0';
+  return true;
+}
+
+Result<SyncMessage> sync_expect(int fd, SyncStage expected) {
+  SyncMessage msg{};
+  if (!sync_recv(fd, msg)) {
+    return make_error(ErrorCode::kInternal, "container init exited during setup without reporting an error");
+  }
+  if (msg.stage == SyncStage::kError) {
+    return Error(msg.sys_errno == EPERM || msg.sys_errno == EACCES ? ErrorCode::kPermissionDenied
+                                                                    : ErrorCode::kFailedPrecondition,
+                 msg.text, msg.sys_errno);
+  }
+  if (msg.stage != expected) {
+    return make_error(ErrorCode::kInternal, "container init sent step {} while {} was expected",
+                      static_cast<uint32_t>(msg.stage), static_cast<uint32_t>(expected));
+  }
+  return msg;
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,30 @@
+// The typed parent ↔ container-init handshake over a SOCK_SEQPACKET socketpair: one fixed-size
+// message per step, so the child never allocates to talk and the parent never parses ad-hoc bytes.
+#pragma once
+
+#include <cstdint>
+
+#include "berth/common/error.h"
+
+namespace berth::runtime {
+
+enum class SyncStage : uint32_t {
+  kGo = 1,     // parent → child: id maps written, cgroup joined, oom score set; set up the container
+  kReady = 2,  // child → parent: rootfs, terminal and process are prepared; waiting on the exec FIFO
+  kError = 3,  // child → parent: setup failed (errno + message); the child exits after sending
+};
+
+struct SyncMessage {
+  SyncStage stage;
+  int32_t sys_errno;
+  char text[500];
+};
+
+// Child side: async-signal-safe, no allocation.
+bool sync_send(int fd, SyncStage stage, int sys_errno = 0, const char* text = "") noexcept;
+bool sync_recv(int fd, SyncMessage& msg) noexcept;
+
+// Parent side: waits for the next message; EOF (child gone) and kError become errors.
+Result<SyncMessage> sync_expect(int fd, SyncStage expected);
+
+}  // namespace berth::runtime

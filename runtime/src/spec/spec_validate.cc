@@ -1,0 +1,134 @@
+// Cross-field rules of the spec, checked before anything is created.
+#include <sched.h>
+
+#include <charconv>
+#include <set>
+
+#include "berth/runtime/spec.h"
+
+namespace berth::runtime {
+namespace {
+
+// "1.2.0", "1.0.2-dev" → {1, 2}; nullopt when not a semver-like string.
+std::optional<std::pair<int, int>> major_minor(std::string_view v) {
+  int major = 0, minor = 0;
+  auto [p1, e1] = std::from_chars(v.data(), v.data() + v.size(), major);
+  if (e1 != std::errc() || p1 == v.data() + v.size() || *p1 != '.') return std::nullopt;
+  auto [p2, e2] = std::from_chars(p1 + 1, v.data() + v.size(), minor);
+  if (e2 != std::errc()) return std::nullopt;
+  return std::pair{major, minor};
+}
+
+Status validate_version(const std::string& version) {
+  auto mm = major_minor(version);
+  if (!mm) return make_error(ErrorCode::kInvalidArgument, "ociVersion: \"{}\" is not a version", version);
+  if (mm->first != 1 || mm->second > 2) {
+    return make_error(ErrorCode::kInvalidArgument, "ociVersion: {} is not supported (this runtime supports {} to {})",
+                      version, kOciVersionMin, kOciVersionMax);
+  }
+  return {};
+}
+
+Status validate_namespaces(const Spec& spec) {
+  std::set<NamespaceType> seen;
+  for (size_t i = 0; i < spec.linux_.namespaces.size(); ++i) {
+    const auto& ns = spec.linux_.namespaces[i];
+    if (!seen.insert(ns.type).second) {
+      return make_error(ErrorCode::kInvalidArgument, "linux.namespaces[{}]: namespace \"{}\" appears twice", i,
+                        namespace_name(ns.type));
+    }
+    if (!ns.path.empty() && ns.path[0] != '/') {
+      return make_error(ErrorCode::kInvalidArgument, "linux.namespaces[{}].path: \"{}\" is not an absolute path",
+                        i, ns.path);
+    }
+  }
+  const Linux& l = spec.linux_;
+  if (!spec.hostname.empty() && !l.creates(NamespaceType::kUts)) {
+    return make_error(ErrorCode::kInvalidArgument, "hostname: setting it needs a new uts namespace");
+  }
+  if (!spec.domainname.empty() && !l.creates(NamespaceType::kUts)) {
+    return make_error(ErrorCode::kInvalidArgument, "domainname: setting it needs a new uts namespace");
+  }
+  bool new_user = l.creates(NamespaceType::kUser);
+  if (new_user && (l.uid_mappings.empty() || l.gid_mappings.empty())) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "linux.uidMappings/gidMappings: a new user namespace needs both mappings");
+  }
+  if (!new_user && (!l.uid_mappings.empty() || !l.gid_mappings.empty())) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "linux.uidMappings: mappings are given but no new user namespace is requested");
+  }
+  if (!l.time_offsets.empty() && !l.creates(NamespaceType::kTime)) {
+    return make_error(ErrorCode::kInvalidArgument, "linux.timeOffsets: offsets need a new time namespace");
+  }
+  if (!l.find(NamespaceType::kMount)) {
+    return make_error(ErrorCode::kInvalidArgument, "linux.namespaces: a mount namespace is required");
+  }
+  return {};
+}
+
+Status validate_sysctl(const Spec& spec) {
+  const Linux& l = spec.linux_;
+  for (const auto& [key, value] : l.sysctl) {
+    bool ipc = key.starts_with("kernel.msg") || key.starts_with("kernel.sem") || key.starts_with("kernel.shm") ||
+               key.starts_with("fs.mqueue.");
+    bool net = key.starts_with("net.");
+    bool uts = key == "kernel.hostname" || key == "kernel.domainname";
+    if (ipc && !l.creates(NamespaceType::kIpc) && !l.find(NamespaceType::kIpc)) {
+      return make_error(ErrorCode::kInvalidArgument, "linux.sysctl.{}: needs the container's own ipc namespace", key);
+    }
+    if (net && !l.find(NamespaceType::kNetwork)) {
+      return make_error(ErrorCode::kInvalidArgument, "linux.sysctl.{}: needs the container's own network namespace",
+                        key);
+    }
+    if (uts) {
+      return make_error(ErrorCode::kInvalidArgument, "linux.sysctl.{}: use the hostname/domainname fields", key);
+    }
+    if (!ipc && !net) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "linux.sysctl.{}: not namespaced; the container can't own it", key);
+    }
+    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos) {
+      return make_error(ErrorCode::kInvalidArgument, "linux.sysctl.{}: invalid name", key);
+    }
+  }
+  return {};
+}
+
+Status validate_mounts(const Spec& spec) {
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const auto& m = spec.mounts[i];
+    for (std::string_view part : {std::string_view(m.destination)}) {
+      if (part.find("/../") != std::string_view::npos || part.ends_with("/..")) {
+        return make_error(ErrorCode::kInvalidArgument, "mounts[{}].destination: \"{}\" contains \"..\"", i,
+                          m.destination);
+      }
+    }
+  }
+  static const std::set<std::string> kPropagation = {"",       "private", "rprivate", "shared",    "rshared",
+                                                     "slave",  "rslave",  "unbindable", "runbindable"};
+  if (!kPropagation.count(spec.linux_.rootfs_propagation)) {
+    return make_error(ErrorCode::kInvalidArgument, "linux.rootfsPropagation: unknown value \"{}\"",
+                      spec.linux_.rootfs_propagation);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status validate_spec(const Spec& spec) {
+  BERTH_TRY(validate_version(spec.oci_version));
+  BERTH_TRY(validate_namespaces(spec));
+  BERTH_TRY(validate_sysctl(spec));
+  BERTH_TRY(validate_mounts(spec));
+  if (spec.linux_.intel_rdt) {
+    return make_error(ErrorCode::kUnimplemented, "linux.intelRdt: resctrl is not supported by this runtime");
+  }
+  if (!spec.linux_.mount_label.empty()) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "linux.mountLabel: a mount label is given but SELinux is not supported on this host");
+  }
+  return {};
+}
+
+}  // namespace berth::runtime
