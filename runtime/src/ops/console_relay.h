@@ -25,9 +25,6 @@ class RawTerminal {
   termios saved_;
 };
 
-// Receives one fd sent with SCM_RIGHTS.
-Result<UniqueFd> receive_fd(int socket_fd);
-
 // Copies the window size of `from` (a tty) to the pty master.
 void copy_window_size(int from, int master);
 

@@ -1,9 +1,8 @@
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
 #include "create_internal.h"
@@ -27,21 +26,6 @@ class StateDirGuard {
   std::string id_;
   bool dismissed_ = false;
 };
-
-Result<UniqueFd> connect_console_socket(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) {
-    return make_error(ErrorCode::kInvalidArgument, "--console-socket: path {} is too long", path);
-  }
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return sys_error("socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    return sys_error("connect to console socket {}", path);
-  }
-  return fd;
-}
 
 Result<std::string> absolute(const std::string& path, std::string_view what) {
   char buf[PATH_MAX];
@@ -78,12 +62,16 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   StateDirGuard guard(store, options.id);
   std::string fifo = store.fifo_path(options.id);
   if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
+  // Writable by init even as an unprivileged, mapped root (umask would have cleared it).
+  if (::chmod(fifo.c_str(), 0622) < 0) return sys_error("chmod exec fifo {}", fifo);
   BERTH_ASSIGN_OR_RETURN(std::string config_text, read_file(join_path(bundle, "config.json"), 16 << 20));
   BERTH_TRY(write_file_atomic(store.config_copy(options.id), config_text, 0600));
 
   UniqueFd console;
   if (console_fd < 0 && !options.console_socket.empty()) {
-    BERTH_ASSIGN_OR_RETURN(console, connect_console_socket(options.console_socket));
+    auto connected = connect_unix(options.console_socket);
+    if (!connected) return std::move(connected).error().wrap("--console-socket");
+    console = std::move(connected).value();
     console_fd = console.get();
   }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../process/sync_channel.h"
+#include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "console_relay.h"
 #include "create_internal.h"
@@ -133,10 +134,16 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
       (void)delete_container(global, options.create.id, true);
       return std::move(received).error();
     }
-    master = std::move(received).value();
+    master = std::move(received->fd);
   }
   auto started = start_container(global, options.create.id);
   if (!started) {
+    // init may have said why it died on the sync channel.
+    pollfd p{c.init.sync.get(), POLLIN, 0};
+    SyncMessage msg{};
+    if (::poll(&p, 1, 0) == 1 && sync_recv(c.init.sync.get(), msg) && msg.stage == SyncStage::kError) {
+      started = Error(ErrorCode::kFailedPrecondition, std::string("container init: ") + msg.text, msg.sys_errno);
+    }
     (void)delete_container(global, options.create.id, true);
     return std::move(started).error();
   }

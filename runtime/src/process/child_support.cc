@@ -44,6 +44,65 @@ int open_in_root(int rootfd, const char* path, int flags) noexcept {
   return static_cast<int>(fd);
 }
 
+int secure_join(int rootfd, const char* path, char* out, size_t out_size) noexcept {
+  char rest[2 * PATH_MAX];
+  char link[PATH_MAX];
+  char candidate[PATH_MAX];
+  if (std::strlen(path) >= sizeof rest) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::strcpy(rest, path);
+  out[0] = '\0';
+  int links = 0;
+  size_t pos = 0;
+  while (rest[pos] != '\0') {
+    while (rest[pos] == '/') ++pos;
+    if (rest[pos] == '\0') break;
+    size_t start = pos;
+    while (rest[pos] != '\0' && rest[pos] != '/') ++pos;
+    size_t len = pos - start;
+    if (len == 1 && rest[start] == '.') continue;
+    if (len == 2 && rest[start] == '.' && rest[start + 1] == '.') {
+      char* slash = std::strrchr(out, '/');
+      if (slash != nullptr) *slash = '\0';
+      else out[0] = '\0';
+      continue;
+    }
+    int n = std::snprintf(candidate, sizeof candidate, "%s%s%.*s", out, out[0] ? "/" : "", static_cast<int>(len),
+                          rest + start);
+    if (n < 0 || static_cast<size_t>(n) >= sizeof candidate || static_cast<size_t>(n) >= out_size) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    ssize_t link_len = ::readlinkat(rootfd, candidate, link, sizeof link - 1);
+    if (link_len < 0) {
+      // Not a symlink, or not there yet: either way the component is taken literally.
+      std::strcpy(out, candidate);
+      continue;
+    }
+    if (++links > 40) {
+      errno = ELOOP;
+      return -1;
+    }
+    link[link_len] = '\0';
+    if (link[0] == '/') out[0] = '\0';
+    // New rest = link target + what was left after this component.
+    char tail[2 * PATH_MAX];
+    if (static_cast<size_t>(link_len) + 1 + std::strlen(rest + pos) >= sizeof tail) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    size_t used = static_cast<size_t>(link_len);
+    std::memcpy(tail, link, used);
+    tail[used++] = '/';
+    std::strcpy(tail + used, rest + pos);  // length checked above
+    std::strcpy(rest, tail);
+    pos = 0;
+  }
+  return 0;
+}
+
 int ensure_in_root(int rootfd, const char* path, bool file, mode_t mode) noexcept {
   char buf[PATH_MAX];
   size_t len = std::strlen(path);

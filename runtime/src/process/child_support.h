@@ -13,6 +13,11 @@ namespace berth::runtime::child {
 // symlinks and ".." can't leave the rootfs. Returns an fd or -1 with errno.
 int open_in_root(int rootfd, const char* path, int flags) noexcept;
 
+// Resolves path inside the root the way the container will see it, following symlinks by reading
+// them (an absolute target restarts at the root, ".." never climbs above it), into a path with no
+// symlinks left ("a/b/c", relative to the root). Returns 0 or -1 with errno (ELOOP, ENAMETOOLONG).
+int secure_join(int rootfd, const char* path, char* out, size_t out_size) noexcept;
+
 // mkdir -p inside the root (the last component as an empty file when `file`), resolving every
 // component in the root. Returns 0 or -1 with errno.
 int ensure_in_root(int rootfd, const char* path, bool file, mode_t mode) noexcept;

@@ -146,6 +146,10 @@ void container_init_main(InitPlan& plan) noexcept {
     // Become root of the new user namespace (the parent wrote the maps).
     ::setresgid(0, 0, 0);
     ::setresuid(0, 0, 0);
+    // The credential change made us non-dumpable, which makes /proc/self/fd root-owned and
+    // unreadable to the mapped root; init needs it to reopen the exec FIFO (runc does the same).
+    // execve resets dumpability for the user process.
+    if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set dumpable");
   }
   join_and_unshare(plan);
   if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");

@@ -21,9 +21,13 @@ using child::fd_path;
 using child::open_in_root;
 
 // Opens dest inside the root, creating it first (as a dir, or a file for file binds).
+// Symlinks in the path are resolved inside the root first, so what gets created is where the
+// container will look, never on the host; the final openat2 pins it against a swapped-in symlink.
 int prepare_target(const InitPlan& plan, int rootfd, const char* dest, bool file) noexcept {
-  if (child::ensure_in_root(rootfd, dest, file, 0755) < 0) fail(plan.sync_fd, errno, "create mount point %s", dest);
-  int fd = open_in_root(rootfd, dest, O_PATH);
+  char resolved[PATH_MAX];
+  if (child::secure_join(rootfd, dest, resolved, sizeof resolved) < 0) fail(plan.sync_fd, errno, "resolve %s", dest);
+  if (child::ensure_in_root(rootfd, resolved, file, 0755) < 0) fail(plan.sync_fd, errno, "create mount point %s", dest);
+  int fd = open_in_root(rootfd, resolved, O_PATH);
   if (fd < 0) fail(plan.sync_fd, errno, "open mount point %s", dest);
   return fd;
 }
@@ -134,9 +138,16 @@ constexpr DefaultDevice kDefaultDevices[] = {
 // mknod, or inside a user namespace (where mknod is refused) a bind of the host's node.
 void make_device(const InitPlan& plan, int rootfd, const char* dest, mode_t mode, dev_t dev, uid_t uid,
                  gid_t gid) noexcept {
-  const char* slash = std::strrchr(dest, '/');
+  char resolved[PATH_MAX];
+  if (child::secure_join(rootfd, dest, resolved, sizeof resolved) < 0) fail(plan.sync_fd, errno, "resolve %s", dest);
+  const char* slash = std::strrchr(resolved, '/');
   char parent_path[PATH_MAX];
-  std::snprintf(parent_path, sizeof parent_path, "%.*s", static_cast<int>(slash - dest), dest);
+  if (slash == nullptr) {
+    std::snprintf(parent_path, sizeof parent_path, ".");
+    slash = resolved - 1;
+  } else {
+    std::snprintf(parent_path, sizeof parent_path, "%.*s", static_cast<int>(slash - resolved), resolved);
+  }
   if (child::ensure_in_root(rootfd, parent_path, false, 0755) < 0) fail(plan.sync_fd, errno, "create %s", parent_path);
   int parent = open_in_root(rootfd, parent_path, O_PATH | O_DIRECTORY);
   if (parent < 0) fail(plan.sync_fd, errno, "open %s", parent_path);

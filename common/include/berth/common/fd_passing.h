@@ -1,0 +1,25 @@
+// Passing file descriptors over unix sockets (SCM_RIGHTS), e.g. a pty master from a
+// container's init to whoever listens on --console-socket.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "berth/common/unique_fd.h"
+
+namespace berth {
+
+struct ReceivedFd {
+  UniqueFd fd;
+  std::string payload;  // the bytes sent along (runc sends the pty's name)
+};
+
+// Receives one message carrying exactly one fd; EOF or a message without an fd is an error.
+Result<ReceivedFd> receive_fd(int socket_fd);
+Status send_fd(int socket_fd, int fd, std::string_view payload);
+
+// A listening unix stream socket at path (mode 0600), and a connection to one.
+Result<UniqueFd> listen_unix(const std::string& path, int backlog = 16);
+Result<UniqueFd> connect_unix(const std::string& path);
+
+}  // namespace berth
