@@ -1,0 +1,47 @@
+#include <sys/mount.h>
+
+#include <gtest/gtest.h>
+
+#include "process/init_plan.h"
+
+namespace berth::runtime {
+namespace {
+
+TEST(MountOptions, FlagsPropagationAndData) {
+  auto o = parse_mount_options({"nosuid", "nodev", "ro", "rslave", "mode=755", "size=65536k"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID | MS_NODEV | MS_RDONLY));
+  EXPECT_EQ(o.propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
+  EXPECT_EQ(o.data, "mode=755,size=65536k");
+  EXPECT_FALSE(o.bind);
+}
+
+TEST(MountOptions, LaterOptionsWinAndBindIsRecognised) {
+  auto o = parse_mount_options({"ro", "rw", "rbind", "noexec", "exec"});
+  EXPECT_EQ(o.flags, 0ul);
+  EXPECT_TRUE(o.bind);
+  EXPECT_TRUE(o.recursive);
+  EXPECT_TRUE(o.clear_flags & MS_RDONLY);
+}
+
+TEST(CgroupHierarchies, HybridHostListsV1AndUnified) {
+  std::string mountinfo =
+      "30 23 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n"
+      "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+      "33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:14 - cgroup cgroup rw,cpu,cpuacct\n"
+      "34 30 0:30 / /sys/fs/cgroup/systemd rw shared:15 - cgroup cgroup rw,xattr,name=systemd\n";
+  auto h = host_cgroup_hierarchies(mountinfo);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].name, "unified");
+  EXPECT_EQ(h[0].fstype, "cgroup2");
+  EXPECT_EQ(h[1].name, "cpu,cpuacct");
+  EXPECT_EQ(h[1].options, "cpu,cpuacct");
+  EXPECT_EQ(h[2].options, "xattr,name=systemd");
+}
+
+TEST(CgroupHierarchies, UnifiedHostIsEmpty) {
+  auto h = host_cgroup_hierarchies("30 23 0:26 / /sys/fs/cgroup rw shared:9 - cgroup2 cgroup2 rw\n");
+  EXPECT_TRUE(h.empty());
+}
+
+}  // namespace
+}  // namespace berth::runtime
