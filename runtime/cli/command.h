@@ -26,6 +26,8 @@ po::variables_map parse(const Context& ctx, const po::options_description& flags
 // Logs the error (to --log when given) and prints it on stderr; returns the exit code (1).
 int report(const Error& error);
 int report(const Status& status);
+// With --log the log gets the error; it is echoed on stderr too (the stderr sink does it otherwise).
+void echo_errors_to_stderr(bool echo);
 
 // The container id argument, with runc's message when it's missing.
 std::string require_id(const po::variables_map& vm, const Context& ctx);

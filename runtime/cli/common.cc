@@ -27,10 +27,16 @@ po::variables_map parse(const Context& ctx, const po::options_description& flags
   return vm;
 }
 
+namespace {
+bool g_echo_errors = false;
+}  // namespace
+
+void echo_errors_to_stderr(bool echo) { g_echo_errors = echo; }
+
 int report(const Error& error) {
   std::string message = error.what();
   log::get("runtime")->error("{}", message);
-  std::cerr << "berth: " << message << "\n";
+  if (g_echo_errors) std::cerr << "berth: " << message << "\n";
   return 1;
 }
 

@@ -4,6 +4,8 @@
 #include <iostream>
 #include <map>
 
+#include <spdlog/sinks/sink.h>
+
 #include "berth/common/log.h"
 #include "berth/runtime/spec.h"
 #include "command.h"
@@ -38,8 +40,11 @@ int install_logging(const std::string& log_path, const std::string& format, bool
       return 1;
     }
     sinks.push_back(*sink);
-  } else if (debug) {
+    echo_errors_to_stderr(true);
+  } else {
+    // Without --log, warnings (e.g. a failed poststart hook) still reach the user, as with runc.
     sinks.push_back(berth::log::stderr_sink("berth"));
+    if (!debug) sinks.back()->set_level(spdlog::level::warn);
   }
   berth::log::install(sinks, debug ? spdlog::level::debug : spdlog::level::info);
   return 0;

@@ -5,6 +5,7 @@
 #include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
+#include "../process/hook_runner.h"
 #include "create_internal.h"
 
 namespace berth::runtime {
@@ -75,23 +76,36 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
     console_fd = console.get();
   }
 
-  LaunchRequest request;
-  request.spec = &spec;
-  request.plan = &plan;
-  request.fifo_path = fifo;
-  request.console_fd = console_fd;
-  BERTH_ASSIGN_OR_RETURN(LaunchedInit init, launch_init(request));
-
   ContainerState state;
   state.id = options.id;
-  state.pid = init.process.pid();
-  state.start_time = process_start_time(state.pid);
   state.bundle = bundle;
   state.rootfs = plan.rootfs;
   state.created = rfc3339_now();
   state.oci_version = spec.oci_version;
   state.annotations = spec.annotations;
   state.systemd_cgroup = global.systemd_cgroup;
+
+  LaunchRequest request;
+  request.spec = &spec;
+  request.plan = &plan;
+  request.fifo_path = fifo;
+  request.console_fd = console_fd;
+  request.run_create_hooks = [&](pid_t pid) -> Status {
+    ContainerState s = state;
+    s.pid = pid;
+    std::string json = state_json(s, ContainerStatus::kCreating, false);
+    BERTH_TRY(run_hooks(spec.hooks.prestart, "prestart", json));
+    BERTH_TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", json));
+    return run_hooks(spec.hooks.create_container, "createContainer", json, pid);
+  };
+  request.start_hook_state = [&](pid_t pid) {
+    ContainerState s = state;
+    s.pid = pid;
+    return state_json(s, ContainerStatus::kCreated, false);
+  };
+  BERTH_ASSIGN_OR_RETURN(LaunchedInit init, launch_init(request));
+  state.pid = init.process.pid();
+  state.start_time = process_start_time(state.pid);
   for (const auto& ns : spec.linux_.namespaces) {
     state.namespace_paths[std::string(namespace_name(ns.type))] =
         fmt::format("/proc/{}/ns/{}", state.pid, namespace_proc_name(ns.type));

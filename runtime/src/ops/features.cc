@@ -10,7 +10,7 @@ std::string features_json() {
   json::Writer w(true);
   w.begin_object();
   w.field("ociVersionMin", std::string(kOciVersionMin)).field("ociVersionMax", std::string(kOciVersionMax));
-  w.string_array("hooks", {});
+  w.string_array("hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"});
   w.string_array("mountOptions",
                  {"async",      "atime",    "bind",       "defaults",   "dev",        "diratime",      "dirsync",
                   "exec",       "loud",     "mand",       "noatime",    "nodev",      "nodiratime",    "noexec",

@@ -11,6 +11,7 @@
 
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
+#include "../process/hook_runner.h"
 #include "create_internal.h"
 
 namespace berth::runtime {
@@ -51,20 +52,38 @@ Status start_container(const GlobalOptions& global, const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, open_pidfd(state));
   std::string fifo_path = store.fifo_path(id);
   BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
+  // init writes nothing on success: execve closes its end (close-on-exec), which is our EOF.
+  // On failure it writes "E<message>" first. If it dies before opening the FIFO, the pidfd says so.
   pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  std::string report;
+  bool opened = false;
   for (;;) {
-    int r = ::poll(fds, 2, -1);
+    int r = ::poll(fds, opened ? 1 : 2, -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return sys_error("wait for container init");
-    char byte;
-    if (fds[0].revents & POLLIN) {
-      if (::read(fifo.get(), &byte, 1) == 1) break;
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      opened = true;
+      char buf[512];
+      ssize_t n = ::read(fifo.get(), buf, sizeof buf);
+      if (n > 0) {
+        if (report.size() < 4096) report.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0) break;
+      if (errno != EAGAIN) return sys_error("read exec fifo");
     }
-    if (fds[1].revents & POLLIN) {
+    if (!opened && (fds[1].revents & POLLIN)) {
       return make_error(ErrorCode::kFailedPrecondition, "cannot start container \"{}\": its init exited", id);
     }
   }
-  if (::unlink(fifo_path.c_str()) < 0) return sys_error("remove exec fifo {}", fifo_path);
+  (void)::unlink(fifo_path.c_str());
+  if (!report.empty()) {
+    return make_error(ErrorCode::kFailedPrecondition, "start container \"{}\": {}",
+                      id, report[0] == 'E' ? report.substr(1) : report);
+  }
+  if (auto spec = load_spec_file(store.config_copy(id)); spec.ok()) {
+    run_hooks_warn_only(spec->hooks.poststart, "poststart", state_json(state, ContainerStatus::kRunning, false));
+  }
   log::get("runtime")->debug("started container {}", id);
   return {};
 }
@@ -118,7 +137,11 @@ Status kill_container(const GlobalOptions& global, const std::string& id, int si
 
 Status destroy_container(const GlobalOptions& global, const ContainerState& state) {
   StateStore store(global.root);
-  return store.remove(state.id);
+  auto spec = load_spec_file(store.config_copy(state.id));
+  BERTH_TRY(store.remove(state.id));
+  // poststop: after the container is gone, before delete returns; failures only warn.
+  if (spec.ok()) run_hooks_warn_only(spec->hooks.poststop, "poststop", state_json(state, ContainerStatus::kStopped, false));
+  return {};
 }
 
 Status delete_container(const GlobalOptions& global, const std::string& id, bool force) {

@@ -17,13 +17,22 @@
 
 namespace berth::runtime::child {
 
+namespace {
+int g_late_error_fd = -1;
+}  // namespace
+
+void set_late_error_fd(int fd) noexcept { g_late_error_fd = fd; }
+
 void fail(int sync_fd, int err, const char* fmt, ...) noexcept {
   char text[sizeof(SyncMessage::text)];
   va_list ap;
   va_start(ap, fmt);
   std::vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
-  if (!sync_send(sync_fd, SyncStage::kError, err, text)) {
+  if (g_late_error_fd >= 0) {
+    const char* desc = err != 0 ? strerrordesc_np(err) : nullptr;
+    dprintf(g_late_error_fd, "E%s%s%s", text, desc ? ": " : "", desc ? desc : "");
+  } else if (!sync_send(sync_fd, SyncStage::kError, err, text)) {
     // No parent to tell (e.g. after start): stderr is the container's, say it there.
     const char* desc = err != 0 ? strerrordesc_np(err) : nullptr;
     dprintf(2, "berth: %s%s%s\n", text, desc ? ": " : "", desc ? desc : "");

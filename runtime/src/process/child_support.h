@@ -5,7 +5,11 @@
 
 namespace berth::runtime::child {
 
-// Reports {errno, formatted message} over the sync fd and exits. printf-style format.
+// After `start` opened the exec FIFO, failures are written there ("E" + message) so that `start`
+// reports them; before, they go over the sync fd to the creating parent.
+void set_late_error_fd(int fd) noexcept;
+
+// Reports {errno, formatted message} and exits. printf-style format.
 [[noreturn]] void fail(int sync_fd, int err, const char* fmt, ...) noexcept
     __attribute__((format(printf, 3, 4)));
 

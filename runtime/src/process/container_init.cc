@@ -6,7 +6,10 @@
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -125,16 +128,48 @@ void switch_user(const InitPlan& plan) noexcept {
   if (::setresuid(plan.uid, plan.uid, plan.uid) < 0) fail(plan.sync_fd, errno, "setuid %u", plan.uid);
 }
 
-// Blocks until `start` opens the FIFO for reading, then tells it we're about to exec.
+// Blocks until `start` opens the FIFO for reading. From then on the FIFO is how init reports to
+// `start`: an error message, or EOF when execve closes it (close-on-exec) — success.
 void wait_for_start(const InitPlan& plan) noexcept {
   char name[16];
   std::snprintf(name, sizeof name, "%d", plan.fifo_fd);
   int fd = ::openat(plan.proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
   if (fd < 0) fail(plan.sync_fd, errno, "open exec fifo");
-  if (::write(fd, "0", 1) != 1) fail(plan.sync_fd, errno, "write exec fifo");
-  ::close(fd);
+  child::set_late_error_fd(fd);
   ::close(plan.fifo_fd);
   ::close(plan.proc_fd_dir);
+}
+
+// startContainer hooks: in the container, after `start`, before the user process; the state
+// JSON (written by the parent after clone) is in a memfd.
+void run_start_hooks(const InitPlan& plan) noexcept {
+  for (const auto& h : plan.start_hooks) {
+    pid_t pid = ::fork();
+    if (pid < 0) fail(plan.sync_fd, errno, "fork startContainer hook %s", h.path.c_str());
+    if (pid == 0) {
+      ::dup2(plan.start_state_fd, 0);
+      ::lseek(0, 0, SEEK_SET);
+      ::execve(h.path.c_str(), h.argv.data(), h.envp.data());
+      _exit(127);
+    }
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (h.timeout_secs > 0 && pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      if (::poll(&p, 1, h.timeout_secs * 1000) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        fail(plan.sync_fd, ETIMEDOUT, "startContainer hook %s timed out", h.path.c_str());
+      }
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (pidfd >= 0) ::close(pidfd);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      fail(plan.sync_fd, 0, "startContainer hook %s failed (wait status %d)", h.path.c_str(), status);
+    }
+  }
+  if (plan.start_state_fd >= 0) ::close(plan.start_state_fd);
 }
 
 }  // namespace
@@ -178,6 +213,7 @@ void container_init_main(InitPlan& plan) noexcept {
 
   if (!sync_send(plan.sync_fd, SyncStage::kReady)) _exit(1);
   wait_for_start(plan);
+  run_start_hooks(plan);
 
   switch_user(plan);
   if (plan.umask) ::umask(*plan.umask);

@@ -191,6 +191,14 @@ ParsedMountOptions parse_mount_options(const std::vector<std::string>& options) 
 }
 
 void InitPlan::finalize() {
+  for (auto& h : start_hooks) {
+    h.argv.clear();
+    h.envp.clear();
+    for (auto& a : h.args) h.argv.push_back(a.data());
+    h.argv.push_back(nullptr);
+    for (auto& e : h.env) h.envp.push_back(e.data());
+    h.envp.push_back(nullptr);
+  }
   argv.clear();
   envp.clear();
   for (auto& a : args) argv.push_back(a.data());
@@ -265,6 +273,12 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
     plan.env = p.env;
     plan.exec_candidates = exec_candidates(p);
   }
+  for (const auto& h : spec.hooks.start_container) {
+    PreparedHook p{h.path, h.args.empty() ? std::vector<std::string>{h.path} : h.args, h.env, {}, {}, h.timeout.value_or(0)};
+    plan.start_hooks.push_back(std::move(p));
+  }
+  plan.create_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
+                      !spec.hooks.create_container.empty();
   plan.finalize();
   return plan;
 }

@@ -52,6 +52,16 @@ struct NamespaceJoin {
   std::string path;
 };
 
+// A hook the init runs itself (startContainer), with argv/envp ready for execve.
+struct PreparedHook {
+  std::string path;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  int timeout_secs = 0;
+};
+
 struct InitPlan {
   std::string id;
   std::string rootfs;  // absolute host path
@@ -89,6 +99,8 @@ struct InitPlan {
   std::vector<std::string> env;
   std::vector<std::string> exec_candidates;  // args[0] resolved against the container's PATH
   int preserve_fds = 0;
+  std::vector<PreparedHook> start_hooks;
+  bool create_hooks = false;  // pause before pivot_root for prestart/createRuntime/createContainer
 
   // argv/envp pointer arrays into args/env, built by finalize()
   std::vector<char*> argv;
@@ -99,6 +111,7 @@ struct InitPlan {
   int console_fd = -1;     // connected console socket, or -1
   int fifo_fd = -1;        // O_PATH fd of the exec FIFO
   int proc_fd_dir = -1;    // O_PATH fd of /proc/self/fd (host procfs), to reopen the FIFO after pivot
+  int start_state_fd = -1; // memfd with the state JSON for startContainer hooks
 
   void finalize();
 };
@@ -109,6 +122,8 @@ struct PlanOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  std::vector<PreparedHook> start_hooks;
+  bool create_hooks = false;  // pause before pivot_root for prestart/createRuntime/createContainer
 };
 
 // The cgroup hierarchies mounted under /sys/fs/cgroup, from /proc/self/mountinfo; empty when

@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,6 +82,12 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   plan.sync_fd = sync.second.get();
   plan.fifo_fd = fifo.get();
   plan.console_fd = req.console_fd;
+  UniqueFd start_state;
+  if (!plan.start_hooks.empty()) {
+    start_state = UniqueFd(::memfd_create("berth-hook-state", MFD_CLOEXEC));
+    if (!start_state) return sys_error("memfd for startContainer hook state");
+    plan.start_state_fd = start_state.get();
+  }
 
   int pidfd = -1;
   clone_args args{};
@@ -101,7 +108,14 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   // From here, any failure kills init (ChildProcess's destructor) before returning.
   auto st = finish_in_parent(req, init.pid());
   if (!st) return std::move(st).error();
+  if (start_state && req.start_hook_state) BERTH_TRY(write_all(start_state.get(), req.start_hook_state(init.pid())));
   if (!sync_send(sync.first.get(), SyncStage::kGo)) return sys_error("signal container init to proceed");
+  if (plan.create_hooks) {
+    auto at_hooks = sync_expect(sync.first.get(), SyncStage::kCreateHooks);
+    if (!at_hooks) return std::move(at_hooks).error().wrap("container init");
+    if (req.run_create_hooks) BERTH_TRY(req.run_create_hooks(init.pid()));
+    if (!sync_send(sync.first.get(), SyncStage::kCreateHooksDone)) return sys_error("resume container init");
+  }
   auto ready = sync_expect(sync.first.get(), SyncStage::kReady);
   if (!ready) return std::move(ready).error().wrap("container init");
   return LaunchedInit{std::move(init), std::move(sync.first)};

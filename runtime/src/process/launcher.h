@@ -18,6 +18,10 @@ struct LaunchRequest {
   int console_fd = -1;     // connected console socket, or -1
   // Called with init's pid after clone, before init sets anything up (cgroup placement).
   std::function<Status(pid_t)> place_in_cgroup;
+  // prestart, createRuntime and createContainer hooks, run while init waits before pivot_root.
+  std::function<Status(pid_t)> run_create_hooks;
+  // The state JSON that startContainer hooks read, once init's pid is known.
+  std::function<std::string(pid_t)> start_hook_state;
 };
 
 struct LaunchedInit {

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "child_support.h"
+#include "sync_channel.h"
 
 namespace berth::runtime {
 namespace {
@@ -260,6 +261,15 @@ void setup_rootfs(const InitPlan& plan) noexcept {
   for (const auto& m : plan.mounts) do_mount(plan, rootfd, m);
   setup_dev(plan, rootfd);
   ::close(rootfd);
+  if (plan.create_hooks) {
+    // prestart, createRuntime (runtime namespace) and createContainer (ours) run now, before
+    // pivot_root, as the spec orders them; the parent runs them and tells us to go on.
+    SyncMessage msg{};
+    if (!sync_send(plan.sync_fd, SyncStage::kCreateHooks) || !sync_recv(plan.sync_fd, msg) ||
+        msg.stage != SyncStage::kCreateHooksDone) {
+      _exit(1);
+    }
+  }
   pivot(plan);
 }
 

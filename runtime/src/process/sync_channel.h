@@ -12,6 +12,8 @@ enum class SyncStage : uint32_t {
   kGo = 1,     // parent → child: id maps written, cgroup joined, oom score set; set up the container
   kReady = 2,  // child → parent: rootfs, terminal and process are prepared; waiting on the exec FIFO
   kError = 3,  // child → parent: setup failed (errno + message); the child exits after sending
+  kCreateHooks = 4,      // child → parent: mounts done, before pivot_root: run the create hooks
+  kCreateHooksDone = 5,  // parent → child: they succeeded; continue
 };
 
 struct SyncMessage {

@@ -281,11 +281,12 @@ Result<Spec> parse_spec(std::string_view text) {
   return spec;
 }
 
-Result<Spec> load_spec(const std::string& bundle) {
-  std::string path = join_path(bundle, "config.json");
+Result<Spec> load_spec_file(const std::string& path) {
   auto text = read_file(path, 16 << 20);
-  if (!text) return std::move(text).error().wrap("read the bundle's config.json");
+  if (!text) return std::move(text).error().wrap("read {}", path);
   return parse_spec(*text);
 }
+
+Result<Spec> load_spec(const std::string& bundle) { return load_spec_file(join_path(bundle, "config.json")); }
 
 }  // namespace berth::runtime

@@ -33,6 +33,7 @@ std::vector<std::string_view> stat_fields(std::string_view stat) {
 
 std::string_view status_name(ContainerStatus s) {
   switch (s) {
+    case ContainerStatus::kCreating: return "creating";
     case ContainerStatus::kCreated: return "created";
     case ContainerStatus::kRunning: return "running";
     case ContainerStatus::kPaused: return "paused";

@@ -139,6 +139,8 @@ std::string_view namespace_proc_name(NamespaceType type);  // /proc/<pid>/ns/<na
 Result<Spec> parse_spec(std::string_view text);
 // Reads <bundle>/config.json.
 Result<Spec> load_spec(const std::string& bundle);
+// Reads a config.json at an explicit path (e.g. the copy in the state dir).
+Result<Spec> load_spec_file(const std::string& path);
 // Checks the cross-field rules (namespaces vs hostname, mappings vs user ns, ...).
 Status validate_spec(const Spec& spec);
 

@@ -29,7 +29,7 @@ struct ContainerState {
   std::map<std::string, std::string> namespace_paths;  // type → /proc/<pid>/ns/<x>, for exec
 };
 
-enum class ContainerStatus { kCreated, kRunning, kPaused, kStopped };
+enum class ContainerStatus { kCreating, kCreated, kRunning, kPaused, kStopped };
 std::string_view status_name(ContainerStatus s);
 
 // The layout of one runtime root directory.
