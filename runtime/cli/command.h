@@ -38,6 +38,7 @@ int cmd_state(Context& ctx);
 int cmd_kill(Context& ctx);
 int cmd_delete(Context& ctx);
 int cmd_run(Context& ctx);
+int cmd_exec(Context& ctx);
 int cmd_list(Context& ctx);
 int cmd_spec(Context& ctx);
 int cmd_features(Context& ctx);

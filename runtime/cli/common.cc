@@ -5,24 +5,61 @@
 
 namespace berth::runtime::cli {
 
+namespace {
+
+constexpr int kStyle = (po::command_line_style::default_style | po::command_line_style::allow_long_disguise) &
+                       ~po::command_line_style::allow_guessing;
+
+// Whether the flag token (e.g. "--bundle", "-b", "--bundle=x") consumes the next argument.
+bool takes_next_value(const po::options_description& flags, const std::string& token) {
+  if (token.find('=') != std::string::npos) return false;
+  std::string name = token.substr(token.find_first_not_of('-'));
+  const po::option_description* d = flags.find_nothrow(name, false, false, false);
+  if (d == nullptr && token.size() == 2) d = flags.find_nothrow(name, false, false, true);
+  if (d == nullptr) {
+    // A short flag written as "-b": look it up by its short name.
+    for (const auto& o : flags.options()) {
+      if (o->canonical_display_name(po::command_line_style::allow_dash_for_short) == token) d = o.get();
+    }
+  }
+  return d != nullptr && d->semantic()->max_tokens() > 0 && !d->semantic()->is_required() &&
+         d->semantic()->min_tokens() > 0;
+}
+
+}  // namespace
+
+// As with runc, flags come before the positional arguments; everything from the first positional
+// on is positional (so `exec <id> sh -c ...` passes "-c" to sh).
 po::variables_map parse(const Context& ctx, const po::options_description& flags,
                         const std::vector<std::string>& positional, bool rest) {
   po::options_description all;
   all.add(flags);
-  po::positional_options_description pos;
-  for (size_t i = 0; i < positional.size(); ++i) {
-    bool last = i + 1 == positional.size();
-    const po::value_semantic* semantic = last && rest
-                                             ? static_cast<const po::value_semantic*>(
-                                                   po::value<std::vector<std::string>>()->multitoken())
-                                             : po::value<std::string>();
-    all.add_options()(positional[i].c_str(), semantic);
-    pos.add(positional[i].c_str(), last && rest ? -1 : 1);
-  }
   all.add_options()("help,h", "show this help");
-  auto style = po::command_line_style::default_style | po::command_line_style::allow_long_disguise;
+  size_t i = 0;
+  std::vector<std::string> flag_args;
+  while (i < ctx.args.size() && ctx.args[i].size() > 1 && ctx.args[i][0] == '-') {
+    if (ctx.args[i] == "--") {
+      ++i;
+      break;
+    }
+    flag_args.push_back(ctx.args[i]);
+    if (takes_next_value(all, ctx.args[i]) && i + 1 < ctx.args.size()) flag_args.push_back(ctx.args[++i]);
+    ++i;
+  }
   po::variables_map vm;
-  po::store(po::command_line_parser(ctx.args).options(all).positional(pos).style(style).run(), vm);
+  po::store(po::command_line_parser(flag_args).options(all).style(kStyle).run(), vm);
+  std::vector<std::string> values(ctx.args.begin() + static_cast<long>(i), ctx.args.end());
+  for (size_t p = 0; p < positional.size() && !values.empty(); ++p) {
+    bool last = p + 1 == positional.size();
+    if (last && rest) {
+      vm.emplace(positional[p], po::variable_value(values, false));
+      values.clear();
+    } else {
+      vm.emplace(positional[p], po::variable_value(values.front(), false));
+      values.erase(values.begin());
+    }
+  }
+  if (!values.empty()) throw po::error("unexpected argument \"" + values.front() + "\"");
   po::notify(vm);
   return vm;
 }

@@ -17,7 +17,7 @@ using namespace berth::runtime::cli;
 const std::map<std::string, int (*)(Context&)>& commands() {
   static const std::map<std::string, int (*)(Context&)> k = {
       {"create", cmd_create}, {"start", cmd_start}, {"state", cmd_state}, {"kill", cmd_kill},
-      {"delete", cmd_delete}, {"run", cmd_run},     {"list", cmd_list},   {"spec", cmd_spec},
+      {"delete", cmd_delete}, {"run", cmd_run},     {"exec", cmd_exec},     {"list", cmd_list},   {"spec", cmd_spec},
       {"features", cmd_features},
   };
   return k;
@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
   }
   try {
     po::variables_map vm;
-    auto style = po::command_line_style::default_style | po::command_line_style::allow_long_disguise;
+    auto style = (po::command_line_style::default_style | po::command_line_style::allow_long_disguise) &
+                 ~po::command_line_style::allow_guessing;
     po::store(po::command_line_parser(std::min(verb_index, argc), argv).options(global).style(style).run(), vm);
     po::notify(vm);
     if (vm.count("version")) {

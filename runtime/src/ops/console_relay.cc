@@ -1,9 +1,12 @@
 #include "console_relay.h"
 
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
+
+#include "berth/common/fd_passing.h"
 
 namespace berth::runtime {
 
@@ -18,6 +21,17 @@ std::optional<RawTerminal> RawTerminal::enter(int fd) {
 
 RawTerminal::~RawTerminal() {
   if (fd_ >= 0) ::tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+Result<OwnConsole> OwnConsole::create() {
+  BERTH_ASSIGN_OR_RETURN(FdPair pair, make_socketpair(SOCK_STREAM));
+  return OwnConsole(std::move(pair));
+}
+
+Result<UniqueFd> OwnConsole::receive_master() {
+  pair_.second.reset();
+  BERTH_ASSIGN_OR_RETURN(ReceivedFd received, receive_fd(pair_.first.get()));
+  return std::move(received.fd);
 }
 
 void copy_window_size(int from, int master) {

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "berth/common/unique_fd.h"
+#include "berth/common/error.h"
 
 namespace berth::runtime {
 
@@ -23,6 +24,20 @@ class RawTerminal {
   RawTerminal(int fd, termios saved) : fd_(fd), saved_(saved) {}
   int fd_;
   termios saved_;
+};
+
+// berth's own console socket for a foreground process with a terminal and no --console-socket:
+// init sends the pty master to one end, berth receives it on the other.
+class OwnConsole {
+ public:
+  static Result<OwnConsole> create();
+  int child_end() const { return pair_.second.get(); }
+  // Closes our copy of the child's end, then waits for the master.
+  Result<UniqueFd> receive_master();
+
+ private:
+  explicit OwnConsole(FdPair pair) : pair_(std::move(pair)) {}
+  FdPair pair_;
 };
 
 // Copies the window size of `from` (a tty) to the pty master.

@@ -31,7 +31,7 @@ using child::fail;
 
 void join_and_unshare(const InitPlan& plan) noexcept {
   for (const auto& j : plan.joins) {
-    int fd = ::open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = j.fd >= 0 ? j.fd : ::open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) fail(plan.sync_fd, errno, "open namespace %s", j.path.c_str());
     if (::setns(fd, j.clone_flag) < 0) fail(plan.sync_fd, errno, "join namespace %s", j.path.c_str());
     ::close(fd);
@@ -172,6 +172,21 @@ void run_start_hooks(const InitPlan& plan) noexcept {
   if (plan.start_state_fd >= 0) ::close(plan.start_state_fd);
 }
 
+// The common tail of init and exec: become the user, then execve. Failures go to whoever
+// listens (sync fd or exec FIFO); success closes those close-on-exec fds.
+[[noreturn]] void exec_user_process(const InitPlan& plan, const char* exe) noexcept {
+  switch_user(plan);
+  ::umask(plan.umask ? *plan.umask : 022);
+  enter_cwd(plan, false);
+  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");
+  // Only stdio and the preserved fds (3 .. 3+N-1) may reach the user process.
+  if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");
+  }
+  ::execve(exe, plan.argv.data(), plan.envp.data());
+  fail(plan.sync_fd, errno, "exec %s", exe);
+}
+
 }  // namespace
 
 void container_init_main(InitPlan& plan) noexcept {
@@ -215,17 +230,19 @@ void container_init_main(InitPlan& plan) noexcept {
   wait_for_start(plan);
   run_start_hooks(plan);
 
-  switch_user(plan);
-  if (plan.umask) ::umask(*plan.umask);
-  else ::umask(022);
-  enter_cwd(plan, false);
-  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");
-  // Only stdio and the preserved fds (3 .. 3+N-1) may reach the user process.
-  if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");
+  exec_user_process(plan, exe);
+}
+
+void exec_process_main(InitPlan& plan) noexcept {
+  SyncMessage go{};
+  if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
+  join_and_unshare(plan);
+  if (plan.terminal) {
+    if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
+    setup_terminal(plan);
   }
-  ::execve(exe, plan.argv.data(), plan.envp.data());
-  fail(plan.sync_fd, errno, "exec %s", exe);
+  const char* exe = find_executable(plan);
+  exec_user_process(plan, exe);
 }
 
 }  // namespace berth::runtime

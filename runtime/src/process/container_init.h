@@ -8,4 +8,8 @@ namespace berth::runtime {
 
 [[noreturn]] void container_init_main(InitPlan& plan) noexcept;
 
+// `exec`: joins the running container's namespaces (fds pre-opened in plan.joins), then the
+// same user/cwd/exec steps as init.
+[[noreturn]] void exec_process_main(InitPlan& plan) noexcept;
+
 }  // namespace berth::runtime

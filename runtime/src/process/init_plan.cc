@@ -1,6 +1,7 @@
 #include "init_plan.h"
 
 #include <sched.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -129,7 +130,40 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
+void fill_process(InitPlan& plan, const Process& p) {
+  plan.terminal = p.terminal;
+  plan.console_size = p.console_size;
+  plan.uid = p.user.uid;
+  plan.gid = p.user.gid;
+  plan.additional_gids.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
+  plan.umask = p.user.umask;
+  plan.no_new_privileges = p.no_new_privileges;
+  plan.cwd = p.cwd;
+  plan.args = p.args;
+  plan.env = p.env;
+  plan.exec_candidates = exec_candidates(p);
+}
+
 }  // namespace
+
+Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::string, std::string>& namespace_paths,
+                                int preserve_fds) {
+  InitPlan plan;
+  plan.preserve_fds = preserve_fds;
+  // User first (it owns the others), mount last (after it, /proc/<pid> paths would resolve in
+  // the container's procfs). pid and time apply to children: the parent joins those.
+  for (const char* type : {"user", "ipc", "uts", "network", "cgroup", "mount"}) {
+    auto it = namespace_paths.find(type);
+    if (it == namespace_paths.end()) continue;
+    auto ns = namespace_from_name(type);
+    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(it->second.c_str(), O_RDONLY));
+    plan.joins.push_back({namespace_clone_flag(*ns), it->second, fd.get()});
+    plan.owned_fds.push_back(std::move(fd));
+  }
+  fill_process(plan, process);
+  plan.finalize();
+  return plan;
+}
 
 std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinfo_text) {
   std::vector<CgroupHierarchy> out;
@@ -260,18 +294,7 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
   if (!spec.process) {
     plan.has_process = false;
   } else {
-    const Process& p = *spec.process;
-    plan.terminal = p.terminal;
-    plan.console_size = p.console_size;
-    plan.uid = p.user.uid;
-    plan.gid = p.user.gid;
-    plan.additional_gids.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
-    plan.umask = p.user.umask;
-    plan.no_new_privileges = p.no_new_privileges;
-    plan.cwd = p.cwd;
-    plan.args = p.args;
-    plan.env = p.env;
-    plan.exec_candidates = exec_candidates(p);
+    fill_process(plan, *spec.process);
   }
   for (const auto& h : spec.hooks.start_container) {
     PreparedHook p{h.path, h.args.empty() ? std::vector<std::string>{h.path} : h.args, h.env, {}, {}, h.timeout.value_or(0)};

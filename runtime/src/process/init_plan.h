@@ -4,10 +4,12 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "berth/common/unique_fd.h"
 #include "berth/runtime/spec.h"
 
 namespace berth::runtime {
@@ -50,6 +52,7 @@ struct SysctlStep {
 struct NamespaceJoin {
   int clone_flag;
   std::string path;
+  int fd = -1;  // pre-opened by the parent (exec), else opened by path in the child
 };
 
 // A hook the init runs itself (startContainer), with argv/envp ready for execve.
@@ -113,6 +116,8 @@ struct InitPlan {
   int proc_fd_dir = -1;    // O_PATH fd of /proc/self/fd (host procfs), to reopen the FIFO after pivot
   int start_state_fd = -1; // memfd with the state JSON for startContainer hooks
 
+  std::vector<UniqueFd> owned_fds;  // parent-side owners of fds referenced above
+
   void finalize();
 };
 
@@ -125,6 +130,10 @@ struct PlanOptions {
   std::vector<PreparedHook> start_hooks;
   bool create_hooks = false;  // pause before pivot_root for prestart/createRuntime/createContainer
 };
+
+// For `exec`: the process joins the namespaces at these paths (type → /proc/<pid>/ns/x).
+Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::string, std::string>& namespace_paths,
+                                int preserve_fds);
 
 // The cgroup hierarchies mounted under /sys/fs/cgroup, from /proc/self/mountinfo; empty when
 // /sys/fs/cgroup itself is a cgroup2 mount.

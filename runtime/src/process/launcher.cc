@@ -72,7 +72,59 @@ Status finish_in_parent(const LaunchRequest& req, pid_t pid) {
   return {};
 }
 
+// clone3 returning a pidfd-backed ChildProcess; the child runs body and never returns.
+template <typename Body>
+Result<ChildProcess> clone_child(uint64_t flags, Body body) {
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return sys_error("clone");
+  if (pid == 0) body();
+  UniqueFd owned_pidfd(pidfd);
+  return ChildProcess::adopt(static_cast<pid_t>(pid));
+}
+
+Status join_for_children(pid_t pid, const char* ns, int flag) {
+  std::string path = fmt::format("/proc/{}/ns/{}", pid, ns);
+  auto fd = open_fd(path.c_str(), O_RDONLY);
+  if (!fd) return fd.error().code() == ErrorCode::kNotFound ? Status() : std::move(fd).error();
+  char mine[64] = {}, theirs[64] = {};
+  std::string self = std::string("/proc/self/ns/") + ns;
+  if (::readlink(self.c_str(), mine, sizeof mine - 1) > 0 && ::readlink(path.c_str(), theirs, sizeof theirs - 1) > 0 &&
+      std::string_view(mine) == theirs) {
+    return {};
+  }
+  if (::setns(fd->get(), flag) < 0) return sys_error("join {}", path);
+  return {};
+}
+
 }  // namespace
+
+Result<LaunchedInit> launch_exec(const ExecRequest& req) {
+  InitPlan& plan = *req.plan;
+  BERTH_ASSIGN_OR_RETURN(FdPair sync, make_socketpair(SOCK_SEQPACKET));
+  BERTH_TRY(join_for_children(req.init_pid, "pid", CLONE_NEWPID));
+  BERTH_TRY(join_for_children(req.init_pid, "time", CLONE_NEWTIME));
+  plan.sync_fd = sync.second.get();
+  plan.console_fd = req.console_fd;
+  BERTH_ASSIGN_OR_RETURN(ChildProcess child, clone_child(0, [&] {
+    sync.first.reset();
+    exec_process_main(plan);
+  }));
+  sync.second.reset();
+  if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(child.pid()));
+  if (!sync_send(sync.first.get(), SyncStage::kGo)) return sys_error("signal the exec'd process to proceed");
+  // Until execve closes its end, the process can only send an error.
+  SyncMessage msg{};
+  if (sync_recv(sync.first.get(), msg) && msg.stage == SyncStage::kError) {
+    (void)child.wait();
+    return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
+  }
+  return LaunchedInit{std::move(child), std::move(sync.first)};
+}
 
 Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   InitPlan& plan = *req.plan;
@@ -89,21 +141,13 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
     plan.start_state_fd = start_state.get();
   }
 
-  int pidfd = -1;
-  clone_args args{};
-  args.flags = static_cast<uint64_t>(clone_flags(req.spec->linux_)) | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) return sys_error("clone container init");
-  if (pid == 0) {
+  auto cloned = clone_child(static_cast<uint64_t>(clone_flags(req.spec->linux_)), [&] {
     sync.first.reset();
     container_init_main(plan);
-  }
-  UniqueFd owned_pidfd(pidfd);
+  });
+  if (!cloned) return std::move(cloned).error().wrap("start container init");
+  ChildProcess init = std::move(cloned).value();
   sync.second.reset();
-  BERTH_ASSIGN_OR_RETURN(ChildProcess init, ChildProcess::adopt(static_cast<pid_t>(pid)));
-  owned_pidfd.reset();
 
   // From here, any failure kills init (ChildProcess's destructor) before returning.
   auto st = finish_in_parent(req, init.pid());

@@ -31,4 +31,14 @@ struct LaunchedInit {
 
 Result<LaunchedInit> launch_init(const LaunchRequest& request);
 
+struct ExecRequest {
+  InitPlan* plan = nullptr;
+  pid_t init_pid = 0;  // whose pid (and time) namespace the process enters
+  int console_fd = -1;
+  std::function<Status(pid_t)> place_in_cgroup;
+};
+
+// Starts a process inside a running container; returns once it has exec'd (or failed to).
+Result<LaunchedInit> launch_exec(const ExecRequest& request);
+
 }  // namespace berth::runtime

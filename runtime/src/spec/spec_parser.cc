@@ -281,6 +281,15 @@ Result<Spec> parse_spec(std::string_view text) {
   return spec;
 }
 
+Result<ProcessSpec> parse_process_json(std::string_view text) {
+  ProcessSpec out;
+  BERTH_ASSIGN_OR_RETURN(out.tree, json::parse(text, "process.json"));
+  Value root = json::root(out.tree, "process");
+  BERTH_TRY(require_object(root));
+  BERTH_ASSIGN_OR_RETURN(out.process, parse_process(root));
+  return out;
+}
+
 Result<Spec> load_spec_file(const std::string& path) {
   auto text = read_file(path, 16 << 20);
   if (!text) return std::move(text).error().wrap("read {}", path);

@@ -43,6 +43,26 @@ struct RunOptions {
 // Detached: 0 once the container runs.
 Result<int> run_container(const GlobalOptions& global, const RunOptions& options);
 
+struct ExecOptions {
+  std::string id;
+  std::string process_path;          // --process: a process.json; else built from the flags below
+  std::vector<std::string> args;
+  bool tty = false;
+  std::string console_socket;
+  bool detach = false;
+  std::string pid_file;
+  std::vector<std::string> env;      // KEY=value, added to (or replacing) the container's env
+  std::string cwd;
+  std::string user;                  // uid[:gid]
+  std::vector<uint32_t> additional_gids;
+  std::vector<std::string> caps;     // added to every capability set
+  bool no_new_privs = false;
+  int preserve_fds = 0;
+  std::string cgroup;                // sub-cgroup to join (v2 / v1 "controller:path")
+};
+// Foreground: the process's exit status (128+N on signal N); detached: 0 once it runs.
+Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& options);
+
 struct ListEntry {
   ContainerState state;
   ContainerStatus status;

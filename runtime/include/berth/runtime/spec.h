@@ -141,6 +141,13 @@ Result<Spec> parse_spec(std::string_view text);
 Result<Spec> load_spec(const std::string& bundle);
 // Reads a config.json at an explicit path (e.g. the copy in the state dir).
 Result<Spec> load_spec_file(const std::string& path);
+// A process.json for `exec --process`: a spec "process" object on its own.
+struct ProcessSpec {
+  Process process;
+  json::Tree tree;  // owns process.raw
+};
+Result<ProcessSpec> parse_process_json(std::string_view text);
+
 // Checks the cross-field rules (namespaces vs hostname, mappings vs user ns, ...).
 Status validate_spec(const Spec& spec);
 

@@ -1,0 +1,44 @@
+#include "command.h"
+
+namespace berth::runtime::cli {
+
+int cmd_exec(Context& ctx) {
+  ExecOptions o;
+  std::vector<std::string> gids;
+  po::options_description flags("options");
+  flags.add_options()
+      ("process,p", po::value(&o.process_path), "a process.json to run instead of the command line")
+      ("tty,t", po::bool_switch(&o.tty), "allocate a pseudo-terminal")
+      ("console-socket", po::value(&o.console_socket), "unix socket that receives the pty master")
+      ("detach,d", po::bool_switch(&o.detach), "return once the process runs")
+      ("pid-file", po::value(&o.pid_file), "file to write the process's pid to")
+      ("env,e", po::value(&o.env)->composing(), "KEY=value for the process (repeatable)")
+      ("cwd", po::value(&o.cwd), "working directory inside the container")
+      ("user,u", po::value(&o.user), "uid[:gid]")
+      ("additional-gids,g", po::value(&gids)->composing(), "supplementary group id (repeatable)")
+      ("cap,c", po::value(&o.caps)->composing(), "extra capability (repeatable)")
+      ("no-new-privs", po::bool_switch(&o.no_new_privs), "set no_new_privileges")
+      ("preserve-fds", po::value(&o.preserve_fds)->default_value(0), "pass N extra fds (from 3)")
+      ("cgroup", po::value(&o.cgroup), "sub-cgroup to run in");
+  auto vm = parse(ctx, flags, {"id", "command"}, true);
+  o.id = require_id(vm, ctx);
+  if (vm.count("command")) o.args = vm["command"].as<std::vector<std::string>>();
+  for (const auto& g : gids) {
+    try {
+      o.additional_gids.push_back(static_cast<uint32_t>(std::stoul(g)));
+    } catch (const std::exception&) {
+      throw po::error("--additional-gids: \"" + g + "\" is not a number");
+    }
+  }
+  if (!o.caps.empty()) {
+    return report(make_error(ErrorCode::kUnimplemented, "exec --cap: capabilities are not managed by this build yet"));
+  }
+  if (!o.cgroup.empty()) {
+    return report(make_error(ErrorCode::kUnimplemented, "exec --cgroup: cgroups are not managed by this build yet"));
+  }
+  auto code = exec_in_container(ctx.global, o);
+  if (!code) return report(code.error());
+  return *code;
+}
+
+}  // namespace berth::runtime::cli
