@@ -7,6 +7,7 @@
 #include <spdlog/sinks/sink.h>
 
 #include "berth/common/log.h"
+#include "berth/runtime/sealed_binary.h"
 #include "berth/runtime/spec.h"
 #include "command.h"
 
@@ -104,6 +105,12 @@ int main(int argc, char** argv) {
   if (install_logging(log_path, log_format, debug) != 0) return 1;
 
   ctx.command = argv[verb_index];
+  // Verbs that put berth processes inside a container run from a sealed copy of the binary.
+  if ((ctx.command == "create" || ctx.command == "run" || ctx.command == "exec") &&
+      !berth::runtime::running_from_sealed_copy()) {
+    auto st = berth::runtime::reexec_from_sealed_copy(argv);
+    return report(st.error());
+  }
   for (int i = verb_index + 1; i < argc; ++i) ctx.args.emplace_back(argv[i]);
   auto it = commands().find(ctx.command);
   if (it == commands().end()) {

@@ -88,7 +88,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   LaunchRequest request;
   request.spec = &spec;
   request.plan = &plan;
-  request.fifo_path = fifo;
+  request.state_dir = store.dir(options.id);
   request.console_fd = console_fd;
   request.run_create_hooks = [&](pid_t pid) -> Status {
     ContainerState s = state;

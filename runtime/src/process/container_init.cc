@@ -131,13 +131,10 @@ void switch_user(const InitPlan& plan) noexcept {
 // Blocks until `start` opens the FIFO for reading. From then on the FIFO is how init reports to
 // `start`: an error message, or EOF when execve closes it (close-on-exec) — success.
 void wait_for_start(const InitPlan& plan) noexcept {
-  char name[16];
-  std::snprintf(name, sizeof name, "%d", plan.fifo_fd);
-  int fd = ::openat(plan.proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
+  int fd = ::openat(plan.state_dir_fd, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) fail(plan.sync_fd, errno, "open exec fifo");
   child::set_late_error_fd(fd);
-  ::close(plan.fifo_fd);
-  ::close(plan.proc_fd_dir);
+  ::close(plan.state_dir_fd);
 }
 
 // startContainer hooks: in the container, after `start`, before the user process; the state
@@ -197,9 +194,12 @@ void container_init_main(InitPlan& plan) noexcept {
     ::setresgid(0, 0, 0);
     ::setresuid(0, 0, 0);
     // The credential change made us non-dumpable, which makes /proc/self/fd root-owned and
-    // unreadable to the mapped root; init needs it to reopen the exec FIFO (runc does the same).
-    // execve resets dumpability for the user process.
+    // unusable for the mapped root; mounts target /proc/self/fd/N, so stay dumpable during setup.
     if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set dumpable");
+  } else {
+    // Processes in the container must not reach init's host fds or /proc/1/exe while it is still
+    // berth (CVE-2016-9962 class). execve resets this for the user process.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   }
   join_and_unshare(plan);
   if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
@@ -207,9 +207,6 @@ void container_init_main(InitPlan& plan) noexcept {
       errno != ENOSYS && errno != EACCES && errno != EDQUOT) {
     fail(plan.sync_fd, errno, "create session keyring");
   }
-  int proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
-  plan.proc_fd_dir = proc_fd_dir;
 
   setup_rootfs(plan);
   if (!plan.hostname.empty() && ::sethostname(plan.hostname.c_str(), plan.hostname.size()) < 0) {
@@ -226,6 +223,8 @@ void container_init_main(InitPlan& plan) noexcept {
   const char* exe = find_executable(plan);
   enter_cwd(plan, true);
 
+  // Setup is done: from now on nothing in the container may inspect us (see above).
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   if (!sync_send(plan.sync_fd, SyncStage::kReady)) _exit(1);
   wait_for_start(plan);
   run_start_hooks(plan);
@@ -234,6 +233,7 @@ void container_init_main(InitPlan& plan) noexcept {
 }
 
 void exec_process_main(InitPlan& plan) noexcept {
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   SyncMessage go{};
   if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
   join_and_unshare(plan);

@@ -112,8 +112,7 @@ struct InitPlan {
   // fds the child inherits
   int sync_fd = -1;
   int console_fd = -1;     // connected console socket, or -1
-  int fifo_fd = -1;        // O_PATH fd of the exec FIFO
-  int proc_fd_dir = -1;    // O_PATH fd of /proc/self/fd (host procfs), to reopen the FIFO after pivot
+  int state_dir_fd = -1;   // O_PATH fd of the container's state dir: init reopens exec.fifo through it
   int start_state_fd = -1; // memfd with the state JSON for startContainer hooks
 
   std::vector<UniqueFd> owned_fds;  // parent-side owners of fds referenced above

@@ -14,7 +14,7 @@ namespace berth::runtime {
 struct LaunchRequest {
   const Spec* spec = nullptr;
   InitPlan* plan = nullptr;
-  std::string fifo_path;   // the exec FIFO (created by the caller)
+  std::string state_dir;   // holds exec.fifo (created by the caller)
   int console_fd = -1;     // connected console socket, or -1
   // Called with init's pid after clone, before init sets anything up (cgroup placement).
   std::function<Status(pid_t)> place_in_cgroup;
