@@ -132,6 +132,17 @@ Result<uint64_t> read_uint(const std::string& dir, std::string_view file) {
   return parse_uint(text, file_path(dir, file));
 }
 
+Result<uint64_t> read_uint_or_zero(const std::string& dir, const std::string& file) {
+  BERTH_ASSIGN_OR_RETURN(auto text, read_optional(dir, file));
+  if (!text || text->empty()) return uint64_t{0};
+  return parse_uint(*text, file_path(dir, file));
+}
+
+uint64_t value_or_zero(const std::map<std::string, uint64_t>& values, const std::string& key) {
+  auto it = values.find(key);
+  return it == values.end() ? 0 : it->second;
+}
+
 Result<std::map<std::string, uint64_t>> read_keyed(const std::string& dir, std::string_view file) {
   std::map<std::string, uint64_t> out;
   BERTH_ASSIGN_OR_RETURN(auto text, read_optional(dir, file));

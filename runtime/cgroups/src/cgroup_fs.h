@@ -32,6 +32,10 @@ Result<std::optional<std::string>> read_optional(const std::string& dir, std::st
 Result<uint64_t> parse_uint(std::string_view text, std::string_view what);
 Result<uint64_t> read_uint(const std::string& dir, std::string_view file);
 
+// For stats: a missing file (controller absent) or an empty one reads as 0.
+Result<uint64_t> read_uint_or_zero(const std::string& dir, const std::string& file);
+uint64_t value_or_zero(const std::map<std::string, uint64_t>& values, const std::string& key);
+
 // "key value" lines (memory.stat, cpu.stat, memory.events, cgroup.events); missing file -> empty.
 Result<std::map<std::string, uint64_t>> read_keyed(const std::string& dir, std::string_view file);
 

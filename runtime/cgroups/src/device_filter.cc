@@ -32,6 +32,9 @@ bpf_insn mov32_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU | BPF_MOV | B
 bpf_insn jne32(uint8_t dst, uint32_t imm, int16_t skip) {
   return insn(BPF_JMP32 | BPF_JNE | BPF_K, dst, 0, skip, static_cast<int32_t>(imm));
 }
+bpf_insn jeq32(uint8_t dst, uint32_t imm, int16_t skip) {
+  return insn(BPF_JMP32 | BPF_JEQ | BPF_K, dst, 0, skip, static_cast<int32_t>(imm));
+}
 bpf_insn mov64_imm(uint8_t dst, int32_t imm) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
 bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
 
@@ -57,7 +60,9 @@ std::vector<bpf_insn> rule_block(const DeviceRule& rule) {
   std::vector<Test> tests;
   if (rule.type != 'a') tests.push_back({kType, rule.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, false});
   uint32_t mask = access_mask(rule.access);
-  if (mask != kAllAccess) tests.push_back({kAccess, ~mask & kAllAccess, true});
+  // An allow rule applies when it grants every requested access bit; a deny rule when it denies
+  // any of them (so "deny w" also refuses a read-write open, as v1 does).
+  if (mask != kAllAccess) tests.push_back({kAccess, rule.allow ? (~mask & kAllAccess) : mask, true});
   if (rule.type != 'a' && rule.major) tests.push_back({kMajor, static_cast<uint32_t>(*rule.major), false});
   if (rule.type != 'a' && rule.minor) tests.push_back({kMinor, static_cast<uint32_t>(*rule.minor), false});
 
@@ -67,10 +72,10 @@ std::vector<bpf_insn> rule_block(const DeviceRule& rule) {
   auto skip = [&]() { return static_cast<int16_t>(length - out.size() - 1); };
   for (const auto& t : tests) {
     if (t.mask_access) {
-      // Requested access must be a subset of the rule's: (access & ~mask) == 0.
       out.push_back(mov32_reg(kScratch, kAccess));
       out.push_back(alu32_imm(BPF_AND, kScratch, static_cast<int32_t>(t.value)));
-      out.push_back(jne32(kScratch, 0, skip()));
+      // allow: skip unless (access & ~mask) == 0; deny: skip when (access & mask) == 0.
+      out.push_back(rule.allow ? jne32(kScratch, 0, skip()) : jeq32(kScratch, 0, skip()));
     } else {
       out.push_back(jne32(t.reg, t.value, skip()));
     }

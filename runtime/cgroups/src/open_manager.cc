@@ -50,7 +50,11 @@ Result<std::unique_ptr<Manager>> open_manager(const Options& options) {
   if (layout.v1.empty() && !layout.unified) {
     return make_error(ErrorCode::kFailedPrecondition, "no cgroup filesystem is mounted under {}", options.root);
   }
-  BERTH_ASSIGN_OR_RETURN(auto own, read_own_cgroups(options.proc_self_cgroup));
+  // Saved paths make the caller's own cgroup irrelevant (and a later command may run elsewhere).
+  std::map<std::string, std::string> own;
+  if (options.paths.empty()) {
+    BERTH_ASSIGN_OR_RETURN(own, read_own_cgroups(options.proc_self_cgroup));
+  }
   if (!layout.v1.empty()) {
     BERTH_ASSIGN_OR_RETURN(auto v1, V1Manager::open(options, std::move(layout), own));
     return std::unique_ptr<Manager>(std::move(v1));

@@ -9,24 +9,13 @@
 namespace berth::runtime::cgroups {
 namespace {
 
-Result<uint64_t> optional_uint(const std::string& dir, const std::string& file) {
-  BERTH_ASSIGN_OR_RETURN(auto text, cgfs::read_optional(dir, file));
-  if (!text) return uint64_t{0};
-  return cgfs::parse_uint(*text, cgfs::file_path(dir, file));
-}
-
-uint64_t value_of(const std::map<std::string, uint64_t>& m, const std::string& key) {
-  auto it = m.find(key);
-  return it == m.end() ? 0 : it->second;
-}
-
 // <prefix>.usage_in_bytes, .max_usage_in_bytes, .limit_in_bytes, .failcnt
 Result<MemoryEntry> read_entry(const std::string& dir, const std::string& prefix) {
   MemoryEntry e;
-  BERTH_ASSIGN_OR_RETURN(e.usage, optional_uint(dir, prefix + ".usage_in_bytes"));
-  BERTH_ASSIGN_OR_RETURN(e.max_usage, optional_uint(dir, prefix + ".max_usage_in_bytes"));
-  BERTH_ASSIGN_OR_RETURN(e.limit, optional_uint(dir, prefix + ".limit_in_bytes"));
-  BERTH_ASSIGN_OR_RETURN(e.failcnt, optional_uint(dir, prefix + ".failcnt"));
+  BERTH_ASSIGN_OR_RETURN(e.usage, cgfs::read_uint_or_zero(dir, prefix + ".usage_in_bytes"));
+  BERTH_ASSIGN_OR_RETURN(e.max_usage, cgfs::read_uint_or_zero(dir, prefix + ".max_usage_in_bytes"));
+  BERTH_ASSIGN_OR_RETURN(e.limit, cgfs::read_uint_or_zero(dir, prefix + ".limit_in_bytes"));
+  BERTH_ASSIGN_OR_RETURN(e.failcnt, cgfs::read_uint_or_zero(dir, prefix + ".failcnt"));
   return e;
 }
 
@@ -36,14 +25,14 @@ Status read_memory(const std::string& dir, MemoryStats& m) {
   BERTH_ASSIGN_OR_RETURN(m.kernel, read_entry(dir, "memory.kmem"));
   BERTH_ASSIGN_OR_RETURN(m.kernel_tcp, read_entry(dir, "memory.kmem.tcp"));
   BERTH_ASSIGN_OR_RETURN(auto oom, cgfs::read_keyed(dir, "memory.oom_control"));
-  m.oom_kills = value_of(oom, "oom_kill");
+  m.oom_kills = cgfs::value_or_zero(oom, "oom_kill");
   m.oom_events = m.oom_kills;
   BERTH_ASSIGN_OR_RETURN(m.raw, cgfs::read_keyed(dir, "memory.stat"));
   return {};
 }
 
 Status read_cpuacct(const std::string& dir, CpuStats& c) {
-  BERTH_ASSIGN_OR_RETURN(c.total_ns, optional_uint(dir, "cpuacct.usage"));
+  BERTH_ASSIGN_OR_RETURN(c.total_ns, cgfs::read_uint_or_zero(dir, "cpuacct.usage"));
   BERTH_ASSIGN_OR_RETURN(auto percpu, cgfs::read_optional(dir, "cpuacct.usage_percpu"));
   if (percpu) {
     std::istringstream in(*percpu);
@@ -53,16 +42,16 @@ Status read_cpuacct(const std::string& dir, CpuStats& c) {
   // cpuacct.stat counts in USER_HZ ticks.
   BERTH_ASSIGN_OR_RETURN(auto stat, cgfs::read_keyed(dir, "cpuacct.stat"));
   uint64_t ns_per_tick = 1000000000ULL / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
-  c.user_ns = value_of(stat, "user") * ns_per_tick;
-  c.kernel_ns = value_of(stat, "system") * ns_per_tick;
+  c.user_ns = cgfs::value_or_zero(stat, "user") * ns_per_tick;
+  c.kernel_ns = cgfs::value_or_zero(stat, "system") * ns_per_tick;
   return {};
 }
 
 Status read_cpu_throttling(const std::string& dir, CpuStats& c) {
   BERTH_ASSIGN_OR_RETURN(auto stat, cgfs::read_keyed(dir, "cpu.stat"));
-  c.periods = value_of(stat, "nr_periods");
-  c.throttled_periods = value_of(stat, "nr_throttled");
-  c.throttled_ns = value_of(stat, "throttled_time");
+  c.periods = cgfs::value_or_zero(stat, "nr_periods");
+  c.throttled_periods = cgfs::value_or_zero(stat, "nr_throttled");
+  c.throttled_ns = cgfs::value_or_zero(stat, "throttled_time");
   return {};
 }
 
@@ -100,8 +89,8 @@ Result<Stats> read_v1_stats(const V1Dirs& dirs) {
   if (auto* d = dir("cpuacct")) BERTH_TRY(read_cpuacct(*d, s.cpu));
   if (auto* d = dir("cpu")) BERTH_TRY(read_cpu_throttling(*d, s.cpu));
   if (auto* d = dir("pids")) {
-    BERTH_ASSIGN_OR_RETURN(s.pids.current, optional_uint(*d, "pids.current"));
-    BERTH_ASSIGN_OR_RETURN(uint64_t max, optional_uint(*d, "pids.max"));
+    BERTH_ASSIGN_OR_RETURN(s.pids.current, cgfs::read_uint_or_zero(*d, "pids.current"));
+    BERTH_ASSIGN_OR_RETURN(uint64_t max, cgfs::read_uint_or_zero(*d, "pids.max"));
     s.pids.limit = max == UINT64_MAX ? 0 : max;
   }
   if (auto* d = dir("blkio")) {

@@ -10,41 +10,29 @@
 namespace berth::runtime::cgroups {
 namespace {
 
-// A number from a file that may be absent (controller not enabled): 0 then.
-Result<uint64_t> optional_uint(const std::string& dir, std::string_view file) {
-  BERTH_ASSIGN_OR_RETURN(auto text, cgfs::read_optional(dir, file));
-  if (!text) return uint64_t{0};
-  return cgfs::parse_uint(*text, cgfs::file_path(dir, file));
-}
-
-uint64_t value_of(const std::map<std::string, uint64_t>& m, const std::string& key) {
-  auto it = m.find(key);
-  return it == m.end() ? 0 : it->second;
-}
-
 Status read_memory(const std::string& dir, MemoryStats& m) {
-  BERTH_ASSIGN_OR_RETURN(m.usage.usage, optional_uint(dir, "memory.current"));
-  BERTH_ASSIGN_OR_RETURN(m.usage.limit, optional_uint(dir, "memory.max"));
-  BERTH_ASSIGN_OR_RETURN(m.usage.max_usage, optional_uint(dir, "memory.peak"));
-  BERTH_ASSIGN_OR_RETURN(m.swap.usage, optional_uint(dir, "memory.swap.current"));
-  BERTH_ASSIGN_OR_RETURN(m.swap.limit, optional_uint(dir, "memory.swap.max"));
-  BERTH_ASSIGN_OR_RETURN(m.swap.max_usage, optional_uint(dir, "memory.swap.peak"));
+  BERTH_ASSIGN_OR_RETURN(m.usage.usage, cgfs::read_uint_or_zero(dir, "memory.current"));
+  BERTH_ASSIGN_OR_RETURN(m.usage.limit, cgfs::read_uint_or_zero(dir, "memory.max"));
+  BERTH_ASSIGN_OR_RETURN(m.usage.max_usage, cgfs::read_uint_or_zero(dir, "memory.peak"));
+  BERTH_ASSIGN_OR_RETURN(m.swap.usage, cgfs::read_uint_or_zero(dir, "memory.swap.current"));
+  BERTH_ASSIGN_OR_RETURN(m.swap.limit, cgfs::read_uint_or_zero(dir, "memory.swap.max"));
+  BERTH_ASSIGN_OR_RETURN(m.swap.max_usage, cgfs::read_uint_or_zero(dir, "memory.swap.peak"));
   BERTH_ASSIGN_OR_RETURN(auto events, cgfs::read_keyed(dir, "memory.events"));
-  m.usage.failcnt = value_of(events, "max");
-  m.oom_events = value_of(events, "oom");
-  m.oom_kills = value_of(events, "oom_kill");
+  m.usage.failcnt = cgfs::value_or_zero(events, "max");
+  m.oom_events = cgfs::value_or_zero(events, "oom");
+  m.oom_kills = cgfs::value_or_zero(events, "oom_kill");
   BERTH_ASSIGN_OR_RETURN(m.raw, cgfs::read_keyed(dir, "memory.stat"));
   return {};
 }
 
 Status read_cpu(const std::string& dir, CpuStats& c) {
   BERTH_ASSIGN_OR_RETURN(auto stat, cgfs::read_keyed(dir, "cpu.stat"));
-  c.total_ns = value_of(stat, "usage_usec") * 1000;
-  c.user_ns = value_of(stat, "user_usec") * 1000;
-  c.kernel_ns = value_of(stat, "system_usec") * 1000;
-  c.periods = value_of(stat, "nr_periods");
-  c.throttled_periods = value_of(stat, "nr_throttled");
-  c.throttled_ns = value_of(stat, "throttled_usec") * 1000;
+  c.total_ns = cgfs::value_or_zero(stat, "usage_usec") * 1000;
+  c.user_ns = cgfs::value_or_zero(stat, "user_usec") * 1000;
+  c.kernel_ns = cgfs::value_or_zero(stat, "system_usec") * 1000;
+  c.periods = cgfs::value_or_zero(stat, "nr_periods");
+  c.throttled_periods = cgfs::value_or_zero(stat, "nr_throttled");
+  c.throttled_ns = cgfs::value_or_zero(stat, "throttled_usec") * 1000;
   return {};
 }
 
@@ -94,10 +82,10 @@ Status read_hugetlb(const std::string& dir, std::map<std::string, HugetlbStats>&
   }
   for (const auto& size : sizes) {
     HugetlbStats h;
-    BERTH_ASSIGN_OR_RETURN(h.usage, optional_uint(dir, "hugetlb." + size + ".current"));
-    BERTH_ASSIGN_OR_RETURN(h.max, optional_uint(dir, "hugetlb." + size + ".max"));
+    BERTH_ASSIGN_OR_RETURN(h.usage, cgfs::read_uint_or_zero(dir, "hugetlb." + size + ".current"));
+    BERTH_ASSIGN_OR_RETURN(h.max, cgfs::read_uint_or_zero(dir, "hugetlb." + size + ".max"));
     BERTH_ASSIGN_OR_RETURN(auto events, cgfs::read_keyed(dir, "hugetlb." + size + ".events"));
-    h.failcnt = value_of(events, "max");
+    h.failcnt = cgfs::value_or_zero(events, "max");
     out[size] = h;
   }
   return {};
@@ -109,8 +97,8 @@ Result<Stats> read_v2_stats(const std::string& dir) {
   Stats s;
   BERTH_TRY(read_memory(dir, s.memory));
   BERTH_TRY(read_cpu(dir, s.cpu));
-  BERTH_ASSIGN_OR_RETURN(s.pids.current, optional_uint(dir, "pids.current"));
-  BERTH_ASSIGN_OR_RETURN(uint64_t pids_max, optional_uint(dir, "pids.max"));
+  BERTH_ASSIGN_OR_RETURN(s.pids.current, cgfs::read_uint_or_zero(dir, "pids.current"));
+  BERTH_ASSIGN_OR_RETURN(uint64_t pids_max, cgfs::read_uint_or_zero(dir, "pids.max"));
   s.pids.limit = pids_max == UINT64_MAX ? 0 : pids_max;
   BERTH_TRY(read_io(dir, s.blkio));
   BERTH_TRY(read_hugetlb(dir, s.hugetlb));
