@@ -1,5 +1,6 @@
 #include "v1_manager.h"
 
+#include <algorithm>
 #include <csignal>
 
 #include "berth/common/fs.h"
@@ -175,9 +176,12 @@ Status V1Manager::kill_all(int sig) { return signal_all_frozen(*this, sig); }
 
 Status V1Manager::destroy() {
   // Every hierarchy is attempted even after a failure, so one busy controller leaves the least behind.
+  // One deadline for all hierarchies: a busy cgroup is busy in each of them.
   Status first;
+  auto deadline = std::chrono::steady_clock::now() + timeout_;
   auto remove = [&](const std::string& dir) {
-    auto st = cgfs::remove_cgroup(dir, timeout_);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto st = cgfs::remove_cgroup(dir, std::max(left, std::chrono::milliseconds(0)));
     if (!st && first) first = std::move(st).error();
   };
   for (const auto& cg : cgroups_) remove(cg.dir);
