@@ -143,6 +143,23 @@ uint64_t value_or_zero(const std::map<std::string, uint64_t>& values, const std:
   return it == values.end() ? 0 : it->second;
 }
 
+Result<std::vector<std::string>> hugepage_sizes(const std::string& dir, std::string_view suffix) {
+  DirPtr d(::opendir(dir.c_str()));
+  if (!d) return sys_error("open directory {}", dir);
+  constexpr std::string_view kPrefix = "hugetlb.";
+  std::vector<std::string> sizes;
+  while (dirent* e = ::readdir(d.get())) {
+    std::string_view name = e->d_name;
+    if (name.size() <= kPrefix.size() + suffix.size() || name.substr(0, kPrefix.size()) != kPrefix ||
+        name.substr(name.size() - suffix.size()) != suffix) {
+      continue;
+    }
+    std::string_view size = name.substr(kPrefix.size(), name.size() - kPrefix.size() - suffix.size());
+    if (size.find('.') == std::string_view::npos) sizes.emplace_back(size);
+  }
+  return sizes;
+}
+
 Result<std::map<std::string, uint64_t>> read_keyed(const std::string& dir, std::string_view file) {
   std::map<std::string, uint64_t> out;
   BERTH_ASSIGN_OR_RETURN(auto text, read_optional(dir, file));

@@ -36,6 +36,10 @@ Result<uint64_t> read_uint(const std::string& dir, std::string_view file);
 Result<uint64_t> read_uint_or_zero(const std::string& dir, const std::string& file);
 uint64_t value_or_zero(const std::map<std::string, uint64_t>& values, const std::string& key);
 
+// Huge page sizes that have a "hugetlb.<size><suffix>" file in dir ("2MB", "1GB"); reservation
+// files (hugetlb.<size>.rsvd.*) are left out.
+Result<std::vector<std::string>> hugepage_sizes(const std::string& dir, std::string_view suffix);
+
 // "key value" lines (memory.stat, cpu.stat, memory.events, cgroup.events); missing file -> empty.
 Result<std::map<std::string, uint64_t>> read_keyed(const std::string& dir, std::string_view file);
 

@@ -93,7 +93,9 @@ Status V1Manager::create() {
     BERTH_TRY(make_dirs(cg.dir));
     if (cg.hierarchy.has("cpuset")) BERTH_TRY(copy_cpuset_from_parents(cg));
   }
-  if (unified_) BERTH_TRY(make_dirs(unified_->dir));
+  // On hybrid hosts the controllers of the cgroup2 mount (hugetlb here) are enabled as well, so
+  // the container's unified cgroup offers them.
+  if (unified_) BERTH_TRY(create_v2_cgroup(unified_->hierarchy.mount_point, unified_->dir));
   return {};
 }
 

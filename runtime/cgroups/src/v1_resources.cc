@@ -145,6 +145,17 @@ Status apply_network(const Dirs& dirs, const NetworkResources& n) {
   return {};
 }
 
+// hugetlb in its v1 hierarchy, or, on hybrid hosts that put it in the cgroup2 mount, there.
+Status apply_hugepage_limit(const Dirs& dirs, const std::optional<std::string>& unified_dir, const HugepageLimit& h) {
+  std::string v2_file = fmt::format("hugetlb.{}.max", h.page_size);
+  auto v1_dir = dirs.need("hugetlb", "linux.resources.hugepageLimits");
+  if (!v1_dir && unified_dir && cgfs::file_exists(*unified_dir, v2_file)) {
+    return cgfs::write_value(*unified_dir, v2_file, std::to_string(h.limit));
+  }
+  if (!v1_dir) return std::move(v1_dir).error();
+  return cgfs::write_value(*v1_dir, fmt::format("hugetlb.{}.limit_in_bytes", h.page_size), std::to_string(h.limit));
+}
+
 Status apply_unified(const std::optional<std::string>& unified_dir, const std::map<std::string, std::string>& values) {
   for (const auto& [key, value] : values) {
     if (!unified_dir || !cgfs::file_exists(*unified_dir, key)) {
@@ -175,10 +186,7 @@ Status apply_v1_resources(const V1Dirs& v1_dirs, const std::optional<std::string
     BERTH_ASSIGN_OR_RETURN(std::string dir, dirs.need("blkio", "linux.resources.blockIO"));
     BERTH_TRY(apply_block_io(dir, *r.block_io));
   }
-  for (const auto& h : r.hugepage_limits) {
-    BERTH_ASSIGN_OR_RETURN(std::string dir, dirs.need("hugetlb", "linux.resources.hugepageLimits"));
-    BERTH_TRY(cgfs::write_value(dir, fmt::format("hugetlb.{}.limit_in_bytes", h.page_size), std::to_string(h.limit)));
-  }
+  for (const auto& h : r.hugepage_limits) BERTH_TRY(apply_hugepage_limit(dirs, unified_dir, h));
   if (r.network) BERTH_TRY(apply_network(dirs, *r.network));
   for (const auto& [device, limit] : r.rdma) {
     BERTH_ASSIGN_OR_RETURN(std::string dir, dirs.need("rdma", "linux.resources.rdma"));

@@ -77,6 +77,19 @@ Result<std::vector<BlkioEntry>> read_blkio_file(const std::string& dir, const st
   return out;
 }
 
+Status read_hugetlb(const std::string& dir, std::map<std::string, HugetlbStats>& out) {
+  BERTH_ASSIGN_OR_RETURN(auto sizes, cgfs::hugepage_sizes(dir, ".usage_in_bytes"));
+  for (const auto& size : sizes) {
+    std::string prefix = "hugetlb." + size;
+    HugetlbStats h;
+    BERTH_ASSIGN_OR_RETURN(h.usage, cgfs::read_uint_or_zero(dir, prefix + ".usage_in_bytes"));
+    BERTH_ASSIGN_OR_RETURN(h.max, cgfs::read_uint_or_zero(dir, prefix + ".max_usage_in_bytes"));
+    BERTH_ASSIGN_OR_RETURN(h.failcnt, cgfs::read_uint_or_zero(dir, prefix + ".failcnt"));
+    out[size] = h;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Stats> read_v1_stats(const V1Dirs& dirs) {
@@ -98,6 +111,7 @@ Result<Stats> read_v1_stats(const V1Dirs& dirs) {
                            read_blkio_file(*d, "blkio.throttle.io_service_bytes_recursive"));
     BERTH_ASSIGN_OR_RETURN(s.blkio.io_serviced_recursive, read_blkio_file(*d, "blkio.throttle.io_serviced_recursive"));
   }
+  if (auto* d = dir("hugetlb")) BERTH_TRY(read_hugetlb(*d, s.hugetlb));
   return s;
 }
 

@@ -55,10 +55,10 @@ Status enable_v2_controllers(const std::string& dir) {
   return {};
 }
 
-Status V2Manager::create() {
+Status create_v2_cgroup(const std::string& mount_point, const std::string& dir) {
   // Walk from the mount point down to the leaf, enabling controllers in each parent.
-  std::string rel = dir_.substr(unified_.mount_point.size());
-  std::string cur = unified_.mount_point;
+  std::string rel = dir.substr(mount_point.size());
+  std::string cur = mount_point;
   size_t pos = 0;
   while (pos < rel.size()) {
     size_t next = rel.find('/', pos + 1);
@@ -70,6 +70,8 @@ Status V2Manager::create() {
   }
   return {};
 }
+
+Status V2Manager::create() { return create_v2_cgroup(unified_.mount_point, dir_); }
 
 Status V2Manager::apply(const Resources& r) { return apply_v2_resources(dir_, r); }
 

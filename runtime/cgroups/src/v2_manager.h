@@ -47,6 +47,8 @@ class V2Manager final : public Manager {
 Status apply_v2_resources(const std::string& dir, const Resources& r);
 Result<Stats> read_v2_stats(const std::string& dir);
 Status enable_v2_controllers(const std::string& dir);
+// mkdir -p of dir below a cgroup2 mount point, enabling the available controllers in each parent.
+Status create_v2_cgroup(const std::string& mount_point, const std::string& dir);
 // Signals every pid, with the cgroup frozen meanwhile when a freezer is available.
 Status signal_all_frozen(Manager& manager, int sig);
 Result<std::unique_ptr<OomNotifier>> open_v2_oom_notifier(const std::string& dir);

@@ -1,7 +1,4 @@
 // cgroup v2 usage figures; files of controllers that are not enabled are skipped.
-#include <dirent.h>
-
-#include <memory>
 #include <sstream>
 
 #include "cgroup_fs.h"
@@ -69,17 +66,7 @@ Status read_io(const std::string& dir, BlkioStats& b) {
 }
 
 Status read_hugetlb(const std::string& dir, std::map<std::string, HugetlbStats>& out) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return sys_error("open directory {}", dir);
-  std::vector<std::string> sizes;
-  while (dirent* e = ::readdir(d.get())) {
-    std::string_view name = e->d_name;
-    constexpr std::string_view kPrefix = "hugetlb.", kSuffix = ".current";
-    if (name.size() > kPrefix.size() + kSuffix.size() && name.substr(0, kPrefix.size()) == kPrefix &&
-        name.substr(name.size() - kSuffix.size()) == kSuffix && name.find(".rsvd.") == std::string_view::npos) {
-      sizes.emplace_back(name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size()));
-    }
-  }
+  BERTH_ASSIGN_OR_RETURN(auto sizes, cgfs::hugepage_sizes(dir, ".current"));
   for (const auto& size : sizes) {
     HugetlbStats h;
     BERTH_ASSIGN_OR_RETURN(h.usage, cgfs::read_uint_or_zero(dir, "hugetlb." + size + ".current"));

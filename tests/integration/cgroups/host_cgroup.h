@@ -8,6 +8,7 @@
 #include <chrono>
 #include <list>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "berth/common/child_process.h"
@@ -76,6 +77,7 @@ class HostCgroupTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
+    unified_subtree_before_ = read_file(kUnifiedSubtree).value_or("");
     parent_ = random_name();
     options_.cgroups_path = "/" + parent_ + "/c1";
     options_.container_id = "c1";
@@ -100,6 +102,22 @@ class HostCgroupTest : public ::testing::Test {
       std::string parent = dirname_of(dir);
       if (basename_of(parent) == parent_) ::rmdir(parent.c_str());
       EXPECT_FALSE(path_exists(parent)) << parent;
+    }
+    restore_unified_subtree();
+  }
+
+  // create() enables the cgroup2 mount's controllers (hugetlb here) in its root for our cgroup;
+  // put the host back as it was.
+  void restore_unified_subtree() {
+    auto now = read_file(kUnifiedSubtree);
+    if (!now.ok()) return;
+    std::istringstream enabled(*now);
+    std::string controller;
+    while (enabled >> controller) {
+      if (unified_subtree_before_.find(controller) == std::string::npos) {
+        auto st = write_file(kUnifiedSubtree, "-" + controller);
+        EXPECT_TRUE(st.ok()) << st.error().what();
+      }
     }
   }
 
@@ -148,6 +166,8 @@ class HostCgroupTest : public ::testing::Test {
     return false;
   }
 
+  static constexpr const char* kUnifiedSubtree = "/sys/fs/cgroup/unified/cgroup.subtree_control";
+  std::string unified_subtree_before_;
   std::string parent_;
   Options options_;
   std::unique_ptr<Manager> manager_;

@@ -72,6 +72,17 @@ TEST_F(V1HostTest, AppliesAndUpdatesLimits) {
   EXPECT_NE(bad_quota.error().what().find("/cpu.cfs_quota_us = 1: "), std::string::npos) << bad_quota.error().what();
 }
 
+// This host's hugetlb controller lives in the cgroup2 mount: limits and stats go through it.
+TEST_F(V1HostTest, HugepageLimitsUseTheUnifiedMountOnThisHybridHost) {
+  ASSERT_OK(manager_->create());
+  if (!path_exists(manager_->paths().at("unified") + "/hugetlb.2MB.max")) GTEST_SKIP() << "no 2MB huge pages";
+  ASSERT_OK(apply(R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 6291456}]})"));
+  EXPECT_EQ(file("unified", "hugetlb.2MB.max"), "6291456");
+  auto stats = manager_->stats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->hugetlb.at("2MB").max, 6291456u);
+}
+
 TEST_F(V1HostTest, ProcessesJoinAndAreCountedEverywhere) {
   ASSERT_OK(manager_->create());
   ASSERT_OK(apply(R"({"pids": {"limit": 20}})"));

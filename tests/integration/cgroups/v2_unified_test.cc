@@ -24,22 +24,6 @@ class V2UnifiedTest : public testing::HostCgroupTest {
  protected:
   std::string root() const override { return kUnified; }
 
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
-    auto text = read_file(std::string(kUnified) + "/cgroup.subtree_control");
-    ASSERT_TRUE(text.ok());
-    root_subtree_ = *text;
-    HostCgroupTest::SetUp();
-  }
-
-  void TearDown() override {
-    HostCgroupTest::TearDown();
-    // create() enabled the root's controllers for our cgroup; put the host back as it was.
-    if (root_subtree_.find("hugetlb") == std::string::npos) {
-      (void)write_file(std::string(kUnified) + "/cgroup.subtree_control", "-hugetlb");
-    }
-  }
-
   std::string file(const std::string& name) {
     auto text = read_file(manager_->paths().at("unified") + "/" + name);
     if (!text.ok()) return "<" + text.error().what() + ">";
@@ -59,8 +43,6 @@ class V2UnifiedTest : public testing::HostCgroupTest {
     if (::syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) != 0) return 999;
     return attr.query.prog_cnt;
   }
-
-  std::string root_subtree_;
 };
 
 TEST_F(V2UnifiedTest, CreatesEnablesControllersAndJoins) {

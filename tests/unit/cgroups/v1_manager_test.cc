@@ -158,6 +158,17 @@ TEST_F(V1ManagerTest, UnifiedKeysGoToTheHybridMountWhenItHasTheFile) {
   EXPECT_EQ(fs_.read("unified/berth/c1/hugetlb.2MB.max"), "4194304");
 }
 
+TEST_F(V1ManagerTest, HybridEnablesUnifiedControllersAndTakesHugepagesThere) {
+  fs_.write("unified/cgroup.controllers", "hugetlb");
+  fs_.write("unified/cgroup.subtree_control", "");
+  auto m = open();
+  ASSERT_OK(m->create());
+  EXPECT_EQ(fs_.read("unified/cgroup.subtree_control"), "+hugetlb");
+  fs_.write("unified/berth/c1/hugetlb.2MB.max", "");
+  ASSERT_OK(m->apply(parse(R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]})")));
+  EXPECT_EQ(fs_.read("unified/berth/c1/hugetlb.2MB.max"), "2097152");
+}
+
 TEST_F(V1ManagerTest, AddPidJoinsEveryHierarchy) {
   populate("/berth/c1");
   ASSERT_OK(open()->add_pid(77));
@@ -206,6 +217,27 @@ TEST_F(V1ManagerTest, StatsReadV1Files) {
   EXPECT_EQ(s->pids.limit, 10u);
   ASSERT_EQ(s->blkio.io_service_bytes_recursive.size(), 2u);
   EXPECT_EQ(s->blkio.io_service_bytes_recursive[0].value, 512u);
+}
+
+TEST(V1Hugetlb, LimitsAndStats) {
+  auto fs = FakeCgroupfs::v1({"hugetlb"}, false);
+  fs.write("hugetlb/berth/c1/hugetlb.2MB.limit_in_bytes", "");
+  fs.write("hugetlb/berth/c1/hugetlb.2MB.usage_in_bytes", "4194304\n");
+  fs.write("hugetlb/berth/c1/hugetlb.2MB.max_usage_in_bytes", "6291456\n");
+  fs.write("hugetlb/berth/c1/hugetlb.2MB.failcnt", "1\n");
+  fs.write("hugetlb/berth/c1/hugetlb.2MB.rsvd.usage_in_bytes", "0\n");
+  auto m = open_manager(fs.options("/berth/c1"));
+  ASSERT_OK(m);
+  auto r = parse_resources_text(R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 8388608}]})", "test");
+  ASSERT_OK(r);
+  ASSERT_OK((*m)->apply(*r));
+  EXPECT_EQ(fs.read("hugetlb/berth/c1/hugetlb.2MB.limit_in_bytes"), "8388608");
+  auto s = (*m)->stats();
+  ASSERT_OK(s);
+  ASSERT_EQ(s->hugetlb.size(), 1u);
+  EXPECT_EQ(s->hugetlb.at("2MB").usage, 4194304u);
+  EXPECT_EQ(s->hugetlb.at("2MB").max, 6291456u);
+  EXPECT_EQ(s->hugetlb.at("2MB").failcnt, 1u);
 }
 
 TEST_F(V1ManagerTest, DestroyRemovesEveryHierarchy) {
