@@ -61,6 +61,17 @@ Result<std::string> Hierarchy::dir_of(const std::string& path) const {
   return rel.empty() || rel == "/" ? mount_point : join_path(mount_point, rel);
 }
 
+Result<std::string> Hierarchy::path_of(const std::string& dir) const {
+  bool clean = dir.find("/../") == std::string::npos && dir.find("/./") == std::string::npos &&
+               !dir.ends_with("/..") && !dir.ends_with("/.");
+  if (!clean || !is_under(dir, mount_point)) {
+    return make_error(ErrorCode::kInvalidArgument, "saved cgroup directory {} is not below {}", dir, mount_point);
+  }
+  std::string rel = dir.substr(mount_point.size());
+  std::string root = mount_root == "/" ? "" : mount_root;
+  return rel.empty() ? (root.empty() ? "/" : root) : root + rel;
+}
+
 std::string unescape_mountinfo(std::string_view field) {
   std::string out;
   for (size_t i = 0; i < field.size(); ++i) {

@@ -22,6 +22,9 @@ struct Hierarchy {
   // The directory of cgroup `path` (absolute within the hierarchy), or an error when the mount
   // does not show that part of the hierarchy.
   Result<std::string> dir_of(const std::string& path) const;
+  // The reverse, for a directory saved earlier (Options::paths): its cgroup path, or an error
+  // when dir is not a clean path at or below the mount point.
+  Result<std::string> path_of(const std::string& dir) const;
 };
 
 struct Layout {

@@ -17,10 +17,7 @@ Result<V1Cgroup> locate(const Options& options, const Hierarchy& h, const std::s
   V1Cgroup cg{h, "", ""};
   if (auto known = options.paths.find(key); known != options.paths.end()) {
     cg.dir = known->second;
-    if (cg.dir != h.mount_point && cg.dir.rfind(h.mount_point + "/", 0) != 0) {
-      return make_error(ErrorCode::kInvalidArgument, "saved cgroup path {} is not below {}", cg.dir, h.mount_point);
-    }
-    cg.path = cg.dir.size() == h.mount_point.size() ? "/" : cg.dir.substr(h.mount_point.size());
+    BERTH_ASSIGN_OR_RETURN(cg.path, h.path_of(cg.dir));
     return cg;
   }
   auto it = own.find(key == kUnified ? "" : h.name());

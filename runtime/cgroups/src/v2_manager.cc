@@ -16,10 +16,7 @@ Result<std::unique_ptr<V2Manager>> V2Manager::open(const Options& options, const
   std::string dir;
   if (auto known = options.paths.find("unified"); known != options.paths.end()) {
     dir = known->second;
-    if (dir.rfind(unified.mount_point, 0) != 0) {
-      return make_error(ErrorCode::kInvalidArgument, "saved cgroup path {} is not below {}", dir, unified.mount_point);
-    }
-    path = dir.size() == unified.mount_point.size() ? "/" : dir.substr(unified.mount_point.size());
+    BERTH_ASSIGN_OR_RETURN(path, unified.path_of(dir));
   } else {
     BERTH_ASSIGN_OR_RETURN(path, resolve_cgroup_path(options, own_path));
     BERTH_ASSIGN_OR_RETURN(dir, unified.dir_of(path));

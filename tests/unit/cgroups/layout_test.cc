@@ -56,6 +56,15 @@ TEST_F(LayoutTest, DirOfHonoursTheMountRoot) {
   EXPECT_FALSE(h.dir_of("/other").ok());
 }
 
+TEST_F(LayoutTest, PathOfRefusesDirectoriesOutsideTheMount) {
+  Hierarchy h{{"pids"}, "/sys/fs/cgroup/pids", "/inner"};
+  EXPECT_EQ(*h.path_of("/sys/fs/cgroup/pids/berth/a"), "/inner/berth/a");
+  EXPECT_EQ(*h.path_of("/sys/fs/cgroup/pids"), "/inner");
+  EXPECT_FALSE(h.path_of("/sys/fs/cgroup/pidsx/a").ok());
+  EXPECT_FALSE(h.path_of("/sys/fs/cgroup/pids/../memory").ok());
+  EXPECT_FALSE(h.path_of("/etc").ok());
+}
+
 TEST_F(LayoutTest, UnescapesMountPoints) {
   EXPECT_EQ(unescape_mountinfo("/mnt/with\\040space"), "/mnt/with space");
   EXPECT_EQ(unescape_mountinfo("/a\\134b"), "/a\\b");

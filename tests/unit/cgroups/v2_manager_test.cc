@@ -243,9 +243,11 @@ TEST_F(V2ManagerTest, ReopenWithSavedPathsFindsTheSameCgroup) {
   auto again = open_manager(o);
   ASSERT_OK(again);
   EXPECT_EQ((*again)->paths(), first->paths());
-  o.paths = {{"unified", "/elsewhere/x"}};
   o.proc_self_cgroup = fs_.options("").proc_self_cgroup;
-  EXPECT_FALSE(open_manager(o).ok());
+  for (std::string bad : {std::string("/elsewhere/x"), fs_.root() + "x/y", fs_.root() + "/a/../../etc"}) {
+    o.paths = {{"unified", bad}};
+    EXPECT_FALSE(open_manager(o).ok()) << bad;
+  }
 }
 
 TEST_F(V2ManagerTest, OomNotifierSeesNewKills) {
