@@ -37,6 +37,17 @@ Status apply_memory_and_swap(const std::string& dir, std::optional<int64_t> limi
   // Unlimited memory without a swap value means unlimited memory+swap too, or the write would fail.
   if (limit && *limit == -1 && !swap) swap = -1;
   if (!swap || *swap == 0) return limit && *limit != 0 ? write_if(dir, "memory.limit_in_bytes", limit) : Status();
+  if (!cgfs::file_exists(dir, "memory.memsw.limit_in_bytes")) {
+    // No swap accounting (swapaccount=0): "unlimited" or "no swap" needs nothing; a real swap
+    // limit can't be honoured.
+    if (*swap != -1 && (!limit || *swap != *limit)) {
+      return make_error(ErrorCode::kUnimplemented,
+                        "linux.resources.memory.swap {} needs swap accounting (memory.memsw.* in {}), which this "
+                        "kernel does not provide",
+                        *swap, dir);
+    }
+    return limit && *limit != 0 ? write_if(dir, "memory.limit_in_bytes", limit) : Status();
+  }
   BERTH_ASSIGN_OR_RETURN(uint64_t current_memsw, cgfs::read_uint(dir, "memory.memsw.limit_in_bytes"));
   bool grows = *swap < 0 || static_cast<uint64_t>(*swap) > current_memsw;
   if (grows) BERTH_TRY(write_if(dir, "memory.memsw.limit_in_bytes", swap));

@@ -1,5 +1,6 @@
 // The v1 manager against a fake cgroupfs: one directory per hierarchy, hybrid unified included.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "berth/runtime/cgroups/devices.h"
 #include "berth/runtime/cgroups/manager.h"
@@ -10,6 +11,11 @@ namespace berth::runtime::cgroups {
 namespace {
 
 using testing::FakeCgroupfs;
+
+Status unlink_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return sys_error("unlink {}", path);
+  return {};
+}
 
 class V1ManagerTest : public ::testing::Test {
  protected:
@@ -116,6 +122,20 @@ TEST_F(V1ManagerTest, UnlimitedMemoryAlsoLiftsMemsw) {
   EXPECT_EQ(fs_.read("memory/berth/c1/memory.limit_in_bytes"), "-1");
   EXPECT_EQ(fs_.read("memory/berth/c1/memory.memsw.limit_in_bytes"), "-1");
   EXPECT_EQ(fs_.read("pids/berth/c1/pids.max"), "max");
+}
+
+TEST_F(V1ManagerTest, SwapWithoutSwapAccounting) {
+  populate("/berth/c1");
+  ASSERT_OK(unlink_file(fs_.path("memory/berth/c1/memory.memsw.limit_in_bytes")));
+  auto m = open();
+  // Docker's "no swap" (swap == limit) and "unlimited swap" need no memsw file.
+  ASSERT_OK(m->apply(parse(R"({"memory": {"limit": 4096, "swap": 4096}})")));
+  EXPECT_EQ(fs_.read("memory/berth/c1/memory.limit_in_bytes"), "4096");
+  ASSERT_OK(m->apply(parse(R"({"memory": {"limit": 8192, "swap": -1}})")));
+  EXPECT_EQ(fs_.read("memory/berth/c1/memory.limit_in_bytes"), "8192");
+  auto st = m->apply(parse(R"({"memory": {"limit": 4096, "swap": 8192}})"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().what().find("swap accounting"), std::string::npos);
 }
 
 TEST_F(V1ManagerTest, CheckBeforeUpdateUsesUsageInBytes) {
