@@ -72,6 +72,18 @@ Result<std::string> Hierarchy::path_of(const std::string& dir) const {
   return rel.empty() ? (root.empty() ? "/" : root) : root + rel;
 }
 
+Result<std::string> clean_cgroup_path(const std::string& path, std::string_view what) {
+  std::string out;
+  std::istringstream in(path);
+  std::string part;
+  while (std::getline(in, part, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return make_error(ErrorCode::kInvalidArgument, "{} \"{}\": \"..\" is not allowed", what, path);
+    out.append("/").append(part);
+  }
+  return out.empty() ? "/" : out;
+}
+
 std::string unescape_mountinfo(std::string_view field) {
   std::string out;
   for (size_t i = 0; i < field.size(); ++i) {

@@ -38,6 +38,10 @@ Result<Layout> read_layout(const std::string& mountinfo_path, const std::string&
 // /proc/<pid>/cgroup: hierarchy name ("memory", "cpu,cpuacct", "" for v2) -> cgroup path.
 Result<std::map<std::string, std::string>> read_own_cgroups(const std::string& proc_cgroup_path);
 
+// "/a//b/./c" -> "/a/b/c" ("/" for nothing). ".." is refused rather than resolved, so a path
+// can never climb above the cgroup it is meant to be relative to; `what` names it in errors.
+Result<std::string> clean_cgroup_path(const std::string& path, std::string_view what);
+
 // Decodes mountinfo's octal escapes ("\040" -> ' ').
 std::string unescape_mountinfo(std::string_view field);
 

@@ -1,30 +1,10 @@
 // Picks the implementation for the host: v1 (with the unified mount on hybrid hosts) or v2.
-#include <sstream>
-
 #include "berth/runtime/cgroups/manager.h"
 #include "layout.h"
 #include "v1_manager.h"
 #include "v2_manager.h"
 
 namespace berth::runtime::cgroups {
-namespace {
-
-// "/a//b/./c" -> "/a/b/c"; ".." is refused rather than resolved, so a cgroupsPath can never
-// climb above the cgroup it is meant to be relative to.
-Result<std::string> clean_path(const std::string& path) {
-  std::string out;
-  std::istringstream in(path);
-  std::string part;
-  while (std::getline(in, part, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") return make_error(ErrorCode::kInvalidArgument, "cgroupsPath \"{}\": \"..\" is not allowed", path);
-    out += "/" + part;
-  }
-  return out.empty() ? "/" : out;
-}
-
-}  // namespace
-
 Result<std::string> resolve_cgroup_path(const Options& options, const std::string& own_path) {
   std::string path = options.cgroups_path;
   if (path.empty()) {
@@ -35,7 +15,7 @@ Result<std::string> resolve_cgroup_path(const Options& options, const std::strin
     path = "/berth/" + options.container_id;
   }
   if (path[0] != '/') path = (own_path.empty() ? "/" : own_path) + "/" + path;
-  auto clean = clean_path(path);
+  auto clean = clean_cgroup_path(path, "cgroupsPath");
   if (clean.ok() && clean.value() == "/") {
     return make_error(ErrorCode::kInvalidArgument, "cgroupsPath \"{}\" names the root cgroup", path);
   }

@@ -113,6 +113,19 @@ Status V1Manager::add_pid(pid_t pid) {
   return {};
 }
 
+Status V1Manager::add_pid_to_sub(pid_t pid, const std::string& sub) {
+  BERTH_ASSIGN_OR_RETURN(std::string clean, clean_cgroup_path(sub, "sub-cgroup"));
+  std::vector<std::string> dirs;
+  for (const auto& cg : cgroups_) dirs.push_back(cg.dir + clean);
+  if (unified_) dirs.push_back(unified_->dir + clean);
+  // All or nothing: check every hierarchy before moving the process anywhere.
+  for (const auto& dir : dirs) {
+    if (!path_exists(dir)) return make_error(ErrorCode::kNotFound, "sub-cgroup {} does not exist", dir);
+  }
+  for (const auto& dir : dirs) BERTH_TRY(cgfs::write_value(dir, "cgroup.procs", std::to_string(pid)));
+  return {};
+}
+
 Status V1Manager::freeze() {
   BERTH_ASSIGN_OR_RETURN(std::string dir, required_dir("freezer", "pause"));
   // FREEZING can stall on a task in an uninterruptible sleep; re-asking nudges the kernel to retry.

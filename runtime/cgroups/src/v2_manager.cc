@@ -74,6 +74,13 @@ Status V2Manager::apply(const Resources& r) { return apply_v2_resources(dir_, r)
 
 Status V2Manager::add_pid(pid_t pid) { return cgfs::write_value(dir_, "cgroup.procs", std::to_string(pid)); }
 
+Status V2Manager::add_pid_to_sub(pid_t pid, const std::string& sub) {
+  BERTH_ASSIGN_OR_RETURN(std::string clean, clean_cgroup_path(sub, "sub-cgroup"));
+  std::string dir = dir_ + clean;
+  if (!path_exists(dir)) return make_error(ErrorCode::kNotFound, "sub-cgroup {} does not exist", dir);
+  return cgfs::write_value(dir, "cgroup.procs", std::to_string(pid));
+}
+
 Status V2Manager::set_frozen(bool frozen) {
   if (!cgfs::file_exists(dir_, "cgroup.freeze")) {
     return make_error(ErrorCode::kUnimplemented, "{}: cgroup.freeze is missing (kernel older than 5.2)", dir_);

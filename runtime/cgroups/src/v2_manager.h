@@ -21,6 +21,7 @@ class V2Manager final : public Manager {
   Status create() override;
   Status apply(const Resources& r) override;
   Status add_pid(pid_t pid) override;
+  Status add_pid_to_sub(pid_t pid, const std::string& sub) override;
   Status freeze() override;
   Status thaw() override;
   Result<bool> frozen() override;

@@ -197,6 +197,22 @@ TEST_F(V1ManagerTest, AddPidJoinsEveryHierarchy) {
   }
 }
 
+TEST_F(V1ManagerTest, AddPidToSubCgroupIsAllOrNothing) {
+  populate("/berth/c1");
+  for (const char* h : {"cpu,cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer", "net_cls",
+                        "name=systemd"}) {
+    fs_.write(std::string(h) + "/berth/c1/w/cgroup.procs", "");
+  }
+  auto m = open();
+  auto missing = m->add_pid_to_sub(78, "w");  // not in the unified mount yet
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(fs_.read("memory/berth/c1/w/cgroup.procs"), "");
+  fs_.write("unified/berth/c1/w/cgroup.procs", "");
+  ASSERT_OK(m->add_pid_to_sub(78, "/w/"));
+  EXPECT_EQ(fs_.read("memory/berth/c1/w/cgroup.procs"), "78");
+  EXPECT_EQ(fs_.read("unified/berth/c1/w/cgroup.procs"), "78");
+}
+
 TEST_F(V1ManagerTest, FreezeUsesFreezerState) {
   populate("/berth/c1");
   auto m = open();

@@ -152,6 +152,16 @@ TEST_F(V2ManagerTest, AddPidWritesCgroupProcs) {
   EXPECT_EQ(fs_.read("berth/c1/cgroup.procs"), "4242");
 }
 
+TEST_F(V2ManagerTest, AddPidToSubCgroup) {
+  populate("berth/c1");
+  fs_.write("berth/c1/worker/cgroup.procs", "");
+  auto m = open();
+  ASSERT_OK(m->add_pid_to_sub(4243, "worker"));
+  EXPECT_EQ(fs_.read("berth/c1/worker/cgroup.procs"), "4243");
+  EXPECT_EQ(m->add_pid_to_sub(1, "missing").error().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(m->add_pid_to_sub(1, "../../berth").ok());
+}
+
 TEST_F(V2ManagerTest, FreezeWaitsForTheKernelToReportFrozen) {
   populate("berth/c1");
   auto m = open();

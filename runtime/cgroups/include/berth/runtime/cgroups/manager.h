@@ -62,6 +62,9 @@ class Manager {
   virtual Status apply(const Resources& r) = 0;
   // Moves a process (all its threads) into the cgroup.
   virtual Status add_pid(pid_t pid) = 0;
+  // `exec --cgroup <sub>`: moves pid into an existing sub-cgroup of the container's cgroup (in
+  // every hierarchy on v1). sub is relative ("worker/1"); ".." is refused.
+  virtual Status add_pid_to_sub(pid_t pid, const std::string& sub) = 0;
 
   virtual Status freeze() = 0;  // returns once the kernel reports the cgroup frozen
   virtual Status thaw() = 0;
