@@ -33,9 +33,6 @@ int cmd_exec(Context& ctx) {
   if (!o.caps.empty()) {
     return report(make_error(ErrorCode::kUnimplemented, "exec --cap: capabilities are not managed by this build yet"));
   }
-  if (!o.cgroup.empty()) {
-    return report(make_error(ErrorCode::kUnimplemented, "exec --cgroup: cgroups are not managed by this build yet"));
-  }
   auto code = exec_in_container(ctx.global, o);
   if (!code) return report(code.error());
   return *code;

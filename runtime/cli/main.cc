@@ -19,7 +19,8 @@ const std::map<std::string, int (*)(Context&)>& commands() {
   static const std::map<std::string, int (*)(Context&)> k = {
       {"create", cmd_create}, {"start", cmd_start}, {"state", cmd_state}, {"kill", cmd_kill},
       {"delete", cmd_delete}, {"run", cmd_run},     {"exec", cmd_exec},     {"list", cmd_list},   {"spec", cmd_spec},
-      {"features", cmd_features},
+      {"features", cmd_features}, {"pause", cmd_pause}, {"resume", cmd_resume}, {"ps", cmd_ps},
+      {"update", cmd_update},     {"events", cmd_events},
   };
   return k;
 }

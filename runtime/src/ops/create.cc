@@ -6,6 +6,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
 #include "../process/hook_runner.h"
+#include "container_cgroup.h"
 #include "create_internal.h"
 
 namespace berth::runtime {
@@ -57,10 +58,14 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   BERTH_TRY(check_terminal_options(spec, options, console_fd));
   PlanOptions plan_options{options.id, bundle, options.no_pivot, options.no_new_keyring, options.preserve_fds};
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_init_plan(spec, plan_options));
+  BERTH_ASSIGN_OR_RETURN(cgroups::Resources resources, container_resources(spec));
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, new_container_cgroup(spec, options.id, global.systemd_cgroup));
 
   StateStore store(global.root);
   BERTH_TRY(store.create_dir(options.id));
   StateDirGuard guard(store, options.id);
+  CgroupGuard cgroup_guard(cgroup.get());
+  BERTH_TRY(cgroup->create());
   std::string fifo = store.fifo_path(options.id);
   if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
   // Writable by init even as an unprivileged, mapped root (umask would have cleared it).
@@ -84,12 +89,19 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   state.oci_version = spec.oci_version;
   state.annotations = spec.annotations;
   state.systemd_cgroup = global.systemd_cgroup;
+  state.cgroups_path = spec.linux_.cgroups_path;
+  state.cgroup_paths = cgroup->paths();
 
   LaunchRequest request;
   request.spec = &spec;
   request.plan = &plan;
   request.state_dir = store.dir(options.id);
   request.console_fd = console_fd;
+  request.place_in_cgroup = [&](pid_t pid) -> Status {
+    auto applied = cgroup->apply(resources);
+    if (!applied) return std::move(applied).error().wrap("linux.resources");
+    return cgroup->add_pid(pid);
+  };
   request.run_create_hooks = [&](pid_t pid) -> Status {
     ContainerState s = state;
     s.pid = pid;
@@ -120,6 +132,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
     BERTH_TRY(write_file_atomic(pid_file, std::to_string(state.pid), 0644));
   }
   guard.dismiss();
+  cgroup_guard.dismiss();
   log::get("runtime")->debug("created container {} with init pid {}", state.id, state.pid);
   return CreatedContainer{std::move(state), std::move(init)};
 }

@@ -6,6 +6,7 @@
 #include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "console_relay.h"
+#include "container_cgroup.h"
 #include "create_internal.h"
 #include "foreground.h"
 
@@ -97,7 +98,11 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
       console_fd = socket_conn.get();
     }
   }
-  ExecRequest request{&plan, state.pid, console_fd, {}};
+  BERTH_ASSIGN_OR_RETURN(auto cgroup, open_container_cgroup(state));
+  auto place = [&](pid_t pid) -> Status {
+    return o.cgroup.empty() ? cgroup->add_pid(pid) : cgroup->add_pid_to_sub(pid, o.cgroup);
+  };
+  ExecRequest request{&plan, state.pid, console_fd, place};
   BERTH_ASSIGN_OR_RETURN(LaunchedInit proc, launch_exec(request));
   UniqueFd master;
   if (own) {

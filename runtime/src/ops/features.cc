@@ -20,7 +20,7 @@ std::string features_json() {
                   "unbindable"});
   w.key("linux").begin_object();
   w.string_array("namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"});
-  w.key("cgroup").begin_object().field("v1", false).field("v2", false).field("systemd", false).end_object();
+  w.key("cgroup").begin_object().field("v1", true).field("v2", true).field("systemd", false).field("rdma", true).end_object();
   w.key("seccomp").begin_object().field("enabled", false).end_object();
   w.key("apparmor").begin_object().field("enabled", false).end_object();
   w.key("selinux").begin_object().field("enabled", false).end_object();

@@ -12,6 +12,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
 #include "../process/hook_runner.h"
+#include "container_cgroup.h"
 #include "create_internal.h"
 
 namespace berth::runtime {
@@ -126,7 +127,8 @@ Status kill_container(const GlobalOptions& global, const std::string& id, int si
     return make_error(ErrorCode::kFailedPrecondition, "container \"{}\" is not running", id);
   }
   if (all) {
-    return make_error(ErrorCode::kUnimplemented, "kill --all needs the container's cgroup, which this build does not manage yet");
+    BERTH_ASSIGN_OR_RETURN(auto cgroup, open_container_cgroup(state));
+    return cgroup->kill_all(signal);
   }
   BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, open_pidfd(state));
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) < 0) {
@@ -138,6 +140,14 @@ Status kill_container(const GlobalOptions& global, const std::string& id, int si
 Status destroy_container(const GlobalOptions& global, const ContainerState& state) {
   StateStore store(global.root);
   auto spec = load_spec_file(store.config_copy(state.id));
+  if (auto cgroup = open_container_cgroup(state); cgroup.ok()) {
+    // Without a pid namespace, processes can outlive init: they go with the container.
+    if ((*cgroup)->exists()) {
+      (void)(*cgroup)->thaw();
+      BERTH_TRY((*cgroup)->kill_all(SIGKILL));
+      BERTH_TRY((*cgroup)->destroy());
+    }
+  }
   BERTH_TRY(store.remove(state.id));
   // poststop: after the container is gone, before delete returns; failures only warn.
   if (spec.ok()) run_hooks_warn_only(spec->hooks.poststop, "poststop", state_json(state, ContainerStatus::kStopped, false));

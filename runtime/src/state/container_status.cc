@@ -8,6 +8,7 @@
 #include "berth/common/json.h"
 #include "berth/runtime/spec.h"
 #include "berth/runtime/state.h"
+#include "ops/container_cgroup.h"
 
 namespace berth::runtime {
 namespace {
@@ -67,12 +68,11 @@ bool init_alive(const ContainerState& state) {
 ContainerStatus compute_status(const StateStore& store, const ContainerState& state) {
   if (!init_alive(state)) return ContainerStatus::kStopped;
   if (path_exists(store.fifo_path(state.id))) return ContainerStatus::kCreated;
-  // A frozen cgroup shows as every task stopped in the freezer ('t' isn't used for it);
-  // /proc/<pid>/status has no freezer field, so ask the v1 freezer or v2 cgroup.freeze.
-  auto freezer = read_file("/sys/fs/cgroup/freezer" + state.cgroups_path + "/freezer.state", 64);
-  if (freezer && freezer->starts_with("FROZEN")) return ContainerStatus::kPaused;
-  auto v2 = read_file("/sys/fs/cgroup" + state.cgroups_path + "/cgroup.freeze", 64);
-  if (v2 && v2->starts_with("1")) return ContainerStatus::kPaused;
+  // Paused is a property of the cgroup (v1 freezer / v2 cgroup.freeze), not of the process.
+  if (auto cgroup = open_container_cgroup(state); cgroup.ok()) {
+    auto frozen = (*cgroup)->frozen();
+    if (frozen.ok() && *frozen) return ContainerStatus::kPaused;
+  }
   return ContainerStatus::kRunning;
 }
 

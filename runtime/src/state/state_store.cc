@@ -20,6 +20,7 @@ std::string serialize(const ContainerState& s) {
   w.field("oci_version", s.oci_version).field("cgroups_path", s.cgroups_path);
   w.field("systemd_cgroup", s.systemd_cgroup);
   w.string_map("annotations", s.annotations).string_map("namespace_paths", s.namespace_paths);
+  w.string_map("cgroup_paths", s.cgroup_paths);
   w.end_object();
   return w.str();
 }
@@ -49,6 +50,9 @@ Result<ContainerState> deserialize(std::string_view text, const std::string& wha
   }
   if (auto a = v.get("annotations")) {
     BERTH_ASSIGN_OR_RETURN(s.annotations, a->as_string_map());
+  }
+  if (auto c = v.get("cgroup_paths")) {
+    BERTH_ASSIGN_OR_RETURN(s.cgroup_paths, c->as_string_map());
   }
   if (auto n = v.get("namespace_paths")) {
     BERTH_ASSIGN_OR_RETURN(s.namespace_paths, n->as_string_map());

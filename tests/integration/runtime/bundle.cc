@@ -23,7 +23,9 @@ Bundle::Bundle() : dir_(std::move(TempDir::create("/tmp/berth-it-").value())) {
   }
   auto spec = berth({"spec", "--bundle", dir()});
   EXPECT_TRUE(spec.status.success()) << spec.err;
-  edit(".process.terminal=false");
+  // A cgroup of its own per bundle: tests run in parallel and reuse short container ids, and the
+  // default cgroup path (/berth/<id>) would make them share (and kill) each other's cgroups.
+  edit(".process.terminal=false | .linux.cgroupsPath=\"/berth-test-" + basename_of(dir()) + "\"");
 }
 
 void Bundle::edit(const std::string& jq_filter) {

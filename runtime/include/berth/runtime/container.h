@@ -1,6 +1,8 @@
 // The runtime's operations, one per CLI verb. The CLI parses flags and calls these.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,21 @@ struct ExecOptions {
 };
 // Foreground: the process's exit status (128+N on signal N); detached: 0 once it runs.
 Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& options);
+
+Status pause_container(const GlobalOptions& global, const std::string& id);
+Status resume_container(const GlobalOptions& global, const std::string& id);
+// Every pid in the container's cgroup.
+Result<std::vector<pid_t>> container_pids(const GlobalOptions& global, const std::string& id);
+// runc ps's table: `ps <ps_args>` on the host, keeping the header and the container's processes.
+Result<std::string> container_ps_table(const GlobalOptions& global, const std::string& id,
+                                       const std::vector<std::string>& ps_args);
+// `update`: resources_json is a linux.resources object (from --resources); flags override it.
+Status update_container(const GlobalOptions& global, const std::string& id, const std::string& resources_json,
+                        const std::map<std::string, std::string>& flags);
+// `events`: one stats event (stats_only), or stats every interval plus OOM events until the
+// container stops; each event is one JSON line passed to emit.
+Status container_events(const GlobalOptions& global, const std::string& id, bool stats_only, int interval_ms,
+                        const std::function<void(const std::string&)>& emit);
 
 struct ListEntry {
   ContainerState state;

@@ -23,8 +23,9 @@ struct ContainerState {
   std::string created;      // RFC 3339 with nanoseconds, UTC
   std::string owner;
   std::string oci_version;  // of the config.json the container was created from
-  std::string cgroups_path; // as resolved at create time
+  std::string cgroups_path; // linux.cgroupsPath as given
   bool systemd_cgroup = false;
+  std::map<std::string, std::string> cgroup_paths;  // hierarchy → directory, to reopen the cgroup
   std::map<std::string, std::string> annotations;
   std::map<std::string, std::string> namespace_paths;  // type → /proc/<pid>/ns/<x>, for exec
 };

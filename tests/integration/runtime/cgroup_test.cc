@@ -1,0 +1,116 @@
+// Resources, pause/resume, ps, update, events and cleanup through the container's cgroup.
+#include <unistd.h>
+
+#include <random>
+
+#include "berth/common/fs.h"
+#include "bundle.h"
+
+namespace berth::test {
+namespace {
+
+class Cgroup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0 || !busybox_available()) GTEST_SKIP() << "needs root and busybox-static";
+    if (!path_exists("/sys/fs/cgroup/memory") && !path_exists("/sys/fs/cgroup/cgroup.controllers")) {
+      GTEST_SKIP() << "no memory cgroup controller";
+    }
+    parent_ = "berth-it-" + std::to_string(std::random_device{}());
+    b_.edit(".linux.cgroupsPath=\"/" + parent_ + "/cg\" | .linux.resources.memory={\"limit\":33554432}"
+            " | .linux.resources.pids={\"limit\":40}");
+  }
+  void TearDown() override {
+    if (::geteuid() != 0) return;
+    (void)b_.berth({"delete", "--force", "cg"});
+    // The parent directory is ours too.
+    for (const char* h : {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer", "systemd",
+                          "unified", "net_cls", "perf_event", "hugetlb", ""}) {
+      ::rmdir(("/sys/fs/cgroup/" + std::string(h) + "/" + parent_).c_str());
+    }
+  }
+  std::string memory_dir() const {
+    return path_exists("/sys/fs/cgroup/memory") ? "/sys/fs/cgroup/memory/" + parent_ + "/cg"
+                                                : "/sys/fs/cgroup/" + parent_ + "/cg";
+  }
+  Bundle b_;
+  std::string parent_;
+};
+
+TEST_F(Cgroup, PidsLimitIsEnforcedAndRunRemovesTheCgroup) {
+  b_.set_args({"sh", "-c", "sleep 100 & sleep 100 & sleep 100 & echo survived; kill %1 %2 %3"});
+  b_.edit(".linux.resources.pids={\"limit\":3}");
+  auto limited = b_.run("cg");
+  EXPECT_EQ(limited.out.find("survived"), std::string::npos) << "the fourth process was allowed";
+  EXPECT_NE(limited.err.find("fork"), std::string::npos) << limited.err;
+  b_.edit(".linux.resources.pids={\"limit\":10}");
+  auto roomy = b_.run("cg");
+  EXPECT_EQ(roomy.out, "survived\n") << roomy.err;
+  EXPECT_FALSE(path_exists(memory_dir())) << "cgroup left after run";
+}
+
+TEST_F(Cgroup, PauseResumePsUpdateEventsKillAll) {
+  b_.set_args({"sh", "-c", "sleep 1000 & exec sleep 1000"});
+  ASSERT_TRUE(b_.berth_detached({"run", "-d", "--bundle", b_.dir(), "cg"}).status.success());
+  EXPECT_EQ(read_file(memory_dir() + (path_exists("/sys/fs/cgroup/memory") ? "/memory.limit_in_bytes" : "/memory.max"))
+                .value_or(""),
+            "33554432\n");
+
+  auto ps = b_.berth({"ps", "--format", "json", "cg"});
+  auto pids = json::parse(ps.out, "ps");
+  ASSERT_TRUE(pids.ok()) << ps.out << ps.err;
+  EXPECT_EQ(json::root(*pids).as_array()->size(), 2u);
+  auto table = b_.berth({"ps", "cg"});
+  EXPECT_NE(table.out.find("PID"), std::string::npos);
+  EXPECT_NE(table.out.find("sleep 1000"), std::string::npos) << table.out;
+
+  ASSERT_TRUE(b_.berth({"pause", "cg"}).status.success());
+  EXPECT_EQ(b_.state_field("cg", "status"), "paused");
+  EXPECT_NE(b_.berth({"pause", "cg"}).status.code, 0) << "pausing twice is an error";
+  ASSERT_TRUE(b_.berth({"resume", "cg"}).status.success());
+  EXPECT_EQ(b_.state_field("cg", "status"), "running");
+
+  auto update = b_.berth({"update", "--memory", "64m", "--pids-limit", "55", "cg"});
+  ASSERT_TRUE(update.status.success()) << update.err;
+  auto events = b_.berth({"events", "--stats", "cg"});
+  auto ev = json::parse(events.out, "events");
+  ASSERT_TRUE(ev.ok()) << events.out;
+  EXPECT_EQ(*json::root(*ev).get("type")->as_string(), "stats");
+  EXPECT_NE(events.out.find("67108864"), std::string::npos) << events.out;
+  auto bad = b_.berth({"update", "--memory", "lots", "cg"});
+  EXPECT_NE(bad.status.code, 0);
+  EXPECT_NE(bad.err.find("--memory"), std::string::npos) << bad.err;
+
+  ASSERT_TRUE(b_.berth({"kill", "--all", "cg", "KILL"}).status.success());
+  ASSERT_TRUE(b_.berth({"delete", "cg"}).status.success() || b_.berth({"delete", "-f", "cg"}).status.success());
+  EXPECT_FALSE(path_exists(memory_dir()));
+}
+
+TEST_F(Cgroup, OomKillIsReportedByEvents) {
+  b_.edit(".linux.resources.memory={\"limit\":16777216,\"swap\":16777216}");
+  b_.set_args({"sh", "-c", "read x; x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"});
+  ASSERT_TRUE(b_.berth_detached({"create", "--bundle", b_.dir(), "cg"}).status.success());
+  auto out_pipe = make_pipe();
+  ASSERT_TRUE(out_pipe.ok());
+  auto events = ChildProcess::spawn({.argv = {BERTH_BINARY, "--root", b_.state_root(), "events", "--interval", "60", "cg"},
+                                     .stdout_fd = out_pipe->second.get()});
+  ASSERT_TRUE(events.ok());
+  out_pipe->second.reset();
+  ASSERT_TRUE(b_.berth_detached({"start", "cg"}).status.success());
+  // The container reads stdin (/dev/null: EOF at once) and then grows until the OOM killer stops it.
+  auto st = events->wait_for(std::chrono::seconds(60));
+  ASSERT_TRUE(st.ok() && st->has_value()) << "events did not end when the container died";
+  auto text = read_fd(out_pipe->first.get());
+  EXPECT_NE(text.value_or("").find("\"type\":\"oom\""), std::string::npos) << text.value_or("");
+}
+
+TEST_F(Cgroup, BadResourcesAreRefusedBeforeAnythingExists) {
+  b_.edit(".linux.resources.memory={\"limit\":\"lots\"}");
+  auto out = b_.run("cg");
+  EXPECT_NE(out.status.code, 0);
+  EXPECT_NE(out.err.find("linux.resources.memory.limit"), std::string::npos) << out.err;
+  EXPECT_FALSE(path_exists(memory_dir()));
+}
+
+}  // namespace
+}  // namespace berth::test
