@@ -86,7 +86,8 @@ void write_linux(json::Writer& w, bool rootless) {
 std::string default_spec_json(bool rootless) {
   json::Writer w(true);
   w.begin_object();
-  w.field("ociVersion", std::string(kOciVersion));
+  // The default spec uses nothing newer than 1.0, and crun 1.8 refuses newer version strings.
+  w.field("ociVersion", "1.0.2");
   write_process(w);
   w.key("root").begin_object().field("path", "rootfs").field("readonly", true).end_object();
   w.field("hostname", "berth");

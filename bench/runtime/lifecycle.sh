@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Side-by-side runtime benchmark: berth vs runc vs crun (Debian packages), in one run.
+#   bench/runtime/lifecycle.sh [runs]
+# Measures, for each runtime, on the same busybox-static bundle:
+#   - `run` of /bin/true (create + start + wait + delete) wall time, via hyperfine
+#   - create+start+delete of a sleeping container (the path a shim takes), via hyperfine
+#   - peak RSS of the runtime process during `run`
+# and prints ratios against runc and crun. Needs root. All three run inside one private mount
+# namespace with a tmpfs over /sys/fs/cgroup/unified, because crun 1.8.1 refuses this hybrid host;
+# that makes the host look v1-only to all three alike.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-40}
+berth=$(realpath "${BERTH:-build/runtime/berth}")
+[[ -x $berth ]] || { echo "build berth first (scripts/setup)" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "hyperfine missing (scripts/setup installs it)" >&2; exit 1; }
+
+if [[ "${BERTH_BENCH_INNER:-}" != 1 ]]; then
+  exec unshare -m env BERTH_BENCH_INNER=1 BERTH="$berth" bash -c \
+    'mount --make-rprivate / && mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec "$0" "$@"' "$0" "$@"
+fi
+
+work=$(mktemp -d /tmp/berth-bench.XXXXXX)
+trap 'for r in "${!paths[@]}"; do "${paths[$r]}" --root "$work/root-$r" delete -f bench-sleep >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+mkdir -p "$work/bundle/rootfs/bin"
+cp /bin/busybox "$work/bundle/rootfs/bin/"
+for a in sh true sleep; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
+"$berth" spec --bundle "$work/bundle"
+jq '.process.terminal=false | .process.args=["true"] | .linux.cgroupsPath="/berth-bench/c"' \
+  "$work/bundle/config.json" > "$work/c.json" && mv "$work/c.json" "$work/bundle/config.json"
+cp -r "$work/bundle" "$work/sleep-bundle"
+jq '.process.args=["sleep","1000"]' "$work/bundle/config.json" > "$work/sleep-bundle/config.json"
+
+declare -A paths=([berth]=$berth [runc]=$(command -v runc) [crun]=$(command -v crun))
+order=(berth runc crun)
+
+declare -A run_ms cycle_ms rss_kb
+for r in "${order[@]}"; do
+  rt=${paths[$r]}
+  root="$work/root-$r"
+  hyperfine -N --runs "$runs" --warmup 3 --export-json "$work/run-$r.json" \
+    "$rt --root $root run --bundle $work/bundle bench-true" >/dev/null
+  run_ms[$r]=$(jq '.results[0].mean * 1000' "$work/run-$r.json")
+  hyperfine --runs "$runs" --warmup 3 --export-json "$work/cycle-$r.json" \
+    "$rt --root $root create --bundle $work/sleep-bundle bench-sleep </dev/null >/dev/null 2>&1 && $rt --root $root start bench-sleep && $rt --root $root delete -f bench-sleep" >/dev/null
+  cycle_ms[$r]=$(jq '.results[0].mean * 1000' "$work/cycle-$r.json")
+  rss_kb[$r]=$(python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$rt" --root "$root" run --bundle "$work/bundle" bench-rss)
+done
+
+printf "\n%-8s %14s %22s %14s\n" runtime "run true (ms)" "create+start+delete" "peak RSS (KiB)"
+for r in "${order[@]}"; do
+  printf "%-8s %14.2f %22.2f %14d\n" "$r" "${run_ms[$r]}" "${cycle_ms[$r]}" "${rss_kb[$r]}"
+done
+ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
+echo
+for peer in runc crun; do
+  echo "berth / $peer: run $(ratio "${run_ms[berth]}" "${run_ms[$peer]}"), create+start+delete $(ratio "${cycle_ms[berth]}" "${cycle_ms[$peer]}"), peak RSS $(ratio "${rss_kb[berth]}" "${rss_kb[$peer]}")"
+done
+echo "(kernel $(uname -r); runc $(runc --version | head -1 | awk '{print $3}'); crun $(crun --version | head -1 | awk '{print $3}'); $runs runs each)"
