@@ -45,9 +45,10 @@ Result<ReceivedFd> receive_fd(int socket_fd) {
   return ReceivedFd{UniqueFd(fd), std::string(data, static_cast<size_t>(n))};
 }
 
-Status send_fd(int socket_fd, int fd, std::string_view payload) {
-  std::string data(payload.empty() ? std::string_view("fd") : payload);
-  iovec iov{data.data(), data.size()};
+int send_fd_raw(int socket_fd, int fd, const char* payload) noexcept {
+  char fallback[] = "fd";
+  size_t len = payload != nullptr ? std::strlen(payload) : 0;
+  iovec iov{len != 0 ? const_cast<char*>(payload) : fallback, len != 0 ? len : sizeof fallback - 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -59,7 +60,12 @@ Status send_fd(int socket_fd, int fd, std::string_view payload) {
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  if (::sendmsg(socket_fd, &msg, MSG_NOSIGNAL) < 0) return sys_error("send a file descriptor");
+  return ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+Status send_fd(int socket_fd, int fd, std::string_view payload) {
+  std::string data(payload);
+  if (send_fd_raw(socket_fd, fd, data.c_str()) < 0) return sys_error("send a file descriptor");
   return {};
 }
 

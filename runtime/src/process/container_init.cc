@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "berth/common/fd_passing.h"
 #include "child_support.h"
 #include "rootfs_setup.h"
 #include "sync_channel.h"
@@ -57,20 +58,9 @@ void setup_terminal(const InitPlan& plan) noexcept {
     ::ioctl(slave, TIOCSWINSZ, &ws);
   }
   ::fchown(slave, plan.uid, static_cast<gid_t>(-1));
-  char name[] = "/dev/ptmx";
-  iovec iov{name, sizeof name - 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &master, sizeof(int));
-  if (::sendmsg(plan.console_fd, &msg, MSG_NOSIGNAL) < 0) fail(plan.sync_fd, errno, "send pty master to the console socket");
+  if (send_fd_raw(plan.console_fd, master, "/dev/ptmx") < 0) {
+    fail(plan.sync_fd, errno, "send pty master to the console socket");
+  }
   ::close(master);
   ::close(plan.console_fd);
   if (::ioctl(slave, TIOCSCTTY, 0) < 0) fail(plan.sync_fd, errno, "make the pty the controlling terminal");

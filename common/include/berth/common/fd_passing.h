@@ -17,6 +17,8 @@ struct ReceivedFd {
 // Receives one message carrying exactly one fd; EOF or a message without an fd is an error.
 Result<ReceivedFd> receive_fd(int socket_fd);
 Status send_fd(int socket_fd, int fd, std::string_view payload);
+// The same without allocating (safe between clone and exec): 0, or -1 with errno.
+int send_fd_raw(int socket_fd, int fd, const char* payload) noexcept;
 
 // A listening unix stream socket at path (mode 0600), and a connection to one.
 Result<UniqueFd> listen_unix(const std::string& path, int backlog = 16);
