@@ -132,6 +132,18 @@ TEST_F(V1HostTest, KillAllReachesEveryProcess) {
   EXPECT_FALSE(*manager_->frozen());  // kill_all thawed what it froze
 }
 
+TEST_F(V1HostTest, KillAllOfAPausedContainerStillKills) {
+  ASSERT_OK(manager_->create());
+  auto& p = spawn_in_cgroup("exec sleep 1000");
+  ASSERT_OK(manager_->freeze());
+  ASSERT_OK(manager_->kill_all(SIGKILL));
+  auto status = p.child().wait_for(std::chrono::seconds(10));
+  ASSERT_OK(status);
+  ASSERT_TRUE(status->has_value()) << "a paused container survived kill --all";
+  EXPECT_EQ((*status)->signal, SIGKILL);
+  EXPECT_FALSE(*manager_->frozen());
+}
+
 TEST_F(V1HostTest, OomKillIsNotifiedAndCounted) {
   ASSERT_OK(manager_->create());
   ASSERT_OK(apply(R"({"memory": {"limit": 16777216, "swap": 16777216}})"));
