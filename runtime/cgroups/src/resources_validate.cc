@@ -13,7 +13,8 @@ bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A
 
 // Every character passes `base` or is one of `extra`.
 bool only(std::string_view s, bool (*base)(char), std::string_view extra) {
-  return std::all_of(s.begin(), s.end(), [&](char c) { return base(c) || extra.find(c) != std::string_view::npos; });
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return base(c) || extra.find(c) != std::string_view::npos; });
 }
 
 bool valid_page_size(std::string_view s) {
@@ -23,7 +24,8 @@ bool valid_page_size(std::string_view s) {
   if (digits == 0 || digits > 12) return false;
   std::string_view rest = s.substr(digits);
   if (rest == "B") return true;
-  return rest.size() == 2 && std::string_view("KMGTP").find(rest[0]) != std::string_view::npos && rest[1] == 'B';
+  return rest.size() == 2 && std::string_view("KMGTP").find(rest[0]) != std::string_view::npos &&
+         rest[1] == 'B';
 }
 
 // A name that is a single word: no separators, no whitespace, no path components.
@@ -35,7 +37,8 @@ bool valid_word(std::string_view s, size_t max_len) {
 }
 
 bool valid_unified_key(std::string_view k) {
-  if (k.empty() || k.front() == '.' || k.find('.') == std::string_view::npos || k.find("..") != k.npos) return false;
+  if (k.empty() || k.front() == '.' || k.find('.') == std::string_view::npos || k.find("..") != k.npos)
+    return false;
   return only(k, is_alnum, "._-");
 }
 
@@ -56,7 +59,8 @@ Error invalid(std::string_view path, std::string_view what, std::string_view val
 
 Status validate_resources(const Resources& r, std::string_view path) {
   if (r.memory && r.memory->swappiness && *r.memory->swappiness > 100) {
-    return make_error(ErrorCode::kInvalidArgument, "{}.memory.swappiness: {} is outside the valid range 0-100", path,
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{}.memory.swappiness: {} is outside the valid range 0-100", path,
                       *r.memory->swappiness);
   }
   if (r.cpu) {

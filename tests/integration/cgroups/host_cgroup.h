@@ -2,8 +2,8 @@
 // every hierarchy afterwards, and child processes that wait on stdin until they are in it.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
 
