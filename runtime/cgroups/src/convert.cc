@@ -30,11 +30,12 @@ Result<std::optional<std::string>> v2_swap_max(std::optional<int64_t> swap, std:
   if (s == 0) return std::optional<std::string>();
   if (s < 0) return std::optional<std::string>("max");
   if (m <= 0) {
-    return make_error(ErrorCode::kInvalidArgument, "memory.swap {} needs a memory.limit as well (swap is memory+swap)", s);
+    return make_error(ErrorCode::kInvalidArgument,
+                      "memory.swap {} needs a memory.limit as well (swap is memory+swap)", s);
   }
   if (s < m) {
-    return make_error(ErrorCode::kInvalidArgument, "memory.swap {} is lower than memory.limit {} (swap is memory+swap)",
-                      s, m);
+    return make_error(ErrorCode::kInvalidArgument,
+                      "memory.swap {} is lower than memory.limit {} (swap is memory+swap)", s, m);
   }
   return std::optional<std::string>(std::to_string(s - m));
 }
@@ -50,7 +51,8 @@ std::optional<std::string> v2_cpu_max(std::optional<int64_t> quota, std::optiona
 
 std::string rdma_max_value(const std::string& device, const RdmaLimit& limit) {
   auto number = [](const std::optional<uint32_t>& v) { return v ? std::to_string(*v) : std::string("max"); };
-  return fmt::format("{} hca_handle={} hca_object={}", device, number(limit.hca_handles), number(limit.hca_objects));
+  return fmt::format("{} hca_handle={} hca_object={}", device, number(limit.hca_handles),
+                     number(limit.hca_objects));
 }
 
 }  // namespace berth::runtime::cgroups

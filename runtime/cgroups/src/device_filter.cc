@@ -26,7 +26,9 @@ bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
 }
 
 bpf_insn load_u32(uint8_t dst, int16_t offset) { return insn(BPF_LDX | BPF_W | BPF_MEM, dst, 1, offset, 0); }
-bpf_insn alu32_imm(uint8_t op, uint8_t dst, int32_t imm) { return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm); }
+bpf_insn alu32_imm(uint8_t op, uint8_t dst, int32_t imm) {
+  return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm);
+}
 bpf_insn mov32_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0); }
 // 32-bit compare, so device numbers above INT32_MAX are not sign-extended.
 bpf_insn jne32(uint8_t dst, uint32_t imm, int16_t skip) {
@@ -58,7 +60,8 @@ std::vector<bpf_insn> rule_block(const DeviceRule& rule) {
     bool mask_access;
   };
   std::vector<Test> tests;
-  if (rule.type != 'a') tests.push_back({kType, rule.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, false});
+  if (rule.type != 'a')
+    tests.push_back({kType, rule.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, false});
   uint32_t mask = access_mask(rule.access);
   // An allow rule applies when it grants every requested access bit; a deny rule when it denies
   // any of them (so "deny w" also refuses a read-write open, as v1 does).
@@ -132,7 +135,8 @@ Status detach_program(int cgroup_fd, uint32_t id, const std::string& dir) {
   attr.target_fd = static_cast<uint32_t>(cgroup_fd);
   attr.attach_bpf_fd = static_cast<uint32_t>(prog.get());
   attr.attach_type = BPF_CGROUP_DEVICE;
-  if (bpf(BPF_PROG_DETACH, attr) < 0 && errno != ENOENT) return sys_error("detach device program {} from {}", id, dir);
+  if (bpf(BPF_PROG_DETACH, attr) < 0 && errno != ENOENT)
+    return sys_error("detach device program {} from {}", id, dir);
   return {};
 }
 

@@ -22,14 +22,14 @@ std::vector<std::string> split(std::string_view s, char sep) {
 
 bool is_under(const std::string& path, const std::string& root) {
   if (root == "/") return !path.empty() && path[0] == '/';
-  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-                          path[root.size()] == '/');
+  return path == root ||
+         (path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/');
 }
 
 // The v1 controllers named in a cgroup mount's super options ("rw,cpu,cpuacct" or "rw,name=systemd").
 std::vector<std::string> controllers_of(std::string_view super_options) {
-  static const std::vector<std::string_view> kNotControllers = {"rw", "ro", "clone_children", "noprefix",
-                                                                "xattr", "cpuset_v2_mode", "none"};
+  static const std::vector<std::string_view> kNotControllers = {
+      "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode", "none"};
   std::vector<std::string> out;
   for (auto& opt : split(super_options, ',')) {
     if (opt.empty() || opt.rfind("release_agent=", 0) == 0) continue;
@@ -54,8 +54,9 @@ bool Hierarchy::has(std::string_view controller) const {
 
 Result<std::string> Hierarchy::dir_of(const std::string& path) const {
   if (!is_under(path, mount_root)) {
-    return make_error(ErrorCode::kFailedPrecondition, "cgroup {} is outside the part of the {} hierarchy mounted at {}",
-                      path, controllers.empty() ? "unified" : name(), mount_point);
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "cgroup {} is outside the part of the {} hierarchy mounted at {}", path,
+                      controllers.empty() ? "unified" : name(), mount_point);
   }
   std::string rel = mount_root == "/" ? path : path.substr(mount_root.size());
   return rel.empty() || rel == "/" ? mount_point : join_path(mount_point, rel);
@@ -65,7 +66,8 @@ Result<std::string> Hierarchy::path_of(const std::string& dir) const {
   bool clean = dir.find("/../") == std::string::npos && dir.find("/./") == std::string::npos &&
                !dir.ends_with("/..") && !dir.ends_with("/.");
   if (!clean || !is_under(dir, mount_point)) {
-    return make_error(ErrorCode::kInvalidArgument, "saved cgroup directory {} is not below {}", dir, mount_point);
+    return make_error(ErrorCode::kInvalidArgument, "saved cgroup directory {} is not below {}", dir,
+                      mount_point);
   }
   std::string rel = dir.substr(mount_point.size());
   std::string root = mount_root == "/" ? "" : mount_root;
@@ -78,7 +80,8 @@ Result<std::string> clean_cgroup_path(const std::string& path, std::string_view 
   std::string part;
   while (std::getline(in, part, '/')) {
     if (part.empty() || part == ".") continue;
-    if (part == "..") return make_error(ErrorCode::kInvalidArgument, "{} \"{}\": \"..\" is not allowed", what, path);
+    if (part == "..")
+      return make_error(ErrorCode::kInvalidArgument, "{} \"{}\": \"..\" is not allowed", what, path);
     out.append("/").append(part);
   }
   return out.empty() ? "/" : out;

@@ -1,10 +1,10 @@
 // OOM notification sources: v1 eventfd registered on memory.oom_control, v2 inotify on memory.events.
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include <array>
-#include <fcntl.h>
 
 #include "berth/common/unique_fd.h"
 #include "cgroup_fs.h"
@@ -78,7 +78,8 @@ Result<std::unique_ptr<OomNotifier>> open_v1_oom_notifier(const std::string& mem
   if (!event) return sys_error("eventfd");
   std::string control_path = cgfs::file_path(memory_dir, "memory.oom_control");
   BERTH_ASSIGN_OR_RETURN(UniqueFd control, open_fd(control_path.c_str(), O_RDONLY | O_CLOEXEC));
-  BERTH_TRY(cgfs::write_value(memory_dir, "cgroup.event_control", fmt::format("{} {}", event.get(), control.get())));
+  BERTH_TRY(cgfs::write_value(memory_dir, "cgroup.event_control",
+                              fmt::format("{} {}", event.get(), control.get())));
   return std::unique_ptr<OomNotifier>(new V1OomNotifier(memory_dir, std::move(event), std::move(control)));
 }
 

@@ -10,7 +10,8 @@ Result<std::string> resolve_cgroup_path(const Options& options, const std::strin
   if (path.empty()) {
     if (options.container_id.empty() || options.container_id.find('/') != std::string::npos ||
         options.container_id == "." || options.container_id == "..") {
-      return make_error(ErrorCode::kInvalidArgument, "container id \"{}\" can't name a cgroup", options.container_id);
+      return make_error(ErrorCode::kInvalidArgument, "container id \"{}\" can't name a cgroup",
+                        options.container_id);
     }
     path = "/berth/" + options.container_id;
   }
@@ -24,11 +25,13 @@ Result<std::string> resolve_cgroup_path(const Options& options, const std::strin
 
 Result<std::unique_ptr<Manager>> open_manager(const Options& options) {
   if (options.systemd) {
-    return make_error(ErrorCode::kUnimplemented, "systemd cgroup driver not supported (use the cgroupfs driver)");
+    return make_error(ErrorCode::kUnimplemented,
+                      "systemd cgroup driver not supported (use the cgroupfs driver)");
   }
   BERTH_ASSIGN_OR_RETURN(Layout layout, read_layout(options.proc_self_mountinfo, options.root));
   if (layout.v1.empty() && !layout.unified) {
-    return make_error(ErrorCode::kFailedPrecondition, "no cgroup filesystem is mounted under {}", options.root);
+    return make_error(ErrorCode::kFailedPrecondition, "no cgroup filesystem is mounted under {}",
+                      options.root);
   }
   // Saved paths make the caller's own cgroup irrelevant (and a later command may run elsewhere).
   std::map<std::string, std::string> own;

@@ -86,8 +86,10 @@ Status parse_major_minor(const json::Value& v, int64_t& major, int64_t& minor) {
   BERTH_ASSIGN_OR_RETURN(json::Value mi, v.require("minor"));
   BERTH_ASSIGN_OR_RETURN(major, ma.as_int64());
   BERTH_ASSIGN_OR_RETURN(minor, mi.as_int64());
-  if (major < 0 || major > UINT32_MAX) return make_error(ErrorCode::kOutOfRange, "{}: invalid major number", ma.path());
-  if (minor < 0 || minor > UINT32_MAX) return make_error(ErrorCode::kOutOfRange, "{}: invalid minor number", mi.path());
+  if (major < 0 || major > UINT32_MAX)
+    return make_error(ErrorCode::kOutOfRange, "{}: invalid major number", ma.path());
+  if (minor < 0 || minor > UINT32_MAX)
+    return make_error(ErrorCode::kOutOfRange, "{}: invalid minor number", mi.path());
   return {};
 }
 
@@ -174,8 +176,8 @@ Result<DeviceRule> parse_device_rule(const json::Value& item) {
   if (auto type = item.get("type")) {
     BERTH_ASSIGN_OR_RETURN(std::string t, type->as_string());
     if (t.size() != 1 || (t[0] != 'a' && t[0] != 'b' && t[0] != 'c')) {
-      return make_error(ErrorCode::kInvalidArgument, "{}: device type must be \"a\", \"b\" or \"c\", got \"{}\"",
-                        type->path(), t);
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: device type must be \"a\", \"b\" or \"c\", got \"{}\"", type->path(), t);
     }
     d.type = t[0];
   }
@@ -184,7 +186,8 @@ Result<DeviceRule> parse_device_rule(const json::Value& item) {
     if (!n) continue;
     BERTH_ASSIGN_OR_RETURN(int64_t num, n->as_int64());
     // -1 is how some tools spell the wildcard.
-    if (num < -1 || num > UINT32_MAX) return make_error(ErrorCode::kOutOfRange, "{}: invalid device number", n->path());
+    if (num < -1 || num > UINT32_MAX)
+      return make_error(ErrorCode::kOutOfRange, "{}: invalid device number", n->path());
     if (num >= 0) *field = num;
   }
   if (auto access = item.get("access")) {

@@ -8,22 +8,24 @@
 namespace berth::runtime::cgroups {
 namespace {
 
-bool all_of_chars(std::string_view s, std::string_view allowed_extra, bool alnum) {
-  return std::all_of(s.begin(), s.end(), [&](char c) {
-    bool is_alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    return (alnum && is_alnum) || allowed_extra.find(c) != std::string_view::npos ||
-           (!alnum && c >= '0' && c <= '9');
-  });
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Every character passes `base` or is one of `extra`.
+bool only(std::string_view s, bool (*base)(char), std::string_view extra) {
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return base(c) || extra.find(c) != std::string_view::npos; });
 }
 
 bool valid_page_size(std::string_view s) {
   // <digits>[KMGTP]B, e.g. "2MB", "1GB", "64KB".
   size_t digits = 0;
-  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  while (digits < s.size() && is_digit(s[digits])) ++digits;
   if (digits == 0 || digits > 12) return false;
   std::string_view rest = s.substr(digits);
   if (rest == "B") return true;
-  return rest.size() == 2 && std::string_view("KMGTP").find(rest[0]) != std::string_view::npos && rest[1] == 'B';
+  return rest.size() == 2 && std::string_view("KMGTP").find(rest[0]) != std::string_view::npos &&
+         rest[1] == 'B';
 }
 
 // A name that is a single word: no separators, no whitespace, no path components.
@@ -35,8 +37,9 @@ bool valid_word(std::string_view s, size_t max_len) {
 }
 
 bool valid_unified_key(std::string_view k) {
-  if (k.empty() || k.front() == '.' || k.find('.') == std::string_view::npos || k.find("..") != k.npos) return false;
-  return all_of_chars(k, "._-", true);
+  if (k.empty() || k.front() == '.' || k.find('.') == std::string_view::npos || k.find("..") != k.npos)
+    return false;
+  return only(k, is_alnum, "._-");
 }
 
 bool valid_access(std::string_view a) {
@@ -56,12 +59,13 @@ Error invalid(std::string_view path, std::string_view what, std::string_view val
 
 Status validate_resources(const Resources& r, std::string_view path) {
   if (r.memory && r.memory->swappiness && *r.memory->swappiness > 100) {
-    return make_error(ErrorCode::kInvalidArgument, "{}.memory.swappiness: {} is outside the valid range 0-100", path,
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{}.memory.swappiness: {} is outside the valid range 0-100", path,
                       *r.memory->swappiness);
   }
   if (r.cpu) {
     for (auto [name, value] : {std::pair{"cpu.cpus", &r.cpu->cpus}, std::pair{"cpu.mems", &r.cpu->mems}}) {
-      if (*value && !all_of_chars(**value, ",- ", false)) return invalid(path, name, **value);
+      if (*value && !only(**value, is_digit, ",- ")) return invalid(path, name, **value);
     }
   }
   for (size_t i = 0; i < r.hugepage_limits.size(); ++i) {

@@ -88,7 +88,8 @@ void write_network(json::Writer& w, const NetworkResources& n) {
   opt(w, "classID", n.class_id);
   if (!n.priorities.empty()) {
     w.key("priorities").begin_array();
-    for (const auto& p : n.priorities) w.begin_object().field("name", p.name).field("priority", p.priority).end_object();
+    for (const auto& p : n.priorities)
+      w.begin_object().field("name", p.name).field("priority", p.priority).end_object();
     w.end_array();
   }
   w.end_object();
@@ -115,7 +116,8 @@ void write_resources(json::Writer& w, const Resources& r) {
   if (r.block_io) write_block_io(w, *r.block_io);
   if (!r.hugepage_limits.empty()) {
     w.key("hugepageLimits").begin_array();
-    for (const auto& h : r.hugepage_limits) w.begin_object().field("pageSize", h.page_size).field("limit", h.limit).end_object();
+    for (const auto& h : r.hugepage_limits)
+      w.begin_object().field("pageSize", h.page_size).field("limit", h.limit).end_object();
     w.end_array();
   }
   if (r.network) write_network(w, *r.network);

@@ -31,7 +31,11 @@ Status signal_all_frozen(Manager& manager, int sig) {
       }
     }
   }
-  if (froze) {
+  // A paused container that is being killed must be thawed, or its tasks never act on SIGKILL
+  // (v1) and whoever waits for them hangs; other signals leave a paused container paused.
+  // A paused container that is being killed must be thawed, or its tasks never act on SIGKILL
+  // (v1) and whoever waits for them hangs; other signals leave a paused container paused.
+  if (froze || (was_frozen && sig == SIGKILL)) {
     auto st = manager.thaw();
     if (!st && result) result = std::move(st).error();
   }

@@ -11,7 +11,8 @@ namespace berth::runtime::cgroups {
 namespace {
 
 Error bad_value(std::string_view flag, std::string_view text, std::string_view expected) {
-  return make_error(ErrorCode::kInvalidArgument, "{}: invalid value \"{}\": expected {}", flag, text, expected);
+  return make_error(ErrorCode::kInvalidArgument, "{}: invalid value \"{}\": expected {}", flag, text,
+                    expected);
 }
 
 template <typename T>
@@ -142,7 +143,8 @@ Result<Resources> resources_from_update_flags(const UpdateFlags& f) {
   BERTH_TRY(set_integer(f.cpu_rt_period, "--cpu-rt-period", c.realtime_period));
   c.cpus = f.cpuset_cpus;
   c.mems = f.cpuset_mems;
-  if (c.shares || c.quota || c.period || c.realtime_runtime || c.realtime_period || c.cpus || c.mems) r.cpu = c;
+  if (c.shares || c.quota || c.period || c.realtime_runtime || c.realtime_period || c.cpus || c.mems)
+    r.cpu = c;
 
   std::optional<int64_t> pids;
   BERTH_TRY(set_integer(f.pids_limit, "--pids-limit", pids));

@@ -60,8 +60,8 @@ std::optional<std::string> V1Manager::dir_of(std::string_view controller) const 
 
 Result<std::string> V1Manager::required_dir(std::string_view controller, std::string_view why) const {
   if (auto dir = dir_of(controller)) return *dir;
-  return make_error(ErrorCode::kUnimplemented, "{} needs the v1 {} cgroup controller, which is not mounted", why,
-                    controller);
+  return make_error(ErrorCode::kUnimplemented, "{} needs the v1 {} cgroup controller, which is not mounted",
+                    why, controller);
 }
 
 // A new cpuset cgroup starts with empty cpus and mems, and tasks can't join it until they are
@@ -139,7 +139,8 @@ Status V1Manager::freeze() {
   BERTH_TRY(reached);
   if (!*reached) {
     (void)cgfs::write_value(dir, "freezer.state", "THAWED");
-    return make_error(ErrorCode::kDeadlineExceeded, "{}: cgroup did not freeze within {} ms", dir, timeout_.count());
+    return make_error(ErrorCode::kDeadlineExceeded, "{}: cgroup did not freeze within {} ms", dir,
+                      timeout_.count());
   }
   return {};
 }
@@ -192,7 +193,8 @@ Status V1Manager::destroy() {
   Status first;
   auto deadline = std::chrono::steady_clock::now() + timeout_;
   auto remove = [&](const std::string& dir) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     auto st = cgfs::remove_cgroup(dir, std::max(left, std::chrono::milliseconds(0)));
     if (!st && first) first = std::move(st).error();
   };

@@ -58,7 +58,8 @@ class V1Manager final : public Manager {
 
 // Controller name -> directory, for the controllers that are mounted.
 using V1Dirs = std::map<std::string, std::string>;
-Status apply_v1_resources(const V1Dirs& dirs, const std::optional<std::string>& unified_dir, const Resources& r);
+Status apply_v1_resources(const V1Dirs& dirs, const std::optional<std::string>& unified_dir,
+                          const Resources& r);
 Result<Stats> read_v1_stats(const V1Dirs& dirs);
 Result<std::unique_ptr<OomNotifier>> open_v1_oom_notifier(const std::string& memory_dir);
 

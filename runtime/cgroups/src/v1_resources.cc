@@ -16,8 +16,8 @@ class Dirs {
   Result<std::string> need(const std::string& controller, std::string_view setting) const {
     auto it = dirs_.find(controller);
     if (it != dirs_.end()) return it->second;
-    return make_error(ErrorCode::kUnimplemented, "{} needs the v1 {} cgroup controller, which is not mounted", setting,
-                      controller);
+    return make_error(ErrorCode::kUnimplemented, "{} needs the v1 {} cgroup controller, which is not mounted",
+                      setting, controller);
   }
 
  private:
@@ -33,18 +33,21 @@ Status write_if(const std::string& dir, std::string_view file, const std::option
 
 // memory.memsw.limit_in_bytes must stay >= memory.limit_in_bytes at every step, so the order of
 // the two writes depends on whether memsw grows or shrinks.
-Status apply_memory_and_swap(const std::string& dir, std::optional<int64_t> limit, std::optional<int64_t> swap) {
+Status apply_memory_and_swap(const std::string& dir, std::optional<int64_t> limit,
+                             std::optional<int64_t> swap) {
   // Unlimited memory without a swap value means unlimited memory+swap too, or the write would fail.
   if (limit && *limit == -1 && !swap) swap = -1;
-  if (!swap || *swap == 0) return limit && *limit != 0 ? write_if(dir, "memory.limit_in_bytes", limit) : Status();
+  if (!swap || *swap == 0)
+    return limit && *limit != 0 ? write_if(dir, "memory.limit_in_bytes", limit) : Status();
   if (!cgfs::file_exists(dir, "memory.memsw.limit_in_bytes")) {
     // No swap accounting (swapaccount=0): "unlimited" or "no swap" needs nothing; a real swap
     // limit can't be honoured.
     if (*swap != -1 && (!limit || *swap != *limit)) {
-      return make_error(ErrorCode::kUnimplemented,
-                        "linux.resources.memory.swap {} needs swap accounting (memory.memsw.* in {}), which this "
-                        "kernel does not provide",
-                        *swap, dir);
+      return make_error(
+          ErrorCode::kUnimplemented,
+          "linux.resources.memory.swap {} needs swap accounting (memory.memsw.* in {}), which this "
+          "kernel does not provide",
+          *swap, dir);
     }
     return limit && *limit != 0 ? write_if(dir, "memory.limit_in_bytes", limit) : Status();
   }
@@ -61,17 +64,21 @@ Status apply_memory(const std::string& dir, const MemoryResources& m) {
     BERTH_ASSIGN_OR_RETURN(uint64_t usage, cgfs::read_uint(dir, "memory.usage_in_bytes"));
     if (static_cast<uint64_t>(*m.limit) < usage) {
       return make_error(ErrorCode::kFailedPrecondition,
-                        "memory.limit {} is lower than the current usage {} of {} (checkBeforeUpdate)", *m.limit, usage,
-                        dir);
+                        "memory.limit {} is lower than the current usage {} of {} (checkBeforeUpdate)",
+                        *m.limit, usage, dir);
     }
   }
   BERTH_TRY(apply_memory_and_swap(dir, m.limit, m.swap));
-  if (m.reservation && *m.reservation != 0) BERTH_TRY(write_if(dir, "memory.soft_limit_in_bytes", m.reservation));
+  if (m.reservation && *m.reservation != 0)
+    BERTH_TRY(write_if(dir, "memory.soft_limit_in_bytes", m.reservation));
   if (m.kernel && *m.kernel != 0) BERTH_TRY(write_if(dir, "memory.kmem.limit_in_bytes", m.kernel));
-  if (m.kernel_tcp && *m.kernel_tcp != 0) BERTH_TRY(write_if(dir, "memory.kmem.tcp.limit_in_bytes", m.kernel_tcp));
+  if (m.kernel_tcp && *m.kernel_tcp != 0)
+    BERTH_TRY(write_if(dir, "memory.kmem.tcp.limit_in_bytes", m.kernel_tcp));
   if (m.swappiness) BERTH_TRY(cgfs::write_value(dir, "memory.swappiness", std::to_string(*m.swappiness)));
-  if (m.disable_oom_killer) BERTH_TRY(cgfs::write_value(dir, "memory.oom_control", *m.disable_oom_killer ? "1" : "0"));
-  if (m.use_hierarchy) BERTH_TRY(cgfs::write_value(dir, "memory.use_hierarchy", *m.use_hierarchy ? "1" : "0"));
+  if (m.disable_oom_killer)
+    BERTH_TRY(cgfs::write_value(dir, "memory.oom_control", *m.disable_oom_killer ? "1" : "0"));
+  if (m.use_hierarchy)
+    BERTH_TRY(cgfs::write_value(dir, "memory.use_hierarchy", *m.use_hierarchy ? "1" : "0"));
   return {};
 }
 
@@ -80,15 +87,18 @@ Status apply_cpu(const Dirs& dirs, const CpuResources& c) {
                    c.realtime_period || c.idle;
   if (wants_cpu) {
     BERTH_ASSIGN_OR_RETURN(std::string dir, dirs.need("cpu", "linux.resources.cpu"));
-    if (c.shares && *c.shares != 0) BERTH_TRY(cgfs::write_value(dir, "cpu.shares", std::to_string(*c.shares)));
+    if (c.shares && *c.shares != 0)
+      BERTH_TRY(cgfs::write_value(dir, "cpu.shares", std::to_string(*c.shares)));
     // The period first: the quota is checked against it.
-    if (c.period && *c.period != 0) BERTH_TRY(cgfs::write_value(dir, "cpu.cfs_period_us", std::to_string(*c.period)));
+    if (c.period && *c.period != 0)
+      BERTH_TRY(cgfs::write_value(dir, "cpu.cfs_period_us", std::to_string(*c.period)));
     if (c.quota && *c.quota != 0) BERTH_TRY(write_if(dir, "cpu.cfs_quota_us", c.quota));
     if (c.burst) BERTH_TRY(cgfs::write_value(dir, "cpu.cfs_burst_us", std::to_string(*c.burst)));
     if (c.realtime_period && *c.realtime_period != 0) {
       BERTH_TRY(cgfs::write_value(dir, "cpu.rt_period_us", std::to_string(*c.realtime_period)));
     }
-    if (c.realtime_runtime && *c.realtime_runtime != 0) BERTH_TRY(write_if(dir, "cpu.rt_runtime_us", c.realtime_runtime));
+    if (c.realtime_runtime && *c.realtime_runtime != 0)
+      BERTH_TRY(write_if(dir, "cpu.rt_runtime_us", c.realtime_runtime));
     if (c.idle) BERTH_TRY(cgfs::write_value(dir, "cpu.idle", std::to_string(*c.idle)));
   }
   for (auto [file, value] : {std::pair{"cpuset.cpus", &c.cpus}, std::pair{"cpuset.mems", &c.mems}}) {
@@ -112,11 +122,13 @@ Status apply_block_io(const std::string& dir, const BlockIoResources& b) {
       BERTH_TRY(cgfs::write_value(dir, file, fmt::format("{}:{} {}", d.major, d.minor, *d.weight)));
     }
     if (d.leaf_weight) {
-      BERTH_TRY(cgfs::write_value(dir, "blkio.leaf_weight_device", fmt::format("{}:{} {}", d.major, d.minor, *d.leaf_weight)));
+      BERTH_TRY(cgfs::write_value(dir, "blkio.leaf_weight_device",
+                                  fmt::format("{}:{} {}", d.major, d.minor, *d.leaf_weight)));
     }
   }
   auto throttle = [&](const std::vector<ThrottleDevice>& list, std::string_view file) -> Status {
-    for (const auto& d : list) BERTH_TRY(cgfs::write_value(dir, file, fmt::format("{}:{} {}", d.major, d.minor, d.rate)));
+    for (const auto& d : list)
+      BERTH_TRY(cgfs::write_value(dir, file, fmt::format("{}:{} {}", d.major, d.minor, d.rate)));
     return {};
   };
   BERTH_TRY(throttle(b.throttle_read_bps_device, "blkio.throttle.read_bps_device"));
@@ -136,7 +148,8 @@ Status apply_devices(const std::string& dir, const std::vector<DeviceRule>& rule
     } else if (rule.allow && is_wildcard_rule(rule)) {
       BERTH_TRY(cgfs::write_value(dir, "devices.allow", "a"));
     } else {
-      BERTH_TRY(cgfs::write_value(dir, rule.allow ? "devices.allow" : "devices.deny", device_rule_string(rule)));
+      BERTH_TRY(
+          cgfs::write_value(dir, rule.allow ? "devices.allow" : "devices.deny", device_rule_string(rule)));
     }
   }
   return {};
@@ -157,23 +170,27 @@ Status apply_network(const Dirs& dirs, const NetworkResources& n) {
 }
 
 // hugetlb in its v1 hierarchy, or, on hybrid hosts that put it in the cgroup2 mount, there.
-Status apply_hugepage_limit(const Dirs& dirs, const std::optional<std::string>& unified_dir, const HugepageLimit& h) {
+Status apply_hugepage_limit(const Dirs& dirs, const std::optional<std::string>& unified_dir,
+                            const HugepageLimit& h) {
   std::string v2_file = fmt::format("hugetlb.{}.max", h.page_size);
   auto v1_dir = dirs.need("hugetlb", "linux.resources.hugepageLimits");
   if (!v1_dir && unified_dir && cgfs::file_exists(*unified_dir, v2_file)) {
     return cgfs::write_value(*unified_dir, v2_file, std::to_string(h.limit));
   }
   if (!v1_dir) return std::move(v1_dir).error();
-  return cgfs::write_value(*v1_dir, fmt::format("hugetlb.{}.limit_in_bytes", h.page_size), std::to_string(h.limit));
+  return cgfs::write_value(*v1_dir, fmt::format("hugetlb.{}.limit_in_bytes", h.page_size),
+                           std::to_string(h.limit));
 }
 
-Status apply_unified(const std::optional<std::string>& unified_dir, const std::map<std::string, std::string>& values) {
+Status apply_unified(const std::optional<std::string>& unified_dir,
+                     const std::map<std::string, std::string>& values) {
   for (const auto& [key, value] : values) {
     if (!unified_dir || !cgfs::file_exists(*unified_dir, key)) {
-      return make_error(ErrorCode::kUnimplemented,
-                        "linux.resources.unified.{}: not available: cgroup v2 files can only be set on a v2 host, "
-                        "or on a hybrid host for controllers in the unified hierarchy",
-                        key);
+      return make_error(
+          ErrorCode::kUnimplemented,
+          "linux.resources.unified.{}: not available: cgroup v2 files can only be set on a v2 host, "
+          "or on a hybrid host for controllers in the unified hierarchy",
+          key);
     }
     BERTH_TRY(cgfs::write_value(*unified_dir, key, value));
   }
@@ -182,7 +199,8 @@ Status apply_unified(const std::optional<std::string>& unified_dir, const std::m
 
 }  // namespace
 
-Status apply_v1_resources(const V1Dirs& v1_dirs, const std::optional<std::string>& unified_dir, const Resources& r) {
+Status apply_v1_resources(const V1Dirs& v1_dirs, const std::optional<std::string>& unified_dir,
+                          const Resources& r) {
   Dirs dirs(v1_dirs);
   if (r.memory) {
     BERTH_ASSIGN_OR_RETURN(std::string dir, dirs.need("memory", "linux.resources.memory"));

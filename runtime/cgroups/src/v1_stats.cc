@@ -109,7 +109,8 @@ Result<Stats> read_v1_stats(const V1Dirs& dirs) {
   if (auto* d = dir("blkio")) {
     BERTH_ASSIGN_OR_RETURN(s.blkio.io_service_bytes_recursive,
                            read_blkio_file(*d, "blkio.throttle.io_service_bytes_recursive"));
-    BERTH_ASSIGN_OR_RETURN(s.blkio.io_serviced_recursive, read_blkio_file(*d, "blkio.throttle.io_serviced_recursive"));
+    BERTH_ASSIGN_OR_RETURN(s.blkio.io_serviced_recursive,
+                           read_blkio_file(*d, "blkio.throttle.io_serviced_recursive"));
   }
   if (auto* d = dir("hugetlb")) BERTH_TRY(read_hugetlb(*d, s.hugetlb));
   return s;

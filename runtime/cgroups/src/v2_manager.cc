@@ -83,7 +83,8 @@ Status V2Manager::add_pid_to_sub(pid_t pid, const std::string& sub) {
 
 Status V2Manager::set_frozen(bool frozen) {
   if (!cgfs::file_exists(dir_, "cgroup.freeze")) {
-    return make_error(ErrorCode::kUnimplemented, "{}: cgroup.freeze is missing (kernel older than 5.2)", dir_);
+    return make_error(ErrorCode::kUnimplemented, "{}: cgroup.freeze is missing (kernel older than 5.2)",
+                      dir_);
   }
   BERTH_TRY(cgfs::write_value(dir_, "cgroup.freeze", frozen ? "1" : "0"));
   // The write only requests the state; cgroup.events says when every task got there.
@@ -117,7 +118,8 @@ Result<std::vector<pid_t>> V2Manager::pids() { return cgfs::read_procs(dir_, tru
 
 Status V2Manager::kill_all(int sig) {
   // cgroup.kill (5.14+) kills the whole subtree atomically, forks included.
-  if (sig == SIGKILL && cgfs::file_exists(dir_, "cgroup.kill")) return cgfs::write_value(dir_, "cgroup.kill", "1");
+  if (sig == SIGKILL && cgfs::file_exists(dir_, "cgroup.kill"))
+    return cgfs::write_value(dir_, "cgroup.kill", "1");
   return signal_all_frozen(*this, sig);
 }
 

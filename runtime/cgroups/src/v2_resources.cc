@@ -18,8 +18,8 @@ Status check_memory_usage(const std::string& dir, int64_t limit) {
   BERTH_ASSIGN_OR_RETURN(uint64_t usage, cgfs::read_uint(dir, "memory.current"));
   if (limit > 0 && static_cast<uint64_t>(limit) < usage) {
     return make_error(ErrorCode::kFailedPrecondition,
-                      "memory.limit {} is lower than the current usage {} of {} (checkBeforeUpdate)", limit, usage,
-                      dir);
+                      "memory.limit {} is lower than the current usage {} of {} (checkBeforeUpdate)", limit,
+                      usage, dir);
   }
   return {};
 }
@@ -42,8 +42,8 @@ Status apply_memory(const std::string& dir, const MemoryResources& m) {
 
 Status apply_cpu(const std::string& dir, const CpuResources& c) {
   if (c.realtime_runtime.value_or(0) != 0 || c.realtime_period.value_or(0) != 0) {
-    return make_error(ErrorCode::kUnimplemented, "{}: cpu.realtimeRuntime/realtimePeriod are not supported on cgroup v2",
-                      dir);
+    return make_error(ErrorCode::kUnimplemented,
+                      "{}: cpu.realtimeRuntime/realtimePeriod are not supported on cgroup v2", dir);
   }
   if (c.shares && *c.shares != 0) {
     BERTH_TRY(cgfs::write_value(dir, "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares))));
@@ -62,12 +62,14 @@ Status apply_block_io(const std::string& dir, const BlockIoResources& b) {
   auto weight_value = [bfq](uint16_t w) { return bfq ? uint64_t{w} : blkio_weight_to_io_weight(w); };
   const char* weight_file = bfq ? "io.bfq.weight" : "io.weight";
   if (b.weight && *b.weight != 0) {
-    BERTH_TRY(cgfs::write_value(dir, weight_file, fmt::format("{}{}", bfq ? "" : "default ", weight_value(*b.weight))));
+    BERTH_TRY(cgfs::write_value(dir, weight_file,
+                                fmt::format("{}{}", bfq ? "" : "default ", weight_value(*b.weight))));
   }
   if (b.leaf_weight) warn_ignored(dir, "blockIO.leafWeight");
   for (const auto& d : b.weight_device) {
     if (d.weight) {
-      BERTH_TRY(cgfs::write_value(dir, weight_file, fmt::format("{}:{} {}", d.major, d.minor, weight_value(*d.weight))));
+      BERTH_TRY(cgfs::write_value(dir, weight_file,
+                                  fmt::format("{}:{} {}", d.major, d.minor, weight_value(*d.weight))));
     }
     if (d.leaf_weight) warn_ignored(dir, "blockIO.weightDevice.leafWeight");
   }
@@ -96,10 +98,12 @@ Status apply_v2_resources(const std::string& dir, const Resources& r) {
     BERTH_TRY(cgfs::write_value(dir, fmt::format("hugetlb.{}.max", h.page_size), std::to_string(h.limit)));
   }
   if (r.network && (r.network->class_id || !r.network->priorities.empty())) {
-    return make_error(ErrorCode::kUnimplemented,
-                      "{}: network.classID/priorities need the v1 net_cls/net_prio controllers, absent on cgroup v2", dir);
+    return make_error(
+        ErrorCode::kUnimplemented,
+        "{}: network.classID/priorities need the v1 net_cls/net_prio controllers, absent on cgroup v2", dir);
   }
-  for (const auto& [device, limit] : r.rdma) BERTH_TRY(cgfs::write_value(dir, "rdma.max", rdma_max_value(device, limit)));
+  for (const auto& [device, limit] : r.rdma)
+    BERTH_TRY(cgfs::write_value(dir, "rdma.max", rdma_max_value(device, limit)));
   for (const auto& [key, value] : r.unified) BERTH_TRY(cgfs::write_value(dir, key, value));
   if (!r.devices.empty()) BERTH_TRY(attach_device_filter(dir, r.devices));
   return {};

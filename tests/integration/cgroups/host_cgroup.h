@@ -2,8 +2,8 @@
 // every hierarchy afterwards, and child processes that wait on stdin until they are in it.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -97,12 +97,13 @@ class HostCgroupTest : public ::testing::Test {
   void TearDown() override {
     if (!manager_) return;
     auto paths = manager_->paths();
+    // Thawed first: a frozen v1 task would never act on the SIGKILL and wait() would hang.
+    (void)manager_->thaw();
     for (auto& p : processes_) {
       if (p.child().running()) (void)p.child().signal(SIGKILL);
       if (p.child().running()) (void)p.child().wait();
     }
     processes_.clear();
-    (void)manager_->thaw();
     auto st = manager_->destroy();
     EXPECT_TRUE(st.ok()) << st.error().what();
     for (const auto& [name, dir] : paths) {

@@ -33,8 +33,8 @@ TEST_F(V1HostTest, CreatesTheCgroupInEveryHierarchyAndTheUnifiedMount) {
   ASSERT_EQ(manager_->version(), Version::kV1);
   ASSERT_OK(manager_->create());
   auto paths = manager_->paths();
-  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "name=systemd",
-                        "unified"}) {
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids",
+                        "name=systemd", "unified"}) {
     ASSERT_TRUE(paths.count(c)) << c;
     EXPECT_TRUE(path_exists(paths.at(c))) << c;
   }
@@ -69,7 +69,8 @@ TEST_F(V1HostTest, AppliesAndUpdatesLimits) {
   // A value the kernel refuses comes back naming the file and the value.
   auto bad_quota = apply(R"({"cpu": {"quota": 1}})");
   ASSERT_FALSE(bad_quota.ok());
-  EXPECT_NE(bad_quota.error().what().find("/cpu.cfs_quota_us = 1: "), std::string::npos) << bad_quota.error().what();
+  EXPECT_NE(bad_quota.error().what().find("/cpu.cfs_quota_us = 1: "), std::string::npos)
+      << bad_quota.error().what();
 }
 
 // This host's hugetlb controller lives in the cgroup2 mount: limits and stats go through it.
@@ -130,6 +131,18 @@ TEST_F(V1HostTest, KillAllReachesEveryProcess) {
     EXPECT_EQ((*status)->signal, SIGKILL);
   }
   EXPECT_FALSE(*manager_->frozen());  // kill_all thawed what it froze
+}
+
+TEST_F(V1HostTest, KillAllOfAPausedContainerStillKills) {
+  ASSERT_OK(manager_->create());
+  auto& p = spawn_in_cgroup("exec sleep 1000");
+  ASSERT_OK(manager_->freeze());
+  ASSERT_OK(manager_->kill_all(SIGKILL));
+  auto status = p.child().wait_for(std::chrono::seconds(10));
+  ASSERT_OK(status);
+  ASSERT_TRUE(status->has_value()) << "a paused container survived kill --all";
+  EXPECT_EQ((*status)->signal, SIGKILL);
+  EXPECT_FALSE(*manager_->frozen());
 }
 
 TEST_F(V1HostTest, OomKillIsNotifiedAndCounted) {

@@ -3,11 +3,11 @@
 // unit tests on a fake tree; what cgroup2 itself does — directories, controller enabling,
 // cgroup.procs, cgroup.freeze/events, cgroup.kill, hugetlb and the eBPF device program — is
 // exercised for real.
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/syscall.h>
 
 #include <csignal>
-#include <fcntl.h>
 
 #include "berth/runtime/cgroups/devices.h"
 #include "berth/runtime/cgroups/resources_json.h"

@@ -1,6 +1,7 @@
+#include "berth/runtime/cgroups/convert.h"
+
 #include <gtest/gtest.h>
 
-#include "berth/runtime/cgroups/convert.h"
 #include "berth/runtime/cgroups/devices.h"
 
 namespace berth::runtime::cgroups {
@@ -53,7 +54,8 @@ TEST(Devices, RuleStrings) {
 }
 
 TEST(Devices, ContainerRulesDenyFirstThenAllowDefaults) {
-  auto rules = container_device_rules({DeviceRule{true, 'c', 10, 229, "rw"}}, {DeviceRule{false, 'c', 4, 64, "rwm"}});
+  auto rules =
+      container_device_rules({DeviceRule{true, 'c', 10, 229, "rw"}}, {DeviceRule{false, 'c', 4, 64, "rwm"}});
   ASSERT_GE(rules.size(), 4u);
   EXPECT_TRUE(is_wildcard_rule(rules.front()));
   EXPECT_FALSE(rules.front().allow);

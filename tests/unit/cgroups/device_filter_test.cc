@@ -1,12 +1,13 @@
 // The device program is run through a small interpreter of the instructions it may use, so the
 // verdicts are checked here; the kernel verifier and real enforcement are in the integration test.
+#include "device_filter.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <optional>
 
 #include "berth/runtime/cgroups/devices.h"
-#include "device_filter.h"
 
 namespace berth::runtime::cgroups {
 namespace {
@@ -28,10 +29,18 @@ std::optional<uint64_t> run(const std::vector<bpf_insn>& prog, uint32_t type, ui
         reg[i.dst_reg] = v;
         break;
       }
-      case BPF_ALU | BPF_AND | BPF_K: reg[i.dst_reg] = static_cast<uint32_t>(reg[i.dst_reg]) & imm; break;
-      case BPF_ALU | BPF_RSH | BPF_K: reg[i.dst_reg] = static_cast<uint32_t>(reg[i.dst_reg]) >> imm; break;
-      case BPF_ALU | BPF_MOV | BPF_X: reg[i.dst_reg] = static_cast<uint32_t>(reg[i.src_reg]); break;
-      case BPF_ALU64 | BPF_MOV | BPF_K: reg[i.dst_reg] = static_cast<uint64_t>(static_cast<int64_t>(i.imm)); break;
+      case BPF_ALU | BPF_AND | BPF_K:
+        reg[i.dst_reg] = static_cast<uint32_t>(reg[i.dst_reg]) & imm;
+        break;
+      case BPF_ALU | BPF_RSH | BPF_K:
+        reg[i.dst_reg] = static_cast<uint32_t>(reg[i.dst_reg]) >> imm;
+        break;
+      case BPF_ALU | BPF_MOV | BPF_X:
+        reg[i.dst_reg] = static_cast<uint32_t>(reg[i.src_reg]);
+        break;
+      case BPF_ALU64 | BPF_MOV | BPF_K:
+        reg[i.dst_reg] = static_cast<uint64_t>(static_cast<int64_t>(i.imm));
+        break;
       case BPF_JMP32 | BPF_JNE | BPF_K:
         if (static_cast<uint32_t>(reg[i.dst_reg]) != imm) {
           if (i.off < 0 || pc + i.off + 1 >= prog.size()) return std::nullopt;
@@ -44,8 +53,10 @@ std::optional<uint64_t> run(const std::vector<bpf_insn>& prog, uint32_t type, ui
           pc += i.off;
         }
         break;
-      case BPF_JMP | BPF_EXIT: return reg[0];
-      default: return std::nullopt;
+      case BPF_JMP | BPF_EXIT:
+        return reg[0];
+      default:
+        return std::nullopt;
     }
   }
   return std::nullopt;  // fell off the end: the verifier would refuse it

@@ -11,9 +11,9 @@
 #include "berth/common/temp_dir.h"
 #include "berth/runtime/cgroups/manager.h"
 
-#define ASSERT_OK(expr)                                          \
-  do {                                                           \
-    const auto& assert_ok_result_ = (expr);                       \
+#define ASSERT_OK(expr)                                                      \
+  do {                                                                       \
+    const auto& assert_ok_result_ = (expr);                                  \
     ASSERT_TRUE(assert_ok_result_.ok()) << assert_ok_result_.error().what(); \
   } while (0)
 
@@ -39,7 +39,8 @@ class FakeCgroupfs {
     FakeCgroupfs fs;
     int id = 1;
     for (const auto& h : hierarchies) {
-      fs.add_line(fmt::format("{} 31 0:{} / {}/{} rw - cgroup cgroup rw,{}", 40 + id, 40 + id, fs.root(), h, h));
+      fs.add_line(
+          fmt::format("{} 31 0:{} / {}/{} rw - cgroup cgroup rw,{}", 40 + id, 40 + id, fs.root(), h, h));
       fs.proc_cgroup_ += fmt::format("{}:{}:{}\n", id++, h, own_cgroup);
       EXPECT_TRUE(make_dirs(fs.root() + "/" + h).ok());
     }

@@ -1,9 +1,10 @@
+#include "layout.h"
+
 #include <gtest/gtest.h>
 
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
 #include "berth/runtime/cgroups/manager.h"
-#include "layout.h"
 
 namespace berth::runtime::cgroups {
 namespace {
@@ -76,7 +77,8 @@ TEST_F(LayoutTest, UnescapesMountPoints) {
 }
 
 TEST_F(LayoutTest, ReadsOwnCgroups) {
-  auto own = read_own_cgroups(file("cgroup", "4:memory:/process_api/abc\n2:cpuacct,cpu:/x\n1:name=systemd:/\n0::/u\n"));
+  auto own = read_own_cgroups(
+      file("cgroup", "4:memory:/process_api/abc\n2:cpuacct,cpu:/x\n1:name=systemd:/\n0::/u\n"));
   ASSERT_TRUE(own.ok());
   EXPECT_EQ(own->at("memory"), "/process_api/abc");
   EXPECT_EQ(own->at("cpu,cpuacct"), "/x");

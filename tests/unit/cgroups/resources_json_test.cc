@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "berth/runtime/cgroups/resources_json.h"
+
+#include <gtest/gtest.h>
 
 namespace berth::runtime::cgroups {
 namespace {
@@ -96,13 +96,15 @@ TEST(ResourcesJson, AbsentFieldsStayAbsent) {
 }
 
 TEST(ResourcesJson, ErrorsNameTheJsonPath) {
-  EXPECT_EQ(parse_error(R"({"memory": {"limit": "lots"}})"), "resources.json: memory.limit: expected an integer");
+  EXPECT_EQ(parse_error(R"({"memory": {"limit": "lots"}})"),
+            "resources.json: memory.limit: expected an integer");
   EXPECT_EQ(parse_error(R"({"pids": {}})"), "resources.json: pids.limit: missing required field");
   EXPECT_NE(parse_error(R"({"blockIO": {"weight": 70000}})").find("blockIO.weight"), std::string::npos);
   EXPECT_NE(parse_error(R"({"blockIO": {"throttleReadBpsDevice": [{"major": 8, "rate": 1}]}})")
                 .find("blockIO.throttleReadBpsDevice[0].minor"),
             std::string::npos);
-  EXPECT_NE(parse_error(R"({"devices": [{"allow": true, "type": "x"}]})").find("devices[0].type"), std::string::npos);
+  EXPECT_NE(parse_error(R"({"devices": [{"allow": true, "type": "x"}]})").find("devices[0].type"),
+            std::string::npos);
   EXPECT_NE(parse_error(R"({"cpu": {"shares": -5}})").find("cpu.shares"), std::string::npos);
   EXPECT_NE(parse_error(R"({"memory": []})").find("memory: expected an object"), std::string::npos);
 }
@@ -127,11 +129,13 @@ TEST(ResourcesJson, RefusesNamesThatEscape) {
   EXPECT_NE(parse_error(R"({"unified": {"memory/max": "1"}})").find("unified"), std::string::npos);
   EXPECT_NE(parse_error(R"({"unified": {"nodot": "1"}})").find("unified"), std::string::npos);
   EXPECT_NE(parse_error(R"({"rdma": {"mlx 0": {"hcaHandles": 1}}})").find("rdma"), std::string::npos);
-  EXPECT_NE(parse_error(R"({"network": {"priorities": [{"name": "eth0\n1", "priority": 1}]}})").find("priorities[0]"),
+  EXPECT_NE(parse_error(R"({"network": {"priorities": [{"name": "eth0\n1", "priority": 1}]}})")
+                .find("priorities[0]"),
             std::string::npos);
   EXPECT_NE(parse_error(R"({"devices": [{"allow": true, "access": "rwx"}]})").find("devices[0].access"),
             std::string::npos);
-  EXPECT_NE(parse_error(R"({"devices": [{"allow": true, "access": "rr"}]})").find("access"), std::string::npos);
+  EXPECT_NE(parse_error(R"({"devices": [{"allow": true, "access": "rr"}]})").find("access"),
+            std::string::npos);
   EXPECT_NE(parse_error(R"({"cpu": {"cpus": "0\n1"}})").find("cpu.cpus"), std::string::npos);
   EXPECT_NE(parse_error(R"({"memory": {"swappiness": 101}})").find("0-100"), std::string::npos);
 }

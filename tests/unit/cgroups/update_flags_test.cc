@@ -1,7 +1,8 @@
+#include "berth/runtime/cgroups/update_flags.h"
+
 #include <gtest/gtest.h>
 
 #include "berth/runtime/cgroups/resources_json.h"
-#include "berth/runtime/cgroups/update_flags.h"
 
 namespace berth::runtime::cgroups {
 namespace {

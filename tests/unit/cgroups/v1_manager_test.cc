@@ -20,8 +20,8 @@ Status unlink_file(const std::string& path) {
 class V1ManagerTest : public ::testing::Test {
  protected:
   FakeCgroupfs fs_ = FakeCgroupfs::v1(
-      {"cpu,cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer", "net_cls", "name=systemd"}, true,
-      "/own");
+      {"cpu,cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer", "net_cls", "name=systemd"},
+      true, "/own");
 
   std::unique_ptr<Manager> open(const std::string& path = "/berth/c1") {
     auto m = open_manager(fs_.options(path));
@@ -29,13 +29,26 @@ class V1ManagerTest : public ::testing::Test {
     return m.ok() ? std::move(m).value() : nullptr;
   }
   void populate(const std::string& path) {
-    for (const char* f : {"memory/memory.limit_in_bytes", "memory/memory.soft_limit_in_bytes",
-                          "memory/memory.swappiness", "memory/memory.oom_control", "memory/memory.kmem.limit_in_bytes",
-                          "cpu,cpuacct/cpu.shares", "cpu,cpuacct/cpu.cfs_quota_us", "cpu,cpuacct/cpu.cfs_period_us",
-                          "cpu,cpuacct/cpu.rt_runtime_us", "cpu,cpuacct/cpu.rt_period_us", "cpuset/cpuset.cpus",
-                          "cpuset/cpuset.mems", "pids/pids.max", "blkio/blkio.weight", "blkio/blkio.weight_device",
-                          "blkio/blkio.throttle.write_bps_device", "devices/devices.allow", "devices/devices.deny",
-                          "freezer/freezer.state", "net_cls/net_cls.classid"}) {
+    for (const char* f : {"memory/memory.limit_in_bytes",
+                          "memory/memory.soft_limit_in_bytes",
+                          "memory/memory.swappiness",
+                          "memory/memory.oom_control",
+                          "memory/memory.kmem.limit_in_bytes",
+                          "cpu,cpuacct/cpu.shares",
+                          "cpu,cpuacct/cpu.cfs_quota_us",
+                          "cpu,cpuacct/cpu.cfs_period_us",
+                          "cpu,cpuacct/cpu.rt_runtime_us",
+                          "cpu,cpuacct/cpu.rt_period_us",
+                          "cpuset/cpuset.cpus",
+                          "cpuset/cpuset.mems",
+                          "pids/pids.max",
+                          "blkio/blkio.weight",
+                          "blkio/blkio.weight_device",
+                          "blkio/blkio.throttle.write_bps_device",
+                          "devices/devices.allow",
+                          "devices/devices.deny",
+                          "freezer/freezer.state",
+                          "net_cls/net_cls.classid"}) {
       std::string file(f);
       size_t slash = file.find('/');
       fs_.write(file.substr(0, slash) + path + file.substr(slash), "");
@@ -237,7 +250,8 @@ TEST_F(V1ManagerTest, StatsReadV1Files) {
   fs_.write("cpu,cpuacct/berth/c1/cpu.stat", "nr_periods 5\nnr_throttled 1\nthrottled_time 999\n");
   fs_.write("pids/berth/c1/pids.current", "2\n");
   fs_.write("pids/berth/c1/pids.max", "10\n");
-  fs_.write("blkio/berth/c1/blkio.throttle.io_service_bytes_recursive", "8:0 Read 512\n8:0 Write 0\nTotal 512\n");
+  fs_.write("blkio/berth/c1/blkio.throttle.io_service_bytes_recursive",
+            "8:0 Read 512\n8:0 Write 0\nTotal 512\n");
   auto s = open()->stats();
   ASSERT_OK(s);
   EXPECT_EQ(s->memory.usage.usage, 5000u);

@@ -23,10 +23,10 @@ class V2ManagerTest : public ::testing::Test {
   }
   // The files a v2 kernel shows in a new cgroup, pre-created so the manager's writes land.
   void populate(const std::string& rel) {
-    for (const char* f : {"cgroup.procs", "cgroup.freeze", "cgroup.kill", "memory.max", "memory.low",
-                          "memory.swap.max", "cpu.weight", "cpu.max", "cpu.max.burst", "cpu.idle", "cpuset.cpus",
-                          "cpuset.mems", "pids.max", "io.weight", "io.max", "hugetlb.2MB.max", "rdma.max",
-                          "memory.high", "cgroup.subtree_control"}) {
+    for (const char* f :
+         {"cgroup.procs", "cgroup.freeze", "cgroup.kill", "memory.max", "memory.low", "memory.swap.max",
+          "cpu.weight", "cpu.max", "cpu.max.burst", "cpu.idle", "cpuset.cpus", "cpuset.mems", "pids.max",
+          "io.weight", "io.max", "hugetlb.2MB.max", "rdma.max", "memory.high", "cgroup.subtree_control"}) {
       fs_.write(rel + "/" + f, "");
     }
     fs_.write(rel + "/memory.current", "1000\n");
@@ -97,7 +97,8 @@ TEST_F(V2ManagerTest, ApplyWritesV2Files) {
 
 TEST_F(V2ManagerTest, UnlimitedValuesBecomeMax) {
   populate("berth/c1");
-  ASSERT_OK(open()->apply(parse(R"({"memory": {"limit": -1}, "pids": {"limit": -1}, "cpu": {"quota": -1}})")));
+  ASSERT_OK(
+      open()->apply(parse(R"({"memory": {"limit": -1}, "pids": {"limit": -1}, "cpu": {"quota": -1}})")));
   EXPECT_EQ(fs_.read("berth/c1/memory.max"), "max");
   EXPECT_EQ(fs_.read("berth/c1/memory.swap.max"), "max");
   EXPECT_EQ(fs_.read("berth/c1/pids.max"), "max");
@@ -202,8 +203,9 @@ TEST_F(V2ManagerTest, StatsReadV2Files) {
   fs_.write("berth/c1/memory.peak", "8192\n");
   fs_.write("berth/c1/memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 1\n");
   fs_.write("berth/c1/memory.stat", "anon 100\nfile 200\n");
-  fs_.write("berth/c1/cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 2\n"
-                                 "throttled_usec 30\n");
+  fs_.write("berth/c1/cpu.stat",
+            "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 2\n"
+            "throttled_usec 30\n");
   fs_.write("berth/c1/pids.current", "3\n");
   fs_.write("berth/c1/pids.max", "max\n");
   fs_.write("berth/c1/io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
@@ -229,7 +231,8 @@ TEST_F(V2ManagerTest, StatsReadV2Files) {
   EXPECT_EQ(s->hugetlb.at("2MB").max, 2097152u);
   std::string json = stats_to_json(*s);
   EXPECT_NE(json.find(R"("pids":{"current":3})"), std::string::npos) << json;
-  EXPECT_NE(json.find(R"("ioServiceBytesRecursive":[{"major":8,"op":"Read","value":10})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("ioServiceBytesRecursive":[{"major":8,"op":"Read","value":10})"), std::string::npos)
+      << json;
 }
 
 TEST_F(V2ManagerTest, DestroyRemovesTheTreeBottomUp) {
