@@ -44,10 +44,9 @@ for r in "${order[@]}"; do
   hyperfine --runs "$runs" --warmup 3 --export-json "$work/cycle-$r.json" \
     "$rt --root $root create --bundle $work/sleep-bundle bench-sleep </dev/null >/dev/null 2>&1 && $rt --root $root start bench-sleep && $rt --root $root delete -f bench-sleep" >/dev/null
   cycle_ms[$r]=$(jq '.results[0].mean * 1000' "$work/cycle-$r.json")
-  rss_kb[$r]=$(python3 -c '
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$rt" --root "$root" run --bundle "$work/bundle" bench-rss)
+  # GNU time's own fork child is tiny, so %M is the runtime's peak (the largest of its waited-for
+  # processes, which here is the runtime itself).
+  rss_kb[$r]=$( { /usr/bin/time -f "%M" "$rt" --root "$root" run --bundle "$work/bundle" bench-rss >/dev/null; } 2>&1 | tail -1)
 done
 
 printf "\n%-8s %14s %22s %14s\n" runtime "run true (ms)" "create+start+delete" "peak RSS (KiB)"

@@ -105,7 +105,10 @@ std::string unescape_mountinfo(std::string_view field) {
 
 Result<Layout> read_layout(const std::string& mountinfo_path, const std::string& root) {
   BERTH_ASSIGN_OR_RETURN(std::string text, read_file(mountinfo_path));
-  Layout layout;
+  struct Entry {
+    std::string mount_point, mount_root, fstype, super_options;
+  };
+  std::vector<Entry> entries;
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
@@ -113,17 +116,26 @@ Result<Layout> read_layout(const std::string& mountinfo_path, const std::string&
     auto fields = split(line, ' ');
     auto dash = std::find(fields.begin(), fields.end(), "-");
     if (fields.size() < 5 || dash == fields.end() || fields.end() - dash < 4) continue;
-    const std::string& fstype = dash[1];
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
+    entries.push_back({unescape_mountinfo(fields[4]), unescape_mountinfo(fields[3]), dash[1], dash[3]});
+  }
+  Layout layout;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    if (e.fstype != "cgroup" && e.fstype != "cgroup2") continue;
+    if (!is_under(e.mount_point, root)) continue;
+    // A later mount on the same point or above it (e.g. a tmpfs over /sys/fs/cgroup/unified in a
+    // private mount namespace) hides this one.
+    bool hidden = std::any_of(entries.begin() + static_cast<long>(i) + 1, entries.end(),
+                              [&](const Entry& later) { return is_under(e.mount_point, later.mount_point); });
+    if (hidden) continue;
     Hierarchy h;
-    h.mount_root = unescape_mountinfo(fields[3]);
-    h.mount_point = unescape_mountinfo(fields[4]);
-    if (!is_under(h.mount_point, root)) continue;
-    if (fstype == "cgroup2") {
+    h.mount_root = e.mount_root;
+    h.mount_point = e.mount_point;
+    if (e.fstype == "cgroup2") {
       layout.unified = std::move(h);
       continue;
     }
-    h.controllers = controllers_of(dash[3]);
+    h.controllers = controllers_of(e.super_options);
     if (h.controllers.empty()) continue;
     // The same hierarchy mounted twice (bind mounts) is used once.
     bool seen = std::any_of(layout.v1.begin(), layout.v1.end(),

@@ -143,8 +143,8 @@ Status destroy_container(const GlobalOptions& global, const ContainerState& stat
   if (auto cgroup = open_container_cgroup(state); cgroup.ok()) {
     // Without a pid namespace, processes can outlive init: they go with the container.
     if ((*cgroup)->exists()) {
-      (void)(*cgroup)->thaw();
-      BERTH_TRY((*cgroup)->kill_all(SIGKILL));
+      auto left = (*cgroup)->pids();
+      if (!left.ok() || !left->empty()) BERTH_TRY((*cgroup)->kill_all(SIGKILL));  // thaws a paused one too
       BERTH_TRY((*cgroup)->destroy());
     }
   }

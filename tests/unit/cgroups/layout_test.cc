@@ -49,6 +49,21 @@ TEST_F(LayoutTest, ReadsHierarchiesBelowRoot) {
   EXPECT_EQ(layout->unified->mount_point, "/sys/fs/cgroup/unified");
 }
 
+TEST_F(LayoutTest, LaterMountsHideWhatTheyCover) {
+  // A tmpfs over the unified mount (how crun 1.8 is run on hybrid hosts) hides the cgroup2 mount;
+  // one over the whole tree hides everything.
+  std::string over_unified = std::string(kHybrid) + "60 41 0:50 / /sys/fs/cgroup/unified rw - tmpfs tmpfs rw\n";
+  auto layout = read_layout(file("mountinfo", over_unified), "/sys/fs/cgroup");
+  ASSERT_TRUE(layout.ok());
+  EXPECT_FALSE(layout->unified);
+  EXPECT_EQ(layout->v1.size(), 4u);
+  std::string over_all = std::string(kHybrid) + "61 31 0:51 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n";
+  layout = read_layout(file("mountinfo2", over_all), "/sys/fs/cgroup");
+  ASSERT_TRUE(layout.ok());
+  EXPECT_TRUE(layout->v1.empty());
+  EXPECT_FALSE(layout->unified);
+}
+
 TEST_F(LayoutTest, DirOfHonoursTheMountRoot) {
   Hierarchy h{{"pids"}, "/sys/fs/cgroup/pids", "/inner"};
   EXPECT_EQ(*h.dir_of("/inner/berth/a"), "/sys/fs/cgroup/pids/berth/a");
