@@ -30,9 +30,6 @@ int cmd_exec(Context& ctx) {
       throw po::error("--additional-gids: \"" + g + "\" is not a number");
     }
   }
-  if (!o.caps.empty()) {
-    return report(make_error(ErrorCode::kUnimplemented, "exec --cap: capabilities are not managed by this build yet"));
-  }
   auto code = exec_in_container(ctx.global, o);
   if (!code) return report(code.error());
   return *code;

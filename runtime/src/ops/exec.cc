@@ -80,6 +80,7 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
     return make_error(ErrorCode::kInvalidArgument, "--console-socket was given but the process has no terminal");
   }
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_exec_plan(process, state.namespace_paths, o.preserve_fds));
+  BERTH_TRY(add_capabilities(plan.caps, o.caps));
   // The namespace fds are open now; make sure they belong to this container's init, not a reused pid.
   if (!init_alive(state)) return make_error(ErrorCode::kFailedPrecondition, "container \"{}\" stopped", o.id);
 

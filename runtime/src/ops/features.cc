@@ -3,6 +3,7 @@
 #include "berth/common/json.h"
 #include "berth/runtime/container.h"
 #include "berth/runtime/spec.h"
+#include "process/capabilities.h"
 
 namespace berth::runtime {
 
@@ -20,6 +21,7 @@ std::string features_json() {
                   "unbindable"});
   w.key("linux").begin_object();
   w.string_array("namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"});
+  w.string_array("capabilities", known_capability_names());
   w.key("cgroup").begin_object().field("v1", true).field("v2", true).field("systemd", false).field("rdma", true).end_object();
   w.key("seccomp").begin_object().field("enabled", false).end_object();
   w.key("apparmor").begin_object().field("enabled", false).end_object();

@@ -162,7 +162,16 @@ void run_start_hooks(const InitPlan& plan) noexcept {
 // The common tail of init and exec: become the user, then execve. Failures go to whoever
 // listens (sync fd or exec FIFO); success closes those close-on-exec fds.
 [[noreturn]] void exec_user_process(const InitPlan& plan, const char* exe) noexcept {
+  for (const auto& r : plan.rlimits) {
+    if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.limit) < 0) {
+      fail(plan.sync_fd, errno, "set rlimit %d to %llu/%llu", r.resource, static_cast<unsigned long long>(r.limit.rlim_cur),
+           static_cast<unsigned long long>(r.limit.rlim_max));
+    }
+  }
+  const char* what = "";
+  if (drop_bounding_and_keep(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   switch_user(plan);
+  if (apply_capabilities(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   ::umask(plan.umask ? *plan.umask : 022);
   enter_cwd(plan, false);
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");

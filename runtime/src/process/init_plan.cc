@@ -130,7 +130,7 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
-void fill_process(InitPlan& plan, const Process& p) {
+Status fill_process(InitPlan& plan, const Process& p) {
   plan.terminal = p.terminal;
   plan.console_size = p.console_size;
   plan.uid = p.user.uid;
@@ -142,6 +142,10 @@ void fill_process(InitPlan& plan, const Process& p) {
   plan.args = p.args;
   plan.env = p.env;
   plan.exec_candidates = exec_candidates(p);
+  BERTH_ASSIGN_OR_RETURN(plan.caps, parse_capabilities(p.raw));
+  BERTH_ASSIGN_OR_RETURN(plan.rlimits, parse_rlimits(p.raw));
+  plan.last_cap = kernel_last_cap();
+  return {};
 }
 
 }  // namespace
@@ -160,7 +164,7 @@ Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::stri
     plan.joins.push_back({namespace_clone_flag(*ns), it->second, fd.get()});
     plan.owned_fds.push_back(std::move(fd));
   }
-  fill_process(plan, process);
+  BERTH_TRY(fill_process(plan, process));
   plan.finalize();
   return plan;
 }
@@ -294,7 +298,7 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
   if (!spec.process) {
     plan.has_process = false;
   } else {
-    fill_process(plan, *spec.process);
+    BERTH_TRY(fill_process(plan, *spec.process));
   }
   for (const auto& h : spec.hooks.start_container) {
     PreparedHook p{h.path, h.args.empty() ? std::vector<std::string>{h.path} : h.args, h.env, {}, {}, h.timeout.value_or(0)};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "berth/common/unique_fd.h"
+#include "capabilities.h"
 #include "berth/runtime/spec.h"
 
 namespace berth::runtime {
@@ -101,6 +102,9 @@ struct InitPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::vector<std::string> exec_candidates;  // args[0] resolved against the container's PATH
+  CapabilitySets caps;
+  int last_cap = 40;
+  std::vector<Rlimit> rlimits;
   int preserve_fds = 0;
   std::vector<PreparedHook> start_hooks;
   bool create_hooks = false;  // pause before pivot_root for prestart/createRuntime/createContainer

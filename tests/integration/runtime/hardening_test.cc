@@ -34,10 +34,9 @@ TEST(Hardening, InitRunsFromASealedCopyOfBerth) {
   ASSERT_TRUE(b.berth({"delete", "--force", "sealed"}).status.success());
 }
 
-// Enabled once capabilities are applied (the exec'd root has CAP_SYS_PTRACE until then).
 // CVE-2016-9962 class: init's host fds (state dir, sync socket) are not reachable through
 // /proc/1/fd by processes in the container before init execs.
-TEST(Hardening, DISABLED_InitIsNotInspectableWhileCreated) {
+TEST(Hardening, InitIsNotInspectableWhileCreated) {
   BERTH_REQUIRE_ROOT();
   Bundle b;
   b.set_args({"sleep", "1000"});

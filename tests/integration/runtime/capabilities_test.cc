@@ -1,0 +1,88 @@
+// process.capabilities, process.rlimits and noNewPrivileges, seen from inside the container.
+#include <unistd.h>
+
+#include "berth/common/fs.h"
+#include "bundle.h"
+
+namespace berth::test {
+namespace {
+
+std::string status_line(const std::string& status, const std::string& key) {
+  auto pos = status.find(key + ":\t");
+  if (pos == std::string::npos) return "";
+  auto end = status.find('\n', pos);
+  return status.substr(pos + key.size() + 2, end - pos - key.size() - 2);
+}
+
+TEST(Capabilities, SetsSurviveTheSwitchToANonRootUser) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  // CAP_NET_ADMIN (12) + CAP_KILL (5) in effective/permitted; bounding adds CAP_CHOWN (0).
+  b.edit(".process.user={\"uid\":1000,\"gid\":1000} | .process.capabilities={"
+         "\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\",\"CAP_NET_ADMIN\"],"
+         "\"effective\":[\"CAP_KILL\",\"CAP_NET_ADMIN\"],\"permitted\":[\"CAP_KILL\",\"CAP_NET_ADMIN\"],"
+         "\"inheritable\":[\"CAP_KILL\"],\"ambient\":[\"CAP_KILL\"]} | .process.noNewPrivileges=true");
+  b.set_args({"cat", "/proc/self/status"});
+  auto out = b.run();
+  ASSERT_EQ(out.status.code, 0) << out.err;
+  // cat runs after execve: effective/permitted come from ambient (CAP_KILL) for a non-root user.
+  EXPECT_EQ(status_line(out.out, "CapBnd"), "0000000000001021");
+  EXPECT_EQ(status_line(out.out, "CapInh"), "0000000000000020");
+  EXPECT_EQ(status_line(out.out, "CapAmb"), "0000000000000020");
+  EXPECT_EQ(status_line(out.out, "CapEff"), "0000000000000020");
+  EXPECT_EQ(status_line(out.out, "NoNewPrivs"), "1");
+  EXPECT_EQ(status_line(out.out, "Uid"), "1000\t1000\t1000\t1000");
+}
+
+TEST(Capabilities, RootKeepsExactlyTheConfiguredSets) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;  // the default spec: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE
+  b.set_args({"cat", "/proc/self/status"});
+  auto out = b.run();
+  EXPECT_EQ(status_line(out.out, "CapEff"), "0000000020000420");
+  EXPECT_EQ(status_line(out.out, "CapBnd"), "0000000020000420");
+  EXPECT_EQ(status_line(out.out, "CapInh"), "0000000000000000") << "inheritable is never filled by default";
+}
+
+TEST(Capabilities, UnknownAndUngrantableNamesAreRefused) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit(".process.capabilities.bounding += [\"CAP_FLY\"]");
+  auto out = b.run();
+  EXPECT_NE(out.status.code, 0);
+  EXPECT_NE(out.err.find("process.capabilities.bounding[3]: unknown capability \"CAP_FLY\""), std::string::npos)
+      << out.err;
+  auto status = read_file("/proc/self/status").value_or("");
+  if (status_line(status, "CapBnd") != "000001ffffffffff" &&
+      !(std::stoull(status_line(status, "CapBnd"), nullptr, 16) & (1ULL << 24))) {
+    Bundle c;
+    c.edit(".process.capabilities.bounding += [\"CAP_SYS_RESOURCE\"]");
+    auto missing = c.run();
+    EXPECT_NE(missing.status.code, 0);
+    EXPECT_NE(missing.err.find("CAP_SYS_RESOURCE is not in this runtime's own bounding set"), std::string::npos)
+        << missing.err;
+  }
+}
+
+TEST(Rlimits, AppliedAndValidated) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit(".process.rlimits=[{\"type\":\"RLIMIT_NOFILE\",\"soft\":100,\"hard\":200},"
+         "{\"type\":\"RLIMIT_CORE\",\"soft\":0,\"hard\":0}]");
+  b.set_args({"sh", "-c", "ulimit -n; ulimit -Hn; ulimit -c"});
+  auto out = b.run();
+  EXPECT_EQ(out.out, "100\n200\n0\n") << out.err;
+
+  Bundle bad;
+  bad.edit(".process.rlimits=[{\"type\":\"RLIMIT_NOFILE\",\"soft\":300,\"hard\":200}]");
+  auto refused = bad.run();
+  EXPECT_NE(refused.status.code, 0);
+  EXPECT_NE(refused.err.find("process.rlimits[0]: soft limit 300 is above the hard limit 200"), std::string::npos)
+      << refused.err;
+  bad.edit(".process.rlimits=[{\"type\":\"RLIMIT_WINGS\",\"soft\":1,\"hard\":1}]");
+  refused = bad.run();
+  EXPECT_NE(refused.err.find("unknown rlimit \"RLIMIT_WINGS\""), std::string::npos) << refused.err;
+}
+
+}  // namespace
+}  // namespace berth::test
