@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
@@ -175,6 +176,10 @@ void run_start_hooks(const InitPlan& plan) noexcept {
   ::umask(plan.umask ? *plan.umask : 022);
   enter_cwd(plan, false);
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");
+  if (plan.personality && ::personality(*plan.personality) < 0) fail(plan.sync_fd, errno, "set personality");
+  if (!plan.lsm_attr_path.empty() && child::write_text(plan.lsm_attr_path.c_str(), plan.lsm_label.c_str()) < 0) {
+    fail(plan.sync_fd, errno, "set LSM label %s", plan.lsm_label.c_str());
+  }
   // Only stdio and the preserved fds (3 .. 3+N-1) may reach the user process.
   if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");

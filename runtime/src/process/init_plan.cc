@@ -130,6 +130,38 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
+// apparmorProfile / selinuxLabel: applied through /proc/self/attr when the host has the LSM,
+// refused clearly when it doesn't (runc fails the same way).
+Status fill_lsm(InitPlan& plan, const Process& p) {
+  if (!p.raw) return {};
+  auto apparmor = p.raw->get("apparmorProfile");
+  auto selinux = p.raw->get("selinuxLabel");
+  if (apparmor) {
+    BERTH_ASSIGN_OR_RETURN(std::string profile, apparmor->as_string());
+    if (!profile.empty()) {
+      if (!path_exists("/sys/kernel/security/apparmor")) {
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "process.apparmorProfile: \"{}\" is given but AppArmor is not enabled on this host", profile);
+      }
+      plan.lsm_attr_path = path_exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec"
+                                                                        : "/proc/self/attr/exec";
+      plan.lsm_label = "exec " + profile;
+    }
+  }
+  if (selinux) {
+    BERTH_ASSIGN_OR_RETURN(std::string label, selinux->as_string());
+    if (!label.empty()) {
+      if (!path_exists("/sys/fs/selinux/enforce")) {
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "process.selinuxLabel: \"{}\" is given but SELinux is not enabled on this host", label);
+      }
+      plan.lsm_attr_path = "/proc/self/attr/exec";
+      plan.lsm_label = label;
+    }
+  }
+  return {};
+}
+
 Status fill_process(InitPlan& plan, const Process& p) {
   plan.terminal = p.terminal;
   plan.console_size = p.console_size;
@@ -145,7 +177,7 @@ Status fill_process(InitPlan& plan, const Process& p) {
   BERTH_ASSIGN_OR_RETURN(plan.caps, parse_capabilities(p.raw));
   BERTH_ASSIGN_OR_RETURN(plan.rlimits, parse_rlimits(p.raw));
   plan.last_cap = kernel_last_cap();
-  return {};
+  return fill_lsm(plan, p);
 }
 
 }  // namespace
@@ -280,6 +312,19 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
     plan.mounts.push_back(std::move(step));
   }
   BERTH_ASSIGN_OR_RETURN(plan.devices, plan_devices(spec));
+  if (l.personality) {
+    BERTH_ASSIGN_OR_RETURN(json::Value domain_v, l.personality->require("domain"));
+    BERTH_ASSIGN_OR_RETURN(std::string domain, domain_v.as_string());
+    if (domain == "LINUX") plan.personality = 0x0000;          // PER_LINUX
+    else if (domain == "LINUX32") plan.personality = 0x0008;   // PER_LINUX32
+    else return make_error(ErrorCode::kInvalidArgument, "{}: unknown domain \"{}\" (LINUX or LINUX32)", domain_v.path(), domain);
+    if (auto flags = l.personality->get("flags")) {
+      BERTH_ASSIGN_OR_RETURN(auto names, flags->as_string_array());
+      if (!names.empty()) {
+        return make_error(ErrorCode::kInvalidArgument, "{}: no personality flags are defined by the spec", flags->path());
+      }
+    }
+  }
   plan.masked_paths = l.masked_paths;
   plan.readonly_paths = l.readonly_paths;
   for (const auto& [key, value] : l.sysctl) {

@@ -103,6 +103,9 @@ struct InitPlan {
   std::vector<std::string> env;
   std::vector<std::string> exec_candidates;  // args[0] resolved against the container's PATH
   CapabilitySets caps;
+  std::optional<unsigned long> personality;  // linux.personality domain
+  std::string lsm_attr_path;                 // /proc/self/attr/... to label the exec, or empty
+  std::string lsm_label;
   int last_cap = 40;
   std::vector<Rlimit> rlimits;
   int preserve_fds = 0;

@@ -86,3 +86,24 @@ TEST(Rlimits, AppliedAndValidated) {
 
 }  // namespace
 }  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(Personality, Linux32DomainAndUnsupportedLsms) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit(".linux.personality={\"domain\":\"LINUX32\"}");
+  b.set_args({"uname", "-m"});
+  auto out = b.run();
+  EXPECT_EQ(out.out, "i686\n") << out.err;
+  if (!path_exists("/sys/kernel/security/apparmor")) {
+    b.edit("del(.linux.personality) | .process.apparmorProfile=\"docker-default\"");
+    auto refused = b.run();
+    EXPECT_NE(refused.status.code, 0);
+    EXPECT_NE(refused.err.find("AppArmor is not enabled on this host"), std::string::npos) << refused.err;
+  }
+}
+
+}  // namespace
+}  // namespace berth::test
