@@ -23,8 +23,8 @@ Result<sockaddr_un> unix_address(const std::string& path) {
 }  // namespace
 
 Result<ReceivedFd> receive_fd(int socket_fd) {
-  char data[256];
-  iovec iov{data, sizeof data};
+  std::string data(64 * 1024, '\0');  // runc's seccomp message carries the whole state JSON
+  iovec iov{data.data(), data.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -42,7 +42,10 @@ Result<ReceivedFd> receive_fd(int socket_fd) {
   }
   int fd;
   std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  return ReceivedFd{UniqueFd(fd), std::string(data, static_cast<size_t>(n))};
+  UniqueFd owned(fd);
+  if (msg.msg_flags & MSG_TRUNC) return make_error(ErrorCode::kResourceExhausted, "fd message larger than 64 KiB");
+  data.resize(static_cast<size_t>(n));
+  return ReceivedFd{std::move(owned), std::move(data)};
 }
 
 int send_fd_raw(int socket_fd, int fd, const char* payload) noexcept {

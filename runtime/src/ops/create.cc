@@ -115,6 +115,11 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
     s.pid = pid;
     return state_json(s, ContainerStatus::kCreated, false);
   };
+  request.seccomp_listener = [&](int listener, pid_t pid) -> Status {
+    ContainerState s = state;
+    s.pid = pid;
+    return send_seccomp_listener(*plan.seccomp, listener, pid, state_json(s, ContainerStatus::kCreating, false));
+  };
   BERTH_ASSIGN_OR_RETURN(LaunchedInit init, launch_init(request));
   state.pid = init.process.pid();
   state.start_time = process_start_time(state.pid);

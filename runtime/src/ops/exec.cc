@@ -79,7 +79,7 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   if (!process.terminal && !o.console_socket.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--console-socket was given but the process has no terminal");
   }
-  BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_exec_plan(process, state.namespace_paths, o.preserve_fds));
+  BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_exec_plan(process, state.namespace_paths, o.preserve_fds, spec.linux_.seccomp));
   BERTH_TRY(add_capabilities(plan.caps, o.caps));
   // The namespace fds are open now; make sure they belong to this container's init, not a reused pid.
   if (!init_alive(state)) return make_error(ErrorCode::kFailedPrecondition, "container \"{}\" stopped", o.id);
@@ -103,7 +103,10 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   auto place = [&](pid_t pid) -> Status {
     return o.cgroup.empty() ? cgroup->add_pid(pid) : cgroup->add_pid_to_sub(pid, o.cgroup);
   };
-  ExecRequest request{&plan, state.pid, console_fd, place};
+  auto forward = [&](int listener, pid_t) -> Status {
+    return send_seccomp_listener(*plan.seccomp, listener, state.pid, state_json(state, ContainerStatus::kRunning, false));
+  };
+  ExecRequest request{&plan, state.pid, console_fd, place, forward};
   BERTH_ASSIGN_OR_RETURN(LaunchedInit proc, launch_exec(request));
   UniqueFd master;
   if (own) {

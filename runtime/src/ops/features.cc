@@ -4,6 +4,7 @@
 #include "berth/runtime/container.h"
 #include "berth/runtime/spec.h"
 #include "process/capabilities.h"
+#include "process/seccomp_filter.h"
 
 namespace berth::runtime {
 
@@ -23,7 +24,10 @@ std::string features_json() {
   w.string_array("namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"});
   w.string_array("capabilities", known_capability_names());
   w.key("cgroup").begin_object().field("v1", true).field("v2", true).field("systemd", false).field("rdma", true).end_object();
-  w.key("seccomp").begin_object().field("enabled", false).end_object();
+  w.key("seccomp").begin_object().field("enabled", true);
+  w.string_array("actions", seccomp_action_names()).string_array("operators", seccomp_operator_names());
+  w.string_array("archs", seccomp_arch_names()).string_array("knownFlags", seccomp_flag_names());
+  w.string_array("supportedFlags", seccomp_flag_names()).end_object();
   w.key("apparmor").begin_object().field("enabled", false).end_object();
   w.key("selinux").begin_object().field("enabled", false).end_object();
   w.end_object();

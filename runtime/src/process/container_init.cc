@@ -160,6 +160,17 @@ void run_start_hooks(const InitPlan& plan) noexcept {
   if (plan.start_state_fd >= 0) ::close(plan.start_state_fd);
 }
 
+// SCMP_ACT_NOTIFY: the filter goes on before we report ready, and its listener fd goes to the
+// parent, which hands it to linux.seccomp.listenerPath.
+void load_notify_filter(const InitPlan& plan) noexcept {
+  int listener = load_seccomp(*plan.seccomp);
+  if (listener < 0) fail(plan.sync_fd, errno, "load the seccomp filter");
+  if (!sync_send_fd(plan.sync_fd, SyncStage::kSeccompListener, listener)) {
+    fail(plan.sync_fd, errno, "pass the seccomp listener to the runtime");
+  }
+  ::close(listener);
+}
+
 // The common tail of init and exec: become the user, then execve. Failures go to whoever
 // listens (sync fd or exec FIFO); success closes those close-on-exec fds.
 [[noreturn]] void exec_user_process(const InitPlan& plan, const char* exe) noexcept {
@@ -168,6 +179,11 @@ void run_start_hooks(const InitPlan& plan) noexcept {
       fail(plan.sync_fd, errno, "set rlimit %d to %llu/%llu", r.resource, static_cast<unsigned long long>(r.limit.rlim_cur),
            static_cast<unsigned long long>(r.limit.rlim_max));
     }
+  }
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
+  bool seccomp_late = plan.seccomp && !plan.seccomp->notify && plan.no_new_privileges;
+  if (plan.seccomp && !plan.seccomp->notify && !seccomp_late && load_seccomp(*plan.seccomp) < 0) {
+    fail(plan.sync_fd, errno, "load the seccomp filter");
   }
   const char* what = "";
   if (drop_bounding_and_keep(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
@@ -184,6 +200,8 @@ void run_start_hooks(const InitPlan& plan) noexcept {
   if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");
   }
+  // As late as possible: nothing of ours runs under the filter but execve itself.
+  if (seccomp_late && load_seccomp(*plan.seccomp) < 0) fail(plan.sync_fd, errno, "load the seccomp filter");
   ::execve(exe, plan.argv.data(), plan.envp.data());
   fail(plan.sync_fd, errno, "exec %s", exe);
 }
@@ -227,6 +245,7 @@ void container_init_main(InitPlan& plan) noexcept {
   const char* exe = find_executable(plan);
   enter_cwd(plan, true);
 
+  if (plan.seccomp && plan.seccomp->notify) load_notify_filter(plan);
   // Setup is done: from now on nothing in the container may inspect us (see above).
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   if (!sync_send(plan.sync_fd, SyncStage::kReady)) _exit(1);
@@ -246,6 +265,7 @@ void exec_process_main(InitPlan& plan) noexcept {
     setup_terminal(plan);
   }
   const char* exe = find_executable(plan);
+  if (plan.seccomp && plan.seccomp->notify) load_notify_filter(plan);
   exec_user_process(plan, exe);
 }
 

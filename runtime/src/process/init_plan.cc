@@ -183,8 +183,9 @@ Status fill_process(InitPlan& plan, const Process& p) {
 }  // namespace
 
 Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::string, std::string>& namespace_paths,
-                                int preserve_fds) {
+                                int preserve_fds, const std::optional<json::Value>& seccomp) {
   InitPlan plan;
+  BERTH_ASSIGN_OR_RETURN(plan.seccomp, compile_seccomp(seccomp));
   plan.preserve_fds = preserve_fds;
   // User first (it owns the others), mount last (after it, /proc/<pid> paths would resolve in
   // the container's procfs). pid and time apply to children: the parent joins those.
@@ -312,6 +313,7 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
     plan.mounts.push_back(std::move(step));
   }
   BERTH_ASSIGN_OR_RETURN(plan.devices, plan_devices(spec));
+  BERTH_ASSIGN_OR_RETURN(plan.seccomp, compile_seccomp(l.seccomp));
   if (l.personality) {
     BERTH_ASSIGN_OR_RETURN(json::Value domain_v, l.personality->require("domain"));
     BERTH_ASSIGN_OR_RETURN(std::string domain, domain_v.as_string());

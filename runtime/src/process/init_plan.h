@@ -11,6 +11,7 @@
 
 #include "berth/common/unique_fd.h"
 #include "capabilities.h"
+#include "seccomp_filter.h"
 #include "berth/runtime/spec.h"
 
 namespace berth::runtime {
@@ -103,6 +104,7 @@ struct InitPlan {
   std::vector<std::string> env;
   std::vector<std::string> exec_candidates;  // args[0] resolved against the container's PATH
   CapabilitySets caps;
+  std::optional<SeccompProgram> seccomp;
   std::optional<unsigned long> personality;  // linux.personality domain
   std::string lsm_attr_path;                 // /proc/self/attr/... to label the exec, or empty
   std::string lsm_label;
@@ -139,7 +141,7 @@ struct PlanOptions {
 
 // For `exec`: the process joins the namespaces at these paths (type → /proc/<pid>/ns/x).
 Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::string, std::string>& namespace_paths,
-                                int preserve_fds);
+                                int preserve_fds, const std::optional<json::Value>& seccomp);
 
 // The cgroup hierarchies mounted under /sys/fs/cgroup, from /proc/self/mountinfo; empty when
 // /sys/fs/cgroup itself is a cgroup2 mount.

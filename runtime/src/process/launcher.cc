@@ -101,6 +101,18 @@ Status join_for_children(pid_t pid, const char* ns, int flag) {
   return {};
 }
 
+Status forward_seccomp_listener(int sync_fd, pid_t pid, const std::function<Status(int, pid_t)>& forward) {
+  SyncMessage msg{};
+  UniqueFd listener;
+  if (!sync_recv_fd(sync_fd, msg, listener)) return make_error(ErrorCode::kInternal, "container process exited during setup");
+  if (msg.stage == SyncStage::kError) return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
+  if (msg.stage != SyncStage::kSeccompListener || !listener) {
+    return make_error(ErrorCode::kInternal, "expected the seccomp listener from the container process");
+  }
+  if (forward) BERTH_TRY(forward(listener.get(), pid));
+  return {};
+}
+
 }  // namespace
 
 Result<LaunchedInit> launch_exec(const ExecRequest& req) {
@@ -117,6 +129,9 @@ Result<LaunchedInit> launch_exec(const ExecRequest& req) {
   sync.second.reset();
   if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(child.pid()));
   if (!sync_send(sync.first.get(), SyncStage::kGo)) return sys_error("signal the exec'd process to proceed");
+  if (plan.seccomp && plan.seccomp->notify) {
+    BERTH_TRY(forward_seccomp_listener(sync.first.get(), child.pid(), req.seccomp_listener));
+  }
   // Until execve closes its end, the process can only send an error.
   SyncMessage msg{};
   if (sync_recv(sync.first.get(), msg) && msg.stage == SyncStage::kError) {
@@ -159,6 +174,9 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
     if (!at_hooks) return std::move(at_hooks).error().wrap("container init");
     if (req.run_create_hooks) BERTH_TRY(req.run_create_hooks(init.pid()));
     if (!sync_send(sync.first.get(), SyncStage::kCreateHooksDone)) return sys_error("resume container init");
+  }
+  if (plan.seccomp && plan.seccomp->notify) {
+    BERTH_TRY(forward_seccomp_listener(sync.first.get(), init.pid(), req.seccomp_listener));
   }
   auto ready = sync_expect(sync.first.get(), SyncStage::kReady);
   if (!ready) return std::move(ready).error().wrap("container init");

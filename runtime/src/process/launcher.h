@@ -22,6 +22,8 @@ struct LaunchRequest {
   std::function<Status(pid_t)> run_create_hooks;
   // The state JSON that startContainer hooks read, once init's pid is known.
   std::function<std::string(pid_t)> start_hook_state;
+  // SCMP_ACT_NOTIFY: the listener fd from init, for linux.seccomp.listenerPath.
+  std::function<Status(int listener_fd, pid_t pid)> seccomp_listener;
 };
 
 struct LaunchedInit {
@@ -36,6 +38,7 @@ struct ExecRequest {
   pid_t init_pid = 0;  // whose pid (and time) namespace the process enters
   int console_fd = -1;
   std::function<Status(pid_t)> place_in_cgroup;
+  std::function<Status(int listener_fd, pid_t pid)> seccomp_listener;
 };
 
 // Starts a process inside a running container; returns once it has exec'd (or failed to).

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "berth/common/error.h"
+#include "berth/common/unique_fd.h"
 
 namespace berth::runtime {
 
@@ -14,6 +15,7 @@ enum class SyncStage : uint32_t {
   kError = 3,  // child → parent: setup failed (errno + message); the child exits after sending
   kCreateHooks = 4,      // child → parent: mounts done, before pivot_root: run the create hooks
   kCreateHooksDone = 5,  // parent → child: they succeeded; continue
+  kSeccompListener = 6,  // child → parent: the seccomp notify fd rides along (SCM_RIGHTS)
 };
 
 struct SyncMessage {
@@ -25,6 +27,11 @@ struct SyncMessage {
 // Child side: async-signal-safe, no allocation.
 bool sync_send(int fd, SyncStage stage, int sys_errno = 0, const char* text = "") noexcept;
 bool sync_recv(int fd, SyncMessage& msg) noexcept;
+
+// Child side: a message carrying one fd.
+bool sync_send_fd(int fd, SyncStage stage, int passed_fd) noexcept;
+// Parent side: the next message and the fd it carried (invalid when none).
+bool sync_recv_fd(int fd, SyncMessage& msg, UniqueFd& passed) noexcept;
 
 // Parent side: waits for the next message; EOF (child gone) and kError become errors.
 Result<SyncMessage> sync_expect(int fd, SyncStage expected);
