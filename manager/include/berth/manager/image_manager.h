@@ -1,0 +1,79 @@
+// Image operations over the stores: pull (resolve, fetch in parallel, unpack in order), remove and
+// garbage collection. The gRPC services call into this; it knows nothing about gRPC.
+#pragma once
+
+#include <functional>
+#include <shared_mutex>
+#include <string>
+
+#include "berth/manager/content_store.h"
+#include "berth/manager/event_bus.h"
+#include "berth/manager/metadata_store.h"
+#include "berth/manager/oci.h"
+#include "berth/manager/registry_client.h"
+#include "berth/manager/snapshotter.h"
+
+namespace berth::manager {
+
+struct PullUpdate {
+  std::string ref;     // "manifest-sha256:...", "config-sha256:...", "layer-sha256:...", "image"
+  std::string status;  // resolving, downloading, done, exists, unpacking, unpacked
+  int64_t offset = 0;
+  int64_t total = 0;
+};
+using PullProgressFn = std::function<void(const PullUpdate&)>;
+
+struct PullOptions {
+  std::string reference;
+  std::string platform;  // empty: host
+  bool unpack = true;
+  int max_parallel = 3;
+  int retries = 3;  // per blob, resuming from the partial ingest
+};
+
+struct GcReport {
+  int64_t blobs_removed = 0;
+  int64_t snapshots_removed = 0;
+};
+
+// The manifest an image resolves to on a platform, with its config's diff IDs.
+struct ResolvedImage {
+  std::string manifest_digest;
+  OciManifest manifest;
+  std::vector<std::string> diff_ids;
+};
+
+class ImageManager {
+ public:
+  ImageManager(ContentStore& content, MetadataStore& db, Snapshotter& snapshots, EventBus& events,
+               RegistryOptions registry)
+      : content_(content), db_(db), snapshots_(snapshots), events_(events), registry_(std::move(registry)) {}
+
+  Result<ImageRecord> pull(const std::string& ns, const PullOptions& options, const PullProgressFn& progress);
+  // Deletes the name and collects what nothing references any more.
+  Status remove(const std::string& ns, const std::string& name);
+  Status tag(const std::string& ns, const std::string& source, const std::string& target);
+  Result<ResolvedImage> resolve(const std::string& target_digest, const Platform& platform);
+  // Unpacks an image whose content is present (pull and import).
+  Status unpack(const ResolvedImage& image, const PullProgressFn& progress);
+  Result<GcReport> garbage_collect();
+
+  ContentStore& content() { return content_; }
+  MetadataStore& db() { return db_; }
+  Snapshotter& snapshots() { return snapshots_; }
+  EventBus& events() { return events_; }
+
+ private:
+  Status fetch_layers(RegistryClient& client, const std::string& ns, const std::vector<OciDescriptor>& layers,
+                      const PullOptions& options, const PullProgressFn& progress);
+  Status unpack_layer(const std::string& blob_digest, const std::string& diff_id, const std::string& chain,
+                      const std::string& parent);
+  ContentStore& content_;
+  MetadataStore& db_;
+  Snapshotter& snapshots_;
+  EventBus& events_;
+  RegistryOptions registry_;
+  std::shared_mutex gc_mu_;  // GC (exclusive) never sweeps while a pull is registering (shared)
+};
+
+}  // namespace berth::manager

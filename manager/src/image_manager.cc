@@ -1,0 +1,279 @@
+#include "berth/manager/image_manager.h"
+
+#include <fcntl.h>
+
+#include <atomic>
+#include <shared_mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "berth/common/log.h"
+
+namespace berth::manager {
+namespace {
+
+std::string random_suffix() {
+  static std::atomic<uint64_t> counter{0};
+  std::random_device rd;
+  return fmt::format("{:x}{:x}", rd(), counter++);
+}
+
+// Serialises progress callbacks from the download threads.
+class SafeProgress {
+ public:
+  explicit SafeProgress(const PullProgressFn& fn) : fn_(fn) {}
+  void operator()(const PullUpdate& u) {
+    if (!fn_) return;
+    std::lock_guard lock(mu_);
+    fn_(u);
+  }
+
+ private:
+  const PullProgressFn& fn_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions& options,
+                                       const PullProgressFn& raw_progress) {
+  SafeProgress progress(raw_progress);
+  BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(options.reference));
+  BERTH_ASSIGN_OR_RETURN(Platform platform, parse_platform(options.platform));
+  BERTH_TRY(db_.ensure_namespace(ns));
+  RegistryClient client(ref, registry_);
+  std::string lease = "pull-" + random_suffix();
+  BERTH_TRY(db_.create_lease(ns, lease));
+  struct LeaseGuard {
+    MetadataStore& db;
+    std::string ns, id;
+    ~LeaseGuard() { (void)db.delete_lease(ns, id); }
+  } lease_guard{db_, ns, lease};
+  auto keep = [&](const std::string& digest) -> Status {
+    BERTH_TRY(db_.add_lease_resource(ns, lease, {"content", digest}));
+    return db_.add_content(ns, digest);
+  };
+
+  progress({"image", "resolving", 0, 0});
+  BERTH_ASSIGN_OR_RETURN(FetchedManifest top, client.fetch_manifest(ref.object()));
+  BERTH_ASSIGN_OR_RETURN(std::string top_type, detect_media_type(top.body, top.media_type));
+  BERTH_TRY(keep(top.digest));
+  BERTH_TRY(content_.write_blob(top.body, top.digest));
+  FetchedManifest manifest = top;
+  if (is_index_type(top_type)) {
+    BERTH_ASSIGN_OR_RETURN(auto entries, parse_index(top.body));
+    BERTH_ASSIGN_OR_RETURN(OciDescriptor chosen, choose_platform(entries, platform));
+    BERTH_ASSIGN_OR_RETURN(manifest, client.fetch_manifest(chosen.digest));
+    BERTH_TRY(keep(manifest.digest));
+    BERTH_TRY(content_.write_blob(manifest.body, manifest.digest));
+  } else if (!is_manifest_type(top_type)) {
+    return make_error(ErrorCode::kUnimplemented, "{}: unsupported manifest type {:?}", ref.full(), top_type);
+  }
+  progress({"manifest-" + manifest.digest, "done", static_cast<int64_t>(manifest.body.size()),
+            static_cast<int64_t>(manifest.body.size())});
+  BERTH_ASSIGN_OR_RETURN(OciManifest parsed, parse_manifest(manifest.body));
+
+  BERTH_TRY(keep(parsed.config.digest));
+  if (!content_.exists(parsed.config.digest)) {
+    if (parsed.config.size > static_cast<int64_t>(registry_.max_config_size)) {
+      return make_error(ErrorCode::kResourceExhausted, "image config of {} is {} bytes, over the {} byte limit",
+                        ref.full(), parsed.config.size, registry_.max_config_size);
+    }
+    BERTH_ASSIGN_OR_RETURN(std::string config, client.fetch_small_blob(parsed.config.digest,
+                                                                       registry_.max_config_size));
+    BERTH_TRY(content_.write_blob(config, parsed.config.digest));
+  }
+  for (const auto& layer : parsed.layers) BERTH_TRY(keep(layer.digest));
+
+  BERTH_TRY(fetch_layers(client, ns, parsed.layers, options, [&](const PullUpdate& u) { progress(u); }));
+  // Snapshots committed here are unreferenced until the image record exists: keep GC out till then.
+  std::shared_lock no_gc(gc_mu_);
+  if (options.unpack) {
+    BERTH_ASSIGN_OR_RETURN(ResolvedImage resolved, resolve(manifest.digest, platform));
+    BERTH_TRY(unpack(resolved, [&](const PullUpdate& u) { progress(u); }));
+  }
+
+  ImageRecord record{ref.full(), top_type, top.digest, static_cast<int64_t>(top.body.size()), {}};
+  bool existed = db_.get_image(ns, record.name).ok();
+  BERTH_TRY(db_.put_image(ns, record));
+  events_.publish(existed ? "/images/update" : "/images/create", ns, record.name);
+  progress({"image", "done", 0, 0});
+  return db_.get_image(ns, record.name);
+}
+
+Status ImageManager::fetch_layers(RegistryClient& client, const std::string&,
+                                  const std::vector<OciDescriptor>& layers, const PullOptions& options,
+                                  const PullProgressFn& progress) {
+  std::atomic<size_t> next{0};
+  std::vector<Status> results(layers.size());
+  auto worker = [&] {
+    for (size_t i = next++; i < layers.size(); i = next++) {
+      const OciDescriptor& layer = layers[i];
+      std::string ref = "layer-" + layer.digest;
+      if (content_.exists(layer.digest)) {
+        progress({ref, "exists", layer.size, layer.size});
+        continue;
+      }
+      Status st;
+      for (int attempt = 0; attempt <= options.retries; ++attempt) {
+        auto writer = content_.writer("fetch-" + std::string(digest_hex(layer.digest)), layer.digest, layer.size);
+        if (!writer) {
+          st = writer.error().code() == ErrorCode::kAlreadyExists ? Status{} : Status(std::move(writer).error());
+          break;
+        }
+        progress({ref, "downloading", (*writer)->offset(), layer.size});
+        st = client.fetch_blob(layer.digest, **writer,
+                               [&](int64_t offset) { progress({ref, "downloading", offset, layer.size}); });
+        if (st.ok()) st = (*writer)->commit();
+        // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.
+        if (st.ok() || st.error().code() != ErrorCode::kUnavailable) break;
+        log::get("manager")->warn("fetch {} attempt {} failed: {}", layer.digest, attempt + 1, st.error().what());
+      }
+      if (st.ok()) progress({ref, "done", layer.size, layer.size});
+      results[i] = std::move(st);
+    }
+  };
+  std::vector<std::thread> threads;
+  int count = std::max(1, std::min<int>(options.max_parallel, static_cast<int>(layers.size())));
+  for (int t = 0; t < count; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!results[i].ok()) return std::move(results[i]).error().wrap("layer {}", layers[i].digest);
+  }
+  return {};
+}
+
+Result<ResolvedImage> ImageManager::resolve(const std::string& target_digest, const Platform& platform) {
+  ResolvedImage out;
+  BERTH_ASSIGN_OR_RETURN(std::string body, content_.read(target_digest, registry_.max_manifest_size));
+  BERTH_ASSIGN_OR_RETURN(std::string type, detect_media_type(body, ""));
+  out.manifest_digest = target_digest;
+  if (is_index_type(type)) {
+    BERTH_ASSIGN_OR_RETURN(auto entries, parse_index(body));
+    BERTH_ASSIGN_OR_RETURN(OciDescriptor chosen, choose_platform(entries, platform));
+    out.manifest_digest = chosen.digest;
+    BERTH_ASSIGN_OR_RETURN(body, content_.read(chosen.digest, registry_.max_manifest_size));
+  }
+  BERTH_ASSIGN_OR_RETURN(out.manifest, parse_manifest(body));
+  BERTH_ASSIGN_OR_RETURN(std::string config, content_.read(out.manifest.config.digest, registry_.max_config_size));
+  BERTH_ASSIGN_OR_RETURN(out.diff_ids, parse_diff_ids(config));
+  if (out.diff_ids.size() != out.manifest.layers.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "image config lists {} layers but the manifest has {}",
+                      out.diff_ids.size(), out.manifest.layers.size());
+  }
+  return out;
+}
+
+Status ImageManager::unpack(const ResolvedImage& image, const PullProgressFn& progress) {
+  std::vector<std::string> chains = chain_ids(image.diff_ids);
+  for (size_t i = 0; i < chains.size(); ++i) {
+    std::string ref = "layer-" + image.manifest.layers[i].digest;
+    auto existing = db_.find_snapshot(chains[i]);
+    if (existing.ok() && existing->has_value()) {
+      if (progress) progress({ref, "unpacked", 0, 0});
+      continue;
+    }
+    if (progress) progress({ref, "unpacking", 0, 0});
+    BERTH_TRY(unpack_layer(image.manifest.layers[i].digest, image.diff_ids[i], chains[i],
+                           i == 0 ? "" : chains[i - 1]));
+    if (progress) progress({ref, "unpacked", 0, 0});
+  }
+  return {};
+}
+
+Status ImageManager::unpack_layer(const std::string& blob_digest, const std::string& diff_id,
+                                  const std::string& chain, const std::string& parent) {
+  std::string key = "extract-" + random_suffix() + "-" + chain;
+  BERTH_TRY(snapshots_.prepare(key, parent));
+  auto applied = [&]() -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::string dir, snapshots_.apply_dir(key));
+    BERTH_ASSIGN_OR_RETURN(UniqueFd blob, content_.open_blob(blob_digest));
+    BERTH_ASSIGN_OR_RETURN(AppliedLayer layer, apply_layer(blob.get(), dir, snapshots_.whiteout_mode()));
+    if (layer.diff_id != diff_id) {
+      return make_error(ErrorCode::kDataLoss, "layer {} unpacks to {}, but the config says {}", blob_digest,
+                        layer.diff_id, diff_id);
+    }
+    return snapshots_.commit(chain, key);
+  }();
+  if (!applied) {
+    (void)snapshots_.remove(key);
+    if (applied.error().code() == ErrorCode::kAlreadyExists) return {};  // a concurrent pull won
+    return std::move(applied).error().wrap("unpack layer {}", blob_digest);
+  }
+  events_.publish("/snapshots/commit", "", chain);
+  return {};
+}
+
+Status ImageManager::tag(const std::string& ns, const std::string& source, const std::string& target) {
+  BERTH_ASSIGN_OR_RETURN(ImageRecord image, db_.get_image(ns, source));
+  BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(target));
+  image.name = ref.full();
+  BERTH_TRY(db_.put_image(ns, image));
+  events_.publish("/images/create", ns, image.name);
+  return {};
+}
+
+Status ImageManager::remove(const std::string& ns, const std::string& name) {
+  BERTH_TRY(db_.delete_image(ns, name));
+  events_.publish("/images/delete", ns, name);
+  auto gc = garbage_collect();
+  if (!gc) log::get("manager")->warn("garbage collection after removing {}: {}", name, gc.error().what());
+  return {};
+}
+
+Result<GcReport> ImageManager::garbage_collect() {
+  std::lock_guard lock(gc_mu_);
+  std::set<std::string> blobs, snapshots;
+  BERTH_ASSIGN_OR_RETURN(auto leased, db_.all_leased_resources());
+  for (const auto& r : leased) (r.kind == "content" ? blobs : snapshots).insert(r.id);
+  BERTH_ASSIGN_OR_RETURN(auto targets, db_.all_image_digests());
+  for (const auto& target : targets) {
+    blobs.insert(target);
+    auto body = content_.read(target, registry_.max_manifest_size);
+    if (!body) continue;
+    std::vector<std::string> manifests = {target};
+    if (auto type = detect_media_type(*body, ""); type.ok() && is_index_type(*type)) {
+      manifests.clear();
+      for (const auto& e : parse_index(*body).value_or({})) {
+        blobs.insert(e.digest);
+        manifests.push_back(e.digest);
+      }
+    }
+    for (const auto& m : manifests) {
+      auto mbody = content_.read(m, registry_.max_manifest_size);
+      if (!mbody) continue;
+      auto parsed = parse_manifest(*mbody);
+      if (!parsed) continue;
+      blobs.insert(parsed->config.digest);
+      for (const auto& l : parsed->layers) blobs.insert(l.digest);
+      auto config = content_.read(parsed->config.digest, registry_.max_config_size);
+      if (!config) continue;
+      for (const auto& c : chain_ids(parse_diff_ids(*config).value_or({}))) snapshots.insert(c);
+    }
+  }
+  GcReport report;
+  BERTH_ASSIGN_OR_RETURN(auto infos, content_.list());
+  for (const auto& info : infos) {
+    if (blobs.contains(info.digest)) continue;
+    BERTH_TRY(content_.remove(info.digest));
+    BERTH_TRY(db_.forget_content_everywhere(info.digest));
+    ++report.blobs_removed;
+  }
+  // Committed layers no image needs, leaves first. Active snapshots belong to their users.
+  for (bool removed = true; removed;) {
+    removed = false;
+    BERTH_ASSIGN_OR_RETURN(auto records, db_.list_snapshots());
+    for (const auto& rec : records) {
+      if (rec.kind != "committed" || snapshots.contains(rec.key)) continue;
+      if (db_.count_children(rec.key).value_or(1) > 0) continue;
+      BERTH_TRY(snapshots_.remove(rec.key));
+      events_.publish("/snapshots/remove", "", rec.key);
+      ++report.snapshots_removed;
+      removed = true;
+    }
+  }
+  return report;
+}
+
+}  // namespace berth::manager
