@@ -1,0 +1,64 @@
+// berthd's process-level pieces: configuration (flags over an optional JSON file), the root lock,
+// the stores, and the gRPC server on a unix socket with every service wired explicitly.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "berth/common/file_lock.h"
+#include "berth/manager/services.h"
+
+namespace berth::manager {
+
+struct DaemonConfig {
+  std::string address = "/run/berth/berthd.sock";
+  std::string root = "/var/lib/berth";
+  std::string state = "/run/berth";
+  std::string snapshotter = "auto";
+  RegistryOptions registry;
+};
+
+// Reads a JSON config file:
+// {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
+//  "auth_config": "/root/.docker/config.json",
+//  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
+Status load_config_file(const std::string& path, DaemonConfig& config);
+
+class Daemon {
+ public:
+  // Takes the root lock (a second berthd on the same root fails here), opens the stores.
+  static Result<std::unique_ptr<Daemon>> open(DaemonConfig config);
+  // Binds the socket (mode 0600) and starts serving.
+  Status start();
+  // Blocks until shutdown() is called from another thread.
+  void wait();
+  // Stops accepting, ends streams, waits for in-flight calls (bounded).
+  void shutdown();
+  const DaemonConfig& config() const { return config_; }
+
+ private:
+  explicit Daemon(DaemonConfig config) : config_(std::move(config)) {}
+  DaemonConfig config_;
+  FileLock lock_;
+  std::optional<ContentStore> content_;
+  std::unique_ptr<MetadataStore> db_;
+  std::unique_ptr<Snapshotter> snapshots_;
+  EventBus events_;
+  std::unique_ptr<ImageManager> images_;
+  std::atomic<bool> stopping_{false};
+  // Services, wired explicitly (the task side joins here later).
+  std::unique_ptr<VersionService> version_;
+  std::unique_ptr<NamespacesService> namespaces_;
+  std::unique_ptr<ImagesService> images_service_;
+  std::unique_ptr<ContentService> content_service_;
+  std::unique_ptr<SnapshotsService> snapshots_service_;
+  std::unique_ptr<LeasesService> leases_;
+  std::unique_ptr<EventsService> events_service_;
+  std::unique_ptr<TransferService> transfer_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace berth::manager

@@ -1,0 +1,106 @@
+#include "berth/manager/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/common/log.h"
+
+namespace berth::manager {
+
+Status load_config_file(const std::string& path, DaemonConfig& config) {
+  BERTH_ASSIGN_OR_RETURN(std::string text, read_file(path, 1 << 20));
+  BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, path));
+  auto root = json::root(tree);
+  auto str = [&](const char* key, std::string& out) -> Status {
+    if (auto v = root.get(key)) {
+      BERTH_ASSIGN_OR_RETURN(out, v->as_string());
+    }
+    return {};
+  };
+  BERTH_TRY(str("address", config.address));
+  BERTH_TRY(str("root", config.root));
+  BERTH_TRY(str("state", config.state));
+  BERTH_TRY(str("snapshotter", config.snapshotter));
+  BERTH_TRY(str("auth_config", config.registry.auth_config));
+  if (auto regs = root.get("registries")) {
+    BERTH_ASSIGN_OR_RETURN(auto entries, regs->as_object());
+    for (const auto& [host, v] : entries) {
+      RegistryHostConfig h;
+      if (auto p = v.get("plain_http")) {
+        BERTH_ASSIGN_OR_RETURN(h.plain_http, p->as_bool());
+      }
+      if (auto s = v.get("skip_verify")) {
+        BERTH_ASSIGN_OR_RETURN(h.skip_verify, s->as_bool());
+      }
+      if (auto c = v.get("ca_file")) {
+        BERTH_ASSIGN_OR_RETURN(h.ca_file, c->as_string());
+      }
+      config.registry.hosts[host] = h;
+    }
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
+  std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
+  const auto& c = d->config_;
+  BERTH_TRY(make_dirs(c.root, 0700));
+  BERTH_TRY(make_dirs(c.state, 0700));
+  auto lock = FileLock::try_acquire(c.root + "/berthd.lock");
+  if (!lock) {
+    return make_error(ErrorCode::kFailedPrecondition, "another berthd is already using root {}: {}", c.root,
+                      lock.error().what());
+  }
+  d->lock_ = std::move(*lock);
+  BERTH_ASSIGN_OR_RETURN(auto content, ContentStore::open(c.root + "/content"));
+  d->content_.emplace(std::move(content));
+  BERTH_ASSIGN_OR_RETURN(d->db_, MetadataStore::open(c.root + "/metadata.db"));
+  BERTH_ASSIGN_OR_RETURN(d->snapshots_, Snapshotter::open(c.snapshotter, c.root + "/snapshots", *d->db_));
+  d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
+  log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
+  return d;
+}
+
+Status Daemon::start() {
+  version_ = std::make_unique<VersionService>();
+  namespaces_ = std::make_unique<NamespacesService>(*images_);
+  images_service_ = std::make_unique<ImagesService>(*images_);
+  content_service_ = std::make_unique<ContentService>(*images_);
+  snapshots_service_ = std::make_unique<SnapshotsService>(*images_);
+  leases_ = std::make_unique<LeasesService>(*images_);
+  events_service_ = std::make_unique<EventsService>(events_, stopping_);
+  transfer_ = std::make_unique<TransferService>(*images_);
+
+  BERTH_TRY(make_dirs(dirname_of(config_.address), 0700));
+  if (::unlink(config_.address.c_str()) < 0 && errno != ENOENT) return sys_error("remove stale {}", config_.address);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + config_.address, grpc::InsecureServerCredentials());
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  for (grpc::Service* s : std::initializer_list<grpc::Service*>{
+           version_.get(), namespaces_.get(), images_service_.get(), content_service_.get(),
+           snapshots_service_.get(), leases_.get(), events_service_.get(), transfer_.get()}) {
+    builder.RegisterService(s);
+  }
+  mode_t old = ::umask(0077);  // the socket is born 0600: no window where others can connect
+  server_ = builder.BuildAndStart();
+  ::umask(old);
+  if (!server_) return make_error(ErrorCode::kUnavailable, "cannot listen on {}", config_.address);
+  if (::chmod(config_.address.c_str(), 0600) < 0) return sys_error("chmod {}", config_.address);
+  log::get("berthd")->info("serving on {}", config_.address);
+  return {};
+}
+
+void Daemon::wait() {
+  if (server_) server_->Wait();
+}
+
+void Daemon::shutdown() {
+  stopping_ = true;
+  events_.close();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ::unlink(config_.address.c_str());
+}
+
+}  // namespace berth::manager
