@@ -1,0 +1,279 @@
+// End to end: images built by the test, pushed with skopeo into a real docker-registry, pulled by a
+// real berthd through berthctl, and the unpacked snapshots compared file by file.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/common/temp_dir.h"
+#include "berth/manager/digest.h"
+#include "berth/manager/oci.h"
+#include "berth/manager/snapshotter.h"
+#include "berthd_fixture.h"
+#include "layout_builder.h"
+#include "registry_fixture.h"
+#include "tar_builder.h"
+
+namespace berth::manager {
+namespace {
+
+using testing::Berthd;
+using testing::CtlResult;
+using testing::LayoutBuilder;
+using testing::PlatformImage;
+using testing::Registry;
+using testing::TarBuilder;
+
+class PullTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (mounts, overlay whiteouts)";
+    auto dir = TempDir::create("/var/tmp/berth-pull-test-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::move(*dir);
+    auto registry = Registry::start();
+    ASSERT_TRUE(registry.ok()) << registry.error().what();
+    registry_ = std::move(*registry);
+    auto daemon = Berthd::start(plain_http_config());
+    ASSERT_TRUE(daemon.ok()) << daemon.error().what();
+    berthd_ = std::move(*daemon);
+  }
+
+  std::string plain_http_config() const {
+    return fmt::format(R"({{"registries": {{"{}": {{"plain_http": true}}}}}})", registry_->host());
+  }
+
+  // Builds an image layout and pushes it as repo:tag.
+  std::vector<testing::BuiltImage> push(const std::string& repo, const std::vector<PlatformImage>& platforms,
+                                        const std::string& tag = "1") {
+    std::string layout = dir_.path() + "/layout-" + repo + "-" + tag;
+    std::replace(layout.begin() + static_cast<long>(dir_.path().size()) + 1, layout.end(), '/', '_');
+    LayoutBuilder builder(layout);
+    auto built = builder.write(platforms, tag);
+    EXPECT_TRUE(built.ok()) << built.error().what();
+    auto st = builder.push(registry_->host(), repo, tag);
+    EXPECT_TRUE(st.ok()) << st.error().what();
+    return built.value_or({});
+  }
+
+  PlatformImage busybox(std::string arch = host_platform().architecture) {
+    return PlatformImage{"linux", std::move(arch), {testing::busybox_layer()}, {}};
+  }
+
+  CtlResult ctl(std::vector<std::string> args) { return berthd_->ctl(std::move(args)); }
+
+  std::string ref(const std::string& repo, const std::string& tag = "1") const {
+    return registry_->host() + "/" + repo + ":" + tag;
+  }
+
+  // Mounts the committed snapshot key read-only (through the daemon's Mounts answer) and runs body on it.
+  template <typename F>
+  void with_snapshot(const std::string& key, F body) {
+    CtlResult r = ctl({"snapshot", "mounts", key});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::istringstream line(r.out);
+    std::string word, type, source, target, flag, options;
+    line >> word >> flag >> type >> source >> target >> flag >> options;
+    Mount m{type, source, {}};
+    std::istringstream opts(options);
+    for (std::string o; std::getline(opts, o, ',');) m.options.push_back(o);
+    std::string where = dir_.path() + "/view";
+    ASSERT_TRUE(make_dirs(where).ok());
+    auto mounted = mount_snapshot({m}, where);
+    ASSERT_TRUE(mounted.ok()) << mounted.error().what() << " for " << r.out;
+    body(where);
+    ASSERT_TRUE(mounted->unmount().ok());
+  }
+
+  static void expect_busybox_tree(const std::string& root) {
+    struct stat st{};
+    ASSERT_EQ(::lstat((root + "/bin/busybox").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0755u);
+    EXPECT_EQ(st.st_uid, 1000u);
+    EXPECT_EQ(st.st_mtim.tv_sec, 1600000000);
+    EXPECT_EQ(sha256_digest(*read_file(root + "/bin/busybox")), sha256_digest(*read_file("/bin/busybox")));
+    char target[64] = {};
+    ASSERT_GT(::readlink((root + "/bin/sh").c_str(), target, sizeof target), 0);
+    EXPECT_STREQ(target, "busybox");
+    EXPECT_EQ(*read_file(root + "/etc/hostname"), "berth\n");
+  }
+
+  Result<json::Tree> ctl_json(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--format", "json"});
+    CtlResult r = ctl(args);
+    if (r.code != 0) return make_error(ErrorCode::kInternal, "berthctl failed: {}", r.err);
+    return json::parse(r.out, "berthctl output");
+  }
+
+  size_t count_json(std::vector<std::string> args) {
+    auto tree = ctl_json(std::move(args));
+    EXPECT_TRUE(tree.ok());
+    return tree.ok() ? json::root(*tree).as_array()->size() : 0;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Berthd> berthd_;
+};
+
+TEST_F(PullTest, PullListInspectRemove) {
+  auto built = push("test/busybox", {busybox()});
+  ASSERT_EQ(built.size(), 1u);
+  CtlResult r = ctl({"image", "pull", ref("test/busybox")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, ref("test/busybox") + "\n");
+  EXPECT_NE(r.err.find("unpacked"), std::string::npos) << "plain progress lines expected: " << r.err;
+
+  auto images = ctl_json({"images"});
+  ASSERT_TRUE(images.ok()) << images.error().what();
+  auto list = *json::root(*images).as_array();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(*list[0].get("name")->as_string(), ref("test/busybox"));
+  EXPECT_EQ(*list[0].get("digest")->as_string(), built[0].manifest_digest);
+
+  // The layer's snapshot is keyed by its chain ID (= diff ID for the first layer) and holds the tree.
+  with_snapshot(built[0].diff_ids[0], expect_busybox_tree);
+  EXPECT_EQ(count_json({"content", "ls"}), 3u);  // manifest, config, layer
+
+  r = ctl({"image", "inspect", ref("test/busybox")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(built[0].manifest_digest), std::string::npos);
+
+  // Namespaces isolate: nothing visible in another one.
+  ASSERT_EQ(ctl({"namespace", "create", "other"}).code, 0);
+  EXPECT_EQ(count_json({"--namespace", "other", "images"}), 0u);
+  EXPECT_EQ(count_json({"--namespace", "other", "content", "ls"}), 0u);
+
+  // Pull again: everything already there.
+  r = ctl({"pull", ref("test/busybox")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exists"), std::string::npos) << r.err;
+
+  r = ctl({"rmi", ref("test/busybox")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(count_json({"images"}), 0u);
+  EXPECT_EQ(count_json({"content", "ls"}), 0u);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 0u) << "garbage collection leaves no layer behind";
+  r = ctl({"rmi", ref("test/busybox")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not found"), std::string::npos) << r.err;
+}
+
+TEST_F(PullTest, MultiLayerWhiteoutsOpaqueDirsAndZstd) {
+  std::string base = TarBuilder("gzip")
+                         .file("etc/hostname", "base\n")
+                         .file("etc/gone", "x")
+                         .file("var/lib/old/file", "old")
+                         .file("var/lib/keep-not", "old")
+                         .finish();
+  std::string top = TarBuilder("zstd")
+                        .file("etc/.wh.gone", "")
+                        .dir("var/lib")
+                        .file("var/lib/.wh..wh..opq", "")
+                        .file("var/lib/new", "new")
+                        .file("etc/hostname", "top\n")
+                        .finish();
+  PlatformImage image{"linux", host_platform().architecture, {base, top},
+                      {std::string(kOciLayerGzip), std::string(kOciLayerZstd)}};
+  auto built = push("test/layers", {image});
+  CtlResult r = ctl({"pull", ref("test/layers")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> chains = chain_ids(built[0].diff_ids);
+  ASSERT_EQ(chains.size(), 2u);
+  with_snapshot(chains[1], [](const std::string& root) {
+    EXPECT_EQ(*read_file(root + "/etc/hostname"), "top\n");
+    EXPECT_FALSE(path_exists(root + "/etc/gone"));
+    EXPECT_FALSE(path_exists(root + "/var/lib/old"));
+    EXPECT_FALSE(path_exists(root + "/var/lib/keep-not"));
+    EXPECT_EQ(*read_file(root + "/var/lib/new"), "new");
+  });
+  // The base layer is untouched and shared by a second image built on it.
+  with_snapshot(chains[0], [](const std::string& root) { EXPECT_TRUE(path_exists(root + "/etc/gone")); });
+  PlatformImage derived{"linux", host_platform().architecture, {base, TarBuilder("gzip").file("x", "y").finish()}, {}};
+  push("test/derived", {derived});
+  ASSERT_EQ(ctl({"pull", ref("test/derived")}).code, 0);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 3u) << "base layer snapshot shared by chain ID";
+  ASSERT_EQ(ctl({"rmi", ref("test/layers")}).code, 0);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 2u) << "the shared base stays while test/derived uses it";
+}
+
+TEST_F(PullTest, MultiPlatformIndexChoosesPlatform) {
+  PlatformImage arm{"linux", "arm64", {TarBuilder("gzip").file("arch", "arm64").finish()}, {}};
+  PlatformImage amd{"linux", "amd64", {TarBuilder("gzip").file("arch", "amd64").finish()}, {}};
+  auto built = push("test/multi", {amd, arm});
+  ASSERT_EQ(built.size(), 2u);
+  CtlResult r = ctl({"pull", "--platform", "linux/arm64", ref("test/multi")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  with_snapshot(built[1].diff_ids[0], [](const std::string& root) { EXPECT_EQ(*read_file(root + "/arch"), "arm64"); });
+  EXPECT_FALSE(ctl({"snapshot", "usage", built[0].diff_ids[0]}).code == 0) << "amd64 layer must not be unpacked";
+  r = ctl({"pull", "--platform", "linux/s390x", ref("test/multi")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no image for platform linux/s390x"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("linux/arm64"), std::string::npos) << "lists what is available: " << r.err;
+}
+
+TEST_F(PullTest, ClearErrors) {
+  CtlResult r = ctl({"pull", ref("test/missing")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("HTTP 404"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("MANIFEST_UNKNOWN"), std::string::npos) << "the registry's error body is shown: " << r.err;
+  r = ctl({"pull", "Bad Ref!"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("invalid image reference"), std::string::npos) << r.err;
+  r = ctl({"image", "frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  r = ctl({"--namespace", "../x", "images"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("invalid namespace"), std::string::npos) << r.err;
+}
+
+TEST_F(PullTest, CorruptedBlobIsRejectedAndNothingCommitted) {
+  auto built = push("test/corrupt", {busybox()});
+  std::string layer_hex(digest_hex(built[0].layer_digests[0]));
+  std::string blob = registry_->storage() + "/docker/registry/v2/blobs/sha256/" + layer_hex.substr(0, 2) + "/" +
+                     layer_hex + "/data";
+  auto data = read_file(blob);
+  ASSERT_TRUE(data.ok()) << data.error().what();
+  (*data)[data->size() / 2] ^= 0x55;
+  ASSERT_TRUE(write_file(blob, *data).ok());
+  CtlResult r = ctl({"pull", ref("test/corrupt")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("digest mismatch"), std::string::npos) << r.err;
+  EXPECT_FALSE(path_exists(berthd_->root() + "/content/blobs/sha256/" + layer_hex));
+  EXPECT_EQ(count_json({"images"}), 0u);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 0u);
+}
+
+TEST_F(PullTest, OneDaemonPerRootAndCleanShutdown) {
+  auto second = Berthd::start("{}");
+  ASSERT_TRUE(second.ok());  // its own root: fine
+  // Same root: a second daemon refuses to start.
+  auto out = run_command({BERTHD_PATH, "--root", berthd_->root(), "--state", dir_.path() + "/state2", "--address",
+                          dir_.path() + "/second.sock"});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->status.code, 1);
+  EXPECT_NE(out->err.find("another berthd is already using root"), std::string::npos) << out->err;
+  struct stat st{};
+  ASSERT_EQ(::stat(berthd_->socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_TRUE(berthd_->terminate().ok());
+  EXPECT_FALSE(path_exists(berthd_->socket()));
+}
+
+TEST_F(PullTest, KilledDaemonRestartsConsistent) {
+  push("test/crash", {busybox()});
+  ASSERT_EQ(ctl({"pull", ref("test/crash")}).code, 0);
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  ASSERT_TRUE(berthd_->restart().ok());
+  EXPECT_EQ(count_json({"images"}), 1u);
+  ASSERT_EQ(ctl({"rmi", ref("test/crash")}).code, 0);
+  CtlResult r = ctl({"pull", ref("test/crash")});
+  ASSERT_EQ(r.code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace berth::manager
