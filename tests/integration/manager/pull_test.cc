@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <random>
 #include <sstream>
 
 #include "berth/common/fs.h"
@@ -273,6 +275,60 @@ TEST_F(PullTest, KilledDaemonRestartsConsistent) {
   ASSERT_EQ(ctl({"rmi", ref("test/crash")}).code, 0);
   CtlResult r = ctl({"pull", ref("test/crash")});
   ASSERT_EQ(r.code, 0) << r.err;
+}
+
+// Bytes the registry reported writing for GETs of the blob, as logged per request.
+std::vector<int64_t> blob_bytes_served(const std::string& log, const std::string& digest) {
+  std::vector<int64_t> out;
+  std::istringstream lines(read_file(log).value_or(""));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("http.request.method=GET") == std::string::npos) continue;
+    if (line.find("/blobs/" + digest) == std::string::npos) continue;
+    size_t at = line.find("http.response.written=");
+    if (at != std::string::npos) out.push_back(std::stoll(line.substr(at + 22)));
+  }
+  return out;
+}
+
+TEST_F(PullTest, ResumesPartialBlobWithRange) {
+  std::string noise(6 << 20, '\0');
+  std::mt19937_64 rng(42);
+  for (size_t i = 0; i + 8 <= noise.size(); i += 8) {
+    uint64_t v = rng();
+    std::memcpy(&noise[i], &v, 8);
+  }
+  auto built = push("test/big", {PlatformImage{"linux", host_platform().architecture,
+                                               {TarBuilder("gzip").file("noise", noise).finish()}, {}}});
+  const std::string& layer = built[0].layer_digests[0];
+  std::string hex(digest_hex(layer));
+  std::string blob = registry_->storage() + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
+  auto data = read_file(blob);
+  ASSERT_TRUE(data.ok());
+  // As if a previous pull broke half-way: the ingest holds the first half.
+  ASSERT_TRUE(berthd_->terminate().ok());
+  std::string ingest = berthd_->root() + "/content/ingest/fetch-" + hex;
+  ASSERT_TRUE(write_file_atomic(ingest, data->substr(0, data->size() / 2)).ok());
+  ASSERT_TRUE(berthd_->restart().ok());
+  CtlResult r = ctl({"pull", ref("test/big")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto served = blob_bytes_served(registry_->log_path(), layer);
+  ASSERT_EQ(served.size(), 1u) << "one GET of the layer";
+  EXPECT_EQ(served[0], static_cast<int64_t>(data->size() - data->size() / 2)) << "only the missing half was sent";
+  with_snapshot(built[0].diff_ids[0], [&](const std::string& root) {
+    EXPECT_EQ(sha256_digest(*read_file(root + "/noise", 16 << 20)), sha256_digest(noise));
+  });
+}
+
+TEST_F(PullTest, RegistryDownThenBack) {
+  push("test/flaky", {busybox()});
+  ASSERT_TRUE(registry_->stop().ok());
+  CtlResult r = ctl({"pull", ref("test/flaky")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(registry_->host()), std::string::npos) << r.err;
+  EXPECT_EQ(count_json({"images"}), 0u);
+  ASSERT_TRUE(registry_->restart().ok());
+  r = ctl({"pull", ref("test/flaky")});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ Result<std::unique_ptr<Registry>> Registry::start(const std::string& tls_cert, c
   r->config_ = r->dir_.path() + "/config.yml";
   r->tls_ = !tls_cert.empty();
   std::string yaml = fmt::format(
-      "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
+      "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
       "    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {}\n",
       r->storage_, r->host_);
   if (r->tls_) yaml += fmt::format("  tls:\n    certificate: {}\n    key: {}\n", tls_cert, tls_key);

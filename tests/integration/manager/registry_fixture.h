@@ -27,6 +27,8 @@ class Registry {
   Status stop();
   Status restart();
   const std::string& storage() const { return storage_; }
+  // The registry's own log (one line per request, with bytes written).
+  std::string log_path() const { return dir_.path() + "/registry.log"; }
 
  private:
   Status launch();
