@@ -71,7 +71,7 @@ Status Daemon::start() {
   snapshots_service_ = std::make_unique<SnapshotsService>(*images_);
   leases_ = std::make_unique<LeasesService>(*images_);
   events_service_ = std::make_unique<EventsService>(events_, stopping_);
-  transfer_ = std::make_unique<TransferService>(*images_);
+  transfer_ = std::make_unique<TransferService>(*images_, config_.root + "/tmp");
 
   BERTH_TRY(make_dirs(dirname_of(config_.address), 0700));
   if (::unlink(config_.address.c_str()) < 0 && errno != ENOENT) return sys_error("remove stale {}", config_.address);

@@ -1,6 +1,7 @@
 #include <chrono>
 #include <map>
 
+#include "berth/manager/image_archive.h"
 #include "berth/manager/services.h"
 
 namespace berth::manager {
@@ -51,12 +52,22 @@ grpc::Status TransferService::Pull(grpc::ServerContext* ctx, const pb::PullReque
   return grpc::Status::OK;
 }
 
-grpc::Status TransferService::Import(grpc::ServerContext*, const pb::ImportRequest*, pb::ImportResponse*) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "image import is not implemented yet");
+grpc::Status TransferService::Import(grpc::ServerContext* ctx, const pb::ImportRequest* in,
+                                     pb::ImportResponse* out) {
+  auto ns = request_namespace(*ctx);
+  if (!ns) return to_grpc_status(ns.error());
+  auto names = import_archive(images_, *ns, in->path(), in->name(), scratch_dir_);
+  if (!names) return to_grpc_status(names.error());
+  for (const auto& n : *names) out->add_images(n);
+  return grpc::Status::OK;
 }
 
-grpc::Status TransferService::Export(grpc::ServerContext*, const pb::ExportRequest*, pb::Empty*) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "image export is not implemented yet");
+grpc::Status TransferService::Export(grpc::ServerContext* ctx, const pb::ExportRequest* in, pb::Empty*) {
+  auto ns = request_namespace(*ctx);
+  if (!ns) return to_grpc_status(ns.error());
+  auto st = export_archive(images_, *ns, {in->names().begin(), in->names().end()}, in->path());
+  if (!st) return to_grpc_status(st.error());
+  return grpc::Status::OK;
 }
 
 }  // namespace berth::manager

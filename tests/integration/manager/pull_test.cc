@@ -1,5 +1,6 @@
 // End to end: images built by the test, pushed with skopeo into a real docker-registry, pulled by a
 // real berthd through berthctl, and the unpacked snapshots compared file by file.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
@@ -329,6 +331,94 @@ TEST_F(PullTest, RegistryDownThenBack) {
   ASSERT_TRUE(registry_->restart().ok());
   r = ctl({"pull", ref("test/flaky")});
   EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(PullTest, ExportImportRoundTrip) {
+  auto built = push("test/export", {busybox()});
+  ASSERT_EQ(ctl({"pull", ref("test/export")}).code, 0);
+  std::string archive = dir_.path() + "/busybox-oci.tar";
+  CtlResult r = ctl({"image", "export", archive, ref("test/export")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Another tool reads what we wrote.
+  auto inspect = run_command({"skopeo", "inspect", "--raw", "oci-archive:" + archive});
+  ASSERT_TRUE(inspect.ok());
+  EXPECT_TRUE(inspect->status.success()) << inspect->err;
+  EXPECT_EQ(sha256_digest(inspect->out), built[0].manifest_digest);
+
+  ASSERT_EQ(ctl({"rmi", ref("test/export")}).code, 0);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 0u);
+  r = ctl({"image", "import", archive});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, ref("test/export") + "\n");
+  auto images = ctl_json({"images"});
+  ASSERT_TRUE(images.ok());
+  EXPECT_EQ(*(*json::root(*images).as_array())[0].get("digest")->as_string(), built[0].manifest_digest);
+  with_snapshot(built[0].diff_ids[0], expect_busybox_tree);
+}
+
+TEST_F(PullTest, ImportsDockerSaveTarball) {
+  std::string layer = TarBuilder().file("hello.txt", "from docker save\n").finish();
+  std::string diff_id = sha256_digest(layer);
+  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" + diff_id +
+                       R"("]}})";
+  std::string manifest = R"([{"Config":"cfg.json","RepoTags":["saved/app:v1"],"Layers":["abc/layer.tar"]}])";
+  std::string archive = dir_.path() + "/saved.tar";
+  ASSERT_TRUE(write_file_atomic(archive, TarBuilder()
+                                             .file("manifest.json", manifest)
+                                             .file("cfg.json", config)
+                                             .file("abc/layer.tar", layer)
+                                             .finish())
+                  .ok());
+  CtlResult r = ctl({"image", "import", archive});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "docker.io/saved/app:v1\n");
+  with_snapshot(diff_id, [](const std::string& root) {
+    EXPECT_EQ(*read_file(root + "/hello.txt"), "from docker save\n");
+  });
+}
+
+TEST_F(PullTest, ImportRejectsEscapingArchives) {
+  std::string archive = dir_.path() + "/evil.tar";
+  ASSERT_TRUE(write_file_atomic(archive, TarBuilder().file("../../evil-import", "x").finish()).ok());
+  CtlResult r = ctl({"image", "import", archive});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("../../evil-import"), std::string::npos) << r.err;
+  EXPECT_FALSE(path_exists(dir_.path() + "/../evil-import"));
+  std::string bad_manifest = dir_.path() + "/bad-manifest.tar";
+  ASSERT_TRUE(write_file_atomic(bad_manifest, TarBuilder().file("manifest.json",
+      R"([{"Config":"../../../etc/passwd","RepoTags":["x:y"],"Layers":[]}])").finish()).ok());
+  r = ctl({"image", "import", bad_manifest});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("leaves the archive"), std::string::npos) << r.err;
+}
+
+TEST_F(PullTest, EventsStreamFiltered) {
+  push("test/events", {busybox()});
+  std::string events_out = dir_.path() + "/events.out";
+  auto out_fd = open_fd(events_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_TRUE(out_fd.ok());
+  SpawnOptions options;
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "events", "/images/"};
+  options.stdout_fd = out_fd->get();
+  auto events = ChildProcess::spawn(options);
+  ASSERT_TRUE(events.ok());
+  // The subscription is live once a probe event shows up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string text;
+  for (int i = 0; text.find("/images/create") == std::string::npos; ++i) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no events arrived: " << text;
+    ASSERT_EQ(ctl({"pull", ref("test/events")}).code, 0);
+    ASSERT_EQ(ctl({"image", "tag", ref("test/events"), ref("test/events", "probe" + std::to_string(i))}).code, 0);
+    text = read_file(events_out).value_or("");
+  }
+  ASSERT_EQ(ctl({"rmi", ref("test/events")}).code, 0);
+  while (text.find("/images/delete") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << text;
+    (void)events->wait_for(std::chrono::milliseconds(20));
+    text = read_file(events_out).value_or("");
+  }
+  EXPECT_NE(text.find(ref("test/events")), std::string::npos);
+  EXPECT_EQ(text.find("/snapshots/"), std::string::npos) << "filtered to /images/";
 }
 
 }  // namespace

@@ -95,13 +95,16 @@ class EventsService final : public pb::Events::Service {
 
 class TransferService final : public pb::Transfer::Service {
  public:
-  explicit TransferService(ImageManager& images) : images_(images) {}
+  // scratch_dir: where imports are unpacked before their blobs are verified into the store.
+  TransferService(ImageManager& images, std::string scratch_dir)
+      : images_(images), scratch_dir_(std::move(scratch_dir)) {}
   grpc::Status Pull(grpc::ServerContext*, const pb::PullRequest* in, grpc::ServerWriter<pb::PullProgress>* out) override;
   grpc::Status Import(grpc::ServerContext*, const pb::ImportRequest* in, pb::ImportResponse* out) override;
   grpc::Status Export(grpc::ServerContext*, const pb::ExportRequest* in, pb::Empty*) override;
 
  private:
   ImageManager& images_;
+  std::string scratch_dir_;
 };
 
 }  // namespace berth::manager
