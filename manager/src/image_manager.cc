@@ -3,7 +3,7 @@
 #include <fcntl.h>
 
 #include <atomic>
-#include <shared_mutex>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -32,6 +32,36 @@ class SafeProgress {
  private:
   const PullProgressFn& fn_;
   std::mutex mu_;
+};
+
+// Downloads layers on a few threads; the caller consumes them in order as each completes, so
+// unpacking layer N overlaps the download of the layers after it.
+class LayerPipeline {
+ public:
+  LayerPipeline(size_t count, int threads, std::function<Status(size_t)> fetch)
+      : fetch_(std::move(fetch)), results_(count) {
+    for (auto& r : results_) futures_.push_back(r.get_future().share());
+    int n = std::max(1, std::min<int>(threads, static_cast<int>(count)));
+    for (int t = 0; t < n; ++t) threads_.emplace_back([this] { work(); });
+  }
+  ~LayerPipeline() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+  }
+  Status wait(size_t i) { return futures_[i].get(); }
+
+ private:
+  void work() {
+    for (size_t i = next_++; i < results_.size(); i = next_++) {
+      results_[i].set_value(stop_ ? Status(make_error(ErrorCode::kCancelled, "pull abandoned")) : fetch_(i));
+    }
+  }
+  std::function<Status(size_t)> fetch_;
+  std::vector<std::promise<Status>> results_;
+  std::vector<std::shared_future<Status>> futures_;
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace
@@ -86,12 +116,21 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   }
   for (const auto& layer : parsed.layers) BERTH_TRY(keep(layer.digest));
 
-  BERTH_TRY(fetch_layers(client, ns, parsed.layers, options, [&](const PullUpdate& u) { progress(u); }));
-  // Snapshots committed here are unreferenced until the image record exists: keep GC out till then.
-  std::shared_lock no_gc(gc_mu_);
-  if (options.unpack) {
-    BERTH_ASSIGN_OR_RETURN(ResolvedImage resolved, resolve(manifest.digest, platform));
-    BERTH_TRY(unpack(resolved, [&](const PullUpdate& u) { progress(u); }));
+  // The config is local now: the diff IDs are known before any layer arrives.
+  BERTH_ASSIGN_OR_RETURN(ResolvedImage resolved, resolve(manifest.digest, platform));
+  // Layers committed here are unreferenced until the image record exists: the lease keeps them.
+  std::vector<std::string> chains = chain_ids(resolved.diff_ids);
+  for (const auto& chain : chains) BERTH_TRY(db_.add_lease_resource(ns, lease, {"snapshot", chain}));
+  {
+    LayerPipeline pipeline(parsed.layers.size(), options.max_parallel, [&](size_t i) {
+      return fetch_layer(client, parsed.layers[i], options, [&](const PullUpdate& u) { progress(u); });
+    });
+    for (size_t i = 0; i < parsed.layers.size(); ++i) {
+      BERTH_TRY(pipeline.wait(i));
+      if (options.unpack) {
+        BERTH_TRY(unpack_one(resolved, chains, i, [&](const PullUpdate& u) { progress(u); }));
+      }
+    }
   }
 
   ImageRecord record{ref.full(), top_type, top.digest, static_cast<int64_t>(top.body.size()), {}};
@@ -102,45 +141,29 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   return db_.get_image(ns, record.name);
 }
 
-Status ImageManager::fetch_layers(RegistryClient& client, const std::string&,
-                                  const std::vector<OciDescriptor>& layers, const PullOptions& options,
-                                  const PullProgressFn& progress) {
-  std::atomic<size_t> next{0};
-  std::vector<Status> results(layers.size());
-  auto worker = [&] {
-    for (size_t i = next++; i < layers.size(); i = next++) {
-      const OciDescriptor& layer = layers[i];
-      std::string ref = "layer-" + layer.digest;
-      if (content_.exists(layer.digest)) {
-        progress({ref, "exists", layer.size, layer.size});
-        continue;
-      }
-      Status st;
-      for (int attempt = 0; attempt <= options.retries; ++attempt) {
-        auto writer = content_.writer("fetch-" + std::string(digest_hex(layer.digest)), layer.digest, layer.size);
-        if (!writer) {
-          st = writer.error().code() == ErrorCode::kAlreadyExists ? Status{} : Status(std::move(writer).error());
-          break;
-        }
-        progress({ref, "downloading", (*writer)->offset(), layer.size});
-        st = client.fetch_blob(layer.digest, **writer,
-                               [&](int64_t offset) { progress({ref, "downloading", offset, layer.size}); });
-        if (st.ok()) st = (*writer)->commit();
-        // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.
-        if (st.ok() || st.error().code() != ErrorCode::kUnavailable) break;
-        log::get("manager")->warn("fetch {} attempt {} failed: {}", layer.digest, attempt + 1, st.error().what());
-      }
-      if (st.ok()) progress({ref, "done", layer.size, layer.size});
-      results[i] = std::move(st);
-    }
-  };
-  std::vector<std::thread> threads;
-  int count = std::max(1, std::min<int>(options.max_parallel, static_cast<int>(layers.size())));
-  for (int t = 0; t < count; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
-  for (size_t i = 0; i < layers.size(); ++i) {
-    if (!results[i].ok()) return std::move(results[i]).error().wrap("layer {}", layers[i].digest);
+Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& layer, const PullOptions& options,
+                                 const PullProgressFn& progress) {
+  std::string ref = "layer-" + layer.digest;
+  if (content_.exists(layer.digest)) {
+    progress({ref, "exists", layer.size, layer.size});
+    return {};
   }
+  Status st;
+  for (int attempt = 0; attempt <= options.retries; ++attempt) {
+    auto writer = content_.writer("fetch-" + std::string(digest_hex(layer.digest)), layer.digest, layer.size);
+    if (!writer) {
+      return writer.error().code() == ErrorCode::kAlreadyExists ? Status{} : Status(std::move(writer).error());
+    }
+    progress({ref, "downloading", (*writer)->offset(), layer.size});
+    st = client.fetch_blob(layer.digest, **writer,
+                           [&](int64_t offset) { progress({ref, "downloading", offset, layer.size}); });
+    if (st.ok()) st = (*writer)->commit();
+    // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.
+    if (st.ok() || st.error().code() != ErrorCode::kUnavailable) break;
+    log::get("manager")->warn("fetch {} attempt {} failed: {}", layer.digest, attempt + 1, st.error().what());
+  }
+  if (!st) return std::move(st).error().wrap("layer {}", layer.digest);
+  progress({ref, "done", layer.size, layer.size});
   return {};
 }
 
@@ -167,18 +190,21 @@ Result<ResolvedImage> ImageManager::resolve(const std::string& target_digest, co
 
 Status ImageManager::unpack(const ResolvedImage& image, const PullProgressFn& progress) {
   std::vector<std::string> chains = chain_ids(image.diff_ids);
-  for (size_t i = 0; i < chains.size(); ++i) {
-    std::string ref = "layer-" + image.manifest.layers[i].digest;
-    auto existing = db_.find_snapshot(chains[i]);
-    if (existing.ok() && existing->has_value()) {
-      if (progress) progress({ref, "unpacked", 0, 0});
-      continue;
-    }
-    if (progress) progress({ref, "unpacking", 0, 0});
-    BERTH_TRY(unpack_layer(image.manifest.layers[i].digest, image.diff_ids[i], chains[i],
-                           i == 0 ? "" : chains[i - 1]));
+  for (size_t i = 0; i < chains.size(); ++i) BERTH_TRY(unpack_one(image, chains, i, progress));
+  return {};
+}
+
+Status ImageManager::unpack_one(const ResolvedImage& image, const std::vector<std::string>& chains, size_t i,
+                                const PullProgressFn& progress) {
+  std::string ref = "layer-" + image.manifest.layers[i].digest;
+  auto existing = db_.find_snapshot(chains[i]);
+  if (existing.ok() && existing->has_value()) {
     if (progress) progress({ref, "unpacked", 0, 0});
+    return {};
   }
+  if (progress) progress({ref, "unpacking", 0, 0});
+  BERTH_TRY(unpack_layer(image.manifest.layers[i].digest, image.diff_ids[i], chains[i], i == 0 ? "" : chains[i - 1]));
+  if (progress) progress({ref, "unpacked", 0, 0});
   return {};
 }
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <functional>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
 
 #include "berth/manager/content_store.h"
@@ -64,8 +64,10 @@ class ImageManager {
   EventBus& events() { return events_; }
 
  private:
-  Status fetch_layers(RegistryClient& client, const std::string& ns, const std::vector<OciDescriptor>& layers,
-                      const PullOptions& options, const PullProgressFn& progress);
+  Status fetch_layer(RegistryClient& client, const OciDescriptor& layer, const PullOptions& options,
+                     const PullProgressFn& progress);
+  Status unpack_one(const ResolvedImage& image, const std::vector<std::string>& chains, size_t i,
+                    const PullProgressFn& progress);
   Status unpack_layer(const std::string& blob_digest, const std::string& diff_id, const std::string& chain,
                       const std::string& parent);
   ContentStore& content_;
@@ -73,7 +75,7 @@ class ImageManager {
   Snapshotter& snapshots_;
   EventBus& events_;
   RegistryOptions registry_;
-  std::shared_mutex gc_mu_;  // GC (exclusive) never sweeps while a pull is registering (shared)
+  std::mutex gc_mu_;  // one collection at a time; pulls are protected by their leases
 };
 
 }  // namespace berth::manager
