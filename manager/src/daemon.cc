@@ -24,6 +24,13 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("state", config.state));
   BERTH_TRY(str("snapshotter", config.snapshotter));
   BERTH_TRY(str("auth_config", config.registry.auth_config));
+  for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
+                             std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
+    if (auto v = root.get(key)) {
+      BERTH_ASSIGN_OR_RETURN(uint64_t n, v->as_uint64());
+      *limit = static_cast<size_t>(n);
+    }
+  }
   if (auto regs = root.get("registries")) {
     BERTH_ASSIGN_OR_RETURN(auto entries, regs->as_object());
     for (const auto& [host, v] : entries) {

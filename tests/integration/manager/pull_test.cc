@@ -421,5 +421,104 @@ TEST_F(PullTest, EventsStreamFiltered) {
   EXPECT_EQ(text.find("/snapshots/"), std::string::npos) << "filtered to /images/";
 }
 
+TEST_F(PullTest, OversizedManifestIsAClearError) {
+  push("test/big-manifest", {busybox()});
+  auto small = Berthd::start(fmt::format(R"({{"max_manifest_bytes": 100, "registries": {{"{}": {{"plain_http": true}}}}}})",
+                                         registry_->host()));
+  ASSERT_TRUE(small.ok()) << small.error().what();
+  CtlResult r = (*small)->ctl({"pull", ref("test/big-manifest")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("larger than the 100 byte limit"), std::string::npos) << r.err;
+}
+
+TEST_F(PullTest, NativeSnapshotterGivesTheSameTree) {
+  std::string base = TarBuilder("gzip").file("etc/gone", "x").file("var/lib/old", "o").file("keep", "k").finish();
+  std::string top = TarBuilder("gzip").file("etc/.wh.gone", "").file("var/lib/.wh..wh..opq", "")
+                        .file("var/lib/new", "n").finish();
+  auto built = push("test/native", {PlatformImage{"linux", host_platform().architecture, {base, top}, {}}});
+  auto native = Berthd::start(plain_http_config(), "native");
+  ASSERT_TRUE(native.ok()) << native.error().what();
+  berthd_ = std::move(*native);
+  CtlResult r = ctl({"pull", ref("test/native")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  with_snapshot(chain_ids(built[0].diff_ids)[1], [](const std::string& root) {
+    EXPECT_FALSE(path_exists(root + "/etc/gone"));
+    EXPECT_TRUE(path_exists(root + "/etc"));
+    EXPECT_FALSE(path_exists(root + "/var/lib/old"));
+    EXPECT_EQ(*read_file(root + "/var/lib/new"), "n");
+    EXPECT_EQ(*read_file(root + "/keep"), "k");
+  });
+}
+
+TEST_F(PullTest, ConcurrentPullsOfOneImage) {
+  auto built = push("test/concurrent", {busybox()});
+  std::vector<ChildProcess> pulls;
+  auto devnull = open_fd("/dev/null", O_WRONLY);
+  ASSERT_TRUE(devnull.ok());
+  for (int i = 0; i < 3; ++i) {
+    SpawnOptions options;
+    options.stdout_fd = options.stderr_fd = devnull->get();
+    options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "pull", ref("test/concurrent")};
+    auto p = ChildProcess::spawn(options);
+    ASSERT_TRUE(p.ok());
+    pulls.push_back(std::move(*p));
+  }
+  for (auto& p : pulls) {
+    auto status = p.wait();
+    ASSERT_TRUE(status.ok());
+    EXPECT_EQ(status->code, 0);
+  }
+  EXPECT_EQ(count_json({"images"}), 1u);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 1u);
+  with_snapshot(built[0].diff_ids[0], expect_busybox_tree);
+}
+
+TEST_F(PullTest, KilledMidPullRestartsConsistent) {
+  std::string noise(24 << 20, '\0');
+  std::mt19937_64 rng(7);
+  for (size_t i = 0; i + 8 <= noise.size(); i += 8) {
+    uint64_t v = rng();
+    std::memcpy(&noise[i], &v, 8);
+  }
+  std::vector<std::string> layers;
+  for (int i = 0; i < 3; ++i) layers.push_back(TarBuilder().file(fmt::format("n{}", i), noise).finish());
+  auto built = push("test/killed", {PlatformImage{"linux", host_platform().architecture, layers,
+                                                  {std::string(kOciLayerTar), std::string(kOciLayerTar),
+                                                   std::string(kOciLayerTar)}}});
+  auto devnull = open_fd("/dev/null", O_WRONLY);
+  ASSERT_TRUE(devnull.ok());
+  SpawnOptions options;
+  options.stdout_fd = options.stderr_fd = devnull->get();
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "pull", ref("test/killed")};
+  auto pull = ChildProcess::spawn(options);
+  ASSERT_TRUE(pull.ok());
+  // Kill the daemon once the pull has visibly started writing.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string ingest_dir = berthd_->root() + "/content/ingest";
+  std::string blob_dir = berthd_->root() + "/content/blobs/sha256";
+  auto started = [&] {
+    auto count = [](const std::string& d) {
+      auto out = run_command({"sh", "-c", fmt::format("ls -A '{}' | wc -l", d)});
+      return out.ok() ? std::stoi(out->out) : 0;
+    };
+    return count(ingest_dir) > 0 || count(blob_dir) > 2;
+  };
+  while (!started()) ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the pull never started";
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  auto status = pull->wait();
+  ASSERT_TRUE(status.ok());
+  ASSERT_TRUE(berthd_->restart().ok());
+  // Consistent: whatever is listed can be read back; a second pull completes the image.
+  CtlResult r = ctl({"pull", ref("test/killed")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(count_json({"images"}), 1u);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 3u) << ctl({"snapshot", "ls"}).out;
+  with_snapshot(chain_ids(built[0].diff_ids)[2], [&](const std::string& root) {
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(sha256_digest(*read_file(fmt::format("{}/n{}", root, i), 32 << 20)), sha256_digest(noise));
+    }
+  });
+}
+
 }  // namespace
 }  // namespace berth::manager

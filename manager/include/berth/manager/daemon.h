@@ -23,7 +23,7 @@ struct DaemonConfig {
 
 // Reads a JSON config file:
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
-//  "auth_config": "/root/.docker/config.json",
+//  "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
 
