@@ -18,7 +18,8 @@ std::unique_ptr<grpc::ClientContext> Context::call() const {
 }
 
 Error from_grpc(const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && status.error_message().find("connect") != std::string::npos) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      status.error_message().find("connect") != std::string::npos) {
     return make_error(ErrorCode::kUnavailable, "cannot reach berthd: {}", status.error_message());
   }
   return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())), status.error_message());
@@ -33,12 +34,17 @@ Status events(Context& ctx, const std::vector<std::string>& args) {
   while (reader->Read(&e)) {
     if (ctx.json) {
       json::Writer w;
-      w.begin_object().field("topic", e.topic()).field("namespace", e.namespace_()).field("subject", e.subject())
-          .field("timestamp", static_cast<int64_t>(e.timestamp_unix_nano())).end_object();
+      w.begin_object()
+          .field("topic", e.topic())
+          .field("namespace", e.namespace_())
+          .field("subject", e.subject())
+          .field("timestamp", static_cast<int64_t>(e.timestamp_unix_nano()))
+          .end_object();
       ctx.out << w.str() << "\n" << std::flush;
     } else {
-      ctx.out << format_time(e.timestamp_unix_nano() / 1000000000) << " " << e.topic() << " " << e.namespace_()
-              << " " << e.subject() << "\n" << std::flush;
+      ctx.out << format_time(e.timestamp_unix_nano() / 1000000000) << " " << e.topic() << " "
+              << e.namespace_() << " " << e.subject() << "\n"
+              << std::flush;
     }
   }
   grpc::Status st = reader->Finish();
@@ -48,9 +54,8 @@ Status events(Context& ctx, const std::vector<std::string>& args) {
 Status version(Context& ctx, const std::vector<std::string>& args) {
   if (!args.empty()) throw UsageError("usage: berthctl version");
   pb::VersionResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Version::NewStub(ctx.channel)->Get(call.get(), {}, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(
+      rpc(ctx, [&](grpc::ClientContext* c) { return pb::Version::NewStub(ctx.channel)->Get(c, {}, &resp); }));
   if (ctx.json) {
     json::Writer w;
     w.begin_object().field("client", "0.1.0").field("server", resp.version()).end_object();
@@ -65,20 +70,33 @@ namespace {
 
 const std::map<std::string, std::map<std::string, Verb>>& groups() {
   static const std::map<std::string, std::map<std::string, Verb>> kGroups = {
-      {"image", {{"pull", image_pull}, {"ls", image_ls}, {"list", image_ls}, {"rm", image_rm},
-                 {"inspect", image_inspect}, {"tag", image_tag}, {"import", image_import},
-                 {"export", image_export}}},
+      {"image",
+       {{"pull", image_pull},
+        {"ls", image_ls},
+        {"list", image_ls},
+        {"rm", image_rm},
+        {"inspect", image_inspect},
+        {"tag", image_tag},
+        {"import", image_import},
+        {"export", image_export}}},
       {"content", {{"ls", content_ls}, {"get", content_get}, {"rm", content_rm}}},
-      {"snapshot", {{"ls", snapshot_ls}, {"mounts", snapshot_mounts}, {"rm", snapshot_rm},
-                    {"usage", snapshot_usage}, {"tree", snapshot_tree}}},
+      {"snapshot",
+       {{"ls", snapshot_ls},
+        {"mounts", snapshot_mounts},
+        {"rm", snapshot_rm},
+        {"usage", snapshot_usage},
+        {"tree", snapshot_tree}}},
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
   };
   return kGroups;
 }
 
 const std::map<std::string, Verb>& top_level() {
-  static const std::map<std::string, Verb> kVerbs = {
-      {"events", events}, {"version", version}, {"pull", image_pull}, {"images", image_ls}, {"rmi", image_rm}};
+  static const std::map<std::string, Verb> kVerbs = {{"events", events},
+                                                     {"version", version},
+                                                     {"pull", image_pull},
+                                                     {"images", image_ls},
+                                                     {"rmi", image_rm}};
   return kVerbs;
 }
 
@@ -100,10 +118,10 @@ std::string usage_text() {
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string address = "/run/berth/berthd.sock", ns = "default", format = "table";
   po::options_description global("Global options");
-  global.add_options()("help,h", "show help")
-      ("address,a", po::value(&address), "berthd socket (default /run/berth/berthd.sock)")
-      ("namespace,n", po::value(&ns), "namespace (default \"default\")")
-      ("format", po::value(&format), "table or json");
+  global.add_options()("help,h", "show help")("address,a", po::value(&address),
+                                              "berthd socket (default /run/berth/berthd.sock)")(
+      "namespace,n", po::value(&ns), "namespace (default \"default\")")("format", po::value(&format),
+                                                                        "table or json");
   std::vector<std::string> rest;
   try {
     // Global flags may appear anywhere; everything else goes to the verb.
@@ -137,8 +155,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "berthctl: unknown command \"" << rest[0] << "\"\n" << usage_text();
     return 2;
   }
-  Context ctx{address, ns, format == "json", out, err,
-              grpc::CreateChannel("unix:" + address, grpc::InsecureChannelCredentials())};
+  Context ctx{address, ns,  format == "json",
+              out,     err, grpc::CreateChannel("unix:" + address, grpc::InsecureChannelCredentials())};
   try {
     Status st = verb(ctx, verb_args);
     if (!st) {

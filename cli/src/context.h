@@ -30,13 +30,21 @@ struct Context {
 // A failed RPC as a berth Error (the server's message, the gRPC code as the error code).
 Error from_grpc(const grpc::Status& status);
 
+// Runs one unary call (the lambda gets a context carrying the namespace); failure becomes an Error.
+template <typename Call>
+Status rpc(const Context& ctx, Call&& call) {
+  auto c = ctx.call();
+  grpc::Status st = call(c.get());
+  if (!st.ok()) return from_grpc(st);
+  return {};
+}
+
 // Thrown by verbs for usage errors (exit code 2); everything else is a Status.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 using Verb = Status (*)(Context& ctx, const std::vector<std::string>& args);
-
 
 Status image_pull(Context& ctx, const std::vector<std::string>& args);
 Status image_ls(Context& ctx, const std::vector<std::string>& args);

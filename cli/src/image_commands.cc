@@ -33,9 +33,8 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   std::string platform;
   bool no_unpack = false;
   std::vector<std::string> positional;
-  desc.add_options()("platform", po::value(&platform), "os/arch[/variant] (default: this host)")
-      ("no-unpack", po::bool_switch(&no_unpack), "fetch only")
-      ("ref", po::value(&positional));
+  desc.add_options()("platform", po::value(&platform), "os/arch[/variant] (default: this host)")(
+      "no-unpack", po::bool_switch(&no_unpack), "fetch only")("ref", po::value(&positional));
   po::positional_options_description pos;
   pos.add("ref", -1);
   po::variables_map vm;
@@ -74,9 +73,8 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
 Status image_ls(Context& ctx, const std::vector<std::string>& args) {
   if (!args.empty()) throw UsageError("usage: berthctl image ls");
   pb::ListImagesResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Images::NewStub(ctx.channel)->List(call.get(), {}, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(
+      rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &resp); }));
   if (ctx.json) {
     json::Writer w;
     w.begin_array();
@@ -101,11 +99,11 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
     pb::ImageRequest req;
     req.set_name(name);
     pb::Empty resp;
-    auto call = ctx.call();
-    grpc::Status st = pb::Images::NewStub(ctx.channel)->Delete(call.get(), req, &resp);
-    if (!st.ok()) {
-      ctx.err << "berthctl: " << from_grpc(st).what() << "\n";
-      result = from_grpc(st);
+    Status st = rpc(
+        ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Delete(c, req, &resp); });
+    if (!st) {
+      ctx.err << "berthctl: " << st.error().what() << "\n";
+      result = std::move(st);
       continue;
     }
     ctx.out << name << "\n";
@@ -118,9 +116,8 @@ Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
   pb::ImageRequest req;
   req.set_name(args[0]);
   pb::Image image;
-  auto call = ctx.call();
-  grpc::Status st = pb::Images::NewStub(ctx.channel)->Get(call.get(), req, &image);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(
+      ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Get(c, req, &image); }));
   json::Writer w(true);
   write_image_json(w, image);
   ctx.out << w.str() << "\n";
@@ -132,14 +129,13 @@ Status image_tag(Context& ctx, const std::vector<std::string>& args) {
   pb::ImageRequest req;
   req.set_name(args[0]);
   pb::Image image;
-  auto call = ctx.call();
-  grpc::Status st = pb::Images::NewStub(ctx.channel)->Get(call.get(), req, &image);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(
+      ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Get(c, req, &image); }));
   image.set_name(args[1]);
   pb::Image created;
-  auto call2 = ctx.call();
-  st = pb::Images::NewStub(ctx.channel)->Create(call2.get(), image, &created);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Images::NewStub(ctx.channel)->Create(c, image, &created);
+  }));
   ctx.out << created.name() << "\n";
   return {};
 }
@@ -150,9 +146,9 @@ Status image_import(Context& ctx, const std::vector<std::string>& args) {
   req.set_path(std::filesystem::absolute(args[0]).string());  // the daemon resolves it
   if (args.size() == 2) req.set_name(args[1]);
   pb::ImportResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Transfer::NewStub(ctx.channel)->Import(call.get(), req, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Transfer::NewStub(ctx.channel)->Import(c, req, &resp);
+  }));
   for (const auto& name : resp.images()) ctx.out << name << "\n";
   return {};
 }
@@ -163,9 +159,9 @@ Status image_export(Context& ctx, const std::vector<std::string>& args) {
   req.set_path(std::filesystem::absolute(args[0]).string());  // the daemon resolves it
   for (size_t i = 1; i < args.size(); ++i) req.add_names(args[i]);
   pb::Empty resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Transfer::NewStub(ctx.channel)->Export(call.get(), req, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Transfer::NewStub(ctx.channel)->Export(c, req, &resp);
+  }));
   return {};
 }
 

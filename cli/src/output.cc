@@ -1,9 +1,9 @@
 #include "output.h"
 
+#include <fmt/format.h>
+
 #include <ctime>
 #include <ostream>
-
-#include <fmt/format.h>
 
 #include "context.h"
 

@@ -11,9 +11,8 @@ namespace berth::cli {
 Status content_ls(Context& ctx, const std::vector<std::string>& args) {
   if (!args.empty()) throw UsageError("usage: berthctl content ls");
   pb::ListContentResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Content::NewStub(ctx.channel)->List(call.get(), {}, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(
+      ctx, [&](grpc::ClientContext* c) { return pb::Content::NewStub(ctx.channel)->List(c, {}, &resp); }));
   if (ctx.json) {
     json::Writer w;
     w.begin_array();
@@ -25,7 +24,8 @@ Status content_ls(Context& ctx, const std::vector<std::string>& args) {
     return {};
   }
   Table table({"DIGEST", "SIZE", "AGE"});
-  for (const auto& i : resp.infos()) table.add({i.digest(), human_size(i.size()), format_time(i.created_unix())});
+  for (const auto& i : resp.infos())
+    table.add({i.digest(), human_size(i.size()), format_time(i.created_unix())});
   table.print(ctx.out);
   return {};
 }
@@ -37,7 +37,8 @@ Status content_get(Context& ctx, const std::vector<std::string>& args) {
   auto call = ctx.call();
   auto reader = pb::Content::NewStub(ctx.channel)->Read(call.get(), req);
   pb::DataChunk chunk;
-  while (reader->Read(&chunk)) ctx.out.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
+  while (reader->Read(&chunk))
+    ctx.out.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
   grpc::Status st = reader->Finish();
   if (!st.ok()) return from_grpc(st);
   ctx.out.flush();
@@ -50,9 +51,9 @@ Status content_rm(Context& ctx, const std::vector<std::string>& args) {
     pb::DigestRequest req;
     req.set_digest(d);
     pb::Empty resp;
-    auto call = ctx.call();
-    grpc::Status st = pb::Content::NewStub(ctx.channel)->Delete(call.get(), req, &resp);
-    if (!st.ok()) return from_grpc(st);
+    BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+      return pb::Content::NewStub(ctx.channel)->Delete(c, req, &resp);
+    }));
     ctx.out << d << "\n";
   }
   return {};
@@ -61,9 +62,8 @@ Status content_rm(Context& ctx, const std::vector<std::string>& args) {
 namespace {
 Result<pb::ListSnapshotsResponse> list_snapshots(Context& ctx) {
   pb::ListSnapshotsResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Snapshots::NewStub(ctx.channel)->List(call.get(), {}, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(
+      ctx, [&](grpc::ClientContext* c) { return pb::Snapshots::NewStub(ctx.channel)->List(c, {}, &resp); }));
   return resp;
 }
 }  // namespace
@@ -95,7 +95,8 @@ Status snapshot_tree(Context& ctx, const std::vector<std::string>& args) {
   auto print = [&](auto&& self, const std::string& parent, int depth) -> void {
     auto [begin, end] = children.equal_range(parent);
     for (auto it = begin; it != end; ++it) {
-      ctx.out << std::string(static_cast<size_t>(depth) * 2, ' ') << (depth ? "\\_ " : "") << it->second << "\n";
+      ctx.out << std::string(static_cast<size_t>(depth) * 2, ' ') << (depth ? "\\_ " : "") << it->second
+              << "\n";
       self(self, it->second, depth + 1);
     }
   };
@@ -108,9 +109,9 @@ Status snapshot_mounts(Context& ctx, const std::vector<std::string>& args) {
   pb::SnapshotKeyRequest req;
   req.set_key(args[0]);
   pb::MountsResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Snapshots::NewStub(ctx.channel)->Mounts(call.get(), req, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Snapshots::NewStub(ctx.channel)->Mounts(c, req, &resp);
+  }));
   for (const auto& m : resp.mounts()) {
     std::string options;
     for (const auto& o : m.options()) options += (options.empty() ? "" : ",") + o;
@@ -125,9 +126,9 @@ Status snapshot_rm(Context& ctx, const std::vector<std::string>& args) {
     pb::SnapshotKeyRequest req;
     req.set_key(key);
     pb::Empty resp;
-    auto call = ctx.call();
-    grpc::Status st = pb::Snapshots::NewStub(ctx.channel)->Remove(call.get(), req, &resp);
-    if (!st.ok()) return from_grpc(st);
+    BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+      return pb::Snapshots::NewStub(ctx.channel)->Remove(c, req, &resp);
+    }));
   }
   return {};
 }
@@ -137,12 +138,14 @@ Status snapshot_usage(Context& ctx, const std::vector<std::string>& args) {
   pb::SnapshotKeyRequest req;
   req.set_key(args[0]);
   pb::UsageResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Snapshots::NewStub(ctx.channel)->Usage(call.get(), req, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Snapshots::NewStub(ctx.channel)->Usage(c, req, &resp);
+  }));
   if (ctx.json) {
     json::Writer w;
-    w.begin_object().field("size", static_cast<int64_t>(resp.size())).field("inodes", static_cast<int64_t>(resp.inodes()))
+    w.begin_object()
+        .field("size", static_cast<int64_t>(resp.size()))
+        .field("inodes", static_cast<int64_t>(resp.inodes()))
         .end_object();
     ctx.out << w.str() << "\n";
   } else {
@@ -156,9 +159,8 @@ Status snapshot_usage(Context& ctx, const std::vector<std::string>& args) {
 Status namespace_ls(Context& ctx, const std::vector<std::string>& args) {
   if (!args.empty()) throw UsageError("usage: berthctl namespace ls");
   pb::ListNamespacesResponse resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Namespaces::NewStub(ctx.channel)->List(call.get(), {}, &resp);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(rpc(
+      ctx, [&](grpc::ClientContext* c) { return pb::Namespaces::NewStub(ctx.channel)->List(c, {}, &resp); }));
   if (ctx.json) {
     json::Writer w;
     w.begin_array();
@@ -178,9 +180,9 @@ Status namespace_create(Context& ctx, const std::vector<std::string>& args) {
   pb::NamespaceRequest req;
   req.set_name(args[0]);
   pb::Empty resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Namespaces::NewStub(ctx.channel)->Create(call.get(), req, &resp);
-  return st.ok() ? Status{} : Status(from_grpc(st));
+  return rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Namespaces::NewStub(ctx.channel)->Create(c, req, &resp);
+  });
 }
 
 Status namespace_rm(Context& ctx, const std::vector<std::string>& args) {
@@ -188,9 +190,9 @@ Status namespace_rm(Context& ctx, const std::vector<std::string>& args) {
   pb::NamespaceRequest req;
   req.set_name(args[0]);
   pb::Empty resp;
-  auto call = ctx.call();
-  grpc::Status st = pb::Namespaces::NewStub(ctx.channel)->Delete(call.get(), req, &resp);
-  return st.ok() ? Status{} : Status(from_grpc(st));
+  return rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Namespaces::NewStub(ctx.channel)->Delete(c, req, &resp);
+  });
 }
 
 }  // namespace berth::cli

@@ -16,13 +16,13 @@ int main(int argc, char** argv) {
   DaemonConfig config;
   std::string config_file, log_level;
   po::options_description desc("Usage: berthd [options]");
-  desc.add_options()("help,h", "show help")
-      ("config,c", po::value(&config_file), "JSON config file (flags override it)")
-      ("address,a", po::value<std::string>(), "unix socket path (default /run/berth/berthd.sock)")
-      ("root", po::value<std::string>(), "persistent data directory (default /var/lib/berth)")
-      ("state", po::value<std::string>(), "runtime state directory (default /run/berth)")
-      ("snapshotter", po::value<std::string>(), "overlay, native or auto (default auto)")
-      ("log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn, error");
+  desc.add_options()("help,h", "show help")("config,c", po::value(&config_file),
+                                            "JSON config file (flags override it)")(
+      "address,a", po::value<std::string>(), "unix socket path (default /run/berth/berthd.sock)")(
+      "root", po::value<std::string>(), "persistent data directory (default /var/lib/berth)")(
+      "state", po::value<std::string>(), "runtime state directory (default /run/berth)")(
+      "snapshotter", po::value<std::string>(), "overlay, native or auto (default auto)")(
+      "log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn, error");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -55,8 +55,8 @@ Status ContentWriter::commit() {
   if ((expected_size_ >= 0 && offset_ != expected_size_) || actual != expected_digest_) {
     ::unlink(ingest_path_.c_str());
     if (actual != expected_digest_) {
-      return make_error(ErrorCode::kDataLoss, "digest mismatch: expected {}, got {} ({} bytes)", expected_digest_,
-                        actual, offset_);
+      return make_error(ErrorCode::kDataLoss, "digest mismatch: expected {}, got {} ({} bytes)",
+                        expected_digest_, actual, offset_);
     }
     return make_error(ErrorCode::kDataLoss, "size mismatch for {}: expected {}, got {}", expected_digest_,
                       expected_size_, offset_);
@@ -64,7 +64,8 @@ Status ContentWriter::commit() {
   if (::fsync(fd_.get()) < 0) return sys_error("fsync {}", ingest_path_);
   ::fchmod(fd_.get(), 0444);
   std::string target = join_path(blob_dir_, std::string(digest_hex(expected_digest_)));
-  if (::rename(ingest_path_.c_str(), target.c_str()) < 0) return sys_error("rename {} to {}", ingest_path_, target);
+  if (::rename(ingest_path_.c_str(), target.c_str()) < 0)
+    return sys_error("rename {} to {}", ingest_path_, target);
   return fsync_dir(blob_dir_);
 }
 
@@ -85,7 +86,7 @@ bool ContentStore::exists(std::string_view digest) const {
 
 Result<BlobInfo> ContentStore::info(std::string_view digest) const {
   BERTH_TRY(validate_digest(digest));
-  struct stat st{};
+  struct stat st {};
   if (::stat(blob_path(digest).c_str(), &st) < 0) return sys_error("content {}", std::string(digest));
   return BlobInfo{std::string(digest), st.st_size, st.st_mtim.tv_sec};
 }
@@ -137,7 +138,8 @@ Result<std::unique_ptr<ContentWriter>> ContentStore::writer(const std::string& r
     return make_error(ErrorCode::kAlreadyExists, "content {} already exists", expected_digest);
   }
   // The previous holder may have committed (renamed) our path away: start on a fresh file then.
-  struct stat by_fd{}, by_path{};
+  struct stat by_fd {
+  }, by_path{};
   if (::fstat(fd.get(), &by_fd) < 0) return sys_error("stat ingest {}", ref);
   if (::stat(path.c_str(), &by_path) < 0 || by_fd.st_ino != by_path.st_ino) {
     return writer(ref, expected_digest, expected_size);
@@ -157,13 +159,13 @@ Result<std::unique_ptr<ContentWriter>> ContentStore::writer(const std::string& r
     offset += n;
   }
   if (expected_size >= 0 && offset > expected_size) {
-    auto w = std::make_unique<ContentWriter>(std::move(fd), path, blob_dir(), expected_digest, expected_size, offset,
-                                             std::move(hash));
+    auto w = std::make_unique<ContentWriter>(std::move(fd), path, blob_dir(), expected_digest, expected_size,
+                                             offset, std::move(hash));
     BERTH_TRY(w->truncate());
     return w;
   }
-  return std::make_unique<ContentWriter>(std::move(fd), path, blob_dir(), expected_digest, expected_size, offset,
-                                         std::move(hash));
+  return std::make_unique<ContentWriter>(std::move(fd), path, blob_dir(), expected_digest, expected_size,
+                                         offset, std::move(hash));
 }
 
 Status ContentStore::write_blob(std::string_view data, const std::string& expected_digest) {

@@ -25,7 +25,7 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("snapshotter", config.snapshotter));
   BERTH_TRY(str("auth_config", config.registry.auth_config));
   for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
-                             std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
+                            std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
     if (auto v = root.get(key)) {
       BERTH_ASSIGN_OR_RETURN(uint64_t n, v->as_uint64());
       *limit = static_cast<size_t>(n);
@@ -81,7 +81,8 @@ Status Daemon::start() {
   transfer_ = std::make_unique<TransferService>(*images_, config_.root + "/tmp");
 
   BERTH_TRY(make_dirs(dirname_of(config_.address), 0700));
-  if (::unlink(config_.address.c_str()) < 0 && errno != ENOENT) return sys_error("remove stale {}", config_.address);
+  if (::unlink(config_.address.c_str()) < 0 && errno != ENOENT)
+    return sys_error("remove stale {}", config_.address);
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + config_.address, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(16 << 20);

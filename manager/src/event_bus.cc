@@ -30,7 +30,8 @@ std::shared_ptr<EventBus::Subscription> EventBus::subscribe(std::vector<std::str
 
 void EventBus::publish(std::string topic, std::string ns, std::string subject) {
   Event e{std::move(topic), std::move(ns), std::move(subject),
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          std::chrono::duration_cast<std::chrono::nanoseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
               .count()};
   std::lock_guard lock(mu_);
   std::erase_if(subscribers_, [](const auto& w) { return w.expired(); });

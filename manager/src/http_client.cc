@@ -68,8 +68,8 @@ size_t on_body(char* data, size_t size, size_t count, void* opaque) {
   size_t limit = success ? t->request->max_body : 64 << 10;
   if (t->response->body.size() + chunk.size() > limit) {
     if (!success) return chunk.size();  // keep the head of an error body only
-    t->sink_status = make_error(ErrorCode::kResourceExhausted, "response from {} is larger than the {} byte limit",
-                                t->request->url, limit);
+    t->sink_status = make_error(ErrorCode::kResourceExhausted,
+                                "response from {} is larger than the {} byte limit", t->request->url, limit);
     return 0;
   }
   t->response->body.append(chunk);

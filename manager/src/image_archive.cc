@@ -25,16 +25,18 @@ Status ingest_file(ContentStore& content, const std::string& file, std::string d
     BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     Sha256 h;
     char buf[1 << 16];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) h.update(std::string_view(buf, static_cast<size_t>(n)));
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+      h.update(std::string_view(buf, static_cast<size_t>(n)));
     digest = h.digest();
   }
   BERTH_TRY(validate_digest(digest));
   if (content.exists(digest)) return {};
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  struct stat st{};
+  struct stat st {};
   ::fstat(fd.get(), &st);
   auto writer = content.writer("import-" + std::string(digest_hex(digest)), digest, st.st_size);
-  if (!writer) return writer.error().code() == ErrorCode::kAlreadyExists ? Status{} : Status(std::move(writer).error());
+  if (!writer)
+    return writer.error().code() == ErrorCode::kAlreadyExists ? Status{} : Status(std::move(writer).error());
   BERTH_TRY((*writer)->truncate());
   char buf[1 << 16];
   for (;;) {
@@ -51,7 +53,8 @@ struct Named {
   OciDescriptor target;
 };
 
-Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::string& dir, const std::string& name) {
+Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::string& dir,
+                                             const std::string& name) {
   std::string blobs = dir + "/blobs/sha256";
   if (DIR* d = ::opendir(blobs.c_str())) {
     while (dirent* e = ::readdir(d)) {
@@ -82,7 +85,8 @@ Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::st
     }
     if (image_name.empty() && entries.size() == 1) image_name = name;
     if (image_name.empty()) {
-      return make_error(ErrorCode::kInvalidArgument, "index.json manifests[{}] has no image name; pass a name", i);
+      return make_error(ErrorCode::kInvalidArgument,
+                        "index.json manifests[{}] has no image name; pass a name", i);
     }
     BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(image_name));
     out.push_back({ref.full(), descriptors[i]});
@@ -90,7 +94,8 @@ Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::st
   return out;
 }
 
-Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::string& dir, const std::string& name) {
+Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::string& dir,
+                                              const std::string& name) {
   BERTH_ASSIGN_OR_RETURN(std::string text, read_file(dir + "/manifest.json", 4 << 20));
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, "manifest.json"));
   BERTH_ASSIGN_OR_RETURN(auto list, json::root(tree, "manifest.json").as_array());
@@ -114,7 +119,8 @@ Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::s
         BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         Sha256 h;
         char buf[1 << 16];
-        for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) h.update(std::string_view(buf, static_cast<size_t>(n)));
+        for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+          h.update(std::string_view(buf, static_cast<size_t>(n)));
         return h.digest();
       }());
       BERTH_ASSIGN_OR_RETURN(auto info, images.content().info(data_digest));
@@ -125,7 +131,11 @@ Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::s
     layers.begin_array();
     for (const auto& l : layer_files) {
       BERTH_ASSIGN_OR_RETURN(OciDescriptor d, describe(l, kOciLayerTar));
-      layers.begin_object().field("mediaType", d.media_type).field("digest", d.digest).field("size", d.size).end_object();
+      layers.begin_object()
+          .field("mediaType", d.media_type)
+          .field("digest", d.digest)
+          .field("size", d.size)
+          .end_object();
     }
     layers.end_array();
     std::string manifest = fmt::format(
@@ -137,7 +147,8 @@ Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::s
     std::vector<std::string> tags;
     if (auto t = entry.get("RepoTags")) tags = t->as_string_array().value_or({});
     if (tags.empty() && !name.empty() && list.size() == 1) tags.push_back(name);
-    if (tags.empty()) return make_error(ErrorCode::kInvalidArgument, "{}: image without RepoTags; pass a name", entry.path());
+    if (tags.empty())
+      return make_error(ErrorCode::kInvalidArgument, "{}: image without RepoTags; pass a name", entry.path());
     for (const auto& tag : tags) {
       BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(tag));
       out.push_back({ref.full(), target});
@@ -189,8 +200,9 @@ Status add_bytes(archive* a, const std::string& name, std::string_view data) {
 
 }  // namespace
 
-Result<std::vector<std::string>> import_archive(ImageManager& images, const std::string& ns, const std::string& path,
-                                                const std::string& name, const std::string& scratch_dir) {
+Result<std::vector<std::string>> import_archive(ImageManager& images, const std::string& ns,
+                                                const std::string& path, const std::string& name,
+                                                const std::string& scratch_dir) {
   BERTH_TRY(images.db().ensure_namespace(ns));
   BERTH_TRY(make_dirs(scratch_dir, 0700));
   BERTH_ASSIGN_OR_RETURN(TempDir dir, TempDir::create(scratch_dir + "/import-"));
@@ -206,7 +218,8 @@ Result<std::vector<std::string>> import_archive(ImageManager& images, const std:
   } else if (path_exists(dir.path() + "/manifest.json")) {
     BERTH_ASSIGN_OR_RETURN(found, import_docker_save(images, dir.path(), name));
   } else {
-    return make_error(ErrorCode::kInvalidArgument, "{} is neither an OCI image layout nor a docker save archive", path);
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{} is neither an OCI image layout nor a docker save archive", path);
   }
   std::vector<std::string> names;
   for (const auto& image : found) {
@@ -218,7 +231,8 @@ Result<std::vector<std::string>> import_archive(ImageManager& images, const std:
     BERTH_ASSIGN_OR_RETURN(ResolvedImage resolved, images.resolve(image.target.digest, host_platform()));
     BERTH_TRY(images.unpack(resolved, nullptr));
     bool existed = images.db().get_image(ns, image.name).ok();
-    BERTH_TRY(images.db().put_image(ns, {image.name, image.target.media_type, image.target.digest, image.target.size, {}}));
+    BERTH_TRY(images.db().put_image(
+        ns, {image.name, image.target.media_type, image.target.digest, image.target.size, {}}));
     images.events().publish(existed ? "/images/update" : "/images/create", ns, image.name);
     names.push_back(image.name);
   }
@@ -235,9 +249,15 @@ Status export_archive(ImageManager& images, const std::string& ns, const std::ve
     BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(n));
     BERTH_ASSIGN_OR_RETURN(ImageRecord image, images.db().get_image(ns, ref.full()));
     reachable(images, image.digest, blobs);
-    index.begin_object().field("mediaType", image.media_type).field("digest", image.digest).field("size", image.size);
-    index.key("annotations").begin_object().field(kNameAnnotation, image.name)
-        .field(kRefAnnotation, ref.tag.empty() ? image.name : ref.tag).end_object();
+    index.begin_object()
+        .field("mediaType", image.media_type)
+        .field("digest", image.digest)
+        .field("size", image.size);
+    index.key("annotations")
+        .begin_object()
+        .field(kNameAnnotation, image.name)
+        .field(kRefAnnotation, ref.tag.empty() ? image.name : ref.tag)
+        .end_object();
     index.end_object();
   }
   index.end_array().end_object();
@@ -246,7 +266,8 @@ Status export_archive(ImageManager& images, const std::string& ns, const std::ve
   {
     std::unique_ptr<archive, WriteArchiveDeleter> a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
-    BERTH_ASSIGN_OR_RETURN(UniqueFd out, open_fd(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    BERTH_ASSIGN_OR_RETURN(UniqueFd out,
+                           open_fd(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (archive_write_open_fd(a.get(), out.get()) != ARCHIVE_OK) {
       return make_error(ErrorCode::kInternal, "open archive {}: {}", tmp, archive_error_string(a.get()));
     }

@@ -107,11 +107,12 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   BERTH_TRY(keep(parsed.config.digest));
   if (!content_.exists(parsed.config.digest)) {
     if (parsed.config.size > static_cast<int64_t>(registry_.max_config_size)) {
-      return make_error(ErrorCode::kResourceExhausted, "image config of {} is {} bytes, over the {} byte limit",
-                        ref.full(), parsed.config.size, registry_.max_config_size);
+      return make_error(ErrorCode::kResourceExhausted,
+                        "image config of {} is {} bytes, over the {} byte limit", ref.full(),
+                        parsed.config.size, registry_.max_config_size);
     }
-    BERTH_ASSIGN_OR_RETURN(std::string config, client.fetch_small_blob(parsed.config.digest,
-                                                                       registry_.max_config_size));
+    BERTH_ASSIGN_OR_RETURN(std::string config,
+                           client.fetch_small_blob(parsed.config.digest, registry_.max_config_size));
     BERTH_TRY(content_.write_blob(config, parsed.config.digest));
   }
   for (const auto& layer : parsed.layers) BERTH_TRY(keep(layer.digest));
@@ -141,8 +142,8 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   return db_.get_image(ns, record.name);
 }
 
-Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& layer, const PullOptions& options,
-                                 const PullProgressFn& progress) {
+Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& layer,
+                                 const PullOptions& options, const PullProgressFn& progress) {
   std::string ref = "layer-" + layer.digest;
   if (content_.exists(layer.digest)) {
     progress({ref, "exists", layer.size, layer.size});
@@ -152,11 +153,13 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
   for (int attempt = 0; attempt <= options.retries; ++attempt) {
     auto writer = content_.writer("fetch-" + std::string(digest_hex(layer.digest)), layer.digest, layer.size);
     if (!writer) {
-      return writer.error().code() == ErrorCode::kAlreadyExists ? Status{} : Status(std::move(writer).error());
+      return writer.error().code() == ErrorCode::kAlreadyExists ? Status{}
+                                                                : Status(std::move(writer).error());
     }
     progress({ref, "downloading", (*writer)->offset(), layer.size});
-    st = client.fetch_blob(layer.digest, **writer,
-                           [&](int64_t offset) { progress({ref, "downloading", offset, layer.size}); });
+    st = client.fetch_blob(layer.digest, **writer, [&](int64_t offset) {
+      progress({ref, "downloading", offset, layer.size});
+    });
     if (st.ok()) st = (*writer)->commit();
     // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.
     if (st.ok() || st.error().code() != ErrorCode::kUnavailable) break;
@@ -179,7 +182,8 @@ Result<ResolvedImage> ImageManager::resolve(const std::string& target_digest, co
     BERTH_ASSIGN_OR_RETURN(body, content_.read(chosen.digest, registry_.max_manifest_size));
   }
   BERTH_ASSIGN_OR_RETURN(out.manifest, parse_manifest(body));
-  BERTH_ASSIGN_OR_RETURN(std::string config, content_.read(out.manifest.config.digest, registry_.max_config_size));
+  BERTH_ASSIGN_OR_RETURN(std::string config,
+                         content_.read(out.manifest.config.digest, registry_.max_config_size));
   BERTH_ASSIGN_OR_RETURN(out.diff_ids, parse_diff_ids(config));
   if (out.diff_ids.size() != out.manifest.layers.size()) {
     return make_error(ErrorCode::kInvalidArgument, "image config lists {} layers but the manifest has {}",
@@ -203,7 +207,8 @@ Status ImageManager::unpack_one(const ResolvedImage& image, const std::vector<st
     return {};
   }
   if (progress) progress({ref, "unpacking", 0, 0});
-  BERTH_TRY(unpack_layer(image.manifest.layers[i].digest, image.diff_ids[i], chains[i], i == 0 ? "" : chains[i - 1]));
+  BERTH_TRY(unpack_layer(image.manifest.layers[i].digest, image.diff_ids[i], chains[i],
+                         i == 0 ? "" : chains[i - 1]));
   if (progress) progress({ref, "unpacked", 0, 0});
   return {};
 }

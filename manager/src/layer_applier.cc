@@ -117,7 +117,7 @@ std::string fd_path(int dirfd, const std::string& name) {
 
 // Removes whatever is at dirfd/name (a tree for directories); missing is fine.
 Status remove_at(int dirfd, const std::string& name) {
-  struct stat st{};
+  struct stat st {};
   if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
     return errno == ENOENT ? Status{} : sys_error("stat {}", name);
   }
@@ -167,7 +167,7 @@ class Extractor {
       created_.insert(clean);
       return {};
     }
-    struct stat existing{};
+    struct stat existing {};
     bool exists = ::fstatat(parent.get(), base.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && !(type == AE_IFDIR && S_ISDIR(existing.st_mode))) {
       BERTH_TRY(remove_at(parent.get(), base));
@@ -181,8 +181,8 @@ class Extractor {
         }
         break;
       case AE_IFREG: {
-        BERTH_ASSIGN_OR_RETURN(
-            file, openat_fd(parent.get(), base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        BERTH_ASSIGN_OR_RETURN(file, openat_fd(parent.get(), base.c_str(),
+                                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         BERTH_TRY(copy_data(a, file.get()));
         break;
       }
@@ -214,7 +214,8 @@ class Extractor {
     for (;;) {
       int r = archive_read_data_block(a, &block, &size, &offset);
       if (r == ARCHIVE_EOF) return {};
-      if (r < ARCHIVE_WARN) return make_error(ErrorCode::kDataLoss, "read layer: {}", archive_error_string(a));
+      if (r < ARCHIVE_WARN)
+        return make_error(ErrorCode::kDataLoss, "read layer: {}", archive_error_string(a));
       if (::lseek(fd, offset, SEEK_SET) < 0) return sys_error("seek");
       BERTH_TRY(write_all(fd, std::string_view(static_cast<const char*>(block), size)));
     }
@@ -223,7 +224,8 @@ class Extractor {
   Status make_hardlink(int parent, const std::string& base, const std::string& target) {
     auto target_parts = split_entry_path(target);
     if (!target_parts || target_parts->empty()) {
-      return make_error(ErrorCode::kPermissionDenied, "hardlink target {:?} is outside the layer root", target);
+      return make_error(ErrorCode::kPermissionDenied, "hardlink target {:?} is outside the layer root",
+                        target);
     }
     std::string target_base = target_parts->back();
     auto target_dir = open_beneath(root_, join_parts(*target_parts, target_parts->size() - 1));
@@ -328,7 +330,8 @@ Result<AppliedLayer> apply_layer(int fd, const std::string& root_dir, WhiteoutMo
     int r = archive_read_next_header(inner.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) {
-      return make_error(ErrorCode::kInvalidArgument, "layer is not a valid tar: {}", archive_error_string(inner.get()));
+      return make_error(ErrorCode::kInvalidArgument, "layer is not a valid tar: {}",
+                        archive_error_string(inner.get()));
     }
     BERTH_TRY(extractor.apply(inner.get(), entry));
     ++result.entries;

@@ -31,7 +31,8 @@ int64_t now() { return static_cast<int64_t>(::time(nullptr)); }
 
 Status validate_namespace(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 76;
-  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+  for (char c : name)
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
   if (!ok) {
     return make_error(ErrorCode::kInvalidArgument, "invalid namespace {:?}: use 1-76 of [a-z0-9._-]",
                       std::string(name));
@@ -73,8 +74,8 @@ Status MetadataStore::migrate() {
   constexpr int kCount = sizeof kMigrations / sizeof kMigrations[0];
   static_assert(kCount == kSchemaVersion);
   if (version > kCount) {
-    return make_error(ErrorCode::kFailedPrecondition, "metadata schema version {} is newer than this berthd ({})",
-                      version, kCount);
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "metadata schema version {} is newer than this berthd ({})", version, kCount);
   }
   std::lock_guard lock(mu_);
   for (int v = version; v < kCount; ++v) {
@@ -108,10 +109,12 @@ Status MetadataStore::ensure_namespace(const std::string& name) {
 Status MetadataStore::delete_namespace(const std::string& name) {
   std::lock_guard lock(mu_);
   for (const char* table : {"images", "leases"}) {
-    BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(fmt::format("SELECT COUNT(*) FROM {} WHERE namespace=?", table)));
+    BERTH_ASSIGN_OR_RETURN(auto st,
+                           db_.prepare(fmt::format("SELECT COUNT(*) FROM {} WHERE namespace=?", table)));
     BERTH_TRY(st.bind(1, name).step());
     if (st.integer(0) > 0) {
-      return make_error(ErrorCode::kFailedPrecondition, "namespace {:?} is not empty: it still has {}", name, table);
+      return make_error(ErrorCode::kFailedPrecondition, "namespace {:?} is not empty: it still has {}", name,
+                        table);
     }
   }
   BERTH_TRY(db_.exec("BEGIN IMMEDIATE"));
@@ -137,27 +140,33 @@ Result<std::vector<std::string>> MetadataStore::list_namespaces() {
 
 Status MetadataStore::put_image(const std::string& ns, const ImageRecord& image) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(
-      "INSERT INTO images VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(namespace, name) DO UPDATE SET "
-      "media_type=?3, digest=?4, size=?5, labels=?6, updated=?7"));
-  auto r = st.bind(1, ns).bind(2, image.name).bind(3, image.media_type).bind(4, image.digest)
-               .bind(5, image.size).bind(6, encode_labels(image.labels)).bind(7, now()).run();
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO images VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON "
+                                              "CONFLICT(namespace, name) DO UPDATE SET "
+                                              "media_type=?3, digest=?4, size=?5, labels=?6, updated=?7"));
+  auto r = st.bind(1, ns)
+               .bind(2, image.name)
+               .bind(3, image.media_type)
+               .bind(4, image.digest)
+               .bind(5, image.size)
+               .bind(6, encode_labels(image.labels))
+               .bind(7, now())
+               .run();
   if (!r) return make_error(ErrorCode::kNotFound, "namespace {:?} not found", ns);
   return {};
 }
 
 namespace {
 ImageRecord image_from_row(const sql::Statement& st) {
-  return ImageRecord{st.text(0), st.text(1), st.text(2), st.integer(3), decode_labels(st.text(4)), st.integer(5),
-                     st.integer(6)};
+  return ImageRecord{st.text(0),    st.text(1),   st.text(2), st.integer(3), decode_labels(st.text(4)),
+                     st.integer(5), st.integer(6)};
 }
 constexpr const char* kImageColumns = "name, media_type, digest, size, labels, created, updated";
 }  // namespace
 
 Result<ImageRecord> MetadataStore::get_image(const std::string& ns, const std::string& name) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(fmt::format("SELECT {} FROM images WHERE namespace=? AND name=?",
-                                                          kImageColumns)));
+  BERTH_ASSIGN_OR_RETURN(
+      auto st, db_.prepare(fmt::format("SELECT {} FROM images WHERE namespace=? AND name=?", kImageColumns)));
   BERTH_ASSIGN_OR_RETURN(bool row, st.bind(1, ns).bind(2, name).step());
   if (!row) return make_error(ErrorCode::kNotFound, "image {:?} not found", name);
   return image_from_row(st);
@@ -165,8 +174,9 @@ Result<ImageRecord> MetadataStore::get_image(const std::string& ns, const std::s
 
 Result<std::vector<ImageRecord>> MetadataStore::list_images(const std::string& ns) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(fmt::format("SELECT {} FROM images WHERE namespace=? ORDER BY name",
-                                                          kImageColumns)));
+  BERTH_ASSIGN_OR_RETURN(
+      auto st,
+      db_.prepare(fmt::format("SELECT {} FROM images WHERE namespace=? ORDER BY name", kImageColumns)));
   st.bind(1, ns);
   std::vector<ImageRecord> out;
   while (st.step().value_or(false)) out.push_back(image_from_row(st));
@@ -191,14 +201,15 @@ Result<std::vector<std::string>> MetadataStore::all_image_digests() {
 
 Status MetadataStore::add_content(const std::string& ns, const std::string& digest, const Labels& labels) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(
-      "INSERT INTO content VALUES(?1, ?2, ?3, ?4) ON CONFLICT(namespace, digest) DO UPDATE SET labels=?3"));
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO content VALUES(?1, ?2, ?3, ?4) ON "
+                                              "CONFLICT(namespace, digest) DO UPDATE SET labels=?3"));
   return st.bind(1, ns).bind(2, digest).bind(3, encode_labels(labels)).bind(4, now()).run();
 }
 
 Result<std::vector<std::string>> MetadataStore::list_content(const std::string& ns) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT digest FROM content WHERE namespace=? ORDER BY digest"));
+  BERTH_ASSIGN_OR_RETURN(auto st,
+                         db_.prepare("SELECT digest FROM content WHERE namespace=? ORDER BY digest"));
   st.bind(1, ns);
   std::vector<std::string> out;
   while (st.step().value_or(false)) out.push_back(st.text(0));
@@ -234,8 +245,8 @@ SnapshotRecord snapshot_from_row(const sql::Statement& st) {
 Result<SnapshotRecord> MetadataStore::add_snapshot(const std::string& key, const std::string& parent,
                                                    const std::string& kind) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(
-      "INSERT INTO snapshots(key, parent, kind, created) VALUES(?, ?, ?, ?) RETURNING id, key, parent, kind, created"));
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO snapshots(key, parent, kind, created) VALUES(?, "
+                                              "?, ?, ?) RETURNING id, key, parent, kind, created"));
   auto row = st.bind(1, key).bind(2, parent).bind(3, kind).bind(4, now()).step();
   if (!row) {
     if (row.error().code() == ErrorCode::kAlreadyExists) {
@@ -248,7 +259,8 @@ Result<SnapshotRecord> MetadataStore::add_snapshot(const std::string& key, const
 
 Result<std::optional<SnapshotRecord>> MetadataStore::find_snapshot(const std::string& key) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT id, key, parent, kind, created FROM snapshots WHERE key=?"));
+  BERTH_ASSIGN_OR_RETURN(auto st,
+                         db_.prepare("SELECT id, key, parent, kind, created FROM snapshots WHERE key=?"));
   BERTH_ASSIGN_OR_RETURN(bool row, st.bind(1, key).step());
   if (!row) return std::optional<SnapshotRecord>();
   return std::optional<SnapshotRecord>(snapshot_from_row(st));
@@ -256,13 +268,15 @@ Result<std::optional<SnapshotRecord>> MetadataStore::find_snapshot(const std::st
 
 Result<std::vector<SnapshotRecord>> MetadataStore::list_snapshots() {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT id, key, parent, kind, created FROM snapshots ORDER BY id"));
+  BERTH_ASSIGN_OR_RETURN(auto st,
+                         db_.prepare("SELECT id, key, parent, kind, created FROM snapshots ORDER BY id"));
   std::vector<SnapshotRecord> out;
   while (st.step().value_or(false)) out.push_back(snapshot_from_row(st));
   return out;
 }
 
-Status MetadataStore::rename_snapshot(const std::string& key, const std::string& new_key, const std::string& kind) {
+Status MetadataStore::rename_snapshot(const std::string& key, const std::string& new_key,
+                                      const std::string& kind) {
   std::lock_guard lock(mu_);
   BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE snapshots SET key=?, kind=? WHERE key=?"));
   auto r = st.bind(1, new_key).bind(2, kind).bind(3, key).run();

@@ -70,7 +70,8 @@ Result<std::string> detect_media_type(std::string_view body, std::string_view tr
   if (auto mt = root.get("mediaType")) return mt->as_string();
   if (root.get("manifests")) return std::string(kOciIndex);
   if (root.get("layers")) return std::string(kOciManifest);
-  return make_error(ErrorCode::kInvalidArgument, "manifest has an unknown media type {:?}", std::string(transport_type));
+  return make_error(ErrorCode::kInvalidArgument, "manifest has an unknown media type {:?}",
+                    std::string(transport_type));
 }
 
 Result<OciManifest> parse_manifest(std::string_view body) {
@@ -84,7 +85,8 @@ Result<OciManifest> parse_manifest(std::string_view body) {
   for (const auto& l : list) {
     BERTH_ASSIGN_OR_RETURN(auto d, parse_descriptor(l));
     if (!is_layer_type(d.media_type)) {
-      return make_error(ErrorCode::kUnimplemented, "{}: unsupported layer media type {:?}", l.path(), d.media_type);
+      return make_error(ErrorCode::kUnimplemented, "{}: unsupported layer media type {:?}", l.path(),
+                        d.media_type);
     }
     m.layers.push_back(std::move(d));
   }

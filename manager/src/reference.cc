@@ -14,7 +14,8 @@ bool valid_path_component(std::string_view c) {
     char ch = c[i];
     if (is_lower_alnum(ch) || ch == '-') continue;
     if (ch == '.' || ch == '_') {
-      if (!is_lower_alnum(c[i + 1]) && !(ch == '_' && c[i + 1] == '_' && is_lower_alnum(c[i + 2]))) return false;
+      if (!is_lower_alnum(c[i + 1]) && !(ch == '_' && c[i + 1] == '_' && is_lower_alnum(c[i + 2])))
+        return false;
       if (ch == '_' && c[i + 1] == '_') ++i;
       continue;
     }
@@ -34,7 +35,8 @@ bool valid_tag(std::string_view t) {
 bool valid_domain(std::string_view d) {
   if (d.empty()) return false;
   for (char c : d) {
-    if (!(is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == ':' || c == '[' || c == ']')) {
+    if (!(is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == ':' || c == '[' ||
+          c == ']')) {
       return false;
     }
   }
@@ -50,11 +52,14 @@ std::string Reference::full() const {
   return out;
 }
 
-std::string Reference::registry_host() const { return domain == "docker.io" ? "registry-1.docker.io" : domain; }
+std::string Reference::registry_host() const {
+  return domain == "docker.io" ? "registry-1.docker.io" : domain;
+}
 
 Result<Reference> parse_reference(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return make_error(ErrorCode::kInvalidArgument, "invalid image reference {:?}: {}", std::string(text), why);
+    return make_error(ErrorCode::kInvalidArgument, "invalid image reference {:?}: {}", std::string(text),
+                      why);
   };
   if (text.empty() || text.size() > 512) return bad("empty or too long");
   Reference ref;

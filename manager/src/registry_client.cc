@@ -40,10 +40,22 @@ Error RegistryClient::status_error(const HttpResponse& response, const std::stri
   ErrorCode code = ErrorCode::kUnknown;
   std::string meaning;
   switch (response.status) {
-    case 401: code = ErrorCode::kPermissionDenied; meaning = "unauthorized (check credentials)"; break;
-    case 403: code = ErrorCode::kPermissionDenied; meaning = "forbidden"; break;
-    case 404: code = ErrorCode::kNotFound; meaning = "not found"; break;
-    case 429: code = ErrorCode::kResourceExhausted; meaning = "too many requests (rate limited)"; break;
+    case 401:
+      code = ErrorCode::kPermissionDenied;
+      meaning = "unauthorized (check credentials)";
+      break;
+    case 403:
+      code = ErrorCode::kPermissionDenied;
+      meaning = "forbidden";
+      break;
+    case 404:
+      code = ErrorCode::kNotFound;
+      meaning = "not found";
+      break;
+    case 429:
+      code = ErrorCode::kResourceExhausted;
+      meaning = "too many requests (rate limited)";
+      break;
     default:
       code = response.status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kUnknown;
       meaning = response.status >= 500 ? "registry server error" : "unexpected response";
@@ -72,8 +84,8 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
   }
   if (challenge.scheme == "basic") {
     if (credentials_.empty()) {
-      return make_error(ErrorCode::kPermissionDenied, "{} requires basic auth and no credentials are configured",
-                        ref_.domain);
+      return make_error(ErrorCode::kPermissionDenied,
+                        "{} requires basic auth and no credentials are configured", ref_.domain);
     }
     authorization_ = "Basic " + base64_encode(credentials_);
     return {};
@@ -84,14 +96,15 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
   }
   std::string realm = challenge.param("realm");
   if (!realm.starts_with("https://") && !realm.starts_with("http://")) {
-    return make_error(ErrorCode::kPermissionDenied, "bearer challenge from {} has no usable realm", ref_.domain);
+    return make_error(ErrorCode::kPermissionDenied, "bearer challenge from {} has no usable realm",
+                      ref_.domain);
   }
   std::string scope = challenge.param("scope");
   if (scope.empty()) scope = "repository:" + ref_.repository + ":pull";
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
                     "service=" + url_escape(challenge.param("service")) + "&scope=" + url_escape(scope);
-  HttpRequest request{.url = url, .max_body = 1 << 20, .tls = {host_.skip_verify, host_.ca_file},
-                      .basic_user = credentials_};
+  HttpRequest request{
+      .url = url, .max_body = 1 << 20, .tls = {host_.skip_verify, host_.ca_file}, .basic_user = credentials_};
   BERTH_ASSIGN_OR_RETURN(HttpResponse response, http_request(request));
   if (response.status != 200) return status_error(response, "token for");
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(response.body, "token response"));
@@ -112,8 +125,12 @@ Result<HttpResponse> RegistryClient::get(const std::string& path, std::vector<st
       std::lock_guard lock(mu_);
       auth = authorization_;
     }
-    HttpRequest request{.url = base_url_ + path, .headers = headers, .sink = sink, .on_status = on_status,
-                        .max_body = max_body, .tls = {host_.skip_verify, host_.ca_file}};
+    HttpRequest request{.url = base_url_ + path,
+                        .headers = headers,
+                        .sink = sink,
+                        .on_status = on_status,
+                        .max_body = max_body,
+                        .tls = {host_.skip_verify, host_.ca_file}};
     if (!auth.empty()) request.headers.push_back("Authorization: " + auth);
     BERTH_ASSIGN_OR_RETURN(HttpResponse response, http_request(request));
     if (response.status != 401 || attempt > 0 || response.www_authenticate.empty()) return response;
@@ -123,15 +140,16 @@ Result<HttpResponse> RegistryClient::get(const std::string& path, std::vector<st
 }
 
 Result<FetchedManifest> RegistryClient::fetch_manifest(const std::string& object) {
-  std::vector<std::string> headers = {
-      "Accept: " + std::string(kOciManifest) + ", " + std::string(kOciIndex) + ", " + std::string(kDockerManifest) +
-      ", " + std::string(kDockerManifestList)};
+  std::vector<std::string> headers = {"Accept: " + std::string(kOciManifest) + ", " + std::string(kOciIndex) +
+                                      ", " + std::string(kDockerManifest) + ", " +
+                                      std::string(kDockerManifestList)};
   BERTH_ASSIGN_OR_RETURN(HttpResponse response,
                          get("/manifests/" + object, headers, nullptr, options_.max_manifest_size));
   if (response.status != 200) return status_error(response, "fetch manifest of");
   FetchedManifest out{response.content_type, sha256_digest(response.body), std::move(response.body)};
   if (object.starts_with("sha256:") && out.digest != object) {
-    return make_error(ErrorCode::kDataLoss, "manifest {} of {} has digest {}", object, ref_.full(), out.digest);
+    return make_error(ErrorCode::kDataLoss, "manifest {} of {} has digest {}", object, ref_.full(),
+                      out.digest);
   }
   if (auto semi = out.media_type.find(';'); semi != std::string::npos) out.media_type.resize(semi);
   return out;
@@ -167,7 +185,8 @@ Status RegistryClient::fetch_blob(const std::string& digest, ContentWriter& writ
     BERTH_TRY(writer.truncate());
     return fetch_blob(digest, writer, progress);
   }
-  if (response.status != 200 && response.status != 206) return status_error(response, "fetch blob " + digest + " of");
+  if (response.status != 200 && response.status != 206)
+    return status_error(response, "fetch blob " + digest + " of");
   return {};
 }
 

@@ -1,9 +1,9 @@
 #include "berth/manager/snapshotter.h"
 
 #include <ftw.h>
+#include <sys/mount.h>
 
 #include <algorithm>
-#include <sys/mount.h>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
@@ -61,8 +61,9 @@ class NativeSnapshotter : public Snapshotter {
   Status create_storage(const SnapshotRecord& snap, const SnapshotRecord* parent) override {
     BERTH_TRY(make_dirs(fs_dir(snap.id), 0755));
     if (parent == nullptr) return {};
-    BERTH_ASSIGN_OR_RETURN(auto out, run_command({"cp", "-a", "--reflink=auto", fs_dir(parent->id) + "/.",
-                                                  fs_dir(snap.id)}, "", std::chrono::minutes(10)));
+    BERTH_ASSIGN_OR_RETURN(
+        auto out, run_command({"cp", "-a", "--reflink=auto", fs_dir(parent->id) + "/.", fs_dir(snap.id)}, "",
+                              std::chrono::minutes(10)));
     if (!out.status.success()) return make_error(ErrorCode::kInternal, "copy parent snapshot: {}", out.err);
     return {};
   }
@@ -92,7 +93,8 @@ Result<std::unique_ptr<Snapshotter>> Snapshotter::open(const std::string& driver
     chosen = overlay_works(root + "/overlay") ? "overlay" : "native";
   }
   if (chosen != "overlay" && chosen != "native") {
-    return make_error(ErrorCode::kInvalidArgument, "unknown snapshotter {:?}: use overlay, native or auto", driver);
+    return make_error(ErrorCode::kInvalidArgument, "unknown snapshotter {:?}: use overlay, native or auto",
+                      driver);
   }
   std::string dir = root + "/" + chosen;
   BERTH_TRY(make_dirs(dir, 0700));
@@ -160,7 +162,8 @@ Status Snapshotter::remove(const std::string& key) {
   BERTH_ASSIGN_OR_RETURN(SnapshotRecord snap, stat(key));
   BERTH_ASSIGN_OR_RETURN(int64_t children, db_.count_children(key));
   if (children > 0) {
-    return make_error(ErrorCode::kFailedPrecondition, "snapshot {:?} has {} dependent snapshot(s)", key, children);
+    return make_error(ErrorCode::kFailedPrecondition, "snapshot {:?} has {} dependent snapshot(s)", key,
+                      children);
   }
   BERTH_TRY(db_.delete_snapshot(key));
   return remove_tree(fmt::format("{}/{}", root_, snap.id));
@@ -195,7 +198,8 @@ Result<SnapshotUsage> Snapshotter::usage(const std::string& key) {
 
 Result<std::string> Snapshotter::apply_dir(const std::string& key) {
   BERTH_ASSIGN_OR_RETURN(SnapshotRecord snap, stat(key));
-  if (snap.kind != "active") return make_error(ErrorCode::kFailedPrecondition, "snapshot {:?} is not active", key);
+  if (snap.kind != "active")
+    return make_error(ErrorCode::kFailedPrecondition, "snapshot {:?} is not active", key);
   return fs_dir(snap.id);
 }
 

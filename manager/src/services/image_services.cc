@@ -7,16 +7,17 @@
 namespace berth::manager {
 namespace {
 
-#define BERTH_GRPC_TRY(expr)                                            \
-  do {                                                                  \
-    auto berth_grpc_st_ = (expr);                                       \
+#define BERTH_GRPC_TRY(expr)                                                 \
+  do {                                                                       \
+    auto berth_grpc_st_ = (expr);                                            \
     if (!berth_grpc_st_.ok()) return to_grpc_status(berth_grpc_st_.error()); \
   } while (0)
 
-#define BERTH_GRPC_ASSIGN(lhs, expr) BERTH_GRPC_ASSIGN_IMPL_(BERTH_CONCAT_(berth_grpc_r_, __LINE__), lhs, expr)
-#define BERTH_GRPC_ASSIGN_IMPL_(tmp, lhs, expr)           \
-  auto tmp = (expr);                                      \
-  if (!tmp.ok()) return to_grpc_status(tmp.error());      \
+#define BERTH_GRPC_ASSIGN(lhs, expr) \
+  BERTH_GRPC_ASSIGN_IMPL_(BERTH_CONCAT_(berth_grpc_r_, __LINE__), lhs, expr)
+#define BERTH_GRPC_ASSIGN_IMPL_(tmp, lhs, expr)      \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return to_grpc_status(tmp.error()); \
   lhs = std::move(tmp).value()
 
 void fill_image(const ImageRecord& r, pb::Image* out) {
@@ -47,7 +48,8 @@ grpc::Status VersionService::Get(grpc::ServerContext*, const pb::Empty*, pb::Ver
   return grpc::Status::OK;
 }
 
-grpc::Status NamespacesService::List(grpc::ServerContext*, const pb::Empty*, pb::ListNamespacesResponse* out) {
+grpc::Status NamespacesService::List(grpc::ServerContext*, const pb::Empty*,
+                                     pb::ListNamespacesResponse* out) {
   BERTH_GRPC_ASSIGN(auto names, images_.db().list_namespaces());
   for (auto& n : names) out->add_names(n);
   return grpc::Status::OK;
@@ -100,7 +102,8 @@ grpc::Status ImagesService::Delete(grpc::ServerContext* ctx, const pb::ImageRequ
   return grpc::Status::OK;
 }
 
-grpc::Status ContentService::Info(grpc::ServerContext* ctx, const pb::DigestRequest* in, pb::ContentInfo* out) {
+grpc::Status ContentService::Info(grpc::ServerContext* ctx, const pb::DigestRequest* in,
+                                  pb::ContentInfo* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_TRY(require_owned(images_, ns, in->digest()));
   BERTH_GRPC_ASSIGN(auto info, images_.content().info(in->digest()));
@@ -182,7 +185,8 @@ grpc::Status SnapshotsService::Remove(grpc::ServerContext*, const pb::SnapshotKe
   return grpc::Status::OK;
 }
 
-grpc::Status SnapshotsService::Usage(grpc::ServerContext*, const pb::SnapshotKeyRequest* in, pb::UsageResponse* out) {
+grpc::Status SnapshotsService::Usage(grpc::ServerContext*, const pb::SnapshotKeyRequest* in,
+                                     pb::UsageResponse* out) {
   BERTH_GRPC_ASSIGN(auto usage, images_.snapshots().usage(in->key()));
   out->set_size(usage.size);
   out->set_inodes(usage.inodes);

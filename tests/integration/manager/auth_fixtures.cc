@@ -22,7 +22,8 @@ namespace {
 
 Status run(const std::vector<std::string>& argv) {
   BERTH_ASSIGN_OR_RETURN(auto out, run_command(argv));
-  if (!out.status.success()) return make_error(ErrorCode::kInternal, "{} failed: {}", argv[0] + " " + argv[1], out.err);
+  if (!out.status.success())
+    return make_error(ErrorCode::kInternal, "{} failed: {}", argv[0] + " " + argv[1], out.err);
   return {};
 }
 
@@ -55,7 +56,8 @@ Result<std::string> sign_rs256(const std::string& key_pem, const std::string& in
   size_t len = 0;
   std::string sig;
   bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                           input.size()) == 1;
   if (ok) {
     sig.resize(len);
     ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
@@ -71,12 +73,13 @@ Result<std::string> sign_rs256(const std::string& key_pem, const std::string& in
 }  // namespace
 
 Result<TestPki> make_pki(const std::string& dir) {
-  TestPki p{dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/token.pem", dir + "/token.key"};
+  TestPki p{dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/token.pem",
+            dir + "/token.key"};
   std::string ca_key = dir + "/ca.key", csr = dir + "/server.csr", ext = dir + "/san.ext";
-  BERTH_TRY(run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", p.ca_cert,
-                 "-days", "2", "-subj", "/CN=berth test CA"}));
-  BERTH_TRY(run({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p.server_key, "-out", csr, "-subj",
-                 "/CN=127.0.0.1"}));
+  BERTH_TRY(run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out",
+                 p.ca_cert, "-days", "2", "-subj", "/CN=berth test CA"}));
+  BERTH_TRY(run({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p.server_key, "-out", csr,
+                 "-subj", "/CN=127.0.0.1"}));
   BERTH_TRY(write_file_atomic(ext, "subjectAltName=IP:127.0.0.1\n"));
   BERTH_TRY(run({"openssl", "x509", "-req", "-in", csr, "-CA", p.ca_cert, "-CAkey", ca_key, "-CAcreateserial",
                  "-out", p.server_cert, "-days", "2", "-extfile", ext}));
@@ -91,13 +94,13 @@ Status write_htpasswd(const std::string& path, const std::string& user, const st
 
 Status write_docker_config(const std::string& path, const std::string& host, const std::string& user,
                            const std::string& password) {
-  return write_file_atomic(
-      path, fmt::format(R"({{"auths": {{"{}": {{"auth": "{}"}}}}}})", host, base64_encode(user + ":" + password)));
+  return write_file_atomic(path, fmt::format(R"({{"auths": {{"{}": {{"auth": "{}"}}}}}})", host,
+                                             base64_encode(user + ":" + password)));
 }
 
 Result<std::unique_ptr<TokenIssuer>> TokenIssuer::start(std::string key_file, std::string cert_file,
-                                                        std::string issuer, std::string service, std::string user,
-                                                        std::string password) {
+                                                        std::string issuer, std::string service,
+                                                        std::string user, std::string password) {
   auto t = std::make_unique<TokenIssuer>();
   BERTH_ASSIGN_OR_RETURN(t->key_pem_, read_file(key_file));
   BERTH_ASSIGN_OR_RETURN(auto der, run_command({"openssl", "x509", "-in", cert_file, "-outform", "DER"}));
@@ -145,8 +148,10 @@ void TokenIssuer::serve() {
 
 std::string TokenIssuer::handle(const std::string& request) {
   auto reply = [](int code, const std::string& body) {
-    return fmt::format("HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                       code, body.size(), body);
+    return fmt::format(
+        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: "
+        "close\r\n\r\n{}",
+        code, body.size(), body);
   };
   std::string expected = "Authorization: Basic " + base64_encode(user_ + ":" + password_) + "\r\n";
   if (request.find(expected) == std::string::npos) {
@@ -169,15 +174,18 @@ std::string TokenIssuer::handle(const std::string& request) {
       actions.push_back(acts.substr(s, e - s));
       s = e + 1;
     }
-    access.begin_object().field("type", scope.substr(0, c1)).field("name", scope.substr(c1 + 1, c2 - c1 - 1))
-        .string_array("actions", actions).end_object();
+    access.begin_object()
+        .field("type", scope.substr(0, c1))
+        .field("name", scope.substr(c1 + 1, c2 - c1 - 1))
+        .string_array("actions", actions)
+        .end_object();
   }
   access.end_array();
   int64_t now = ::time(nullptr);
   std::string header = fmt::format(R"({{"typ":"JWT","alg":"RS256","x5c":["{}"]}})", cert_der_b64_);
-  std::string claims = fmt::format(
-      R"({{"iss":"{}","sub":"{}","aud":"{}","exp":{},"nbf":{},"iat":{},"jti":"{}","access":{}}})", issuer_, user_,
-      service_, now + 600, now - 60, now, std::random_device()(), access.str());
+  std::string claims =
+      fmt::format(R"({{"iss":"{}","sub":"{}","aud":"{}","exp":{},"nbf":{},"iat":{},"jti":"{}","access":{}}})",
+                  issuer_, user_, service_, now + 600, now - 60, now, std::random_device()(), access.str());
   std::string input = base64url(header) + "." + base64url(claims);
   auto sig = sign_rs256(key_pem_, input);
   if (!sig) return reply(500, "{}");

@@ -26,8 +26,9 @@ Status write_docker_config(const std::string& path, const std::string& host, con
 class TokenIssuer {
  public:
   // Serves GET /token on 127.0.0.1:<free port>; requires basic auth user:password.
-  static Result<std::unique_ptr<TokenIssuer>> start(std::string key_file, std::string cert_file, std::string issuer,
-                                                    std::string service, std::string user, std::string password);
+  static Result<std::unique_ptr<TokenIssuer>> start(std::string key_file, std::string cert_file,
+                                                    std::string issuer, std::string service, std::string user,
+                                                    std::string password);
   ~TokenIssuer();
   std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
   int tokens_issued() const { return issued_; }

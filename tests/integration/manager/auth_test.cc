@@ -60,8 +60,8 @@ TEST_F(AuthTest, BasicAuthOverTls) {
   ASSERT_TRUE(write_docker_config(good, host, "alice", "s3cret").ok());
   ASSERT_TRUE(write_docker_config(bad, host, "alice", "wrong").ok());
   auto config = [&](const std::string& auth_config, bool with_ca) {
-    return fmt::format(R"({{"auth_config": "{}", "registries": {{"{}": {{"ca_file": "{}"}}}}}})", auth_config, host,
-                       with_ca ? pki_.ca_cert : "");
+    return fmt::format(R"({{"auth_config": "{}", "registries": {{"{}": {{"ca_file": "{}"}}}}}})", auth_config,
+                       host, with_ca ? pki_.ca_cert : "");
   };
 
   CtlResult r = pull_with(config(good, true), ref);
@@ -81,8 +81,8 @@ TEST_F(AuthTest, BasicAuthOverTls) {
 }
 
 TEST_F(AuthTest, BearerTokenFromIssuer) {
-  auto issuer = TokenIssuer::start(pki_.token_key, pki_.token_cert, "berth-test-issuer", "berth-registry", "bob",
-                                   "hunter2");
+  auto issuer = TokenIssuer::start(pki_.token_key, pki_.token_cert, "berth-test-issuer", "berth-registry",
+                                   "bob", "hunter2");
   ASSERT_TRUE(issuer.ok()) << issuer.error().what();
   RegistryAuth auth{RegistryAuth::kToken, "", (*issuer)->realm(), "berth-registry", "berth-test-issuer",
                     pki_.token_cert};
@@ -95,9 +95,9 @@ TEST_F(AuthTest, BearerTokenFromIssuer) {
   std::string creds = dir_.path() + "/creds.json";
   ASSERT_TRUE(write_docker_config(creds, host, "bob", "hunter2").ok());
   int before = (*issuer)->tokens_issued();
-  CtlResult r = pull_with(fmt::format(R"({{"auth_config": "{}", "registries": {{"{}": {{"plain_http": true}}}}}})",
-                                      creds, host),
-                          ref);
+  CtlResult r = pull_with(
+      fmt::format(R"({{"auth_config": "{}", "registries": {{"{}": {{"plain_http": true}}}}}})", creds, host),
+      ref);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_GT((*issuer)->tokens_issued(), before) << "berthd must have fetched a token";
 

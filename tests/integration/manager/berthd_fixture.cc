@@ -10,7 +10,8 @@
 
 namespace berth::manager::testing {
 
-Result<std::unique_ptr<Berthd>> Berthd::start(const std::string& config_json, const std::string& snapshotter) {
+Result<std::unique_ptr<Berthd>> Berthd::start(const std::string& config_json,
+                                              const std::string& snapshotter) {
   auto d = std::make_unique<Berthd>();
   // Under /var/tmp: overlay upper dirs want a filesystem with xattrs and d_type.
   BERTH_ASSIGN_OR_RETURN(d->dir_, TempDir::create("/var/tmp/berthd-test-"));
@@ -31,8 +32,8 @@ Berthd::~Berthd() {
 
 Status Berthd::launch() {
   SpawnOptions options;
-  options.argv = {BERTHD_PATH, "--config", config_, "--root", root_, "--state", state_, "--address", socket_,
-                  "--snapshotter", snapshotter_, "--log-level", "warn"};
+  options.argv = {BERTHD_PATH, "--config", config_,         "--root",     root_,         "--state", state_,
+                  "--address", socket_,    "--snapshotter", snapshotter_, "--log-level", "warn"};
   BERTH_ASSIGN_OR_RETURN(process_, ChildProcess::spawn(options));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -64,7 +65,8 @@ Status Berthd::terminate() {
   BERTH_TRY(process_.signal(SIGTERM));
   BERTH_ASSIGN_OR_RETURN(auto status, process_.wait_for(std::chrono::seconds(20)));
   if (!status) return make_error(ErrorCode::kDeadlineExceeded, "berthd ignored SIGTERM");
-  if (!status->success()) return make_error(ErrorCode::kInternal, "berthd exited with {}", status->shell_code());
+  if (!status->success())
+    return make_error(ErrorCode::kInternal, "berthd exited with {}", status->shell_code());
   return {};
 }
 

@@ -25,9 +25,9 @@ class Berthd {
   const std::string& root() const { return root_; }
   // Runs berthctl --address <socket> args...
   CtlResult ctl(std::vector<std::string> args) const;
-  Status kill_hard();       // SIGKILL, as a crash
-  Status restart();          // start again on the same root
-  Status terminate();        // SIGTERM, wait for a clean exit
+  Status kill_hard();  // SIGKILL, as a crash
+  Status restart();    // start again on the same root
+  Status terminate();  // SIGTERM, wait for a clean exit
   ChildProcess& process() { return process_; }
 
  private:

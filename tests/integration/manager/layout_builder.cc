@@ -55,14 +55,21 @@ Result<std::vector<BuiltImage>> LayoutBuilder::write(const std::vector<PlatformI
       image.layer_digests.push_back(digest);
       image.diff_ids.push_back(diff_id_of(p.layers[i]));
       std::string type = i < p.layer_media_types.size() ? p.layer_media_types[i] : std::string(kOciLayerGzip);
-      layers_json.begin_object().field("mediaType", type).field("digest", digest)
-          .field("size", static_cast<int64_t>(p.layers[i].size())).end_object();
+      layers_json.begin_object()
+          .field("mediaType", type)
+          .field("digest", digest)
+          .field("size", static_cast<int64_t>(p.layers[i].size()))
+          .end_object();
     }
     layers_json.end_array();
     json::Writer config;
     config.begin_object().field("architecture", p.arch).field("os", p.os);
     config.key("config").begin_object().string_array("Cmd", {"/bin/sh"}).end_object();
-    config.key("rootfs").begin_object().field("type", "layers").string_array("diff_ids", image.diff_ids).end_object();
+    config.key("rootfs")
+        .begin_object()
+        .field("type", "layers")
+        .string_array("diff_ids", image.diff_ids)
+        .end_object();
     config.end_object();
     std::string config_text = config.str();
     BERTH_ASSIGN_OR_RETURN(std::string config_digest, add_blob(config_text));
@@ -71,24 +78,27 @@ Result<std::vector<BuiltImage>> LayoutBuilder::write(const std::vector<PlatformI
         kOciManifest, kOciConfig, config_digest, config_text.size(), layers_json.str());
     BERTH_ASSIGN_OR_RETURN(image.manifest_digest, add_blob(manifest));
     manifest_entries.push_back(fmt::format(
-        R"({{"mediaType":"{}","digest":"{}","size":{},"platform":{{"os":"{}","architecture":"{}"}}}})", kOciManifest,
-        image.manifest_digest, manifest.size(), p.os, p.arch));
+        R"({{"mediaType":"{}","digest":"{}","size":{},"platform":{{"os":"{}","architecture":"{}"}}}})",
+        kOciManifest, image.manifest_digest, manifest.size(), p.os, p.arch));
     built.push_back(std::move(image));
   }
   std::string top;
   if (platforms.size() == 1) {
     top = manifest_entries[0];
-    top.insert(top.size() - 1, fmt::format(R"(,"annotations":{{"org.opencontainers.image.ref.name":"{}"}})", tag));
+    top.insert(top.size() - 1,
+               fmt::format(R"(,"annotations":{{"org.opencontainers.image.ref.name":"{}"}})", tag));
   } else {
     std::string list;
     for (const auto& e : manifest_entries) list += (list.empty() ? "" : ",") + e;
-    std::string index = fmt::format(R"({{"schemaVersion":2,"mediaType":"{}","manifests":[{}]}})", kOciIndex, list);
+    std::string index =
+        fmt::format(R"({{"schemaVersion":2,"mediaType":"{}","manifests":[{}]}})", kOciIndex, list);
     BERTH_ASSIGN_OR_RETURN(std::string index_digest, add_blob(index));
-    top = fmt::format(R"({{"mediaType":"{}","digest":"{}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"{}"}}}})",
-                      kOciIndex, index_digest, index.size(), tag);
+    top = fmt::format(
+        R"({{"mediaType":"{}","digest":"{}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"{}"}}}})",
+        kOciIndex, index_digest, index.size(), tag);
   }
-  BERTH_TRY(write_file_atomic(dir_ + "/index.json", fmt::format(R"({{"schemaVersion":2,"manifests":[{}]}})", top),
-                              0644));
+  BERTH_TRY(write_file_atomic(dir_ + "/index.json",
+                              fmt::format(R"({{"schemaVersion":2,"manifests":[{}]}})", top), 0644));
   BERTH_TRY(write_file_atomic(dir_ + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})", 0644));
   return built;
 }

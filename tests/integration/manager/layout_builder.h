@@ -16,7 +16,7 @@ struct BuiltImage {
 
 struct PlatformImage {
   std::string os = "linux";
-  std::string arch;  // e.g. "amd64"
+  std::string arch;                 // e.g. "amd64"
   std::vector<std::string> layers;  // tar streams (compressed or not)
   std::vector<std::string> layer_media_types;
 };

@@ -93,7 +93,7 @@ class PullTest : public ::testing::Test {
   }
 
   static void expect_busybox_tree(const std::string& root) {
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::lstat((root + "/bin/busybox").c_str(), &st), 0);
     EXPECT_TRUE(S_ISREG(st.st_mode));
     EXPECT_EQ(st.st_mode & 07777, 0755u);
@@ -181,7 +181,9 @@ TEST_F(PullTest, MultiLayerWhiteoutsOpaqueDirsAndZstd) {
                         .file("var/lib/new", "new")
                         .file("etc/hostname", "top\n")
                         .finish();
-  PlatformImage image{"linux", host_platform().architecture, {base, top},
+  PlatformImage image{"linux",
+                      host_platform().architecture,
+                      {base, top},
                       {std::string(kOciLayerGzip), std::string(kOciLayerZstd)}};
   auto built = push("test/layers", {image});
   CtlResult r = ctl({"pull", ref("test/layers")});
@@ -197,7 +199,8 @@ TEST_F(PullTest, MultiLayerWhiteoutsOpaqueDirsAndZstd) {
   });
   // The base layer is untouched and shared by a second image built on it.
   with_snapshot(chains[0], [](const std::string& root) { EXPECT_TRUE(path_exists(root + "/etc/gone")); });
-  PlatformImage derived{"linux", host_platform().architecture, {base, TarBuilder("gzip").file("x", "y").finish()}, {}};
+  PlatformImage derived{
+      "linux", host_platform().architecture, {base, TarBuilder("gzip").file("x", "y").finish()}, {}};
   push("test/derived", {derived});
   ASSERT_EQ(ctl({"pull", ref("test/derived")}).code, 0);
   EXPECT_EQ(count_json({"snapshot", "ls"}), 3u) << "base layer snapshot shared by chain ID";
@@ -212,8 +215,10 @@ TEST_F(PullTest, MultiPlatformIndexChoosesPlatform) {
   ASSERT_EQ(built.size(), 2u);
   CtlResult r = ctl({"pull", "--platform", "linux/arm64", ref("test/multi")});
   ASSERT_EQ(r.code, 0) << r.err;
-  with_snapshot(built[1].diff_ids[0], [](const std::string& root) { EXPECT_EQ(*read_file(root + "/arch"), "arm64"); });
-  EXPECT_FALSE(ctl({"snapshot", "usage", built[0].diff_ids[0]}).code == 0) << "amd64 layer must not be unpacked";
+  with_snapshot(built[1].diff_ids[0],
+                [](const std::string& root) { EXPECT_EQ(*read_file(root + "/arch"), "arm64"); });
+  EXPECT_FALSE(ctl({"snapshot", "usage", built[0].diff_ids[0]}).code == 0)
+      << "amd64 layer must not be unpacked";
   r = ctl({"pull", "--platform", "linux/s390x", ref("test/multi")});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("no image for platform linux/s390x"), std::string::npos) << r.err;
@@ -224,7 +229,8 @@ TEST_F(PullTest, ClearErrors) {
   CtlResult r = ctl({"pull", ref("test/missing")});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("HTTP 404"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("MANIFEST_UNKNOWN"), std::string::npos) << "the registry's error body is shown: " << r.err;
+  EXPECT_NE(r.err.find("MANIFEST_UNKNOWN"), std::string::npos)
+      << "the registry's error body is shown: " << r.err;
   r = ctl({"pull", "Bad Ref!"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("invalid image reference"), std::string::npos) << r.err;
@@ -238,8 +244,8 @@ TEST_F(PullTest, ClearErrors) {
 TEST_F(PullTest, CorruptedBlobIsRejectedAndNothingCommitted) {
   auto built = push("test/corrupt", {busybox()});
   std::string layer_hex(digest_hex(built[0].layer_digests[0]));
-  std::string blob = registry_->storage() + "/docker/registry/v2/blobs/sha256/" + layer_hex.substr(0, 2) + "/" +
-                     layer_hex + "/data";
+  std::string blob = registry_->storage() + "/docker/registry/v2/blobs/sha256/" + layer_hex.substr(0, 2) +
+                     "/" + layer_hex + "/data";
   auto data = read_file(blob);
   ASSERT_TRUE(data.ok()) << data.error().what();
   (*data)[data->size() / 2] ^= 0x55;
@@ -256,12 +262,12 @@ TEST_F(PullTest, OneDaemonPerRootAndCleanShutdown) {
   auto second = Berthd::start("{}");
   ASSERT_TRUE(second.ok());  // its own root: fine
   // Same root: a second daemon refuses to start.
-  auto out = run_command({BERTHD_PATH, "--root", berthd_->root(), "--state", dir_.path() + "/state2", "--address",
-                          dir_.path() + "/second.sock"});
+  auto out = run_command({BERTHD_PATH, "--root", berthd_->root(), "--state", dir_.path() + "/state2",
+                          "--address", dir_.path() + "/second.sock"});
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->status.code, 1);
   EXPECT_NE(out->err.find("another berthd is already using root"), std::string::npos) << out->err;
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(berthd_->socket().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_TRUE(berthd_->terminate().ok());
@@ -279,6 +285,17 @@ TEST_F(PullTest, KilledDaemonRestartsConsistent) {
   ASSERT_EQ(r.code, 0) << r.err;
 }
 
+// Incompressible data, reproducible from the seed.
+std::string random_bytes(size_t size, uint64_t seed) {
+  std::string out(size, '\0');
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i + 8 <= size; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(&out[i], &v, 8);
+  }
+  return out;
+}
+
 // Bytes the registry reported writing for GETs of the blob, as logged per request.
 std::vector<int64_t> blob_bytes_served(const std::string& log, const std::string& digest) {
   std::vector<int64_t> out;
@@ -293,17 +310,15 @@ std::vector<int64_t> blob_bytes_served(const std::string& log, const std::string
 }
 
 TEST_F(PullTest, ResumesPartialBlobWithRange) {
-  std::string noise(6 << 20, '\0');
-  std::mt19937_64 rng(42);
-  for (size_t i = 0; i + 8 <= noise.size(); i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&noise[i], &v, 8);
-  }
-  auto built = push("test/big", {PlatformImage{"linux", host_platform().architecture,
-                                               {TarBuilder("gzip").file("noise", noise).finish()}, {}}});
+  std::string noise = random_bytes(6 << 20, 42);
+  auto built = push(
+      "test/big",
+      {PlatformImage{
+          "linux", host_platform().architecture, {TarBuilder("gzip").file("noise", noise).finish()}, {}}});
   const std::string& layer = built[0].layer_digests[0];
   std::string hex(digest_hex(layer));
-  std::string blob = registry_->storage() + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
+  std::string blob =
+      registry_->storage() + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
   auto data = read_file(blob);
   ASSERT_TRUE(data.ok());
   // As if a previous pull broke half-way: the ingest holds the first half.
@@ -315,7 +330,8 @@ TEST_F(PullTest, ResumesPartialBlobWithRange) {
   ASSERT_EQ(r.code, 0) << r.err;
   auto served = blob_bytes_served(registry_->log_path(), layer);
   ASSERT_EQ(served.size(), 1u) << "one GET of the layer";
-  EXPECT_EQ(served[0], static_cast<int64_t>(data->size() - data->size() / 2)) << "only the missing half was sent";
+  EXPECT_EQ(served[0], static_cast<int64_t>(data->size() - data->size() / 2))
+      << "only the missing half was sent";
   with_snapshot(built[0].diff_ids[0], [&](const std::string& root) {
     EXPECT_EQ(sha256_digest(*read_file(root + "/noise", 16 << 20)), sha256_digest(noise));
   });
@@ -359,8 +375,8 @@ TEST_F(PullTest, ExportImportRoundTrip) {
 TEST_F(PullTest, ImportsDockerSaveTarball) {
   std::string layer = TarBuilder().file("hello.txt", "from docker save\n").finish();
   std::string diff_id = sha256_digest(layer);
-  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" + diff_id +
-                       R"("]}})";
+  std::string config =
+      R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" + diff_id + R"("]}})";
   std::string manifest = R"([{"Config":"cfg.json","RepoTags":["saved/app:v1"],"Layers":["abc/layer.tar"]}])";
   std::string archive = dir_.path() + "/saved.tar";
   ASSERT_TRUE(write_file_atomic(archive, TarBuilder()
@@ -385,8 +401,13 @@ TEST_F(PullTest, ImportRejectsEscapingArchives) {
   EXPECT_NE(r.err.find("../../evil-import"), std::string::npos) << r.err;
   EXPECT_FALSE(path_exists(dir_.path() + "/../evil-import"));
   std::string bad_manifest = dir_.path() + "/bad-manifest.tar";
-  ASSERT_TRUE(write_file_atomic(bad_manifest, TarBuilder().file("manifest.json",
-      R"([{"Config":"../../../etc/passwd","RepoTags":["x:y"],"Layers":[]}])").finish()).ok());
+  ASSERT_TRUE(
+      write_file_atomic(
+          bad_manifest,
+          TarBuilder()
+              .file("manifest.json", R"([{"Config":"../../../etc/passwd","RepoTags":["x:y"],"Layers":[]}])")
+              .finish())
+          .ok());
   r = ctl({"image", "import", bad_manifest});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("leaves the archive"), std::string::npos) << r.err;
@@ -408,7 +429,8 @@ TEST_F(PullTest, EventsStreamFiltered) {
   for (int i = 0; text.find("/images/create") == std::string::npos; ++i) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no events arrived: " << text;
     ASSERT_EQ(ctl({"pull", ref("test/events")}).code, 0);
-    ASSERT_EQ(ctl({"image", "tag", ref("test/events"), ref("test/events", "probe" + std::to_string(i))}).code, 0);
+    ASSERT_EQ(ctl({"image", "tag", ref("test/events"), ref("test/events", "probe" + std::to_string(i))}).code,
+              0);
     text = read_file(events_out).value_or("");
   }
   ASSERT_EQ(ctl({"rmi", ref("test/events")}).code, 0);
@@ -423,8 +445,8 @@ TEST_F(PullTest, EventsStreamFiltered) {
 
 TEST_F(PullTest, OversizedManifestIsAClearError) {
   push("test/big-manifest", {busybox()});
-  auto small = Berthd::start(fmt::format(R"({{"max_manifest_bytes": 100, "registries": {{"{}": {{"plain_http": true}}}}}})",
-                                         registry_->host()));
+  auto small = Berthd::start(fmt::format(
+      R"({{"max_manifest_bytes": 100, "registries": {{"{}": {{"plain_http": true}}}}}})", registry_->host()));
   ASSERT_TRUE(small.ok()) << small.error().what();
   CtlResult r = (*small)->ctl({"pull", ref("test/big-manifest")});
   EXPECT_EQ(r.code, 1);
@@ -432,9 +454,13 @@ TEST_F(PullTest, OversizedManifestIsAClearError) {
 }
 
 TEST_F(PullTest, NativeSnapshotterGivesTheSameTree) {
-  std::string base = TarBuilder("gzip").file("etc/gone", "x").file("var/lib/old", "o").file("keep", "k").finish();
-  std::string top = TarBuilder("gzip").file("etc/.wh.gone", "").file("var/lib/.wh..wh..opq", "")
-                        .file("var/lib/new", "n").finish();
+  std::string base =
+      TarBuilder("gzip").file("etc/gone", "x").file("var/lib/old", "o").file("keep", "k").finish();
+  std::string top = TarBuilder("gzip")
+                        .file("etc/.wh.gone", "")
+                        .file("var/lib/.wh..wh..opq", "")
+                        .file("var/lib/new", "n")
+                        .finish();
   auto built = push("test/native", {PlatformImage{"linux", host_platform().architecture, {base, top}, {}}});
   auto native = Berthd::start(plain_http_config(), "native");
   ASSERT_TRUE(native.ok()) << native.error().what();
@@ -474,17 +500,15 @@ TEST_F(PullTest, ConcurrentPullsOfOneImage) {
 }
 
 TEST_F(PullTest, KilledMidPullRestartsConsistent) {
-  std::string noise(24 << 20, '\0');
-  std::mt19937_64 rng(7);
-  for (size_t i = 0; i + 8 <= noise.size(); i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&noise[i], &v, 8);
-  }
+  std::string noise = random_bytes(24 << 20, 7);
   std::vector<std::string> layers;
   for (int i = 0; i < 3; ++i) layers.push_back(TarBuilder().file(fmt::format("n{}", i), noise).finish());
-  auto built = push("test/killed", {PlatformImage{"linux", host_platform().architecture, layers,
-                                                  {std::string(kOciLayerTar), std::string(kOciLayerTar),
-                                                   std::string(kOciLayerTar)}}});
+  auto built = push(
+      "test/killed",
+      {PlatformImage{"linux",
+                     host_platform().architecture,
+                     layers,
+                     {std::string(kOciLayerTar), std::string(kOciLayerTar), std::string(kOciLayerTar)}}});
   auto devnull = open_fd("/dev/null", O_WRONLY);
   ASSERT_TRUE(devnull.ok());
   SpawnOptions options;

@@ -1,9 +1,9 @@
 #include "registry_fixture.h"
 
 #include <arpa/inet.h>
-#include <signal.h>
-#include <netinet/in.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,8 +43,9 @@ Result<std::unique_ptr<Registry>> Registry::start(const std::string& tls_cert, c
   if (auth.kind == RegistryAuth::kBasic) {
     yaml += fmt::format("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n", auth.htpasswd_file);
   } else if (auth.kind == RegistryAuth::kToken) {
-    yaml += fmt::format("auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
-                        auth.token_realm, auth.token_service, auth.token_issuer, auth.token_root_cert);
+    yaml += fmt::format(
+        "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+        auth.token_realm, auth.token_service, auth.token_issuer, auth.token_root_cert);
   }
   BERTH_TRY(make_dirs(r->storage_));
   BERTH_TRY(write_file_atomic(r->config_, yaml));
@@ -56,7 +57,8 @@ Status Registry::launch() {
   SpawnOptions options;
   options.argv = {"docker-registry", "serve", config_};
   // Its request log is noise in test output; it stays in the registry's directory.
-  BERTH_ASSIGN_OR_RETURN(log_, open_fd((dir_.path() + "/registry.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600));
+  BERTH_ASSIGN_OR_RETURN(
+      log_, open_fd((dir_.path() + "/registry.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600));
   options.stdout_fd = log_.get();
   options.stderr_fd = log_.get();
   BERTH_ASSIGN_OR_RETURN(process_, ChildProcess::spawn(options));

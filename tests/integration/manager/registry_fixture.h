@@ -13,15 +13,15 @@ int free_port();
 
 struct RegistryAuth {
   enum Kind { kNone, kBasic, kToken } kind = kNone;
-  std::string htpasswd_file;  // kBasic
+  std::string htpasswd_file;                                              // kBasic
   std::string token_realm, token_service, token_issuer, token_root_cert;  // kToken
 };
 
 class Registry {
  public:
   // tls_cert/key empty: plain HTTP.
-  static Result<std::unique_ptr<Registry>> start(const std::string& tls_cert = "", const std::string& tls_key = "",
-                                                 RegistryAuth auth = {});
+  static Result<std::unique_ptr<Registry>> start(const std::string& tls_cert = "",
+                                                 const std::string& tls_key = "", RegistryAuth auth = {});
   const std::string& host() const { return host_; }  // "127.0.0.1:PORT"
   // Kills the registry (the storage stays) and starts it again on the same port.
   Status stop();

@@ -1,8 +1,9 @@
+#include "berth/cli/cli.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "berth/cli/cli.h"
 #include "berth/common/temp_dir.h"
 #include "output.h"
 

@@ -71,7 +71,7 @@ TEST_F(LayerApplierTest, ExtractsTypesOwnersModesAndTimes) {
   ASSERT_TRUE(r.ok()) << r.error().what();
   EXPECT_EQ(r->diff_id, sha256_digest(tar));
   EXPECT_EQ(r->entries, 5);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::lstat((root_ + "/bin/tool").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 04755u);
   EXPECT_EQ(st.st_uid, 1000u);
@@ -100,7 +100,8 @@ TEST_F(LayerApplierTest, ReadsGzipAndZstdAndHashesUncompressed) {
 
 TEST_F(LayerApplierTest, RejectsDotDot) {
   write_secret();
-  expect_rejected(TarBuilder().file("ok", "x").file("a/../../outside/evil", "x").finish(), "a/../../outside/evil");
+  expect_rejected(TarBuilder().file("ok", "x").file("a/../../outside/evil", "x").finish(),
+                  "a/../../outside/evil");
 }
 
 TEST_F(LayerApplierTest, RejectsAbsolutePaths) {
@@ -112,7 +113,8 @@ TEST_F(LayerApplierTest, RejectsWritesThroughEscapingSymlinks) {
   write_secret();
   expect_rejected(TarBuilder().symlink("up", "../outside").file("up/evil", "x").finish(), "up/evil");
   expect_rejected(TarBuilder().symlink("abs", outside_).file("abs/evil", "x").finish(), "abs/evil");
-  expect_rejected(TarBuilder().symlink("abs2", outside_).file("abs2/secret", "pwned").finish(), "abs2/secret");
+  expect_rejected(TarBuilder().symlink("abs2", outside_).file("abs2/secret", "pwned").finish(),
+                  "abs2/secret");
 }
 
 TEST_F(LayerApplierTest, RejectsEscapingHardlinks) {
@@ -121,7 +123,7 @@ TEST_F(LayerApplierTest, RejectsEscapingHardlinks) {
   expect_rejected(TarBuilder().hardlink("h2", outside_ + "/secret").finish(), "\"h2\"");
   expect_rejected(TarBuilder().symlink("s", outside_).hardlink("h3", "s/secret").finish(), "\"h3\"");
   EXPECT_FALSE(path_exists(root_ + "/h"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((outside_ + "/secret").c_str(), &st), 0);
   EXPECT_EQ(st.st_nlink, 1u);
 }
@@ -141,10 +143,15 @@ TEST_F(LayerApplierTest, FollowsSymlinksThatStayInside) {
 }
 
 TEST_F(LayerApplierTest, OverlayWhiteoutsAndOpaqueDirs) {
-  auto r = apply(TarBuilder().dir("etc").file("etc/.wh.gone", "").dir("var").file("var/.wh..wh..opq", "")
-                     .file("var/kept", "k").finish());
+  auto r = apply(TarBuilder()
+                     .dir("etc")
+                     .file("etc/.wh.gone", "")
+                     .dir("var")
+                     .file("var/.wh..wh..opq", "")
+                     .file("var/kept", "k")
+                     .finish());
   ASSERT_TRUE(r.ok()) << r.error().what();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::lstat((root_ + "/etc/gone").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode));
   EXPECT_EQ(st.st_rdev, makedev(0, 0));
@@ -156,10 +163,13 @@ TEST_F(LayerApplierTest, OverlayWhiteoutsAndOpaqueDirs) {
 }
 
 TEST_F(LayerApplierTest, DirectWhiteoutsDelete) {
-  ASSERT_TRUE(apply(TarBuilder().file("etc/gone", "g").file("var/old", "o").file("var/sub/old2", "o").finish(),
-                    WhiteoutMode::kDirect).ok());
-  auto r = apply(TarBuilder().file("var/new", "n").file("etc/.wh.gone", "").file("var/.wh..wh..opq", "").finish(),
-                 WhiteoutMode::kDirect);
+  ASSERT_TRUE(
+      apply(TarBuilder().file("etc/gone", "g").file("var/old", "o").file("var/sub/old2", "o").finish(),
+            WhiteoutMode::kDirect)
+          .ok());
+  auto r =
+      apply(TarBuilder().file("var/new", "n").file("etc/.wh.gone", "").file("var/.wh..wh..opq", "").finish(),
+            WhiteoutMode::kDirect);
   ASSERT_TRUE(r.ok()) << r.error().what();
   EXPECT_FALSE(path_exists(root_ + "/etc/gone"));
   EXPECT_TRUE(path_exists(root_ + "/etc"));

@@ -34,8 +34,11 @@ TEST_F(MetadataStoreTest, NamespacesIsolateImages) {
   ASSERT_TRUE(db_->create_namespace("a").ok());
   EXPECT_EQ(db_->create_namespace("a").error().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(db_->create_namespace("Bad/Name").error().code(), ErrorCode::kInvalidArgument);
-  ImageRecord img{"docker.io/library/busybox:latest", "application/vnd.oci.image.manifest.v1+json",
-                  "sha256:" + std::string(64, 'a'), 123, {{"k", "v"}}};
+  ImageRecord img{"docker.io/library/busybox:latest",
+                  "application/vnd.oci.image.manifest.v1+json",
+                  "sha256:" + std::string(64, 'a'),
+                  123,
+                  {{"k", "v"}}};
   ASSERT_TRUE(db_->put_image("a", img).ok());
   EXPECT_EQ(db_->get_image("a", img.name)->labels.at("k"), "v");
   EXPECT_EQ(db_->get_image("default", img.name).error().code(), ErrorCode::kNotFound);

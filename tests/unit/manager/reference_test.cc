@@ -20,7 +20,8 @@ TEST(ReferenceTest, NormalisesLikeDocker) {
       {"docker.io/busybox", "docker.io/library/busybox:latest"},
       {"127.0.0.1:5000/a/b:v1", "127.0.0.1:5000/a/b:v1"},
       {"localhost/app", "localhost/app:latest"},
-      {"quay.io/x/y@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      {"quay.io/x/y@sha256:"
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
        "quay.io/x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
   };
   for (const auto& c : cases) {
@@ -62,9 +63,10 @@ TEST(Base64Test, RoundTrips) {
 
 TEST(OciTest, ParsesManifestAndChoosesPlatform) {
   std::string d1 = "sha256:" + std::string(64, '1'), d2 = "sha256:" + std::string(64, '2');
-  std::string manifest = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-                         d1 + R"(","size":10},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" +
-                         d2 + R"(","size":20}]})";
+  std::string manifest =
+      R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      d1 + R"(","size":10},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" +
+      d2 + R"(","size":20}]})";
   auto m = parse_manifest(manifest);
   ASSERT_TRUE(m.ok()) << m.error().what();
   EXPECT_EQ(m->config.digest, d1);
@@ -72,12 +74,13 @@ TEST(OciTest, ParsesManifestAndChoosesPlatform) {
   EXPECT_EQ(m->layers[0].size, 20);
   EXPECT_EQ(*detect_media_type(manifest, ""), std::string(kOciManifest));
 
-  auto bad = parse_manifest(R"({"config":{"mediaType":"x","digest":"sha256:../../etc","size":1},"layers":[]})");
+  auto bad =
+      parse_manifest(R"({"config":{"mediaType":"x","digest":"sha256:../../etc","size":1},"layers":[]})");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().what().find("config.digest"), std::string::npos) << bad.error().what();
   auto foreign = parse_manifest(R"({"config":{"mediaType":"x","digest":")" + d1 +
-                                R"(","size":1},"layers":[{"mediaType":"application/x-foreign","digest":")" + d2 +
-                                R"(","size":1}]})");
+                                R"(","size":1},"layers":[{"mediaType":"application/x-foreign","digest":")" +
+                                d2 + R"(","size":1}]})");
   ASSERT_FALSE(foreign.ok());
   EXPECT_NE(foreign.error().what().find("unsupported layer media type"), std::string::npos);
 
@@ -89,7 +92,8 @@ TEST(OciTest, ParsesManifestAndChoosesPlatform) {
   EXPECT_EQ(choose_platform(entries, *parse_platform("linux/x86_64"))->digest, d1);
   auto none = choose_platform(entries, *parse_platform("linux/riscv64"));
   ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.error().what().find("linux/amd64, linux/arm64/v8"), std::string::npos) << none.error().what();
+  EXPECT_NE(none.error().what().find("linux/amd64, linux/arm64/v8"), std::string::npos)
+      << none.error().what();
   EXPECT_FALSE(parse_platform("linux").ok());
 }
 

@@ -11,8 +11,9 @@ namespace berth::manager {
 
 // Imports every image in the archive at path into ns and unpacks it; returns the image names.
 // name: for archives whose single image carries no name.
-Result<std::vector<std::string>> import_archive(ImageManager& images, const std::string& ns, const std::string& path,
-                                                const std::string& name, const std::string& scratch_dir);
+Result<std::vector<std::string>> import_archive(ImageManager& images, const std::string& ns,
+                                                const std::string& path, const std::string& name,
+                                                const std::string& scratch_dir);
 
 // Writes the named images (and all content they reference that is present) to path, atomically.
 Status export_archive(ImageManager& images, const std::string& ns, const std::vector<std::string>& names,

@@ -67,7 +67,8 @@ class MetadataStore {
   Status forget_content_everywhere(const std::string& digest);
 
   // Snapshot records (global: committed layers are shared across namespaces by chain ID).
-  Result<SnapshotRecord> add_snapshot(const std::string& key, const std::string& parent, const std::string& kind);
+  Result<SnapshotRecord> add_snapshot(const std::string& key, const std::string& parent,
+                                      const std::string& kind);
   Result<std::optional<SnapshotRecord>> find_snapshot(const std::string& key);
   Result<std::vector<SnapshotRecord>> list_snapshots();
   Status rename_snapshot(const std::string& key, const std::string& new_key, const std::string& kind);

@@ -52,7 +52,8 @@ class ContentService final : public pb::Content::Service {
   explicit ContentService(ImageManager& images) : images_(images) {}
   grpc::Status Info(grpc::ServerContext*, const pb::DigestRequest* in, pb::ContentInfo* out) override;
   grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListContentResponse* out) override;
-  grpc::Status Read(grpc::ServerContext*, const pb::DigestRequest* in, grpc::ServerWriter<pb::DataChunk>* out) override;
+  grpc::Status Read(grpc::ServerContext*, const pb::DigestRequest* in,
+                    grpc::ServerWriter<pb::DataChunk>* out) override;
   grpc::Status Delete(grpc::ServerContext*, const pb::DigestRequest* in, pb::Empty*) override;
 
  private:
@@ -63,7 +64,8 @@ class SnapshotsService final : public pb::Snapshots::Service {
  public:
   explicit SnapshotsService(ImageManager& images) : images_(images) {}
   grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListSnapshotsResponse* out) override;
-  grpc::Status Mounts(grpc::ServerContext*, const pb::SnapshotKeyRequest* in, pb::MountsResponse* out) override;
+  grpc::Status Mounts(grpc::ServerContext*, const pb::SnapshotKeyRequest* in,
+                      pb::MountsResponse* out) override;
   grpc::Status Remove(grpc::ServerContext*, const pb::SnapshotKeyRequest* in, pb::Empty*) override;
   grpc::Status Usage(grpc::ServerContext*, const pb::SnapshotKeyRequest* in, pb::UsageResponse* out) override;
 
@@ -98,7 +100,8 @@ class TransferService final : public pb::Transfer::Service {
   // scratch_dir: where imports are unpacked before their blobs are verified into the store.
   TransferService(ImageManager& images, std::string scratch_dir)
       : images_(images), scratch_dir_(std::move(scratch_dir)) {}
-  grpc::Status Pull(grpc::ServerContext*, const pb::PullRequest* in, grpc::ServerWriter<pb::PullProgress>* out) override;
+  grpc::Status Pull(grpc::ServerContext*, const pb::PullRequest* in,
+                    grpc::ServerWriter<pb::PullProgress>* out) override;
   grpc::Status Import(grpc::ServerContext*, const pb::ImportRequest* in, pb::ImportResponse* out) override;
   grpc::Status Export(grpc::ServerContext*, const pb::ExportRequest* in, pb::Empty*) override;
 

@@ -58,7 +58,8 @@ class Snapshotter {
   virtual std::vector<Mount> mounts_for(const std::vector<SnapshotRecord>& chain) = 0;
 
  private:
-  Result<std::vector<Mount>> create(const std::string& key, const std::string& parent, const std::string& kind);
+  Result<std::vector<Mount>> create(const std::string& key, const std::string& parent,
+                                    const std::string& kind);
   Result<std::vector<SnapshotRecord>> chain_of(const std::string& key);
   std::string root_;
   MetadataStore& db_;
