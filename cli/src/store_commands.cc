@@ -120,6 +120,43 @@ Status snapshot_mounts(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
+namespace {
+Status create_snapshot(Context& ctx, const std::vector<std::string>& args, bool writable) {
+  if (args.empty() || args.size() > 2) {
+    throw UsageError(writable ? "usage: berthctl snapshot prepare KEY [PARENT]"
+                              : "usage: berthctl snapshot view KEY PARENT");
+  }
+  pb::PrepareSnapshotRequest req;
+  req.set_key(args[0]);
+  if (args.size() == 2) req.set_parent(args[1]);
+  pb::MountsResponse resp;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    auto stub = pb::Snapshots::NewStub(ctx.channel);
+    return writable ? stub->Prepare(c, req, &resp) : stub->View(c, req, &resp);
+  }));
+  return snapshot_mounts(ctx, {args[0]});
+}
+}  // namespace
+
+Status snapshot_prepare(Context& ctx, const std::vector<std::string>& args) {
+  return create_snapshot(ctx, args, true);
+}
+
+Status snapshot_view(Context& ctx, const std::vector<std::string>& args) {
+  return create_snapshot(ctx, args, false);
+}
+
+Status snapshot_commit(Context& ctx, const std::vector<std::string>& args) {
+  require_args(args, 2, "snapshot commit NAME KEY");
+  pb::CommitSnapshotRequest req;
+  req.set_name(args[0]);
+  req.set_key(args[1]);
+  pb::Empty resp;
+  return rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Snapshots::NewStub(ctx.channel)->Commit(c, req, &resp);
+  });
+}
+
 Status snapshot_rm(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("usage: berthctl snapshot rm KEY [KEY...]");
   for (const auto& key : args) {

@@ -1,24 +1,12 @@
-// Version, Namespaces, Images, Content, Snapshots, Leases and Events adapters.
+// Version, Namespaces, Images, Content, Leases and Events adapters.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "berth/manager/services.h"
+#include "grpc_macros.h"
 
 namespace berth::manager {
 namespace {
-
-#define BERTH_GRPC_TRY(expr)                                                 \
-  do {                                                                       \
-    auto berth_grpc_st_ = (expr);                                            \
-    if (!berth_grpc_st_.ok()) return to_grpc_status(berth_grpc_st_.error()); \
-  } while (0)
-
-#define BERTH_GRPC_ASSIGN(lhs, expr) \
-  BERTH_GRPC_ASSIGN_IMPL_(BERTH_CONCAT_(berth_grpc_r_, __LINE__), lhs, expr)
-#define BERTH_GRPC_ASSIGN_IMPL_(tmp, lhs, expr)      \
-  auto tmp = (expr);                                 \
-  if (!tmp.ok()) return to_grpc_status(tmp.error()); \
-  lhs = std::move(tmp).value()
 
 void fill_image(const ImageRecord& r, pb::Image* out) {
   out->set_name(r.name);
@@ -155,41 +143,15 @@ grpc::Status ContentService::Delete(grpc::ServerContext* ctx, const pb::DigestRe
   return grpc::Status::OK;
 }
 
-grpc::Status SnapshotsService::List(grpc::ServerContext*, const pb::Empty*, pb::ListSnapshotsResponse* out) {
-  BERTH_GRPC_ASSIGN(auto list, images_.snapshots().list());
-  for (const auto& s : list) {
-    auto* info = out->add_snapshots();
-    info->set_key(s.key);
-    info->set_parent(s.parent);
-    info->set_kind(s.kind);
-    info->set_created_unix(s.created_unix);
-  }
+grpc::Status ContentService::ListIngests(grpc::ServerContext*, const pb::Empty*,
+                                         pb::ListIngestsResponse* out) {
+  BERTH_GRPC_ASSIGN(auto refs, images_.content().list_ingests());
+  for (auto& r : refs) out->add_refs(r);
   return grpc::Status::OK;
 }
 
-grpc::Status SnapshotsService::Mounts(grpc::ServerContext*, const pb::SnapshotKeyRequest* in,
-                                      pb::MountsResponse* out) {
-  BERTH_GRPC_ASSIGN(auto mounts, images_.snapshots().mounts(in->key()));
-  for (const auto& m : mounts) {
-    auto* pm = out->add_mounts();
-    pm->set_type(m.type);
-    pm->set_source(m.source);
-    for (const auto& o : m.options) pm->add_options(o);
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status SnapshotsService::Remove(grpc::ServerContext*, const pb::SnapshotKeyRequest* in, pb::Empty*) {
-  BERTH_GRPC_TRY(images_.snapshots().remove(in->key()));
-  images_.events().publish("/snapshots/remove", "", in->key());
-  return grpc::Status::OK;
-}
-
-grpc::Status SnapshotsService::Usage(grpc::ServerContext*, const pb::SnapshotKeyRequest* in,
-                                     pb::UsageResponse* out) {
-  BERTH_GRPC_ASSIGN(auto usage, images_.snapshots().usage(in->key()));
-  out->set_size(usage.size);
-  out->set_inodes(usage.inodes);
+grpc::Status ContentService::Abort(grpc::ServerContext*, const pb::IngestRequest* in, pb::Empty*) {
+  BERTH_GRPC_TRY(images_.content().abort(in->ref()));
   return grpc::Status::OK;
 }
 

@@ -544,5 +544,33 @@ TEST_F(PullTest, KilledMidPullRestartsConsistent) {
   });
 }
 
+TEST_F(PullTest, SnapshotVerbsBuildOnImageLayers) {
+  auto built = push("test/snapverbs", {busybox()});
+  ASSERT_EQ(ctl({"pull", ref("test/snapverbs")}).code, 0);
+  const std::string& chain = built[0].diff_ids[0];
+  CtlResult r = ctl({"snapshot", "prepare", "work", chain});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("upperdir="), std::string::npos) << r.out;
+  with_snapshot("work", [](const std::string& root) {
+    EXPECT_TRUE(path_exists(root + "/bin/busybox"));
+    ASSERT_TRUE(write_file_atomic(root + "/added", "by test").ok());
+  });
+  ASSERT_EQ(ctl({"snapshot", "commit", "mine", "work"}).code, 0);
+  ASSERT_EQ(ctl({"snapshot", "view", "look", "mine"}).code, 0);
+  with_snapshot("look", [](const std::string& root) {
+    EXPECT_EQ(*read_file(root + "/added"), "by test");
+    expect_busybox_tree(root);
+  });
+  r = ctl({"snapshot", "rm", chain});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("dependent snapshot"), std::string::npos) << r.err;
+  r = ctl({"snapshot", "tree"});
+  EXPECT_NE(r.out.find("\\_ mine"), std::string::npos) << r.out;
+  ASSERT_EQ(ctl({"snapshot", "rm", "look"}).code, 0);
+  ASSERT_EQ(ctl({"snapshot", "rm", "mine"}).code, 0);
+  ASSERT_EQ(ctl({"rmi", ref("test/snapverbs")}).code, 0);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 0u);
+}
+
 }  // namespace
 }  // namespace berth::manager

@@ -55,6 +55,8 @@ class ContentService final : public pb::Content::Service {
   grpc::Status Read(grpc::ServerContext*, const pb::DigestRequest* in,
                     grpc::ServerWriter<pb::DataChunk>* out) override;
   grpc::Status Delete(grpc::ServerContext*, const pb::DigestRequest* in, pb::Empty*) override;
+  grpc::Status ListIngests(grpc::ServerContext*, const pb::Empty*, pb::ListIngestsResponse* out) override;
+  grpc::Status Abort(grpc::ServerContext*, const pb::IngestRequest* in, pb::Empty*) override;
 
  private:
   ImageManager& images_;
@@ -63,6 +65,12 @@ class ContentService final : public pb::Content::Service {
 class SnapshotsService final : public pb::Snapshots::Service {
  public:
   explicit SnapshotsService(ImageManager& images) : images_(images) {}
+  grpc::Status Prepare(grpc::ServerContext*, const pb::PrepareSnapshotRequest* in,
+                       pb::MountsResponse* out) override;
+  grpc::Status View(grpc::ServerContext*, const pb::PrepareSnapshotRequest* in,
+                    pb::MountsResponse* out) override;
+  grpc::Status Commit(grpc::ServerContext*, const pb::CommitSnapshotRequest* in, pb::Empty*) override;
+  grpc::Status Stat(grpc::ServerContext*, const pb::SnapshotKeyRequest* in, pb::SnapshotInfo* out) override;
   grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListSnapshotsResponse* out) override;
   grpc::Status Mounts(grpc::ServerContext*, const pb::SnapshotKeyRequest* in,
                       pb::MountsResponse* out) override;
