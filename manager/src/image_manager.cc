@@ -19,6 +19,11 @@ std::string random_suffix() {
   return fmt::format("{:x}{:x}", rd(), counter++);
 }
 
+Status check_cancelled(const PullOptions& options) {
+  if (options.cancelled && options.cancelled()) return make_error(ErrorCode::kCancelled, "pull cancelled");
+  return {};
+}
+
 // Serialises progress callbacks from the download threads.
 class SafeProgress {
  public:
@@ -128,6 +133,7 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
     });
     for (size_t i = 0; i < parsed.layers.size(); ++i) {
       BERTH_TRY(pipeline.wait(i));
+      BERTH_TRY(check_cancelled(options));
       if (options.unpack) {
         BERTH_TRY(unpack_one(resolved, chains, i, [&](const PullUpdate& u) { progress(u); }));
       }
@@ -157,8 +163,10 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
                                                                 : Status(std::move(writer).error());
     }
     progress({ref, "downloading", (*writer)->offset(), layer.size});
-    st = client.fetch_blob(layer.digest, **writer, [&](int64_t offset) {
+    st = client.fetch_blob(layer.digest, **writer, [&](int64_t offset) -> Status {
+      BERTH_TRY(check_cancelled(options));
       progress({ref, "downloading", offset, layer.size});
+      return {};
     });
     if (st.ok()) st = (*writer)->commit();
     // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.

@@ -166,7 +166,7 @@ Result<std::string> RegistryClient::fetch_small_blob(const std::string& digest, 
 }
 
 Status RegistryClient::fetch_blob(const std::string& digest, ContentWriter& writer,
-                                  const std::function<void(int64_t)>& progress) {
+                                  const std::function<Status(int64_t)>& progress) {
   BERTH_TRY(validate_digest(digest));
   std::vector<std::string> headers;
   if (writer.offset() > 0) headers.push_back(fmt::format("Range: bytes={}-", writer.offset()));
@@ -177,7 +177,7 @@ Status RegistryClient::fetch_blob(const std::string& digest, ContentWriter& writ
   };
   auto sink = [&](std::string_view chunk) -> Status {
     BERTH_TRY(writer.write(chunk));
-    if (progress) progress(writer.offset());
+    if (progress) BERTH_TRY(progress(writer.offset()));
     return {};
   };
   BERTH_ASSIGN_OR_RETURN(HttpResponse response, get("/blobs/" + digest, headers, sink, 0, on_status));

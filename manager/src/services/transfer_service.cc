@@ -41,6 +41,8 @@ grpc::Status TransferService::Pull(grpc::ServerContext* ctx, const pb::PullReque
   auto ns = request_namespace(*ctx);
   if (!ns) return to_grpc_status(ns.error());
   PullOptions options{in->reference(), in->platform(), in->unpack()};
+  // A client that goes away (or a daemon shutting down) stops the pull.
+  options.cancelled = [ctx] { return ctx->IsCancelled(); };
   ProgressForwarder forward(out);
   auto image = images_.pull(*ns, options, [&](const PullUpdate& u) { forward(u); });
   if (!image) return to_grpc_status(image.error());

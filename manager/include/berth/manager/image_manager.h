@@ -29,6 +29,7 @@ struct PullOptions {
   bool unpack = true;
   int max_parallel = 3;
   int retries = 3;  // per blob, resuming from the partial ingest
+  std::function<bool()> cancelled;  // polled during transfers and between layers
 };
 
 struct GcReport {

@@ -45,8 +45,9 @@ class RegistryClient {
   // A small blob read whole (image configs), verified.
   Result<std::string> fetch_small_blob(const std::string& digest, size_t max_size);
   // Streams a blob into writer from its current offset (HTTP Range on resume); commit is the caller's.
+  // An error from progress aborts the transfer (cancellation).
   Status fetch_blob(const std::string& digest, ContentWriter& writer,
-                    const std::function<void(int64_t offset)>& progress);
+                    const std::function<Status(int64_t offset)>& progress);
 
  private:
   Result<HttpResponse> get(const std::string& path, std::vector<std::string> headers,
