@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
@@ -13,6 +15,13 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_ASSIGN_OR_RETURN(std::string text, read_file(path, 1 << 20));
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, path));
   auto root = json::root(tree);
+  // A misspelt key would silently do nothing: refuse it.
+  static const std::set<std::string> kKnown = {"address", "root", "state", "snapshotter", "auth_config",
+                                               "max_manifest_bytes", "max_config_bytes", "registries"};
+  BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
+  for (const auto& [key, value] : members) {
+    if (!kKnown.contains(key)) return make_error(ErrorCode::kInvalidArgument, "{}: unknown key {:?}", path, key);
+  }
   auto str = [&](const char* key, std::string& out) -> Status {
     if (auto v = root.get(key)) {
       BERTH_ASSIGN_OR_RETURN(out, v->as_string());
@@ -35,6 +44,12 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
     BERTH_ASSIGN_OR_RETURN(auto entries, regs->as_object());
     for (const auto& [host, v] : entries) {
       RegistryHostConfig h;
+      BERTH_ASSIGN_OR_RETURN(auto fields, v.as_object());
+      for (const auto& [key, ignored] : fields) {
+        if (key != "plain_http" && key != "skip_verify" && key != "ca_file") {
+          return make_error(ErrorCode::kInvalidArgument, "{}: registries.{}: unknown key {:?}", path, host, key);
+        }
+      }
       if (auto p = v.get("plain_http")) {
         BERTH_ASSIGN_OR_RETURN(h.plain_http, p->as_bool());
       }
