@@ -16,11 +16,13 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, path));
   auto root = json::root(tree);
   // A misspelt key would silently do nothing: refuse it.
-  static const std::set<std::string> kKnown = {"address", "root", "state", "snapshotter", "auth_config",
-                                               "max_manifest_bytes", "max_config_bytes", "registries"};
+  static const std::set<std::string> kKnown = {"address",          "root",        "state",
+                                               "snapshotter",      "auth_config", "max_manifest_bytes",
+                                               "max_config_bytes", "registries"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
-    if (!kKnown.contains(key)) return make_error(ErrorCode::kInvalidArgument, "{}: unknown key {:?}", path, key);
+    if (!kKnown.contains(key))
+      return make_error(ErrorCode::kInvalidArgument, "{}: unknown key {:?}", path, key);
   }
   auto str = [&](const char* key, std::string& out) -> Status {
     if (auto v = root.get(key)) {
@@ -47,7 +49,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
       BERTH_ASSIGN_OR_RETURN(auto fields, v.as_object());
       for (const auto& [key, ignored] : fields) {
         if (key != "plain_http" && key != "skip_verify" && key != "ca_file") {
-          return make_error(ErrorCode::kInvalidArgument, "{}: registries.{}: unknown key {:?}", path, host, key);
+          return make_error(ErrorCode::kInvalidArgument, "{}: registries.{}: unknown key {:?}", path, host,
+                            key);
         }
       }
       if (auto p = v.get("plain_http")) {
