@@ -60,7 +60,8 @@ Platform host_platform() {
 bool is_index_type(std::string_view t) { return t == kOciIndex || t == kDockerManifestList; }
 bool is_manifest_type(std::string_view t) { return t == kOciManifest || t == kDockerManifest; }
 bool is_layer_type(std::string_view t) {
-  return t == kOciLayerTar || t == kOciLayerGzip || t == kOciLayerZstd || t == kDockerLayerGzip;
+  return t == kOciLayerTar || t == kOciLayerGzip || t == kOciLayerZstd || t == kDockerLayerGzip ||
+         t == kDockerLayerTar;
 }
 
 Result<std::string> detect_media_type(std::string_view body, std::string_view transport_type) {

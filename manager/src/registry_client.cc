@@ -99,6 +99,12 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
     return make_error(ErrorCode::kPermissionDenied, "bearer challenge from {} has no usable realm",
                       ref_.domain);
   }
+  // Credentials must not leave a TLS registry in clear text.
+  if (!host_.plain_http && realm.starts_with("http://") && !credentials_.empty()) {
+    return make_error(ErrorCode::kPermissionDenied,
+                      "{} sends tokens from a plain-HTTP realm {}; refusing to send credentials", ref_.domain,
+                      realm);
+  }
   std::string scope = challenge.param("scope");
   if (scope.empty()) scope = "repository:" + ref_.repository + ":pull";
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
