@@ -61,7 +61,18 @@ int main(int argc, char** argv) {
     logger->error("{}", daemon.error().what());
     return 1;
   }
-  if (auto st = (*daemon)->start(); !st) {
+  // Every service, wired explicitly. The task side (Containers, Tasks) joins this list.
+  Daemon& d = **daemon;
+  berth::manager::VersionService version;
+  berth::manager::NamespacesService namespaces(d.images());
+  berth::manager::ImagesService images(d.images());
+  berth::manager::ContentService content(d.images());
+  berth::manager::SnapshotsService snapshots(d.images());
+  berth::manager::LeasesService leases(d.images());
+  berth::manager::EventsService events(d.events(), d.stopping());
+  berth::manager::TransferService transfer(d.images(), d.scratch_dir());
+  if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer});
+      !st) {
     logger->error("{}", st.error().what());
     return 1;
   }

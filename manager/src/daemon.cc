@@ -88,27 +88,14 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   return d;
 }
 
-Status Daemon::start() {
-  version_ = std::make_unique<VersionService>();
-  namespaces_ = std::make_unique<NamespacesService>(*images_);
-  images_service_ = std::make_unique<ImagesService>(*images_);
-  content_service_ = std::make_unique<ContentService>(*images_);
-  snapshots_service_ = std::make_unique<SnapshotsService>(*images_);
-  leases_ = std::make_unique<LeasesService>(*images_);
-  events_service_ = std::make_unique<EventsService>(events_, stopping_);
-  transfer_ = std::make_unique<TransferService>(*images_, config_.root + "/tmp");
-
+Status Daemon::start(const std::vector<grpc::Service*>& services) {
   BERTH_TRY(make_dirs(dirname_of(config_.address), 0700));
   if (::unlink(config_.address.c_str()) < 0 && errno != ENOENT)
     return sys_error("remove stale {}", config_.address);
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + config_.address, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(16 << 20);
-  for (grpc::Service* s : std::initializer_list<grpc::Service*>{
-           version_.get(), namespaces_.get(), images_service_.get(), content_service_.get(),
-           snapshots_service_.get(), leases_.get(), events_service_.get(), transfer_.get()}) {
-    builder.RegisterService(s);
-  }
+  for (grpc::Service* s : services) builder.RegisterService(s);
   mode_t old = ::umask(0077);  // the socket is born 0600: no window where others can connect
   server_ = builder.BuildAndStart();
   ::umask(old);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "berth/common/file_lock.h"
 #include "berth/manager/services.h"
@@ -31,13 +32,21 @@ class Daemon {
  public:
   // Takes the root lock (a second berthd on the same root fails here), opens the stores.
   static Result<std::unique_ptr<Daemon>> open(DaemonConfig config);
-  // Binds the socket (mode 0600) and starts serving.
-  Status start();
+  // Binds the socket (mode 0600) and serves the given services (wired by main; they must outlive
+  // the server).
+  Status start(const std::vector<grpc::Service*>& services);
   // Blocks until shutdown() is called from another thread.
   void wait();
   // Stops accepting, ends streams, waits for in-flight calls (bounded).
   void shutdown();
+
   const DaemonConfig& config() const { return config_; }
+  ImageManager& images() { return *images_; }
+  EventBus& events() { return events_; }
+  // True once shutdown began; long-running streams poll it.
+  const std::atomic<bool>& stopping() const { return stopping_; }
+  // Scratch space on the root's filesystem (imports).
+  std::string scratch_dir() const { return config_.root + "/tmp"; }
 
  private:
   explicit Daemon(DaemonConfig config) : config_(std::move(config)) {}
@@ -49,15 +58,6 @@ class Daemon {
   EventBus events_;
   std::unique_ptr<ImageManager> images_;
   std::atomic<bool> stopping_{false};
-  // Services, wired explicitly (the task side joins here later).
-  std::unique_ptr<VersionService> version_;
-  std::unique_ptr<NamespacesService> namespaces_;
-  std::unique_ptr<ImagesService> images_service_;
-  std::unique_ptr<ContentService> content_service_;
-  std::unique_ptr<SnapshotsService> snapshots_service_;
-  std::unique_ptr<LeasesService> leases_;
-  std::unique_ptr<EventsService> events_service_;
-  std::unique_ptr<TransferService> transfer_;
   std::unique_ptr<grpc::Server> server_;
 };
 
