@@ -19,7 +19,7 @@ void write_image_json(json::Writer& w, const pb::Image& image) {
       .field("name", image.name())
       .field("media_type", image.target().media_type())
       .field("digest", image.target().digest())
-      .field("size", static_cast<int64_t>(image.target().size()))
+      .field("size", static_cast<int64_t>(image.content_size()))
       .field("created", format_time(image.created_unix()))
       .field("updated", format_time(image.updated_unix()));
   std::map<std::string, std::string> labels(image.labels().begin(), image.labels().end());
@@ -85,7 +85,7 @@ Status image_ls(Context& ctx, const std::vector<std::string>& args) {
   }
   Table table({"REF", "DIGEST", "SIZE", "CREATED"});
   for (const auto& image : resp.images()) {
-    table.add({image.name(), image.target().digest().substr(0, 19), human_size(image.target().size()),
+    table.add({image.name(), image.target().digest().substr(0, 19), human_size(image.content_size()),
                format_time(image.created_unix())});
   }
   table.print(ctx.out);

@@ -261,6 +261,20 @@ Status ImageManager::remove(const std::string& ns, const std::string& name) {
   return {};
 }
 
+int64_t ImageManager::content_size(const std::string& target_digest) {
+  std::vector<std::string> digests = {target_digest};
+  if (auto resolved = resolve(target_digest, host_platform()); resolved.ok()) {
+    if (resolved->manifest_digest != target_digest) digests.push_back(resolved->manifest_digest);
+    digests.push_back(resolved->manifest.config.digest);
+    for (const auto& l : resolved->manifest.layers) digests.push_back(l.digest);
+  }
+  int64_t total = 0;
+  for (const auto& d : digests) {
+    if (auto info = content_.info(d); info.ok()) total += info->size;
+  }
+  return total;
+}
+
 Result<GcReport> ImageManager::garbage_collect() {
   std::lock_guard lock(gc_mu_);
   std::set<std::string> blobs, snapshots;

@@ -8,7 +8,8 @@
 namespace berth::manager {
 namespace {
 
-void fill_image(const ImageRecord& r, pb::Image* out) {
+void fill_image(ImageManager& images, const ImageRecord& r, pb::Image* out) {
+  out->set_content_size(images.content_size(r.digest));
   out->set_name(r.name);
   out->mutable_target()->set_media_type(r.media_type);
   out->mutable_target()->set_digest(r.digest);
@@ -59,14 +60,14 @@ grpc::Status ImagesService::Get(grpc::ServerContext* ctx, const pb::ImageRequest
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto ref, parse_reference(in->name()));
   BERTH_GRPC_ASSIGN(auto image, images_.db().get_image(ns, ref.full()));
-  fill_image(image, out);
+  fill_image(images_, image, out);
   return grpc::Status::OK;
 }
 
 grpc::Status ImagesService::List(grpc::ServerContext* ctx, const pb::Empty*, pb::ListImagesResponse* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto list, images_.db().list_images(ns));
-  for (const auto& image : list) fill_image(image, out->add_images());
+  for (const auto& image : list) fill_image(images_, image, out->add_images());
   return grpc::Status::OK;
 }
 
@@ -79,7 +80,7 @@ grpc::Status ImagesService::Create(grpc::ServerContext* ctx, const pb::Image* in
   BERTH_GRPC_TRY(images_.db().put_image(ns, record));
   images_.events().publish("/images/create", ns, record.name);
   BERTH_GRPC_ASSIGN(auto stored, images_.db().get_image(ns, record.name));
-  fill_image(stored, out);
+  fill_image(images_, stored, out);
   return grpc::Status::OK;
 }
 

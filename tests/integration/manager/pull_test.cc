@@ -141,7 +141,13 @@ TEST_F(PullTest, PullListInspectRemove) {
 
   // The layer's snapshot is keyed by its chain ID (= diff ID for the first layer) and holds the tree.
   with_snapshot(built[0].diff_ids[0], expect_busybox_tree);
-  EXPECT_EQ(count_json({"content", "ls"}), 3u);  // manifest, config, layer
+  auto content = ctl_json({"content", "ls"});
+  ASSERT_TRUE(content.ok());
+  auto blobs = *json::root(*content).as_array();
+  EXPECT_EQ(blobs.size(), 3u);  // manifest, config, layer
+  int64_t total = 0;
+  for (const auto& b : blobs) total += *b.get("size")->as_int64();
+  EXPECT_EQ(*list[0].get("size")->as_int64(), total) << "an image's size counts all its blobs";
 
   r = ctl({"image", "inspect", ref("test/busybox")});
   ASSERT_EQ(r.code, 0) << r.err;

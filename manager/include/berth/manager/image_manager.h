@@ -58,6 +58,9 @@ class ImageManager {
   // Unpacks an image whose content is present (pull and import).
   Status unpack(const ResolvedImage& image, const PullProgressFn& progress);
   Result<GcReport> garbage_collect();
+  // Sum of the sizes of the blobs that make up target on this host's platform (index, manifest, config,
+  // layers), counting those present.
+  int64_t content_size(const std::string& target_digest);
 
   ContentStore& content() { return content_; }
   MetadataStore& db() { return db_; }
