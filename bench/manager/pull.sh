@@ -21,7 +21,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+  done
+}
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f\n", b - a}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wait_for() { for _ in $(seq 200); do eval "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "timeout: $1" >&2; exit 1; }
@@ -37,7 +46,7 @@ http: {addr: $REG}
 YML
 docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 PIDS+=($!)
-wait_for "curl -sf http://$REG/v2/"
+wait_for "tcp_open 127.0.0.1 $PORT"
 
 # --- images: busybox, and LAYERS layers of LAYER_MB incompressible data ----------------------
 echo "building images (busybox; ${LAYERS}x${LAYER_MB} MiB)..." >&2
@@ -73,7 +82,7 @@ run_berthd() {  # $1 = image, prints seconds
   local t1; t1=$(now)
   kill "$pid"; wait "$pid" || true
   rm -rf "$d"
-  echo "$t1 - $t0" | bc
+  seconds_between "$t0" "$t1"
 }
 
 run_containerd() {
@@ -96,7 +105,7 @@ TOML
   kill "$pid"; wait "$pid" || true
   umount -R "$d"/root/* 2>/dev/null || true
   rm -rf "$d"
-  echo "$t1 - $t0" | bc
+  seconds_between "$t0" "$t1"
 }
 
 run_skopeo() {
@@ -105,7 +114,7 @@ run_skopeo() {
   skopeo copy --quiet --src-tls-verify=false "docker://$REG/bench/$1:1" "oci:$d:x"
   local t1; t1=$(now)
   rm -rf "$d"
-  echo "$t1 - $t0" | bc
+  seconds_between "$t0" "$t1"
 }
 
 for image in busybox big; do
@@ -113,7 +122,7 @@ for image in busybox big; do
   for tool in berthd containerd skopeo; do
     med[$tool]=$(for _ in $(seq "$RUNS"); do "run_$tool" "$image"; done | median)
   done
-  printf '%-8s berthd %.3fs  containerd %.3fs  skopeo(fetch only) %.3fs  berthd/containerd %.2f  berthd/skopeo %.2f\n' \
+  printf '%-8s berthd %.3fs  containerd %.3fs  skopeo(fetch only) %.3fs  berthd/containerd %s  berthd/skopeo %s\n' \
     "$image" "${med[berthd]}" "${med[containerd]}" "${med[skopeo]}" \
-    "$(echo "${med[berthd]} / ${med[containerd]}" | bc -l)" "$(echo "${med[berthd]} / ${med[skopeo]}" | bc -l)"
+    "$(ratio "${med[berthd]}" "${med[containerd]}")" "$(ratio "${med[berthd]}" "${med[skopeo]}")"
 done

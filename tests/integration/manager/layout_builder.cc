@@ -1,5 +1,8 @@
 #include "layout_builder.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
@@ -31,13 +34,22 @@ Result<std::string> LayoutBuilder::add_blob(const std::string& data) {
 
 namespace {
 
-// The uncompressed tar's digest, by applying nothing: decompress through libarchive's raw reader.
+// The uncompressed tar's digest: decompress through libarchive's raw reader.
 std::string diff_id_of(const std::string& layer) {
-  std::string magic_gzip = "\x1f\x8b";
-  std::string magic_zstd = "\x28\xb5\x2f\xfd";
-  if (!layer.starts_with(magic_gzip) && !layer.starts_with(magic_zstd)) return sha256_digest(layer);
-  auto out = run_command({"sh", "-c", layer.starts_with(magic_gzip) ? "gzip -dc" : "zstd -dc"}, layer);
-  return out.ok() ? sha256_digest(out->out) : std::string();
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_raw(a);
+  archive_entry* entry = nullptr;
+  Sha256 hash;
+  if (archive_read_open_memory(a, layer.data(), layer.size()) == ARCHIVE_OK &&
+      archive_read_next_header(a, &entry) == ARCHIVE_OK) {
+    char buf[1 << 16];
+    for (la_ssize_t n; (n = archive_read_data(a, buf, sizeof buf)) > 0;) {
+      hash.update(std::string_view(buf, static_cast<size_t>(n)));
+    }
+  }
+  archive_read_free(a);
+  return hash.digest();
 }
 
 }  // namespace
