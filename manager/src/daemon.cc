@@ -84,6 +84,7 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(d->db_, MetadataStore::open(c.root + "/metadata.db"));
   BERTH_ASSIGN_OR_RETURN(d->snapshots_, Snapshotter::open(c.snapshotter, c.root + "/snapshots", *d->db_));
   d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
+  BERTH_TRY(d->images_->recover());
   log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
   return d;
 }

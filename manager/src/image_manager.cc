@@ -13,6 +13,9 @@
 namespace berth::manager {
 namespace {
 
+constexpr std::string_view kPullLeasePrefix = "pull-";   // leases of pulls in flight
+constexpr std::string_view kExtractPrefix = "extract-";  // snapshots being unpacked into
+
 std::string random_suffix() {
   static std::atomic<uint64_t> counter{0};
   std::random_device rd;
@@ -78,7 +81,7 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   BERTH_ASSIGN_OR_RETURN(Platform platform, parse_platform(options.platform));
   BERTH_TRY(db_.ensure_namespace(ns));
   RegistryClient client(ref, registry_);
-  std::string lease = "pull-" + random_suffix();
+  std::string lease = std::string(kPullLeasePrefix) + random_suffix();
   BERTH_TRY(db_.create_lease(ns, lease));
   struct LeaseGuard {
     MetadataStore& db;
@@ -223,7 +226,7 @@ Status ImageManager::unpack_one(const ResolvedImage& image, const std::vector<st
 
 Status ImageManager::unpack_layer(const std::string& blob_digest, const std::string& diff_id,
                                   const std::string& chain, const std::string& parent) {
-  std::string key = "extract-" + random_suffix() + "-" + chain;
+  std::string key = std::string(kExtractPrefix) + random_suffix() + "-" + chain;
   BERTH_TRY(snapshots_.prepare(key, parent));
   auto applied = [&]() -> Status {
     BERTH_ASSIGN_OR_RETURN(std::string dir, snapshots_.apply_dir(key));
@@ -258,6 +261,25 @@ Status ImageManager::remove(const std::string& ns, const std::string& name) {
   events_.publish("/images/delete", ns, name);
   auto gc = garbage_collect();
   if (!gc) log::get("manager")->warn("garbage collection after removing {}: {}", name, gc.error().what());
+  return {};
+}
+
+Status ImageManager::recover() {
+  BERTH_ASSIGN_OR_RETURN(auto namespaces, db_.list_namespaces());
+  for (const auto& ns : namespaces) {
+    BERTH_ASSIGN_OR_RETURN(auto leases, db_.list_leases(ns));
+    for (const auto& id : leases) {
+      if (id.starts_with(kPullLeasePrefix)) BERTH_TRY(db_.delete_lease(ns, id));
+    }
+  }
+  BERTH_ASSIGN_OR_RETURN(auto snapshots, snapshots_.list());
+  for (const auto& s : snapshots) {
+    if (s.kind == "active" && s.key.starts_with(kExtractPrefix)) {
+      log::get("manager")->info("removing snapshot {} of an interrupted pull", s.key);
+      BERTH_TRY(snapshots_.remove(s.key));
+    }
+  }
+  BERTH_TRY(garbage_collect());
   return {};
 }
 

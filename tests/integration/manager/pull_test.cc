@@ -538,6 +538,8 @@ TEST_F(PullTest, KilledMidPullRestartsConsistent) {
   auto status = pull->wait();
   ASSERT_TRUE(status.ok());
   ASSERT_TRUE(berthd_->restart().ok());
+  // Nothing half-done survives the restart.
+  EXPECT_EQ(ctl({"snapshot", "ls"}).out.find("extract-"), std::string::npos);
   // Consistent: whatever is listed can be read back; a second pull completes the image.
   CtlResult r = ctl({"pull", ref("test/killed")});
   ASSERT_EQ(r.code, 0) << r.err;

@@ -106,5 +106,20 @@ TEST_F(GarbageCollectTest, ActiveSnapshotsAreNeverCollected) {
   EXPECT_TRUE(snapshots_->list()->empty());
 }
 
+TEST_F(GarbageCollectTest, RecoverDropsWhatDeadPullsLeftBehind) {
+  std::string orphan = store("downloaded by a pull that died");
+  ASSERT_TRUE(db_->create_lease("default", "pull-dead").ok());
+  ASSERT_TRUE(db_->add_lease_resource("default", "pull-dead", {"content", orphan}).ok());
+  ASSERT_TRUE(db_->create_lease("default", "user-lease").ok());
+  ASSERT_TRUE(snapshots_->prepare("extract-123-sha256:abc", "").ok());
+  ASSERT_TRUE(snapshots_->prepare("container-rootfs", "").ok());
+  ASSERT_TRUE(images_->recover().ok());
+  EXPECT_FALSE(content_->exists(orphan));
+  EXPECT_EQ(*db_->list_leases("default"), std::vector<std::string>{"user-lease"});
+  auto left = snapshots_->list();
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].key, "container-rootfs");
+}
+
 }  // namespace
 }  // namespace berth::manager

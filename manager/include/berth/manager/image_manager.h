@@ -58,6 +58,9 @@ class ImageManager {
   // Unpacks an image whose content is present (pull and import).
   Status unpack(const ResolvedImage& image, const PullProgressFn& progress);
   Result<GcReport> garbage_collect();
+  // At start-up (no pull can be running): drops the leases and half-unpacked snapshots of pulls that
+  // died with a previous berthd, then collects.
+  Status recover();
   // Sum of the sizes of the blobs that make up target on this host's platform (index, manifest, config,
   // layers), counting those present.
   int64_t content_size(const std::string& target_digest);
