@@ -13,7 +13,9 @@ Result<std::string> credentials_for(const std::string& config_path, const std::s
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, config_path));
   auto auths = json::root(tree).get("auths");
   if (!auths) return std::string();
-  for (const std::string& key : {host, "https://" + host, "http://" + host}) {
+  std::vector<std::string> keys = {host, "https://" + host, "http://" + host};
+  if (host == "docker.io") keys.push_back("https://index.docker.io/v1/");  // what docker login writes
+  for (const std::string& key : keys) {
     auto entry = auths->get(key);
     if (!entry) continue;
     auto auth = entry->get("auth");
@@ -153,6 +155,11 @@ Result<FetchedManifest> RegistryClient::fetch_manifest(const std::string& object
                          get("/manifests/" + object, headers, nullptr, options_.max_manifest_size));
   if (response.status != 200) return status_error(response, "fetch manifest of");
   FetchedManifest out{response.content_type, sha256_digest(response.body), std::move(response.body)};
+  if (!response.docker_content_digest.empty() && response.docker_content_digest.starts_with("sha256:") &&
+      response.docker_content_digest != out.digest) {
+    return make_error(ErrorCode::kDataLoss, "manifest of {} has digest {} but the registry announced {}",
+                      ref_.full(), out.digest, response.docker_content_digest);
+  }
   if (object.starts_with("sha256:") && out.digest != object) {
     return make_error(ErrorCode::kDataLoss, "manifest {} of {} has digest {}", object, ref_.full(),
                       out.digest);
