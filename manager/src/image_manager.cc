@@ -9,12 +9,16 @@
 #include <thread>
 
 #include "berth/common/log.h"
+#include "berth/manager/layer_stream.h"
 
 namespace berth::manager {
 namespace {
 
 constexpr std::string_view kPullLeasePrefix = "pull-";   // leases of pulls in flight
 constexpr std::string_view kExtractPrefix = "extract-";  // snapshots being unpacked into
+
+// The ingest a layer downloads into; the same name every time, so a new pull resumes it.
+std::string fetch_ref(const std::string& digest) { return "fetch-" + std::string(digest_hex(digest)); }
 
 std::string random_suffix() {
   static std::atomic<uint64_t> counter{0};
@@ -131,15 +135,30 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   std::vector<std::string> chains = chain_ids(resolved.diff_ids);
   for (const auto& chain : chains) BERTH_TRY(db_.add_lease_resource(ns, lease, {"snapshot", chain}));
   {
+    // Each layer is extracted as it downloads (a LayerStream follows the ingest), in order.
+    std::vector<std::unique_ptr<LayerStream>> streams;
+    for (const auto& layer : parsed.layers) {
+      streams.push_back(
+          std::make_unique<LayerStream>(content_, layer.digest, layer.size, fetch_ref(layer.digest)));
+    }
     LayerPipeline pipeline(parsed.layers.size(), options.max_parallel, [&](size_t i) {
-      return fetch_layer(client, parsed.layers[i], options, [&](const PullUpdate& u) { progress(u); });
+      Status st = fetch_layer(client, parsed.layers[i], options, [&, i](const PullUpdate& u) {
+        if (u.status == "downloading") streams[i]->advanced(u.offset);
+        progress(u);
+      });
+      streams[i]->finish(st);
+      return st;
     });
     for (size_t i = 0; i < parsed.layers.size(); ++i) {
-      BERTH_TRY(pipeline.wait(i));
-      BERTH_TRY(check_cancelled(options));
+      Status unpacked;
       if (options.unpack) {
-        BERTH_TRY(unpack_one(resolved, chains, i, [&](const PullUpdate& u) { progress(u); }));
+        unpacked = unpack_one(
+            resolved, chains, i, [&](const PullUpdate& u) { progress(u); }, streams[i].get());
       }
+      // The download's own error (e.g. a digest mismatch) explains more than what unpacking saw.
+      BERTH_TRY(pipeline.wait(i));
+      BERTH_TRY(std::move(unpacked));
+      BERTH_TRY(check_cancelled(options));
     }
   }
 
@@ -160,7 +179,7 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
   }
   Status st;
   for (int attempt = 0; attempt <= options.retries; ++attempt) {
-    auto writer = content_.writer("fetch-" + std::string(digest_hex(layer.digest)), layer.digest, layer.size);
+    auto writer = content_.writer(fetch_ref(layer.digest), layer.digest, layer.size);
     if (!writer) {
       return writer.error().code() == ErrorCode::kAlreadyExists ? Status{}
                                                                 : Status(std::move(writer).error());
@@ -210,7 +229,7 @@ Status ImageManager::unpack(const ResolvedImage& image, const PullProgressFn& pr
 }
 
 Status ImageManager::unpack_one(const ResolvedImage& image, const std::vector<std::string>& chains, size_t i,
-                                const PullProgressFn& progress) {
+                                const PullProgressFn& progress, LayerStream* stream) {
   std::string ref = "layer-" + image.manifest.layers[i].digest;
   auto existing = db_.find_snapshot(chains[i]);
   if (existing.ok() && existing->has_value()) {
@@ -218,20 +237,26 @@ Status ImageManager::unpack_one(const ResolvedImage& image, const std::vector<st
     return {};
   }
   if (progress) progress({ref, "unpacking", 0, 0});
-  BERTH_TRY(unpack_layer(image.manifest.layers[i].digest, image.diff_ids[i], chains[i],
+  BERTH_TRY(unpack_layer(image.manifest.layers[i].digest, image.diff_ids[i], chains[i], stream,
                          i == 0 ? "" : chains[i - 1]));
   if (progress) progress({ref, "unpacked", 0, 0});
   return {};
 }
 
 Status ImageManager::unpack_layer(const std::string& blob_digest, const std::string& diff_id,
-                                  const std::string& chain, const std::string& parent) {
+                                  const std::string& chain, LayerStream* stream, const std::string& parent) {
   std::string key = std::string(kExtractPrefix) + random_suffix() + "-" + chain;
   BERTH_TRY(snapshots_.prepare(key, parent));
   auto applied = [&]() -> Status {
     BERTH_ASSIGN_OR_RETURN(std::string dir, snapshots_.apply_dir(key));
-    BERTH_ASSIGN_OR_RETURN(UniqueFd blob, content_.open_blob(blob_digest));
-    BERTH_ASSIGN_OR_RETURN(AppliedLayer layer, apply_layer(blob.get(), dir, snapshots_.whiteout_mode()));
+    AppliedLayer layer;
+    if (stream != nullptr) {
+      BERTH_ASSIGN_OR_RETURN(LayerSource source, stream->open());
+      BERTH_ASSIGN_OR_RETURN(layer, apply_layer(source, dir, snapshots_.whiteout_mode()));
+    } else {
+      BERTH_ASSIGN_OR_RETURN(UniqueFd blob, content_.open_blob(blob_digest));
+      BERTH_ASSIGN_OR_RETURN(layer, apply_layer(blob.get(), dir, snapshots_.whiteout_mode()));
+    }
     if (layer.diff_id != diff_id) {
       return make_error(ErrorCode::kDataLoss, "layer {} unpacks to {}, but the config says {}", blob_digest,
                         layer.diff_id, diff_id);

@@ -300,18 +300,50 @@ class Extractor {
   std::set<std::string> created_;
 };
 
+// The compressed stream from a LayerSource; its errors are kept to report them as they were.
+struct SourceReader {
+  const LayerSource* source;
+  Error error{ErrorCode::kOk, ""};
+  char buf[1 << 16];
+};
+
+la_ssize_t read_source(archive* a, void* opaque, const void** out) {
+  auto* r = static_cast<SourceReader*>(opaque);
+  auto n = (*r->source)(r->buf, sizeof r->buf);
+  if (!n) {
+    r->error = std::move(n).error();
+    archive_set_error(a, EIO, "%s", r->error.what().c_str());
+    return -1;
+  }
+  *out = r->buf;
+  return static_cast<la_ssize_t>(*n);
+}
+
 }  // namespace
 
 Result<AppliedLayer> apply_layer(int fd, const std::string& root_dir, WhiteoutMode mode) {
+  LayerSource source = [fd](char* buf, size_t size) -> Result<size_t> {
+    for (;;) {
+      ssize_t n = ::read(fd, buf, size);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return sys_error("read layer");
+    }
+  };
+  return apply_layer(source, root_dir, mode);
+}
+
+Result<AppliedLayer> apply_layer(const LayerSource& source, const std::string& root_dir, WhiteoutMode mode) {
   BERTH_ASSIGN_OR_RETURN(UniqueFd root, open_fd(root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  SourceReader reader{&source};
   ArchivePtr outer(archive_read_new());
   archive_read_support_filter_gzip(outer.get());
   archive_read_support_filter_zstd(outer.get());
   archive_read_support_format_raw(outer.get());
   archive_read_support_format_empty(outer.get());
   archive_entry* entry = nullptr;
-  if (archive_read_open_fd(outer.get(), fd, 1 << 16) != ARCHIVE_OK ||
+  if (archive_read_open(outer.get(), &reader, nullptr, read_source, nullptr) != ARCHIVE_OK ||
       archive_read_next_header(outer.get(), &entry) < ARCHIVE_WARN) {
+    if (reader.error.code() != ErrorCode::kOk) return reader.error;
     return make_error(ErrorCode::kInvalidArgument, "layer is not a readable stream: {}",
                       archive_error_string(outer.get()) ? archive_error_string(outer.get()) : "unknown");
   }
@@ -329,17 +361,21 @@ Result<AppliedLayer> apply_layer(int fd, const std::string& root_dir, WhiteoutMo
   for (;;) {
     int r = archive_read_next_header(inner.get(), &entry);
     if (r == ARCHIVE_EOF) break;
+    if (reader.error.code() != ErrorCode::kOk) return reader.error;
     if (r < ARCHIVE_WARN) {
       return make_error(ErrorCode::kInvalidArgument, "layer is not a valid tar: {}",
                         archive_error_string(inner.get()));
     }
-    BERTH_TRY(extractor.apply(inner.get(), entry));
+    auto applied = extractor.apply(inner.get(), entry);
+    if (reader.error.code() != ErrorCode::kOk) return reader.error;
+    BERTH_TRY(std::move(applied));
     ++result.entries;
   }
   // The digest covers the whole stream, padding after the end-of-archive blocks included.
   const void* ignored = nullptr;
   while (read_decompressed(inner.get(), decompressed.get(), &ignored) > 0) {
   }
+  if (reader.error.code() != ErrorCode::kOk) return reader.error;
   result.diff_id = decompressed->hash.digest();
   result.uncompressed_size = decompressed->size;
   return result;

@@ -66,6 +66,7 @@ class ContentStore {
   // Stores a small blob in one go (manifests, configs); a present blob is fine.
   Status write_blob(std::string_view data, const std::string& expected_digest);
   Result<std::vector<std::string>> list_ingests() const;
+  std::string ingest_path(const std::string& ref) const { return ingest_dir() + "/" + ref; }
   Status abort(const std::string& ref);
 
  private:

@@ -15,6 +15,8 @@
 
 namespace berth::manager {
 
+class LayerStream;
+
 struct PullUpdate {
   std::string ref;     // "manifest-sha256:...", "config-sha256:...", "layer-sha256:...", "image"
   std::string status;  // resolving, downloading, done, exists, unpacking, unpacked
@@ -28,7 +30,7 @@ struct PullOptions {
   std::string platform;  // empty: host
   bool unpack = true;
   int max_parallel = 3;
-  int retries = 3;  // per blob, resuming from the partial ingest
+  int retries = 3;                  // per blob, resuming from the partial ingest
   std::function<bool()> cancelled;  // polled during transfers and between layers
 };
 
@@ -73,10 +75,11 @@ class ImageManager {
  private:
   Status fetch_layer(RegistryClient& client, const OciDescriptor& layer, const PullOptions& options,
                      const PullProgressFn& progress);
+  // stream: the layer while it downloads; nullptr reads the committed blob.
   Status unpack_one(const ResolvedImage& image, const std::vector<std::string>& chains, size_t i,
-                    const PullProgressFn& progress);
+                    const PullProgressFn& progress, LayerStream* stream = nullptr);
   Status unpack_layer(const std::string& blob_digest, const std::string& diff_id, const std::string& chain,
-                      const std::string& parent);
+                      LayerStream* stream, const std::string& parent);
   ContentStore& content_;
   MetadataStore& db_;
   Snapshotter& snapshots_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "berth/common/error.h"
@@ -24,5 +25,10 @@ struct AppliedLayer {
 
 // Reads the layer from fd (any position; read to the end) and extracts into root_dir.
 Result<AppliedLayer> apply_layer(int fd, const std::string& root_dir, WhiteoutMode mode);
+
+// The layer's (compressed) bytes on demand: fills buf, returns the count, 0 at the end.
+using LayerSource = std::function<Result<size_t>(char* buf, size_t size)>;
+// The same, reading from a source (e.g. a blob still being downloaded).
+Result<AppliedLayer> apply_layer(const LayerSource& source, const std::string& root_dir, WhiteoutMode mode);
 
 }  // namespace berth::manager
