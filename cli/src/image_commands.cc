@@ -26,6 +26,15 @@ void write_image_json(json::Writer& w, const pb::Image& image) {
   w.string_map("labels", labels).end_object();
 }
 
+Result<pb::Image> get_image(Context& ctx, const std::string& name) {
+  pb::ImageRequest req;
+  req.set_name(name);
+  pb::Image image;
+  BERTH_TRY(rpc(
+      ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Get(c, req, &image); }));
+  return image;
+}
+
 }  // namespace
 
 Status image_pull(Context& ctx, const std::vector<std::string>& args) {
@@ -113,11 +122,7 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
 
 Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
   require_args(args, 1, "image inspect REF");
-  pb::ImageRequest req;
-  req.set_name(args[0]);
-  pb::Image image;
-  BERTH_TRY(rpc(
-      ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Get(c, req, &image); }));
+  BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));
   json::Writer w(true);
   write_image_json(w, image);
   ctx.out << w.str() << "\n";
@@ -126,11 +131,7 @@ Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
 
 Status image_tag(Context& ctx, const std::vector<std::string>& args) {
   require_args(args, 2, "image tag SOURCE TARGET");
-  pb::ImageRequest req;
-  req.set_name(args[0]);
-  pb::Image image;
-  BERTH_TRY(rpc(
-      ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Get(c, req, &image); }));
+  BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));
   image.set_name(args[1]);
   pb::Image created;
   BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {

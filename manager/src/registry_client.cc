@@ -39,28 +39,24 @@ RegistryClient::RegistryClient(Reference ref, RegistryOptions options)
 }
 
 Error RegistryClient::status_error(const HttpResponse& response, const std::string& what) const {
-  ErrorCode code = ErrorCode::kUnknown;
-  std::string meaning;
-  switch (response.status) {
-    case 401:
-      code = ErrorCode::kPermissionDenied;
-      meaning = "unauthorized (check credentials)";
-      break;
-    case 403:
-      code = ErrorCode::kPermissionDenied;
-      meaning = "forbidden";
-      break;
-    case 404:
-      code = ErrorCode::kNotFound;
-      meaning = "not found";
-      break;
-    case 429:
-      code = ErrorCode::kResourceExhausted;
-      meaning = "too many requests (rate limited)";
-      break;
-    default:
-      code = response.status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kUnknown;
-      meaning = response.status >= 500 ? "registry server error" : "unexpected response";
+  struct Meaning {
+    long status;
+    ErrorCode code;
+    const char* text;
+  };
+  static constexpr Meaning kMeanings[] = {
+      {401, ErrorCode::kPermissionDenied, "unauthorized (check credentials)"},
+      {403, ErrorCode::kPermissionDenied, "forbidden"},
+      {404, ErrorCode::kNotFound, "not found"},
+      {429, ErrorCode::kResourceExhausted, "too many requests (rate limited)"},
+  };
+  ErrorCode code = response.status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kUnknown;
+  std::string meaning = response.status >= 500 ? "registry server error" : "unexpected response";
+  for (const auto& m : kMeanings) {
+    if (m.status == response.status) {
+      code = m.code;
+      meaning = m.text;
+    }
   }
   // The distribution spec's {"errors":[{"code","message"}]}, else the raw head of the body.
   std::string detail;
