@@ -86,6 +86,24 @@ TEST_F(LayerApplierTest, ExtractsTypesOwnersModesAndTimes) {
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
 }
 
+TEST_F(LayerApplierTest, DevicesAndXattrs) {
+  auto r = apply(TarBuilder()
+                     .char_device("dev/null", 1, 3)
+                     .file_with_xattr("labelled", "x", "user.berth", "yes")
+                     .file_with_xattr("sneaky", "x", "trusted.overlay.opaque", "y")
+                     .finish());
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  struct stat st {};
+  ASSERT_EQ(::lstat((root_ + "/dev/null").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(st.st_rdev, makedev(1, 3));
+  char value[16] = {};
+  ASSERT_EQ(::getxattr((root_ + "/labelled").c_str(), "user.berth", value, sizeof value), 3);
+  EXPECT_STREQ(value, "yes");
+  EXPECT_LT(::getxattr((root_ + "/sneaky").c_str(), "trusted.overlay.opaque", value, sizeof value), 0)
+      << "layers must not set overlay's own attributes";
+}
+
 TEST_F(LayerApplierTest, ReadsGzipAndZstdAndHashesUncompressed) {
   for (const char* filter : {"gzip", "zstd"}) {
     std::string plain = TarBuilder().file("f", filter).finish();

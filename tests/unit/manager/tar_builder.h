@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <string>
+#include <utility>
 
 namespace berth::manager::testing {
 
@@ -30,6 +31,20 @@ class TarBuilder {
     return add(path, AE_IFREG, 0644, "", "", target);
   }
   TarBuilder& fifo(const std::string& path) { return add(path, AE_IFIFO, 0600); }
+  TarBuilder& char_device(const std::string& path, unsigned major, unsigned minor) {
+    rdev_ = {major, minor};
+    add(path, AE_IFCHR, 0666);
+    rdev_ = {0, 0};
+    return *this;
+  }
+  // A file carrying one extended attribute.
+  TarBuilder& file_with_xattr(const std::string& path, const std::string& data, const std::string& name,
+                              const std::string& value) {
+    xattr_ = {name, value};
+    add(path, AE_IFREG, 0644, data);
+    xattr_ = {};
+    return *this;
+  }
 
   std::string finish() {
     archive_write_close(a_);
@@ -48,6 +63,13 @@ class TarBuilder {
     archive_entry_set_mtime(e, 1600000000, 0);
     if (!symlink.empty()) archive_entry_set_symlink(e, symlink.c_str());
     if (!hardlink.empty()) archive_entry_set_hardlink(e, hardlink.c_str());
+    if (type == AE_IFCHR) {
+      archive_entry_set_rdevmajor(e, rdev_.first);
+      archive_entry_set_rdevminor(e, rdev_.second);
+    }
+    if (!xattr_.first.empty()) {
+      archive_entry_xattr_add_entry(e, xattr_.first.c_str(), xattr_.second.data(), xattr_.second.size());
+    }
     archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
     archive_write_header(a_, e);
     if (!data.empty()) archive_write_data(a_, data.data(), data.size());
@@ -60,6 +82,8 @@ class TarBuilder {
   }
   archive* a_;
   std::string out_;
+  std::pair<unsigned, unsigned> rdev_{0, 0};
+  std::pair<std::string, std::string> xattr_;
 };
 
 }  // namespace berth::manager::testing
