@@ -23,7 +23,7 @@ Status content_ls(Context& ctx, const std::vector<std::string>& args) {
     ctx.out << w.str() << "\n";
     return {};
   }
-  Table table({"DIGEST", "SIZE", "AGE"});
+  Table table({"DIGEST", "SIZE", "CREATED"});
   for (const auto& i : resp.infos())
     table.add({i.digest(), human_size(i.size()), format_time(i.created_unix())});
   table.print(ctx.out);
