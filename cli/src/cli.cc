@@ -1,0 +1,179 @@
+#include "berth/cli/cli.h"
+
+#include <boost/program_options.hpp>
+#include <map>
+#include <ostream>
+
+#include "berth/common/json.h"
+#include "context.h"
+#include "output.h"
+
+namespace berth::cli {
+namespace po = boost::program_options;
+
+std::unique_ptr<grpc::ClientContext> Context::call() const {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->AddMetadata("berth-namespace", ns);
+  return c;
+}
+
+Error from_grpc(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      status.error_message().find("connect") != std::string::npos) {
+    return make_error(ErrorCode::kUnavailable, "cannot reach berthd: {}", status.error_message());
+  }
+  return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())), status.error_message());
+}
+
+Status events(Context& ctx, const std::vector<std::string>& args) {
+  pb::SubscribeRequest req;
+  for (const auto& a : args) req.add_topic_prefixes(a);
+  auto call = ctx.call();
+  auto reader = pb::Events::NewStub(ctx.channel)->Subscribe(call.get(), req);
+  pb::Event e;
+  while (reader->Read(&e)) {
+    if (ctx.json) {
+      json::Writer w;
+      w.begin_object()
+          .field("topic", e.topic())
+          .field("namespace", e.namespace_())
+          .field("subject", e.subject())
+          .field("timestamp", static_cast<int64_t>(e.timestamp_unix_nano()))
+          .end_object();
+      ctx.out << w.str() << "\n" << std::flush;
+    } else {
+      ctx.out << format_time(e.timestamp_unix_nano() / 1000000000) << " " << e.topic() << " "
+              << e.namespace_() << " " << e.subject() << "\n"
+              << std::flush;
+    }
+  }
+  grpc::Status st = reader->Finish();
+  return st.ok() ? Status{} : Status(from_grpc(st));
+}
+
+Status version(Context& ctx, const std::vector<std::string>& args) {
+  if (!args.empty()) throw UsageError("usage: berthctl version");
+  pb::VersionResponse resp;
+  BERTH_TRY(
+      rpc(ctx, [&](grpc::ClientContext* c) { return pb::Version::NewStub(ctx.channel)->Get(c, {}, &resp); }));
+  if (ctx.json) {
+    json::Writer w;
+    w.begin_object().field("client", "0.1.0").field("server", resp.version()).end_object();
+    ctx.out << w.str() << "\n";
+  } else {
+    ctx.out << "Client: 0.1.0\nServer: " << resp.version() << "\n";
+  }
+  return {};
+}
+
+namespace {
+
+const std::map<std::string, std::map<std::string, Verb>>& groups() {
+  static const std::map<std::string, std::map<std::string, Verb>> kGroups = {
+      {"image",
+       {{"pull", image_pull},
+        {"ls", image_ls},
+        {"list", image_ls},
+        {"rm", image_rm},
+        {"inspect", image_inspect},
+        {"tag", image_tag},
+        {"import", image_import},
+        {"export", image_export}}},
+      {"content", {{"ls", content_ls}, {"get", content_get}, {"rm", content_rm}}},
+      {"snapshot",
+       {{"prepare", snapshot_prepare},
+        {"view", snapshot_view},
+        {"commit", snapshot_commit},
+        {"ls", snapshot_ls},
+        {"mounts", snapshot_mounts},
+        {"rm", snapshot_rm},
+        {"usage", snapshot_usage},
+        {"tree", snapshot_tree}}},
+      {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
+  };
+  return kGroups;
+}
+
+const std::map<std::string, Verb>& top_level() {
+  static const std::map<std::string, Verb> kVerbs = {{"events", events},
+                                                     {"version", version},
+                                                     {"pull", image_pull},
+                                                     {"images", image_ls},
+                                                     {"rmi", image_rm}};
+  return kVerbs;
+}
+
+std::string usage_text() {
+  std::string text =
+      "Usage: berthctl [--address PATH] [--namespace NS] [--format table|json] COMMAND ...\n\nCommands:\n";
+  for (const auto& [group, verbs] : groups()) {
+    text += "  " + group + " ";
+    std::string names;
+    for (const auto& [verb, fn] : verbs) names += (names.empty() ? "" : "|") + verb;
+    text += names + "\n";
+  }
+  text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF   (aliases)\n";
+  return text;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string address = "/run/berth/berthd.sock", ns = "default", format = "table";
+  po::options_description global("Global options");
+  global.add_options()("help,h", "show help")("address,a", po::value(&address),
+                                              "berthd socket (default /run/berth/berthd.sock)")(
+      "namespace,n", po::value(&ns), "namespace (default \"default\")")("format", po::value(&format),
+                                                                        "table or json");
+  std::vector<std::string> rest;
+  try {
+    // Global flags may appear anywhere; everything else goes to the verb.
+    auto parsed = po::command_line_parser(args).options(global).allow_unregistered().run();
+    po::variables_map vm;
+    po::store(parsed, vm);
+    po::notify(vm);
+    rest = po::collect_unrecognized(parsed.options, po::include_positional);
+    if (vm.count("help") || rest.empty()) {
+      (rest.empty() && !vm.count("help") ? err : out) << usage_text();
+      return rest.empty() && !vm.count("help") ? 2 : 0;
+    }
+    if (format != "table" && format != "json") throw UsageError("--format must be table or json");
+  } catch (const std::exception& e) {
+    err << "berthctl: " << e.what() << "\n";
+    return 2;
+  }
+  Verb verb = nullptr;
+  std::vector<std::string> verb_args;
+  if (auto it = top_level().find(rest[0]); it != top_level().end()) {
+    verb = it->second;
+    verb_args.assign(rest.begin() + 1, rest.end());
+  } else if (auto g = groups().find(rest[0] == "images" ? "image" : rest[0]); g != groups().end()) {
+    if (rest.size() < 2 || !g->second.count(rest[1])) {
+      err << "berthctl: unknown or missing " << rest[0] << " command\n" << usage_text();
+      return 2;
+    }
+    verb = g->second.at(rest[1]);
+    verb_args.assign(rest.begin() + 2, rest.end());
+  } else {
+    err << "berthctl: unknown command \"" << rest[0] << "\"\n" << usage_text();
+    return 2;
+  }
+  Context ctx{address, ns,  format == "json",
+              out,     err, grpc::CreateChannel("unix:" + address, grpc::InsecureChannelCredentials())};
+  try {
+    Status st = verb(ctx, verb_args);
+    if (!st) {
+      err << "berthctl: " << st.error().what() << "\n";
+      return 1;
+    }
+  } catch (const UsageError& e) {
+    err << "berthctl: " << e.what() << "\n";
+    return 2;
+  } catch (const po::error& e) {
+    err << "berthctl: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,73 @@
+// What every berthctl verb gets: the connection, global flags and output streams.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "berth/common/error.h"
+#include "berth/manager/v1/manager.grpc.pb.h"
+
+namespace berth::cli {
+
+namespace pb = ::berth::manager::v1;
+
+struct Context {
+  std::string address;
+  std::string ns;
+  bool json = false;
+  std::ostream& out;
+  std::ostream& err;
+  std::shared_ptr<grpc::Channel> channel;
+
+  // A call context carrying the namespace header.
+  std::unique_ptr<grpc::ClientContext> call() const;
+};
+
+// A failed RPC as a berth Error (the server's message, the gRPC code as the error code).
+Error from_grpc(const grpc::Status& status);
+
+// Runs one unary call (the lambda gets a context carrying the namespace); failure becomes an Error.
+template <typename Call>
+Status rpc(const Context& ctx, Call&& call) {
+  auto c = ctx.call();
+  grpc::Status st = call(c.get());
+  if (!st.ok()) return from_grpc(st);
+  return {};
+}
+
+// Thrown by verbs for usage errors (exit code 2); everything else is a Status.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+using Verb = Status (*)(Context& ctx, const std::vector<std::string>& args);
+
+Status image_pull(Context& ctx, const std::vector<std::string>& args);
+Status image_ls(Context& ctx, const std::vector<std::string>& args);
+Status image_rm(Context& ctx, const std::vector<std::string>& args);
+Status image_inspect(Context& ctx, const std::vector<std::string>& args);
+Status image_tag(Context& ctx, const std::vector<std::string>& args);
+Status image_import(Context& ctx, const std::vector<std::string>& args);
+Status image_export(Context& ctx, const std::vector<std::string>& args);
+Status content_ls(Context& ctx, const std::vector<std::string>& args);
+Status content_get(Context& ctx, const std::vector<std::string>& args);
+Status content_rm(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_ls(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_mounts(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_prepare(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_view(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_commit(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_rm(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_usage(Context& ctx, const std::vector<std::string>& args);
+Status snapshot_tree(Context& ctx, const std::vector<std::string>& args);
+Status namespace_ls(Context& ctx, const std::vector<std::string>& args);
+Status namespace_create(Context& ctx, const std::vector<std::string>& args);
+Status namespace_rm(Context& ctx, const std::vector<std::string>& args);
+Status events(Context& ctx, const std::vector<std::string>& args);
+Status version(Context& ctx, const std::vector<std::string>& args);
+
+}  // namespace berth::cli

@@ -1,0 +1,169 @@
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <ostream>
+
+#include "berth/common/json.h"
+#include "context.h"
+#include "output.h"
+#include "pull_progress.h"
+
+namespace berth::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+void write_image_json(json::Writer& w, const pb::Image& image) {
+  w.begin_object()
+      .field("name", image.name())
+      .field("media_type", image.target().media_type())
+      .field("digest", image.target().digest())
+      .field("size", static_cast<int64_t>(image.content_size()))
+      .field("created", format_time(image.created_unix()))
+      .field("updated", format_time(image.updated_unix()));
+  std::map<std::string, std::string> labels(image.labels().begin(), image.labels().end());
+  w.string_map("labels", labels).end_object();
+}
+
+Result<pb::Image> get_image(Context& ctx, const std::string& name) {
+  pb::ImageRequest req;
+  req.set_name(name);
+  pb::Image image;
+  BERTH_TRY(rpc(
+      ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Get(c, req, &image); }));
+  return image;
+}
+
+}  // namespace
+
+Status image_pull(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description desc("image pull options");
+  std::string platform;
+  bool no_unpack = false;
+  std::vector<std::string> positional;
+  desc.add_options()("platform", po::value(&platform), "os/arch[/variant] (default: this host)")(
+      "no-unpack", po::bool_switch(&no_unpack), "fetch only")("ref", po::value(&positional));
+  po::positional_options_description pos;
+  pos.add("ref", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  require_args(positional, 1, "image pull [--platform os/arch] [--no-unpack] REF");
+
+  pb::PullRequest req;
+  req.set_reference(positional[0]);
+  req.set_platform(platform);
+  req.set_unpack(!no_unpack);
+  auto call = ctx.call();
+  auto reader = pb::Transfer::NewStub(ctx.channel)->Pull(call.get(), req);
+  PullProgressView view(ctx.err, !ctx.json && ::isatty(STDERR_FILENO));
+  pb::PullProgress p;
+  std::string name, digest;
+  while (reader->Read(&p)) {
+    if (p.status() == "pulled") {
+      name = p.ref();
+      continue;
+    }
+    if (!ctx.json) view.update(p);
+  }
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) return from_grpc(st);
+  if (ctx.json) {
+    json::Writer w;
+    w.begin_object().field("name", name).end_object();
+    ctx.out << w.str() << "\n";
+  } else {
+    ctx.out << name << "\n";
+  }
+  return {};
+}
+
+Status image_ls(Context& ctx, const std::vector<std::string>& args) {
+  if (!args.empty()) throw UsageError("usage: berthctl image ls");
+  pb::ListImagesResponse resp;
+  BERTH_TRY(
+      rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &resp); }));
+  if (ctx.json) {
+    json::Writer w;
+    w.begin_array();
+    for (const auto& image : resp.images()) write_image_json(w, image);
+    w.end_array();
+    ctx.out << w.str() << "\n";
+    return {};
+  }
+  Table table({"REF", "DIGEST", "SIZE", "CREATED"});
+  for (const auto& image : resp.images()) {
+    table.add({image.name(), image.target().digest().substr(0, 19), human_size(image.content_size()),
+               format_time(image.created_unix())});
+  }
+  table.print(ctx.out);
+  return {};
+}
+
+Status image_rm(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("usage: berthctl image rm REF [REF...]");
+  Status result;
+  for (const auto& name : args) {
+    pb::ImageRequest req;
+    req.set_name(name);
+    pb::Empty resp;
+    Status st = rpc(
+        ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Delete(c, req, &resp); });
+    if (!st) {
+      ctx.err << "berthctl: " << st.error().what() << "\n";
+      result = std::move(st);
+      continue;
+    }
+    ctx.out << name << "\n";
+  }
+  return result;
+}
+
+Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
+  require_args(args, 1, "image inspect REF");
+  BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));
+  json::Writer w(true);
+  write_image_json(w, image);
+  ctx.out << w.str() << "\n";
+  return {};
+}
+
+Status image_tag(Context& ctx, const std::vector<std::string>& args) {
+  require_args(args, 2, "image tag SOURCE TARGET");
+  BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));
+  image.set_name(args[1]);
+  pb::Image created;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Images::NewStub(ctx.channel)->Create(c, image, &created);
+  }));
+  ctx.out << created.name() << "\n";
+  return {};
+}
+
+Status image_import(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty() || args.size() > 2) throw UsageError("usage: berthctl image import ARCHIVE.tar [NAME]");
+  pb::ImportRequest req;
+  req.set_path(std::filesystem::absolute(args[0]).string());  // the daemon resolves it
+  if (args.size() == 2) req.set_name(args[1]);
+  pb::ImportResponse resp;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Transfer::NewStub(ctx.channel)->Import(c, req, &resp);
+  }));
+  for (const auto& name : resp.images()) ctx.out << name << "\n";
+  return {};
+}
+
+Status image_export(Context& ctx, const std::vector<std::string>& args) {
+  if (args.size() < 2) throw UsageError("usage: berthctl image export ARCHIVE.tar REF [REF...]");
+  pb::ExportRequest req;
+  req.set_path(std::filesystem::absolute(args[0]).string());  // the daemon resolves it
+  for (size_t i = 1; i < args.size(); ++i) req.add_names(args[i]);
+  pb::Empty resp;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Transfer::NewStub(ctx.channel)->Export(c, req, &resp);
+  }));
+  return {};
+}
+
+}  // namespace berth::cli

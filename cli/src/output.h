@@ -1,0 +1,26 @@
+// Output helpers: aligned tables and human-readable sizes and times.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace berth::cli {
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print(std::ostream& out) const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string human_size(int64_t bytes);
+std::string format_time(int64_t unix_seconds);
+// Requires exactly n positional arguments, else a UsageError naming them.
+void require_args(const std::vector<std::string>& args, size_t n, const char* usage);
+
+}  // namespace berth::cli

@@ -1,0 +1,64 @@
+// berthd's process-level pieces: configuration (flags over an optional JSON file), the root lock,
+// the stores, and the gRPC server on a unix socket with every service wired explicitly.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "berth/common/file_lock.h"
+#include "berth/manager/services.h"
+
+namespace berth::manager {
+
+struct DaemonConfig {
+  std::string address = "/run/berth/berthd.sock";
+  std::string root = "/var/lib/berth";
+  std::string state = "/run/berth";
+  std::string snapshotter = "auto";
+  RegistryOptions registry;
+};
+
+// Reads a JSON config file:
+// {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
+//  "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
+//  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
+Status load_config_file(const std::string& path, DaemonConfig& config);
+
+class Daemon {
+ public:
+  // Takes the root lock (a second berthd on the same root fails here), opens the stores.
+  static Result<std::unique_ptr<Daemon>> open(DaemonConfig config);
+  // Binds the socket (mode 0600) and serves the given services (wired by main; they must outlive
+  // the server).
+  Status start(const std::vector<grpc::Service*>& services);
+  // Blocks until shutdown() is called from another thread.
+  void wait();
+  // Stops accepting, ends streams, waits for in-flight calls (bounded).
+  void shutdown();
+
+  const DaemonConfig& config() const { return config_; }
+  ImageManager& images() { return *images_; }
+  EventBus& events() { return events_; }
+  // True once shutdown began; long-running streams poll it.
+  const std::atomic<bool>& stopping() const { return stopping_; }
+  // Scratch space on the root's filesystem (imports).
+  std::string scratch_dir() const { return config_.root + "/tmp"; }
+
+ private:
+  explicit Daemon(DaemonConfig config) : config_(std::move(config)) {}
+  DaemonConfig config_;
+  FileLock lock_;
+  std::optional<ContentStore> content_;
+  std::unique_ptr<MetadataStore> db_;
+  std::unique_ptr<Snapshotter> snapshots_;
+  EventBus events_;
+  std::unique_ptr<ImageManager> images_;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace berth::manager

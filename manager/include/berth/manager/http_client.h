@@ -1,0 +1,53 @@
+// One HTTP(S) request over libcurl, with bounded bodies and streaming sinks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "berth/common/error.h"
+
+namespace berth::manager {
+
+struct TlsOptions {
+  bool skip_verify = false;
+  std::string ca_file;  // extra CA bundle; empty: system CAs
+};
+
+struct HttpRequest {
+  std::string url;
+  std::string method = "GET";
+  std::vector<std::string> headers;  // "Name: value"
+  // Successful (2xx) bodies go here when set; otherwise they are collected up to max_body.
+  std::function<Status(std::string_view)> sink;
+  // Called once with a 2xx status before its first body byte reaches the sink.
+  std::function<Status(long)> on_status;
+  size_t max_body = 4 << 20;
+  TlsOptions tls;
+  std::string basic_user;  // user:password, sent only to this host
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string content_type;
+  std::string www_authenticate;
+  std::string docker_content_digest;
+  std::string body;  // 2xx without a sink, or the (truncated) error body
+};
+
+Result<HttpResponse> http_request(const HttpRequest& request);
+
+// "Bearer realm=\"x\",service=\"y\"" -> scheme "bearer" and lowercased parameter names.
+struct AuthChallenge {
+  std::string scheme;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string param(std::string_view name) const;
+};
+AuthChallenge parse_auth_challenge(std::string_view header);
+
+std::string url_escape(std::string_view s);
+std::string base64_encode(std::string_view s);
+Result<std::string> base64_decode(std::string_view s);
+
+}  // namespace berth::manager

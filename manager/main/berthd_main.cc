@@ -1,0 +1,89 @@
+// berthd: parse flags, install logging, open the daemon, serve until SIGTERM/SIGINT.
+#include <signal.h>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <thread>
+
+#include "berth/common/log.h"
+#include "berth/manager/daemon.h"
+
+namespace po = boost::program_options;
+using berth::manager::Daemon;
+using berth::manager::DaemonConfig;
+
+int main(int argc, char** argv) {
+  DaemonConfig config;
+  std::string config_file, log_level;
+  po::options_description desc("Usage: berthd [options]");
+  desc.add_options()("help,h", "show help")("config,c", po::value(&config_file),
+                                            "JSON config file (flags override it)")(
+      "address,a", po::value<std::string>(), "unix socket path (default /run/berth/berthd.sock)")(
+      "root", po::value<std::string>(), "persistent data directory (default /var/lib/berth)")(
+      "state", po::value<std::string>(), "runtime state directory (default /run/berth)")(
+      "snapshotter", po::value<std::string>(), "overlay, native or auto (default auto)")(
+      "log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn, error");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "berthd: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  berth::log::install({berth::log::stderr_sink("berthd")}, spdlog::level::from_str(log_level));
+  auto logger = berth::log::get("berthd");
+  if (!config_file.empty()) {
+    if (auto st = berth::manager::load_config_file(config_file, config); !st) {
+      logger->error("config {}: {}", config_file, st.error().what());
+      return 1;
+    }
+  }
+  if (vm.count("address")) config.address = vm["address"].as<std::string>();
+  if (vm.count("root")) config.root = vm["root"].as<std::string>();
+  if (vm.count("state")) config.state = vm["state"].as<std::string>();
+  if (vm.count("snapshotter")) config.snapshotter = vm["snapshotter"].as<std::string>();
+
+  // Signals are taken synchronously by one thread, so shutdown runs outside a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto daemon = Daemon::open(config);
+  if (!daemon) {
+    logger->error("{}", daemon.error().what());
+    return 1;
+  }
+  // Every service, wired explicitly. The task side (Containers, Tasks) joins this list.
+  Daemon& d = **daemon;
+  berth::manager::VersionService version;
+  berth::manager::NamespacesService namespaces(d.images());
+  berth::manager::ImagesService images(d.images());
+  berth::manager::ContentService content(d.images());
+  berth::manager::SnapshotsService snapshots(d.images());
+  berth::manager::LeasesService leases(d.images());
+  berth::manager::EventsService events(d.events(), d.stopping());
+  berth::manager::TransferService transfer(d.images(), d.scratch_dir());
+  if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer});
+      !st) {
+    logger->error("{}", st.error().what());
+    return 1;
+  }
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    logger->info("signal {}: shutting down", sig);
+    (*daemon)->shutdown();
+  });
+  (*daemon)->wait();
+  waiter.join();
+  logger->info("stopped");
+  return 0;
+}

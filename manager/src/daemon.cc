@@ -1,0 +1,120 @@
+#include "berth/manager/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/common/log.h"
+
+namespace berth::manager {
+
+Status load_config_file(const std::string& path, DaemonConfig& config) {
+  BERTH_ASSIGN_OR_RETURN(std::string text, read_file(path, 1 << 20));
+  BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, path));
+  auto root = json::root(tree);
+  // A misspelt key would silently do nothing: refuse it.
+  static const std::set<std::string> kKnown = {"address",          "root",        "state",
+                                               "snapshotter",      "auth_config", "max_manifest_bytes",
+                                               "max_config_bytes", "registries"};
+  BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
+  for (const auto& [key, value] : members) {
+    if (!kKnown.contains(key))
+      return make_error(ErrorCode::kInvalidArgument, "{}: unknown key {:?}", path, key);
+  }
+  auto str = [&](const char* key, std::string& out) -> Status {
+    if (auto v = root.get(key)) {
+      BERTH_ASSIGN_OR_RETURN(out, v->as_string());
+    }
+    return {};
+  };
+  BERTH_TRY(str("address", config.address));
+  BERTH_TRY(str("root", config.root));
+  BERTH_TRY(str("state", config.state));
+  BERTH_TRY(str("snapshotter", config.snapshotter));
+  BERTH_TRY(str("auth_config", config.registry.auth_config));
+  for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
+                            std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
+    if (auto v = root.get(key)) {
+      BERTH_ASSIGN_OR_RETURN(uint64_t n, v->as_uint64());
+      *limit = static_cast<size_t>(n);
+    }
+  }
+  if (auto regs = root.get("registries")) {
+    BERTH_ASSIGN_OR_RETURN(auto entries, regs->as_object());
+    for (const auto& [host, v] : entries) {
+      RegistryHostConfig h;
+      BERTH_ASSIGN_OR_RETURN(auto fields, v.as_object());
+      for (const auto& [key, ignored] : fields) {
+        if (key != "plain_http" && key != "skip_verify" && key != "ca_file") {
+          return make_error(ErrorCode::kInvalidArgument, "{}: registries.{}: unknown key {:?}", path, host,
+                            key);
+        }
+      }
+      if (auto p = v.get("plain_http")) {
+        BERTH_ASSIGN_OR_RETURN(h.plain_http, p->as_bool());
+      }
+      if (auto s = v.get("skip_verify")) {
+        BERTH_ASSIGN_OR_RETURN(h.skip_verify, s->as_bool());
+      }
+      if (auto c = v.get("ca_file")) {
+        BERTH_ASSIGN_OR_RETURN(h.ca_file, c->as_string());
+      }
+      config.registry.hosts[host] = h;
+    }
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
+  std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
+  const auto& c = d->config_;
+  BERTH_TRY(make_dirs(c.root, 0700));
+  BERTH_TRY(make_dirs(c.state, 0700));
+  auto lock = FileLock::try_acquire(c.root + "/berthd.lock");
+  if (!lock) {
+    return make_error(ErrorCode::kFailedPrecondition, "another berthd is already using root {}: {}", c.root,
+                      lock.error().what());
+  }
+  d->lock_ = std::move(*lock);
+  BERTH_ASSIGN_OR_RETURN(auto content, ContentStore::open(c.root + "/content"));
+  d->content_.emplace(std::move(content));
+  BERTH_ASSIGN_OR_RETURN(d->db_, MetadataStore::open(c.root + "/metadata.db"));
+  BERTH_ASSIGN_OR_RETURN(d->snapshots_, Snapshotter::open(c.snapshotter, c.root + "/snapshots", *d->db_));
+  d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
+  BERTH_TRY(d->images_->recover());
+  log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
+  return d;
+}
+
+Status Daemon::start(const std::vector<grpc::Service*>& services) {
+  BERTH_TRY(make_dirs(dirname_of(config_.address), 0700));
+  if (::unlink(config_.address.c_str()) < 0 && errno != ENOENT)
+    return sys_error("remove stale {}", config_.address);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + config_.address, grpc::InsecureServerCredentials());
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  mode_t old = ::umask(0077);  // the socket is born 0600: no window where others can connect
+  server_ = builder.BuildAndStart();
+  ::umask(old);
+  if (!server_) return make_error(ErrorCode::kUnavailable, "cannot listen on {}", config_.address);
+  if (::chmod(config_.address.c_str(), 0600) < 0) return sys_error("chmod {}", config_.address);
+  log::get("berthd")->info("serving on {}", config_.address);
+  return {};
+}
+
+void Daemon::wait() {
+  if (server_) server_->Wait();
+}
+
+void Daemon::shutdown() {
+  stopping_ = true;
+  events_.close();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ::unlink(config_.address.c_str());
+}
+
+}  // namespace berth::manager

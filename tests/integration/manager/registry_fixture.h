@@ -1,0 +1,43 @@
+// A real Debian docker-registry on 127.0.0.1 with a random free port, configured by the test:
+// plain HTTP, TLS with htpasswd basic auth, or TLS with bearer tokens from a given issuer.
+#pragma once
+
+#include <string>
+
+#include "berth/common/child_process.h"
+#include "berth/common/temp_dir.h"
+
+namespace berth::manager::testing {
+
+int free_port();
+
+struct RegistryAuth {
+  enum Kind { kNone, kBasic, kToken } kind = kNone;
+  std::string htpasswd_file;                                              // kBasic
+  std::string token_realm, token_service, token_issuer, token_root_cert;  // kToken
+};
+
+class Registry {
+ public:
+  // tls_cert/key empty: plain HTTP.
+  static Result<std::unique_ptr<Registry>> start(const std::string& tls_cert = "",
+                                                 const std::string& tls_key = "", RegistryAuth auth = {});
+  const std::string& host() const { return host_; }  // "127.0.0.1:PORT"
+  // Kills the registry (the storage stays) and starts it again on the same port.
+  Status stop();
+  Status restart();
+  const std::string& storage() const { return storage_; }
+  // The registry's own log (one line per request, with bytes written).
+  std::string log_path() const { return dir_.path() + "/registry.log"; }
+
+ private:
+  Status launch();
+  Status wait_ready();
+  TempDir dir_;
+  std::string host_, storage_, config_, ca_;
+  bool tls_ = false;
+  UniqueFd log_;
+  ChildProcess process_;
+};
+
+}  // namespace berth::manager::testing

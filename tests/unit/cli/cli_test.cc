@@ -1,0 +1,67 @@
+#include "berth/cli/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "berth/common/temp_dir.h"
+#include "output.h"
+
+namespace berth::cli {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+CliRun run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int code = run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(CliTest, UsageErrorsExitTwo) {
+  CliRun r = run({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("Usage: berthctl"), std::string::npos);
+  EXPECT_EQ(run({"--help"}).code, 0);
+  r = run({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command \"frobnicate\""), std::string::npos);
+  r = run({"image"});
+  EXPECT_EQ(r.code, 2);
+  r = run({"--format", "yaml", "images"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--format"), std::string::npos);
+  r = run({"--address", "/nonexistent/sock", "image", "tag", "only-one"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("usage: berthctl image tag SOURCE TARGET"), std::string::npos) << r.err;
+  r = run({"--address", "/nonexistent/sock", "pull", "--bogus-flag", "x"});
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST(CliTest, UnreachableDaemonIsAClearFailure) {
+  auto dir = TempDir::create("/tmp/berthctl-test-");
+  ASSERT_TRUE(dir.ok());
+  CliRun r = run({"--address", dir->path() + "/missing.sock", "images"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("berthctl: "), std::string::npos);
+  EXPECT_NE(r.err.find("missing.sock"), std::string::npos) << r.err;
+}
+
+TEST(OutputTest, TablesAlignAndSizesReadWell) {
+  Table t({"REF", "SIZE"});
+  t.add({"a-long-name", "1"});
+  t.add({"b", "22"});
+  std::ostringstream out;
+  t.print(out);
+  EXPECT_EQ(out.str(), "REF           SIZE\na-long-name   1\nb             22\n");
+  EXPECT_EQ(human_size(512), "512 B");
+  EXPECT_EQ(human_size(1536), "1.5 KiB");
+  EXPECT_EQ(human_size(5 << 20), "5.0 MiB");
+  EXPECT_EQ(format_time(0), "1970-01-01T00:00:00Z");
+}
+
+}  // namespace
+}  // namespace berth::cli

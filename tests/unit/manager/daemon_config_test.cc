@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include "berth/common/fs.h"
+#include "berth/common/temp_dir.h"
+#include "berth/manager/daemon.h"
+
+namespace berth::manager {
+namespace {
+
+Result<DaemonConfig> load(const std::string& text) {
+  auto dir = TempDir::create("/tmp/berthd-config-test-");
+  if (!dir) return dir.error();
+  std::string path = dir->path() + "/berthd.json";
+  BERTH_TRY(write_file_atomic(path, text));
+  DaemonConfig config;
+  BERTH_TRY(load_config_file(path, config));
+  return config;
+}
+
+TEST(DaemonConfigTest, ReadsEverySetting) {
+  auto c = load(R"({"address": "/x.sock", "root": "/r", "state": "/s", "snapshotter": "native",
+                    "auth_config": "/a.json", "max_manifest_bytes": 1000, "max_config_bytes": 2000,
+                    "registries": {"127.0.0.1:5000": {"plain_http": true},
+                                   "r.example": {"skip_verify": true, "ca_file": "/ca.pem"}}})");
+  ASSERT_TRUE(c.ok()) << c.error().what();
+  EXPECT_EQ(c->address, "/x.sock");
+  EXPECT_EQ(c->root, "/r");
+  EXPECT_EQ(c->state, "/s");
+  EXPECT_EQ(c->snapshotter, "native");
+  EXPECT_EQ(c->registry.auth_config, "/a.json");
+  EXPECT_EQ(c->registry.max_manifest_size, 1000u);
+  EXPECT_EQ(c->registry.max_config_size, 2000u);
+  EXPECT_TRUE(c->registry.hosts.at("127.0.0.1:5000").plain_http);
+  EXPECT_TRUE(c->registry.hosts.at("r.example").skip_verify);
+  EXPECT_EQ(c->registry.hosts.at("r.example").ca_file, "/ca.pem");
+  auto defaults = load("{}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->address, "/run/berth/berthd.sock");
+  EXPECT_EQ(defaults->root, "/var/lib/berth");
+}
+
+TEST(DaemonConfigTest, RejectsTyposAndWrongTypes) {
+  auto typo = load(R"({"adress": "/x"})");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().what().find("unknown key \"adress\""), std::string::npos) << typo.error().what();
+  auto nested = load(R"({"registries": {"h": {"plain-http": true}}})");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.error().what().find("registries.h"), std::string::npos) << nested.error().what();
+  auto type = load(R"({"registries": {"h": {"plain_http": "yes"}}})");
+  ASSERT_FALSE(type.ok());
+  EXPECT_NE(type.error().what().find("plain_http"), std::string::npos) << type.error().what();
+  EXPECT_FALSE(load("not json").ok());
+}
+
+}  // namespace
+}  // namespace berth::manager

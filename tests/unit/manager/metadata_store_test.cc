@@ -1,0 +1,81 @@
+#include "berth/manager/metadata_store.h"
+
+#include <gtest/gtest.h>
+
+#include "berth/common/temp_dir.h"
+
+namespace berth::manager {
+namespace {
+
+class MetadataStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("/tmp/berth-meta-test-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::move(*dir);
+    auto db = MetadataStore::open(dir_.path() + "/meta.db");
+    ASSERT_TRUE(db.ok()) << db.error().what();
+    db_ = std::move(*db);
+  }
+  TempDir dir_;
+  std::unique_ptr<MetadataStore> db_;
+};
+
+TEST_F(MetadataStoreTest, MigratesAndReopens) {
+  EXPECT_EQ(db_->schema_version(), MetadataStore::kSchemaVersion);
+  ASSERT_TRUE(db_->create_namespace("other").ok());
+  db_.reset();
+  auto again = MetadataStore::open(dir_.path() + "/meta.db");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*(*again)->list_namespaces(), (std::vector<std::string>{"default", "other"}));
+}
+
+TEST_F(MetadataStoreTest, NamespacesIsolateImages) {
+  ASSERT_TRUE(db_->create_namespace("a").ok());
+  EXPECT_EQ(db_->create_namespace("a").error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(db_->create_namespace("Bad/Name").error().code(), ErrorCode::kInvalidArgument);
+  ImageRecord img{"docker.io/library/busybox:latest",
+                  "application/vnd.oci.image.manifest.v1+json",
+                  "sha256:" + std::string(64, 'a'),
+                  123,
+                  {{"k", "v"}}};
+  ASSERT_TRUE(db_->put_image("a", img).ok());
+  EXPECT_EQ(db_->get_image("a", img.name)->labels.at("k"), "v");
+  EXPECT_EQ(db_->get_image("default", img.name).error().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(db_->list_images("default")->empty());
+  EXPECT_EQ(db_->put_image("missing", img).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(db_->delete_namespace("a").error().code(), ErrorCode::kFailedPrecondition);
+  img.digest = "sha256:" + std::string(64, 'b');
+  ASSERT_TRUE(db_->put_image("a", img).ok());
+  EXPECT_EQ(db_->get_image("a", img.name)->digest, img.digest);
+  ASSERT_TRUE(db_->delete_image("a", img.name).ok());
+  EXPECT_EQ(db_->delete_image("a", img.name).error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(db_->delete_namespace("a").ok());
+}
+
+TEST_F(MetadataStoreTest, SnapshotRecords) {
+  auto a = db_->add_snapshot("extract-1", "", "active");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(db_->add_snapshot("extract-1", "", "active").error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(db_->rename_snapshot("extract-1", "sha256:layer", "committed").ok());
+  auto found = db_->find_snapshot("sha256:layer");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, a->id);
+  EXPECT_EQ((*found)->kind, "committed");
+  ASSERT_TRUE(db_->add_snapshot("child", "sha256:layer", "active").ok());
+  EXPECT_EQ(*db_->count_children("sha256:layer"), 1);
+  ASSERT_TRUE(db_->delete_snapshot("child").ok());
+  EXPECT_EQ(*db_->count_children("sha256:layer"), 0);
+}
+
+TEST_F(MetadataStoreTest, LeasesHoldResources) {
+  ASSERT_TRUE(db_->create_lease("default", "pull-1").ok());
+  ASSERT_TRUE(db_->add_lease_resource("default", "pull-1", {"content", "sha256:x"}).ok());
+  EXPECT_EQ(db_->all_leased_resources()->size(), 1u);
+  EXPECT_FALSE(db_->add_lease_resource("default", "nope", {"content", "sha256:x"}).ok());
+  ASSERT_TRUE(db_->delete_lease("default", "pull-1").ok());
+  EXPECT_TRUE(db_->all_leased_resources()->empty());
+}
+
+}  // namespace
+}  // namespace berth::manager
