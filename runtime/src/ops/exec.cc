@@ -16,7 +16,7 @@ namespace {
 Result<uint32_t> parse_id(std::string_view text, std::string_view what) {
   uint32_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) {
+  if (ec != std::errc() || end != text.data() + text.size() || v == 0xffffffffu) {
     return make_error(ErrorCode::kInvalidArgument, "--user: \"{}\" is not a numeric {}", text, what);
   }
   return v;

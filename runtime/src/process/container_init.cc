@@ -12,7 +12,9 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -122,10 +124,13 @@ void switch_user(const InitPlan& plan) noexcept {
 // Blocks until `start` opens the FIFO for reading. From then on the FIFO is how init reports to
 // `start`: an error message, or EOF when execve closes it (close-on-exec) — success.
 void wait_for_start(const InitPlan& plan) noexcept {
-  int fd = ::openat(plan.state_dir_fd, "exec.fifo", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  char name[16];
+  std::snprintf(name, sizeof name, "%d", plan.fifo_fd);
+  int fd = ::openat(plan.proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
   if (fd < 0) fail(plan.sync_fd, errno, "open exec fifo");
   child::set_late_error_fd(fd);
-  ::close(plan.state_dir_fd);
+  ::close(plan.fifo_fd);
+  ::close(plan.proc_fd_dir);
 }
 
 // startContainer hooks: in the container, after `start`, before the user process; the state
@@ -216,7 +221,8 @@ void container_init_main(InitPlan& plan) noexcept {
     ::setresgid(0, 0, 0);
     ::setresuid(0, 0, 0);
     // The credential change made us non-dumpable, which makes /proc/self/fd root-owned and
-    // unusable for the mapped root; mounts target /proc/self/fd/N, so stay dumpable during setup.
+    // unusable for the mapped root; mounts target /proc/self/fd/N and the exec FIFO is reopened
+    // through it, so stay dumpable (as runc does for user namespaces). execve resets it.
     if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set dumpable");
   } else {
     // Processes in the container must not reach init's host fds or /proc/1/exe while it is still
@@ -224,6 +230,8 @@ void container_init_main(InitPlan& plan) noexcept {
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   }
   join_and_unshare(plan);
+  plan.proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (plan.proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
   if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
   if (plan.new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.keyring_name.c_str()) < 0 &&
       errno != ENOSYS && errno != EACCES && errno != EDQUOT) {
@@ -237,6 +245,14 @@ void container_init_main(InitPlan& plan) noexcept {
   if (!plan.domainname.empty() && ::setdomainname(plan.domainname.c_str(), plan.domainname.size()) < 0) {
     fail(plan.sync_fd, errno, "setdomainname %s", plan.domainname.c_str());
   }
+  // Writes through /proc (sysctls, LSM labels) only land on a real procfs: a bind mount or
+  // symlink farm at /proc must not redirect them (CVE-2019-16884 / CVE-2023-27561 class).
+  if (!plan.sysctls.empty() || !plan.lsm_attr_path.empty()) {
+    struct statfs fs {};
+    if (::statfs("/proc", &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) {
+      fail(plan.sync_fd, EPERM, "/proc in the container is not procfs; refusing to write sysctls or labels through it");
+    }
+  }
   for (const auto& s : plan.sysctls) {
     if (child::write_text(s.path.c_str(), s.value.c_str()) < 0) fail(plan.sync_fd, errno, "write sysctl %s", s.path.c_str());
   }
@@ -246,8 +262,6 @@ void container_init_main(InitPlan& plan) noexcept {
   enter_cwd(plan, true);
 
   if (plan.seccomp && plan.seccomp->notify) load_notify_filter(plan);
-  // Setup is done: from now on nothing in the container may inspect us (see above).
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   if (!sync_send(plan.sync_fd, SyncStage::kReady)) _exit(1);
   wait_for_start(plan);
   run_start_hooks(plan);

@@ -121,7 +121,8 @@ struct InitPlan {
   // fds the child inherits
   int sync_fd = -1;
   int console_fd = -1;     // connected console socket, or -1
-  int state_dir_fd = -1;   // O_PATH fd of the container's state dir: init reopens exec.fifo through it
+  int fifo_fd = -1;        // O_PATH fd of the exec FIFO (the state dir itself stays 0700)
+  int proc_fd_dir = -1;    // init's /proc/self/fd, opened before pivot_root, to reopen the FIFO
   int start_state_fd = -1; // memfd with the state JSON for startContainer hooks
 
   std::vector<UniqueFd> owned_fds;  // parent-side owners of fds referenced above

@@ -144,10 +144,10 @@ Result<LaunchedInit> launch_exec(const ExecRequest& req) {
 Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   InitPlan& plan = *req.plan;
   BERTH_ASSIGN_OR_RETURN(FdPair sync, make_socketpair(SOCK_SEQPACKET));
-  BERTH_ASSIGN_OR_RETURN(UniqueFd state_dir, open_fd(req.state_dir.c_str(), O_PATH | O_DIRECTORY));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(join_path(req.state_dir, "exec.fifo").c_str(), O_PATH));
   BERTH_TRY(prepare_parent_namespaces(req.spec->linux_));
   plan.sync_fd = sync.second.get();
-  plan.state_dir_fd = state_dir.get();
+  plan.fifo_fd = fifo.get();
   plan.console_fd = req.console_fd;
   UniqueFd start_state;
   if (!plan.start_hooks.empty()) {

@@ -212,8 +212,23 @@ void pivot(const InitPlan& plan) noexcept {
   if (::chdir("/") < 0) fail(plan.sync_fd, errno, "chdir /");
 }
 
+// /dev/null as the container sees it, verified through an fd to be the real device (1:3): a
+// symlink or file planted there must not be bound over the masked paths (CVE-2025-31133 family).
+int open_verified_dev_null(const InitPlan& plan, int rootfd) noexcept {
+  int fd = open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW);
+  if (fd < 0) fail(plan.sync_fd, errno, "open /dev/null to mask paths");
+  struct stat st {};
+  if (::fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    fail(plan.sync_fd, EPERM, "/dev/null in the container is not the null device; refusing to mask with it");
+  }
+  return fd;
+}
+
 void mask_paths(const InitPlan& plan, int rootfd) noexcept {
   char path[64];
+  char null_path[64];
+  int dev_null = plan.masked_paths.empty() ? -1 : open_verified_dev_null(plan, rootfd);
+  if (dev_null >= 0) fd_path(null_path, dev_null);
   for (const auto& p : plan.masked_paths) {
     int fd = open_in_root(rootfd, p.c_str(), O_PATH);
     if (fd < 0) {
@@ -223,7 +238,7 @@ void mask_paths(const InitPlan& plan, int rootfd) noexcept {
     struct stat st {};
     ::fstatat(fd, "", &st, AT_EMPTY_PATH);
     int r = S_ISDIR(st.st_mode) ? ::mount("tmpfs", fd_path(path, fd), "tmpfs", MS_RDONLY, "size=0")
-                                : ::mount("/dev/null", fd_path(path, fd), nullptr, MS_BIND, nullptr);
+                                : ::mount(null_path, fd_path(path, fd), nullptr, MS_BIND, nullptr);
     if (r < 0) fail(plan.sync_fd, errno, "mask %s", p.c_str());
     ::close(fd);
   }
@@ -239,6 +254,7 @@ void mask_paths(const InitPlan& plan, int rootfd) noexcept {
     ::close(fd);
     remount_bind(plan, rootfd, p.c_str(), MS_RDONLY);
   }
+  if (dev_null >= 0) ::close(dev_null);
 }
 
 }  // namespace

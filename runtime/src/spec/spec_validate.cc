@@ -114,9 +114,36 @@ Status validate_mounts(const Spec& spec) {
   return {};
 }
 
+// (uid_t)-1 means "unchanged" to setresuid: accepting it would leave the process as root
+// (the CVE-2024-40635 class). Mapping ranges must not wrap either.
+Status validate_ids(const Spec& spec) {
+  constexpr uint32_t kInvalid = 0xffffffffu;
+  if (spec.process) {
+    const User& u = spec.process->user;
+    if (u.uid == kInvalid) return make_error(ErrorCode::kInvalidArgument, "process.user.uid: {} is not a valid uid", u.uid);
+    if (u.gid == kInvalid) return make_error(ErrorCode::kInvalidArgument, "process.user.gid: {} is not a valid gid", u.gid);
+    for (size_t i = 0; i < u.additional_gids.size(); ++i) {
+      if (u.additional_gids[i] == kInvalid) {
+        return make_error(ErrorCode::kInvalidArgument, "process.user.additionalGids[{}]: not a valid gid", i);
+      }
+    }
+  }
+  for (const auto* list : {&spec.linux_.uid_mappings, &spec.linux_.gid_mappings}) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      const IdMapping& m = (*list)[i];
+      const char* name = list == &spec.linux_.uid_mappings ? "uidMappings" : "gidMappings";
+      if (m.size == 0 || uint64_t{m.container_id} + m.size > kInvalid || uint64_t{m.host_id} + m.size > kInvalid) {
+        return make_error(ErrorCode::kInvalidArgument, "linux.{}[{}]: the range is empty or wraps", name, i);
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Status validate_spec(const Spec& spec) {
+  BERTH_TRY(validate_ids(spec));
   BERTH_TRY(validate_version(spec.oci_version));
   BERTH_TRY(validate_namespaces(spec));
   BERTH_TRY(validate_sysctl(spec));

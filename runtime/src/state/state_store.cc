@@ -81,13 +81,12 @@ Status StateStore::validate_id(const std::string& id) {
 
 Status StateStore::create_dir(const std::string& id) {
   BERTH_TRY(make_dirs(root_, 0700));
-  if (::mkdir(dir(id).c_str(), 0711) < 0) {
+  if (::mkdir(dir(id).c_str(), 0700) < 0) {
     if (errno == EEXIST) return make_error(ErrorCode::kAlreadyExists, "container \"{}\" already exists", id);
     return sys_error("create state dir {}", dir(id));
   }
-  // 0711 (searchable, not listable): a mapped container root must reach exec.fifo (0622);
-  // state.json and the config copy stay 0600.
-  if (::chmod(dir(id).c_str(), 0711) < 0) return sys_error("chmod {}", dir(id));
+  // Only root may look inside; init reaches exec.fifo through an fd, never by path.
+  if (::chmod(dir(id).c_str(), 0700) < 0) return sys_error("chmod {}", dir(id));
   return {};
 }
 

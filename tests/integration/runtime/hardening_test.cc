@@ -1,8 +1,12 @@
 // Defences against the known runtime escapes; each test fails without its defence.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "berth/common/fs.h"
+#include <atomic>
+#include <thread>
+
 #include "bundle.h"
 
 namespace berth::test {
@@ -59,6 +63,99 @@ TEST(Hardening, CwdThroughProcSelfFdCannotReachTheHost) {
     EXPECT_EQ(out.out.find("exec.fifo"), std::string::npos) << "fd " << fd << ": " << out.out;
     EXPECT_EQ(out.out.find("config.json"), std::string::npos) << "fd " << fd << ": " << out.out;
   }
+}
+
+}  // namespace
+}  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+// CVE-2021-30465 / CVE-2024-45310 class: a symlink swapped in and out while containers are set
+// up must never redirect a mount or a created directory onto the host.
+TEST(Hardening, MountTargetSwapRaceStaysInsideTheRootfs) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  std::string victim = b.dir() + "/victim";
+  ASSERT_TRUE(make_dirs(victim).ok());
+  std::string target = b.rootfs() + "/race";
+  ASSERT_TRUE(make_dirs(target).ok());
+  b.edit(".root.readonly=false | .mounts += [{\"destination\":\"/race/sub/dir\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}]");
+  b.set_args({"true"});
+  int mounts_before = host_mounts_containing(b.dir());
+  std::atomic<bool> stop{false};
+  std::thread racer([&] {
+    std::string tmp = b.rootfs() + "/race.tmp";
+    while (!stop) {
+      // Swap the directory for a symlink to the host victim and back.
+      ::rename(target.c_str(), (target + ".dir").c_str());
+      ::symlink(victim.c_str(), tmp.c_str());
+      ::rename(tmp.c_str(), target.c_str());
+      ::unlink(target.c_str());
+      ::rename((target + ".dir").c_str(), target.c_str());
+    }
+  });
+  for (int i = 0; i < 40; ++i) (void)b.run("race" + std::to_string(i));
+  stop = true;
+  racer.join();
+  auto listing = run_command({"/bin/ls", "-A", victim});
+  EXPECT_EQ(listing.value_or(CommandOutput{}).out, "") << "something was created on the host";
+  EXPECT_EQ(host_mounts_containing(b.dir()), mounts_before) << "a mount leaked onto the host";
+}
+
+// CVE-2025-31133 family: masking binds /dev/null; a planted symlink there is refused.
+TEST(Hardening, PlantedDevNullIsNotUsedForMasking) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  ASSERT_TRUE(make_dirs(b.rootfs() + "/dev").ok());
+  ASSERT_EQ(::symlink("/proc/sys/kernel/core_pattern", (b.rootfs() + "/dev/null").c_str()), 0);
+  b.edit("del(.mounts[] | select(.destination == \"/dev\" or .destination == \"/dev/pts\" or .destination == \"/dev/shm\" "
+         "or .destination == \"/dev/mqueue\"))");
+  b.set_args({"true"});
+  auto out = b.run();
+  EXPECT_NE(out.status.code, 0);
+  EXPECT_NE(out.err.find("not the null device"), std::string::npos) << out.err;
+}
+
+// CVE-2019-16884 / CVE-2023-27561 class: sysctls are written only through a real procfs.
+TEST(Hardening, SysctlsNeedARealProcfs) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit("(.mounts[] | select(.destination == \"/proc\")) |= {\"destination\":\"/proc\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}"
+         " | .linux.sysctl={\"net.ipv4.ip_forward\":\"1\"} | del(.linux.maskedPaths) | del(.linux.readonlyPaths)");
+  b.set_args({"true"});
+  auto out = b.run();
+  EXPECT_NE(out.status.code, 0);
+  EXPECT_NE(out.err.find("not procfs"), std::string::npos) << out.err;
+}
+
+// CVE-2024-40635 class: ids that would mean "unchanged" (or wrap) are refused, never root.
+TEST(Hardening, OutOfRangeIdsAreRefused) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit(".process.user.uid=4294967295");
+  auto out = b.run();
+  EXPECT_NE(out.status.code, 0);
+  EXPECT_NE(out.err.find("process.user.uid: 4294967295 is not a valid uid"), std::string::npos) << out.err;
+  b.edit(".process.user.uid=4294967296");
+  out = b.run();
+  EXPECT_NE(out.err.find("process.user.uid"), std::string::npos) << out.err;
+  b.edit(".process.user.uid=0 | .process.user.gid=-1");
+  out = b.run();
+  EXPECT_NE(out.err.find("process.user.gid"), std::string::npos) << out.err;
+}
+
+TEST(Hardening, StateDirIsPrivate) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.set_args({"sleep", "1000"});
+  ASSERT_TRUE(b.berth_detached({"create", "--bundle", b.dir(), "priv"}).status.success());
+  struct stat st {};
+  ASSERT_EQ(::stat((b.state_root() + "/priv").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((b.state_root() + "/priv/state.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_TRUE(b.berth({"delete", "priv"}).status.success());
 }
 
 }  // namespace

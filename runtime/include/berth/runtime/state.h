@@ -1,4 +1,4 @@
-// What `create` records about a container, kept in <root>/<id>/state.json (dir mode 0711),
+// What `create` records about a container, kept in <root>/<id>/state.json (dir mode 0700),
 // and the status derived from it: created / running / paused / stopped.
 #pragma once
 
@@ -45,7 +45,7 @@ class StateStore {
   // Refuses ids that are empty, "." / "..", or have characters outside [A-Za-z0-9_+.-].
   static Status validate_id(const std::string& id);
 
-  // Creates <root>/<id> (fails with kAlreadyExists), mode 0711.
+  // Creates <root>/<id> (fails with kAlreadyExists), mode 0700.
   Status create_dir(const std::string& id);
   Status save(const ContainerState& state);
   Result<ContainerState> load(const std::string& id) const;
