@@ -176,6 +176,13 @@ void load_notify_filter(const InitPlan& plan) noexcept {
   ::close(listener);
 }
 
+void set_initial_affinity(const InitPlan& plan) noexcept {
+  if (plan.scheduling.initial_cpus &&
+      ::sched_setaffinity(0, sizeof(cpu_set_t), &*plan.scheduling.initial_cpus) < 0) {
+    fail(plan.sync_fd, errno, "set the initial CPU affinity (process.execCPUAffinity.initial)");
+  }
+}
+
 // The common tail of init and exec: become the user, then execve. Failures go to whoever
 // listens (sync fd or exec FIFO); success closes those close-on-exec fds.
 [[noreturn]] void exec_user_process(const InitPlan& plan, const char* exe) noexcept {
@@ -191,6 +198,8 @@ void load_notify_filter(const InitPlan& plan) noexcept {
     fail(plan.sync_fd, errno, "load the seccomp filter");
   }
   const char* what = "";
+  // Priorities first: raising them needs the capabilities dropped below.
+  if (apply_io_and_scheduler(plan.scheduling, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   if (drop_bounding_and_keep(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   switch_user(plan);
   if (apply_capabilities(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
@@ -204,6 +213,10 @@ void load_notify_filter(const InitPlan& plan) noexcept {
   // Only stdio and the preserved fds (3 .. 3+N-1) may reach the user process.
   if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");
+  }
+  if (plan.scheduling.final_cpus &&
+      ::sched_setaffinity(0, sizeof(cpu_set_t), &*plan.scheduling.final_cpus) < 0) {
+    fail(plan.sync_fd, errno, "set the final CPU affinity (process.execCPUAffinity.final)");
   }
   // As late as possible: nothing of ours runs under the filter but execve itself.
   if (seccomp_late && load_seccomp(*plan.seccomp) < 0) fail(plan.sync_fd, errno, "load the seccomp filter");
@@ -229,6 +242,7 @@ void container_init_main(InitPlan& plan) noexcept {
     // berth (CVE-2016-9962 class). execve resets this for the user process.
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   }
+  set_initial_affinity(plan);
   join_and_unshare(plan);
   plan.proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (plan.proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
@@ -273,6 +287,7 @@ void exec_process_main(InitPlan& plan) noexcept {
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "set non-dumpable");
   SyncMessage go{};
   if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
+  set_initial_affinity(plan);
   join_and_unshare(plan);
   if (plan.terminal) {
     if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");

@@ -176,6 +176,7 @@ Status fill_process(InitPlan& plan, const Process& p) {
   plan.exec_candidates = exec_candidates(p);
   BERTH_ASSIGN_OR_RETURN(plan.caps, parse_capabilities(p.raw));
   BERTH_ASSIGN_OR_RETURN(plan.rlimits, parse_rlimits(p.raw));
+  BERTH_ASSIGN_OR_RETURN(plan.scheduling, parse_scheduling(p.raw));
   plan.last_cap = kernel_last_cap();
   return fill_lsm(plan, p);
 }

@@ -11,6 +11,7 @@
 
 #include "berth/common/unique_fd.h"
 #include "capabilities.h"
+#include "scheduling.h"
 #include "seccomp_filter.h"
 #include "berth/runtime/spec.h"
 
@@ -105,6 +106,7 @@ struct InitPlan {
   std::vector<std::string> exec_candidates;  // args[0] resolved against the container's PATH
   CapabilitySets caps;
   std::optional<SeccompProgram> seccomp;
+  Scheduling scheduling;
   std::optional<unsigned long> personality;  // linux.personality domain
   std::string lsm_attr_path;                 // /proc/self/attr/... to label the exec, or empty
   std::string lsm_label;

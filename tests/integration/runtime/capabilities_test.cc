@@ -107,3 +107,26 @@ TEST(Personality, Linux32DomainAndUnsupportedLsms) {
 
 }  // namespace
 }  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(Scheduling, SchedulerIoPriorityAndAffinity) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit(".process.scheduler={\"policy\":\"SCHED_BATCH\",\"nice\":7} | .process.ioPriority={\"class\":\"IOPRIO_CLASS_IDLE\"}"
+         " | .process.execCPUAffinity={\"initial\":\"0\",\"final\":\"0\"}");
+  b.set_args({"sh", "-c", "cut -d' ' -f19 /proc/self/stat; grep Cpus_allowed_list /proc/self/status; cut -d' ' -f41 /proc/self/stat"});
+  auto out = b.run();
+  // nice 7; affinity cpu 0; policy 3 = SCHED_BATCH (field 41 of /proc/<pid>/stat)
+  EXPECT_EQ(out.out, "7\nCpus_allowed_list:\t0\n3\n") << out.err;
+  b.edit(".process.scheduler={\"policy\":\"SCHED_LAZY\"}");
+  auto bad = b.run();
+  EXPECT_NE(bad.err.find("process.scheduler.policy: unknown policy \"SCHED_LAZY\""), std::string::npos) << bad.err;
+  b.edit("del(.process.scheduler) | .process.execCPUAffinity={\"final\":\"3-1\"}");
+  bad = b.run();
+  EXPECT_NE(bad.err.find("process.execCPUAffinity.final"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace berth::test
