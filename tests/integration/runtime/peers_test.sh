@@ -44,6 +44,14 @@ out=$(podman "${podman_args[@]}" --runtime "$berth" run --rm --network none \
   --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
   localhost/berth-peers:latest sh -c 'echo podman-ok; exit 4' || echo "exit=$?")
 expect_eq "$out" $'podman-ok\nexit=4' "podman run"
+pod=(podman "${podman_args[@]}" --runtime "$berth")
+"${pod[@]}" run -d --name berth-peers-d --network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
+  localhost/berth-peers:latest sleep 1000 >/dev/null
+expect_eq "$("${pod[@]}" exec berth-peers-d sh -c 'echo exec-ok; cat /proc/1/comm')" $'exec-ok\nsleep' "podman exec"
+"${pod[@]}" stop -t 1 berth-peers-d >/dev/null
+expect_eq "$("${pod[@]}" inspect -f '{{.State.Status}}' berth-peers-d)" exited "podman stop"
+"${pod[@]}" rm berth-peers-d >/dev/null
+expect_eq "$("${pod[@]}" ps -aq --filter name=berth-peers-d)" "" "podman rm"
 
 echo "== containerd + containerd-shim-runc-v2 --runc-binary berth"
 cat > "$work/containerd.toml" <<TOML
