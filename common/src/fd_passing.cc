@@ -22,36 +22,8 @@ Result<sockaddr_un> unix_address(const std::string& path) {
 
 }  // namespace
 
-Result<ReceivedFd> receive_fd(int socket_fd) {
-  std::string data(64 * 1024, '\0');  // runc's seccomp message carries the whole state JSON
-  iovec iov{data.data(), data.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("receive a file descriptor");
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (cm == nullptr || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-    return make_error(ErrorCode::kUnavailable, "the peer closed the socket without sending a file descriptor");
-  }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  UniqueFd owned(fd);
-  if (msg.msg_flags & MSG_TRUNC) return make_error(ErrorCode::kResourceExhausted, "fd message larger than 64 KiB");
-  data.resize(static_cast<size_t>(n));
-  return ReceivedFd{std::move(owned), std::move(data)};
-}
-
-int send_fd_raw(int socket_fd, int fd, const char* payload) noexcept {
-  char fallback[] = "fd";
-  size_t len = payload != nullptr ? std::strlen(payload) : 0;
-  iovec iov{len != 0 ? const_cast<char*>(payload) : fallback, len != 0 ? len : sizeof fallback - 1};
+ssize_t send_with_fd(int socket_fd, const void* data, size_t len, int fd) noexcept {
+  iovec iov{const_cast<void*>(data), len};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -63,7 +35,49 @@ int send_fd_raw(int socket_fd, int fd, const char* payload) noexcept {
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  return ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+  return ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
+}
+
+ssize_t recv_with_fd(int socket_fd, void* data, size_t len, UniqueFd& fd, bool* truncated) noexcept {
+  iovec iov{data, len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return n;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  if (cm != nullptr && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+    int received;
+    std::memcpy(&received, CMSG_DATA(cm), sizeof received);
+    fd.reset(received);
+  }
+  if (truncated != nullptr) *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  return n;
+}
+
+Result<ReceivedFd> receive_fd(int socket_fd) {
+  std::string data(64 * 1024, '\0');  // runc's seccomp message carries the whole state JSON
+  UniqueFd fd;
+  bool truncated = false;
+  ssize_t n = recv_with_fd(socket_fd, data.data(), data.size(), fd, &truncated);
+  if (n < 0) return sys_error("receive a file descriptor");
+  if (!fd) return make_error(ErrorCode::kUnavailable, "the peer closed the socket without sending a file descriptor");
+  if (truncated) return make_error(ErrorCode::kResourceExhausted, "fd message larger than 64 KiB");
+  data.resize(static_cast<size_t>(n));
+  return ReceivedFd{std::move(fd), std::move(data)};
+}
+
+int send_fd_raw(int socket_fd, int fd, const char* payload) noexcept {
+  static const char kFallback[] = "fd";
+  size_t len = payload != nullptr ? std::strlen(payload) : 0;
+  const char* data = len != 0 ? payload : kFallback;
+  return send_with_fd(socket_fd, data, len != 0 ? len : sizeof kFallback - 1, fd) < 0 ? -1 : 0;
 }
 
 Status send_fd(int socket_fd, int fd, std::string_view payload) {

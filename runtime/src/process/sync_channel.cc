@@ -1,5 +1,7 @@
 #include "sync_channel.h"
 
+#include "berth/common/fd_passing.h"
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -32,41 +34,12 @@ bool sync_recv(int fd, SyncMessage& msg) noexcept {
 bool sync_send_fd(int fd, SyncStage stage, int passed_fd) noexcept {
   SyncMessage msg{};
   msg.stage = stage;
-  iovec iov{&msg, sizeof msg};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&m);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &passed_fd, sizeof passed_fd);
-  return ::sendmsg(fd, &m, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof msg);
+  return send_with_fd(fd, &msg, sizeof msg, passed_fd) == static_cast<ssize_t>(sizeof msg);
 }
 
 bool sync_recv_fd(int fd, SyncMessage& msg, UniqueFd& passed) noexcept {
-  iovec iov{&msg, sizeof msg};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof msg)) return false;
+  if (recv_with_fd(fd, &msg, sizeof msg, passed, nullptr) != static_cast<ssize_t>(sizeof msg)) return false;
   msg.text[sizeof msg.text - 1] = '\0';
-  cmsghdr* cm = CMSG_FIRSTHDR(&m);
-  if (cm != nullptr && cm->cmsg_type == SCM_RIGHTS) {
-    int received;
-    std::memcpy(&received, CMSG_DATA(cm), sizeof received);
-    passed.reset(received);
-  }
   return true;
 }
 
