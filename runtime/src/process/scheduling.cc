@@ -98,6 +98,7 @@ Result<cpu_set_t> parse_cpu_list(std::string_view text, std::string_view what) {
     pos = static_cast<size_t>(end - text.data());
     return true;
   };
+  if (text.empty()) return make_error(ErrorCode::kInvalidArgument, "{}: empty cpu list", what);
   while (pos < text.size()) {
     int lo = 0, hi = 0;
     if (!number(lo)) return make_error(ErrorCode::kInvalidArgument, "{}: \"{}\" is not a cpu list", what, text);
@@ -108,7 +109,9 @@ Result<cpu_set_t> parse_cpu_list(std::string_view text, std::string_view what) {
     }
     for (int c = lo; c <= hi; ++c) CPU_SET(c, &set);
     if (pos < text.size()) {
-      if (text[pos] != ',') return make_error(ErrorCode::kInvalidArgument, "{}: \"{}\" is not a cpu list", what, text);
+      if (text[pos] != ',' || pos + 1 == text.size()) {
+        return make_error(ErrorCode::kInvalidArgument, "{}: \"{}\" is not a cpu list", what, text);
+      }
       ++pos;
     }
   }
