@@ -79,7 +79,7 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"tag", image_tag},
         {"import", image_import},
         {"export", image_export}}},
-      {"content", {{"ls", content_ls}, {"get", content_get}, {"rm", content_rm}}},
+      {"content", {{"ls", content_ls}, {"get", content_get}, {"push", content_push}, {"rm", content_rm}}},
       {"snapshot",
        {{"prepare", snapshot_prepare},
         {"view", snapshot_view},

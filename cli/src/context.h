@@ -56,6 +56,7 @@ Status image_export(Context& ctx, const std::vector<std::string>& args);
 Status content_ls(Context& ctx, const std::vector<std::string>& args);
 Status content_get(Context& ctx, const std::vector<std::string>& args);
 Status content_rm(Context& ctx, const std::vector<std::string>& args);
+Status content_push(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_ls(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_mounts(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_prepare(Context& ctx, const std::vector<std::string>& args);

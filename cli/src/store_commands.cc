@@ -1,8 +1,13 @@
 // content, snapshot and namespace verbs.
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
 #include <map>
 #include <ostream>
 
 #include "berth/common/json.h"
+#include "berth/common/unique_fd.h"
 #include "context.h"
 #include "output.h"
 
@@ -42,6 +47,78 @@ Status content_get(Context& ctx, const std::vector<std::string>& args) {
   grpc::Status st = reader->Finish();
   if (!st.ok()) return from_grpc(st);
   ctx.out.flush();
+  return {};
+}
+
+namespace {
+
+// "sha256:<hex>" and the size of a file, streamed through OpenSSL.
+Result<std::pair<std::string, int64_t>> file_digest(const std::string& path) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(path.c_str(), O_RDONLY));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+  std::string buf(1 << 20, '\0');
+  int64_t size = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read {}", path);
+    if (n == 0) break;
+    EVP_DigestUpdate(md.get(), buf.data(), static_cast<size_t>(n));
+    size += n;
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md.get(), out, &len);
+  std::string hex = "sha256:";
+  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", out[i]);
+  return std::pair{hex, size};
+}
+
+}  // namespace
+
+// Uploads a file as a blob, resuming an earlier interrupted upload of the same file.
+Status content_push(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("usage: berthctl content push FILE [LABEL=VALUE...]");
+  BERTH_ASSIGN_OR_RETURN(auto digest_size, file_digest(args[0]));
+  auto [digest, size] = digest_size;
+  std::string ref = "push-" + digest.substr(7);
+  pb::IngestRequest status_req;
+  status_req.set_ref(ref);
+  pb::IngestInfo status;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
+    return pb::Content::NewStub(ctx.channel)->IngestStatus(c, status_req, &status);
+  }));
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(args[0].c_str(), O_RDONLY));
+  if (::lseek(fd.get(), status.offset(), SEEK_SET) < 0) return sys_error("seek {}", args[0]);
+  auto call = ctx.call();
+  pb::ContentInfo info;
+  auto writer = pb::Content::NewStub(ctx.channel)->Write(call.get(), &info);
+  pb::WriteContentRequest first;
+  first.set_ref(ref);
+  first.set_expected_digest(digest);
+  first.set_expected_size(size);
+  first.set_offset(status.offset());
+  for (size_t i = 1; i < args.size(); ++i) {
+    auto eq = args[i].find('=');
+    if (eq == std::string::npos) throw UsageError("labels are LABEL=VALUE, not \"" + args[i] + "\"");
+    (*first.mutable_labels())[args[i].substr(0, eq)] = args[i].substr(eq + 1);
+  }
+  bool open = writer->Write(first);
+  std::string buf(1 << 20, '\0');
+  while (open) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read {}", args[0]);
+    if (n == 0) break;
+    pb::WriteContentRequest chunk;
+    chunk.set_data(buf.data(), static_cast<size_t>(n));
+    open = writer->Write(chunk);
+  }
+  writer->WritesDone();
+  grpc::Status st = writer->Finish();
+  if (!st.ok()) return from_grpc(st);
+  ctx.out << info.digest() << "\n";
   return {};
 }
 

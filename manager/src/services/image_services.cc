@@ -1,5 +1,6 @@
 // Version, Namespaces, Images, Content, Leases and Events adapters.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "berth/manager/services.h"
@@ -84,6 +85,25 @@ grpc::Status ImagesService::Create(grpc::ServerContext* ctx, const pb::Image* in
   return grpc::Status::OK;
 }
 
+grpc::Status ImagesService::Update(grpc::ServerContext* ctx, const pb::Image* in, pb::Image* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto ref, parse_reference(in->name()));
+  BERTH_GRPC_ASSIGN(auto existing, images_.db().get_image(ns, ref.full()));
+  ImageRecord record = existing;
+  if (!in->target().digest().empty()) {
+    BERTH_GRPC_TRY(require_owned(images_, ns, in->target().digest()));
+    record.media_type = in->target().media_type();
+    record.digest = in->target().digest();
+    record.size = in->target().size();
+  }
+  record.labels = Labels(in->labels().begin(), in->labels().end());
+  BERTH_GRPC_TRY(images_.db().put_image(ns, record));
+  images_.events().publish("/images/update", ns, record.name);
+  BERTH_GRPC_ASSIGN(auto stored, images_.db().get_image(ns, record.name));
+  fill_image(images_, stored, out);
+  return grpc::Status::OK;
+}
+
 grpc::Status ImagesService::Delete(grpc::ServerContext* ctx, const pb::ImageRequest* in, pb::Empty*) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto ref, parse_reference(in->name()));
@@ -153,6 +173,48 @@ grpc::Status ContentService::ListIngests(grpc::ServerContext*, const pb::Empty*,
 
 grpc::Status ContentService::Abort(grpc::ServerContext*, const pb::IngestRequest* in, pb::Empty*) {
   BERTH_GRPC_TRY(images_.content().abort(in->ref()));
+  return grpc::Status::OK;
+}
+
+grpc::Status ContentService::IngestStatus(grpc::ServerContext*, const pb::IngestRequest* in, pb::IngestInfo* out) {
+  BERTH_GRPC_TRY(validate_ingest_ref(in->ref()));
+  out->set_ref(in->ref());
+  struct stat st {};
+  out->set_offset(::stat(images_.content().ingest_path(in->ref()).c_str(), &st) == 0 ? st.st_size : 0);
+  return grpc::Status::OK;
+}
+
+grpc::Status ContentService::Write(grpc::ServerContext* ctx, grpc::ServerReader<pb::WriteContentRequest>* in,
+                                   pb::ContentInfo* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  pb::WriteContentRequest req;
+  if (!in->Read(&req)) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty write stream");
+  const std::string digest = req.expected_digest();
+  BERTH_GRPC_TRY(validate_digest(digest));
+  BERTH_GRPC_TRY(validate_ingest_ref(req.ref()));
+  Labels labels(req.labels().begin(), req.labels().end());
+  auto writer = images_.content().writer(req.ref(), digest, req.expected_size() > 0 ? req.expected_size() : -1);
+  if (!writer && writer.error().code() != ErrorCode::kAlreadyExists) return to_grpc_status(writer.error());
+  if (writer) {
+    if ((*writer)->offset() != req.offset()) {
+      return to_grpc_status(make_error(ErrorCode::kFailedPrecondition,
+                                       "ingest {} is at offset {}, the client wrote from {} (ask IngestStatus)",
+                                       req.ref(), (*writer)->offset(), req.offset()));
+    }
+    do {
+      if (!req.data().empty()) BERTH_GRPC_TRY((*writer)->write(req.data()));
+    } while (in->Read(&req));
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away; the ingest is kept");
+    BERTH_GRPC_TRY((*writer)->commit());
+  }
+  // A blob that was already there is simply shared with this namespace.
+  BERTH_GRPC_TRY(images_.db().add_content(ns, digest, labels));
+  images_.events().publish("/content/create", ns, digest);
+  BERTH_GRPC_ASSIGN(auto info, images_.content().info(digest));
+  out->set_digest(info.digest);
+  out->set_size(info.size);
+  out->set_created_unix(info.modified_unix);
+  for (const auto& [k, v] : labels) (*out->mutable_labels())[k] = v;
   return grpc::Status::OK;
 }
 

@@ -41,6 +41,7 @@ class ImagesService final : public pb::Images::Service {
   grpc::Status Get(grpc::ServerContext*, const pb::ImageRequest* in, pb::Image* out) override;
   grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListImagesResponse* out) override;
   grpc::Status Create(grpc::ServerContext*, const pb::Image* in, pb::Image* out) override;
+  grpc::Status Update(grpc::ServerContext*, const pb::Image* in, pb::Image* out) override;
   grpc::Status Delete(grpc::ServerContext*, const pb::ImageRequest* in, pb::Empty*) override;
 
  private:
@@ -57,6 +58,9 @@ class ContentService final : public pb::Content::Service {
   grpc::Status Delete(grpc::ServerContext*, const pb::DigestRequest* in, pb::Empty*) override;
   grpc::Status ListIngests(grpc::ServerContext*, const pb::Empty*, pb::ListIngestsResponse* out) override;
   grpc::Status Abort(grpc::ServerContext*, const pb::IngestRequest* in, pb::Empty*) override;
+  grpc::Status Write(grpc::ServerContext*, grpc::ServerReader<pb::WriteContentRequest>* in,
+                     pb::ContentInfo* out) override;
+  grpc::Status IngestStatus(grpc::ServerContext*, const pb::IngestRequest* in, pb::IngestInfo* out) override;
 
  private:
   ImageManager& images_;
