@@ -21,7 +21,12 @@ if [[ "${BERTH_BENCH_INNER:-}" != 1 ]]; then
 fi
 
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
-trap 'for r in "${!paths[@]}"; do "${paths[$r]}" --root "$work/root-$r" delete -f bench-sleep >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+cleanup() {
+  for r in "${!paths[@]}"; do "${paths[$r]}" --root "$work/root-$r" delete -f bench-sleep >/dev/null 2>&1 || true; done
+  rmdir /sys/fs/cgroup/*/berth-bench 2>/dev/null || true  # the shared parent of the containers' cgroups
+  rm -rf "$work"
+}
+trap cleanup EXIT
 mkdir -p "$work/bundle/rootfs/bin"
 cp /bin/busybox "$work/bundle/rootfs/bin/"
 for a in sh true sleep; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
