@@ -1,0 +1,201 @@
+#include "berth/shim/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <thread>
+
+#include "berth/common/child_process.h"
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/common/log.h"
+#include "berth/shim/command_runner.h"
+#include "berth/shim/event_publisher.h"
+#include "berth/shim/task_service.h"
+
+namespace berth::shim {
+namespace {
+
+constexpr auto kConnectTimeout = std::chrono::seconds(2);
+
+// Asks a shim at path who it serves: true when it is ours and alive.
+Result<bool> probe_shim(const std::string& path, const ShimOptions& options) {
+  if (!path_exists(path)) return false;
+  auto stub = pb::Task::NewStub(grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kConnectTimeout);
+  pb::ProcessRequest request;
+  request.set_id(options.id);
+  pb::ConnectResponse response;
+  grpc::Status status = stub->Connect(&context, request, &response);
+  if (status.ok()) return true;
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return make_error(ErrorCode::kAlreadyExists, "socket {} belongs to another container's shim", path);
+  }
+  return false;  // a stale socket of a dead shim
+}
+
+void report_ready(int fd, std::string_view message) {
+  if (fd < 0) return;
+  (void)write_all(fd, message);
+  ::close(fd);
+}
+
+}  // namespace
+
+Result<std::string> start_shim(const ShimOptions& options, const std::string& self_exe) {
+  std::string socket = shim_socket_path(options);
+  BERTH_ASSIGN_OR_RETURN(bool running, probe_shim(socket, options));
+  if (running) return "unix://" + socket;
+
+  BERTH_ASSIGN_OR_RETURN(auto ready, make_pipe(O_CLOEXEC));
+  SpawnOptions spawn;
+  spawn.argv = {self_exe, "serve"};
+  auto args = shim_option_args(options);
+  spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
+  spawn.argv.insert(spawn.argv.end(), {"--ready-fd", "3"});
+  spawn.extra_fds = {{3, ready.second.get()}};
+  spawn.new_session = true;  // out of the caller's session and process group
+  BERTH_ASSIGN_OR_RETURN(auto dev_null, open_fd("/dev/null", O_RDWR | O_CLOEXEC));
+  spawn.stdin_fd = spawn.stdout_fd = spawn.stderr_fd = dev_null.get();
+  spawn.cwd = "/";
+  BERTH_ASSIGN_OR_RETURN(auto child, ChildProcess::spawn(spawn));
+  ready.second.reset();
+  auto report = read_fd(ready.first.get(), 64 << 10);
+  if (!report.ok() || *report != "ok") {
+    (void)child.wait();
+    std::string why = report.ok() && !report->empty() ? *report : "it exited during start-up";
+    return make_error(ErrorCode::kInternal, "berth-shim for \"{}\": {}", options.id, why);
+  }
+  // The daemon lives on; it is re-parented to init (or the caller's subreaper) when we exit.
+  child.release();
+  return "unix://" + socket;
+}
+
+int serve_shim(const ShimOptions& options) {
+  int ready_fd = options.ready_fd;
+  auto fail = [&](const Error& error) {
+    report_ready(ready_fd, error.what());
+    return 1;
+  };
+  ::umask(0077);  // the socket and the files the shim writes are root's alone
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGCHLD);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread exists, so all inherit it
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto sink = log::text_file_sink(join_path(options.bundle, "shim.log"));
+  if (!sink.ok()) return fail(sink.error());
+  log::install({*sink}, options.debug ? spdlog::level::debug : spdlog::level::info);
+  auto logger = log::get("shim");
+
+  UniqueFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) return fail(sys_error("signalfd"));
+  auto loop_result = EventLoop::create();
+  if (!loop_result.ok()) return fail(loop_result.error());
+  auto loop = std::move(*loop_result);
+  if (auto made = make_dirs(options.state_dir, 0700); !made.ok()) return fail(made.error());
+
+  Reaper reaper;
+  CommandRunner runner(*loop, reaper);
+  RuntimeClient runtime({options.runtime, options.runtime_root, join_path(options.bundle, "log.json")}, runner);
+  EventPublisher events(options.address, options.ns);
+  Task task({options.id, options.bundle, *loop, reaper, runtime, events});
+  TaskService service(task, [&loop] { loop->stop(); });
+
+  std::string socket = shim_socket_path(options);
+  ::unlink(socket.c_str());  // a dead shim's leftover; start_shim checked nobody answers there
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) return fail(make_error(ErrorCode::kInternal, "cannot listen on {}", socket));
+  ::chmod(socket.c_str(), 0600);
+  (void)write_file_atomic(join_path(options.bundle, "address"), "unix://" + socket + "\n", 0600);
+  (void)write_file_atomic(join_path(options.bundle, "shim.pid"), std::to_string(::getpid()) + "\n", 0600);
+
+  auto added = loop->add(sigfd.get(), EPOLLIN, [&](uint32_t) {
+    signalfd_siginfo info{};
+    while (::read(sigfd.get(), &info, sizeof info) == sizeof info) {
+      if (info.ssi_signo == SIGCHLD) {
+        reaper.reap_all();
+      } else if (task.gone()) {
+        logger->info("signal {}: no container left, exiting", info.ssi_signo);
+        loop->stop();
+      } else {
+        logger->warn("signal {} ignored: container \"{}\" still exists (use Shutdown with now)", info.ssi_signo, options.id);
+      }
+    }
+  });
+  if (!added.ok()) return fail(added.error());
+  logger->info("serving container \"{}\" on {} (runtime {})", options.id, socket, options.runtime);
+  report_ready(ready_fd, "ok");
+  ready_fd = -1;
+
+  loop->run();
+
+  logger->info("shutting down");
+  task.cancel_waits();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (!events.drain(std::chrono::seconds(5))) logger->warn("some events were never delivered to {}", options.address);
+  ::unlink(socket.c_str());
+  ::unlink(join_path(options.bundle, "address").c_str());
+  ::unlink(join_path(options.bundle, "shim.pid").c_str());
+  return 0;
+}
+
+Result<std::string> delete_after_shim(const ShimOptions& options) {
+  std::string socket = shim_socket_path(options);
+  BERTH_ASSIGN_OR_RETURN(bool running, probe_shim(socket, options));
+  if (running) {
+    return make_error(ErrorCode::kFailedPrecondition, "the shim of \"{}\" is alive at {}; use its Delete", options.id, socket);
+  }
+  // The runtime command is reaped the way the daemon does it: SIGCHLD (blocked by main before
+  // any thread started) through a signalfd on a loop thread.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  UniqueFd sigfd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) return sys_error("signalfd");
+  BERTH_ASSIGN_OR_RETURN(auto loop, EventLoop::create());
+  Reaper reaper;
+  BERTH_TRY(loop->add(sigfd.get(), EPOLLIN, [&](uint32_t) {
+    signalfd_siginfo info{};
+    while (::read(sigfd.get(), &info, sizeof info) == sizeof info) {
+    }
+    reaper.reap_all();
+  }));
+  std::thread loop_thread([&] { loop->run(); });
+  CommandRunner runner(*loop, reaper);
+  RuntimeClient runtime({options.runtime, options.runtime_root, join_path(options.bundle, "log.json")}, runner);
+  Status removed = runtime.remove(options.id, true);
+  loop->stop();
+  loop_thread.join();
+  if (!removed.ok() && removed.error().code() != ErrorCode::kNotFound) return std::move(removed).error();
+  std::string exit_path = exit_file_path(options.bundle, "");
+  BERTH_ASSIGN_OR_RETURN(auto record, read_exit_file(exit_path));
+  if (!record) {
+    // The shim died before it saw the exit: the container was killed with it, like SIGKILL.
+    record = ExitRecord{0, 128 + SIGKILL, now_unix_nano()};
+    BERTH_TRY(write_exit_file(exit_path, *record));
+  }
+  ::unlink(socket.c_str());
+  json::Writer w;
+  w.begin_object()
+      .field("exit_status", record->exit_status)
+      .field("exited_at", record->exited_at_unix_nano)
+      .end_object();
+  return w.str();
+}
+
+}  // namespace berth::shim

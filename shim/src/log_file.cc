@@ -1,0 +1,86 @@
+#include "berth/shim/log_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/shim/reaper.h"
+
+namespace berth::shim {
+
+std::string rfc3339_nano(int64_t unix_nano) {
+  time_t secs = static_cast<time_t>(unix_nano / 1'000'000'000);
+  tm utc{};
+  ::gmtime_r(&secs, &utc);
+  char buf[64];
+  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(unix_nano % 1'000'000'000));
+  return buf;
+}
+
+Result<std::unique_ptr<LogFile>> LogFile::open(std::string path, uint64_t max_bytes, uint32_t max_files) {
+  BERTH_ASSIGN_OR_RETURN(auto fd, open_fd(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat {}", path);
+  if (max_bytes == 0) max_bytes = 10 << 20;
+  if (max_files == 0) max_files = 3;
+  return std::unique_ptr<LogFile>(
+      new LogFile(std::move(path), max_bytes, max_files, std::move(fd), static_cast<uint64_t>(st.st_size)));
+}
+
+Status LogFile::rotate() {
+  for (uint32_t i = max_files_; i >= 1; i--) {
+    std::string from = i == 1 ? path_ : fmt::format("{}.{}", path_, i - 1);
+    std::string to = fmt::format("{}.{}", path_, i);
+    if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) return sys_error("rotate {}", from);
+  }
+  BERTH_ASSIGN_OR_RETURN(fd_, open_fd(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0640));
+  size_ = 0;
+  return ok_status();
+}
+
+Status LogFile::append_record(std::string_view stream, std::string_view line) {
+  json::Writer w;
+  w.begin_object();
+  w.key("time").string(rfc3339_nano(now_unix_nano()));
+  w.key("stream").string(stream);
+  w.key("log").string(line);
+  w.end_object();
+  std::string record = w.str() + "\n";
+  if (size_ > 0 && size_ + record.size() > max_bytes_) BERTH_TRY(rotate());
+  BERTH_TRY(write_all(fd_.get(), record));
+  size_ += record.size();
+  return ok_status();
+}
+
+Status LogFile::write(std::string_view stream, std::string_view data) {
+  std::string& buf = pending(stream);
+  buf.append(data);
+  size_t start = 0;
+  for (;;) {
+    size_t nl = buf.find('\n', start);
+    size_t end = nl == std::string::npos ? buf.size() : nl + 1;
+    if (nl == std::string::npos && buf.size() - start < kMaxRecord) break;
+    if (end - start > kMaxRecord) end = start + kMaxRecord;
+    BERTH_TRY(append_record(stream, std::string_view(buf).substr(start, end - start)));
+    start = end;
+    if (start == buf.size()) break;
+  }
+  buf.erase(0, start);
+  return ok_status();
+}
+
+Status LogFile::flush(std::string_view stream) {
+  std::string& buf = pending(stream);
+  if (buf.empty()) return ok_status();
+  std::string line = std::move(buf);
+  buf.clear();
+  return append_record(stream, line);
+}
+
+}  // namespace berth::shim

@@ -1,0 +1,95 @@
+#include "berth/shim/shim_options.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+
+#include "berth/common/fs.h"
+
+namespace berth::shim {
+namespace po = boost::program_options;
+namespace {
+
+Result<std::string> find_in_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    char* real = ::realpath(name.c_str(), nullptr);
+    if (!real) return sys_error("runtime {}", name);
+    std::string path(real);
+    std::free(real);
+    return path;
+  }
+  const char* env = std::getenv("PATH");
+  std::string path_list = env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= path_list.size()) {
+    size_t end = path_list.find(':', start);
+    if (end == std::string::npos) end = path_list.size();
+    std::string candidate = join_path(path_list.substr(start, end - start), name);
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return make_error(ErrorCode::kNotFound, "runtime \"{}\" is not in PATH", name);
+}
+
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 1024 || s == "." || s == "..") return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '+') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<ShimOptions> parse_shim_options(const std::vector<std::string>& args) {
+  ShimOptions o;
+  po::options_description desc("berth-shim options");
+  desc.add_options()
+      ("namespace,n", po::value(&o.ns)->default_value("default"), "the manager's namespace of the container")
+      ("id", po::value(&o.id)->required(), "container id")
+      ("bundle", po::value(&o.bundle)->required(), "bundle directory (config.json, rootfs)")
+      ("runtime", po::value(&o.runtime)->default_value("berth"), "runc-compatible runtime binary")
+      ("runtime-root", po::value(&o.runtime_root), "the runtime's --root (default /run/berth/runtime/<namespace>)")
+      ("address", po::value(&o.address), "the manager's event socket path")
+      ("state-dir", po::value(&o.state_dir)->default_value("/run/berth/s"), "where shim sockets live")
+      ("debug", po::bool_switch(&o.debug), "debug logging")
+      ("ready-fd", po::value(&o.ready_fd)->default_value(-1), "internal: start-up report fd");
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return make_error(ErrorCode::kInvalidArgument, "{}", e.what());
+  }
+  if (!valid_name(o.id)) return make_error(ErrorCode::kInvalidArgument, "--id \"{}\": letters, digits, '-', '_', '.', '+' only", o.id);
+  if (!valid_name(o.ns)) return make_error(ErrorCode::kInvalidArgument, "--namespace \"{}\": letters, digits, '-', '_', '.', '+' only", o.ns);
+  char* bundle = ::realpath(o.bundle.c_str(), nullptr);
+  if (!bundle) return sys_error("--bundle {}", o.bundle);
+  o.bundle = bundle;
+  std::free(bundle);
+  BERTH_ASSIGN_OR_RETURN(o.runtime, find_in_path(o.runtime));
+  if (o.runtime_root.empty()) o.runtime_root = "/run/berth/runtime/" + o.ns;
+  return o;
+}
+
+std::vector<std::string> shim_option_args(const ShimOptions& o) {
+  std::vector<std::string> args = {"--namespace", o.ns,           "--id",           o.id,
+                                   "--bundle",    o.bundle,       "--runtime",      o.runtime,
+                                   "--runtime-root", o.runtime_root, "--state-dir", o.state_dir};
+  if (!o.address.empty()) args.insert(args.end(), {"--address", o.address});
+  if (o.debug) args.push_back("--debug");
+  return args;
+}
+
+std::string shim_socket_path(const ShimOptions& options) {
+  // FNV-1a: stable across builds and short; a collision would only make `start` refuse.
+  uint64_t h = 14695981039346656037ULL;
+  for (char c : options.ns + "/" + options.id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{}/{:016x}.sock", options.state_dir, h);
+}
+
+}  // namespace berth::shim
