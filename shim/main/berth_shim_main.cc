@@ -1,6 +1,7 @@
 // berth-shim: one per container. `start` spawns the daemon and prints its address,
 // `serve` is the daemon (internal), `delete` cleans up after a shim that died.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -43,7 +44,13 @@ int main(int argc, char** argv) {
   berth::log::install({berth::log::stderr_sink("berth-shim")}, spdlog::level::info);
   auto options = berth::shim::parse_shim_options(std::vector<std::string>(argv + 2, argv + argc));
   if (!options.ok()) return report(options.error());
-  if (verb == "serve") return berth::shim::serve_shim(*options);
+  if (verb == "serve") {
+    int code = berth::shim::serve_shim(*options);
+    // gRPC's threads may still be winding down: leave without running static destructors under them.
+    spdlog::shutdown();
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
   if (verb == "start") {
     auto address = berth::shim::start_shim(*options, "/proc/self/exe");
     if (!address.ok()) return report(address.error());

@@ -1,6 +1,7 @@
 #include "berth/shim/daemon.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -85,6 +86,7 @@ int serve_shim(const ShimOptions& options) {
     return 1;
   };
   ::umask(0077);  // the socket and the files the shim writes are root's alone
+  ::mallopt(M_ARENA_MAX, 1);  // one malloc arena: gRPC's threads allocate little, per-thread arenas cost RSS
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   sigset_t signals;
   sigemptyset(&signals);
@@ -109,9 +111,18 @@ int serve_shim(const ShimOptions& options) {
   Reaper reaper;
   CommandRunner runner(*loop, reaper);
   RuntimeClient runtime({options.runtime, options.runtime_root, join_path(options.bundle, "log.json")}, runner);
-  EventPublisher events(options.address, options.ns);
+  EventPublisher events(*loop, options.address, options.ns);
   Task task({options.id, options.bundle, *loop, reaper, runtime, events});
-  TaskService service(task, [&loop] { loop->stop(); });
+  // Shutdown: answer, deliver what is queued (bounded), then leave the loop.
+  auto shut_down = [&] {
+    loop->post([&] {
+      events.when_drained(std::chrono::seconds(5), [&](bool delivered) {
+        if (!delivered) logger->warn("some events were never delivered to {}", options.address);
+        loop->stop();
+      });
+    });
+  };
+  TaskService service(task, shut_down);
 
   std::string socket = shim_socket_path(options);
   ::unlink(socket.c_str());  // a dead shim's leftover; start_shim checked nobody answers there
@@ -131,7 +142,7 @@ int serve_shim(const ShimOptions& options) {
         reaper.reap_all();
       } else if (task.gone()) {
         logger->info("signal {}: no container left, exiting", info.ssi_signo);
-        loop->stop();
+        shut_down();
       } else {
         logger->warn("signal {} ignored: container \"{}\" still exists (use Shutdown with now)", info.ssi_signo, options.id);
       }
@@ -147,7 +158,6 @@ int serve_shim(const ShimOptions& options) {
   logger->info("shutting down");
   task.cancel_waits();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  if (!events.drain(std::chrono::seconds(5))) logger->warn("some events were never delivered to {}", options.address);
   ::unlink(socket.c_str());
   ::unlink(join_path(options.bundle, "address").c_str());
   ::unlink(join_path(options.bundle, "shim.pid").c_str());

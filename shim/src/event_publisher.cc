@@ -22,18 +22,11 @@ std::string topic_of(const task::v1::Envelope& event) {
   return "/tasks/unknown";
 }
 
-EventPublisher::EventPublisher(std::string address, std::string ns)
-    : address_(std::move(address)), namespace_(std::move(ns)) {
-  thread_ = std::thread([this] { run(); });
-}
-
-EventPublisher::~EventPublisher() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
+EventPublisher::EventPublisher(EventLoop& loop, std::string address, std::string ns)
+    : loop_(loop), address_(std::move(address)), namespace_(std::move(ns)) {
+  if (!address_.empty()) {
+    stub_ = task::v1::EventSink::NewStub(grpc::CreateChannel("unix:" + address_, grpc::InsecureChannelCredentials()));
   }
-  cv_.notify_all();
-  thread_.join();
 }
 
 void EventPublisher::publish(task::v1::Envelope event) {
@@ -43,53 +36,62 @@ void EventPublisher::publish(task::v1::Envelope event) {
     event.set_namespace_(namespace_);
     event.set_topic(topic_of(event));
     if (event.timestamp_unix_nano() == 0) event.set_timestamp_unix_nano(now_unix_nano());
+    log::get("shim")->debug("event #{} {}", event.sequence(), event.topic());
+    if (!stub_) return;
     queue_.push_back(std::move(event));
   }
-  cv_.notify_all();
+  loop_.post([this] { send_next(); });
 }
 
-bool EventPublisher::drain(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return queue_.empty() && !in_flight_; });
-}
-
-bool EventPublisher::send(const task::v1::Envelope& event) {
-  if (address_.empty()) return true;
-  if (!stub_) stub_ = task::v1::EventSink::NewStub(grpc::CreateChannel("unix:" + address_, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  task::v1::PublishResponse response;
-  grpc::Status status = stub_->Publish(&context, event, &response);
-  if (!status.ok()) {
-    log::get("shim")->debug("publish {} #{}: {}", event.topic(), event.sequence(), status.error_message());
+void EventPublisher::send_next() {
+  if (in_flight_) return;
+  task::v1::Envelope event;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) return;
+    event = queue_.front();
   }
-  return status.ok();
-}
-
-void EventPublisher::run() {
-  auto backoff = std::chrono::milliseconds(50);
-  std::unique_lock lock(mu_);
-  for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping with nothing left
-    task::v1::Envelope event = queue_.front();
-    in_flight_ = true;
-    lock.unlock();
-    bool delivered = send(event);
-    lock.lock();
-    if (delivered) {
-      queue_.pop_front();
-      in_flight_ = false;
-      backoff = std::chrono::milliseconds(50);
-      cv_.notify_all();
-      continue;
+  in_flight_ = true;
+  context_ = std::make_unique<grpc::ClientContext>();
+  context_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto request = std::make_shared<task::v1::Envelope>(std::move(event));
+  stub_->async()->Publish(context_.get(), request.get(), &response_, [this, request](grpc::Status status) {
+    if (!status.ok()) {
+      log::get("shim")->debug("publish {} #{}: {}", request->topic(), request->sequence(), status.error_message());
     }
-    in_flight_ = false;
-    if (stopping_) return;
-    cv_.wait_for(lock, backoff, [this] { return stopping_; });
-    if (stopping_) return;
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    loop_.post([this, ok = status.ok()] { sent(ok); });
+  });
+}
+
+void EventPublisher::sent(bool ok) {
+  in_flight_ = false;
+  if (ok) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.pop_front();
+    }
+    backoff_ = std::chrono::milliseconds(50);
+    send_next();
+    return;
   }
+  loop_.call_after(backoff_, [this] { send_next(); });
+  backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
+}
+
+void EventPublisher::when_drained(std::chrono::milliseconds timeout, std::function<void(bool)> done) {
+  bool empty;
+  {
+    std::lock_guard lock(mu_);
+    empty = queue_.empty();
+  }
+  if (empty || timeout.count() <= 0) {
+    done(empty);
+    return;
+  }
+  auto step = std::chrono::milliseconds(20);
+  loop_.call_after(step, [this, timeout, step, done = std::move(done)]() mutable {
+    when_drained(timeout - step, std::move(done));
+  });
 }
 
 }  // namespace berth::shim

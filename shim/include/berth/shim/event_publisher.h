@@ -1,14 +1,16 @@
 // Sends task events to the manager's EventSink, in order, one at a time, retrying each with
 // exponential backoff (50 ms doubling to 2 s) until it is delivered, so a manager that is
-// restarting loses nothing. Runs on its own thread.
+// restarting loses nothing. Uses gRPC's async client and the shim's loop for retries, so it
+// costs no thread of its own.
 #pragma once
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
+#include "berth/shim/event_loop.h"
 #include "berth/task/v1/events.grpc.pb.h"
 
 namespace berth::shim {
@@ -16,30 +18,31 @@ namespace berth::shim {
 class EventPublisher {
  public:
   // address: the manager's unix socket path ("" = events are only logged, e.g. in tests).
-  EventPublisher(std::string address, std::string ns);
-  ~EventPublisher();
+  EventPublisher(EventLoop& loop, std::string address, std::string ns);
   EventPublisher(const EventPublisher&) = delete;
   EventPublisher& operator=(const EventPublisher&) = delete;
 
-  // Queues an event; the topic is derived from which event is set.
+  // Any thread. Queues an event; the topic is derived from which event is set.
   void publish(task::v1::Envelope event);
-  // Waits until the queue is empty or the timeout passes; false on timeout.
-  bool drain(std::chrono::milliseconds timeout);
+  // Loop thread: calls done once every queued event was delivered, or after timeout.
+  void when_drained(std::chrono::milliseconds timeout, std::function<void(bool delivered)> done);
 
  private:
-  void run();
-  bool send(const task::v1::Envelope& event);
+  void send_next();  // loop thread
+  void sent(bool ok);
 
+  EventLoop& loop_;
   std::string address_;
   std::string namespace_;
   std::unique_ptr<task::v1::EventSink::Stub> stub_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::mutex mu_;  // guards queue_ and sequence_ (publish runs on gRPC threads)
   std::deque<task::v1::Envelope> queue_;
   uint64_t sequence_ = 0;
+  // Loop thread only.
   bool in_flight_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::chrono::milliseconds backoff_{50};
+  std::unique_ptr<grpc::ClientContext> context_;
+  task::v1::PublishResponse response_;
 };
 
 std::string topic_of(const task::v1::Envelope& event);
