@@ -35,6 +35,10 @@ class CaseRun {
   // Checks the container never reported fail with what went wrong. False when the container
   // could not be created or started.
   bool run_checker(Bundle& b, const std::function<void(const ContainerState&)>& on_created = {});
+  // Decides the checks of `b` from checker output obtained elsewhere (e.g. through a pty).
+  void parse_checker_output(const std::string& tap, const Bundle& b, const std::string& why_missing) {
+    parse_tap(tap, b.check_ids(), why_missing);
+  }
   // create only (stdout/stderr to the bundle's files); true on success, else fails `ids`.
   CmdResult create(Bundle& b, const std::vector<std::string>& extra = {});
 
