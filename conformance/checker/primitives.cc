@@ -140,7 +140,15 @@ std::string p_file_contains(const Context&, const Args& a) {
 
 std::string p_status(const Context&, const Args& a) { return expect_eq(a[0], status_field(a[0]), norm(a[1])); }
 
-std::string p_cap(const Context&, const Args& a) {
+std::string p_cap(const Context& c, const Args& a) {
+  if (a[0] == "all") {
+    std::string seen;
+    for (const char* set : {"CapBnd", "CapPrm", "CapEff", "CapInh", "CapAmb"}) {
+      std::string r = p_cap(c, {set, a[1], a[2]});
+      if (!r.empty()) seen += (seen.empty() ? "" : "; ") + r;
+    }
+    return seen;
+  }
   std::string v = status_field(a[0]);
   if (v == "<absent>") return a[0] + " absent from /proc/self/status";
   uint64_t mask = std::strtoull(v.c_str(), nullptr, 16);
