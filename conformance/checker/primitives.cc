@@ -292,6 +292,7 @@ std::string p_stat_type(const Context&, const Args& a) {
 std::string p_rdev(const Context&, const Args& a) {
   struct stat st;
   if (::stat(a[0].c_str(), &st) != 0) return a[0] + ": " + err_str(errno);
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) return a[0] + " is not a device node";
   std::string seen = std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
   if (a[1] == "*" ) return "";
   if (a[1].back() == '*') return seen.rfind(a[1].substr(0, a[1].size() - 1), 0) == 0 ? "" : a[0] + " is " + seen;
