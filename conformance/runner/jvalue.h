@@ -34,6 +34,8 @@ class JValue {
   size_t size() const { return items_.size(); }
   JValue& at(size_t i) { return items_[i]; }
 
+  // The string value (empty for non-strings).
+  const std::string& str() const { return str_; }
   std::string dump() const;
 
  private:
