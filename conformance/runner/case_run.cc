@@ -83,9 +83,11 @@ void CaseRun::parse_tap(const std::string& text, const std::vector<std::string>&
 }
 
 bool CaseRun::run_checker(Bundle& b, const std::function<void(const ContainerState&)>& on_created) {
+  last_error_.clear();
   CmdResult c = create(b);
   if (!c.ok()) {
-    parse_tap("", b.check_ids(), "create failed: " + c.summary());
+    last_error_ = "create failed: " + c.summary();
+    parse_tap("", b.check_ids(), last_error_);
     return false;
   }
   if (on_created) {
@@ -94,7 +96,8 @@ bool CaseRun::run_checker(Bundle& b, const std::function<void(const ContainerSta
   }
   CmdResult s = rt_.run({"start", b.id()});
   if (!s.ok()) {
-    parse_tap("", b.check_ids(), "start failed: " + s.summary());
+    last_error_ = "start failed: " + s.summary();
+    parse_tap("", b.check_ids(), last_error_);
     return false;
   }
   auto st = rt_.wait_status(b.id(), "stopped");

@@ -48,6 +48,8 @@ class CaseRun {
   void expect(const std::string& id, bool ok, const std::string& detail_if_not) {
     record(id, ok ? Verdict::kPass : Verdict::kFail, ok ? "" : detail_if_not);
   }
+  // Why the last run_checker failed ("" when it did not).
+  const std::string& last_error() const { return last_error_; }
   // Fails every requirement of the case not decided yet.
   void fail_rest(const std::string& detail);
 
@@ -65,6 +67,7 @@ class CaseRun {
   std::vector<std::unique_ptr<Bundle>> bundles_;
   std::vector<std::string> ids_;
   std::map<std::string, Outcome> outcomes_;
+  std::string last_error_;
 };
 
 }  // namespace conformance
