@@ -85,6 +85,32 @@ void seccomp(CaseRun& r) {
   JValue masked = rule("sched_getparam", "SCMP_ACT_ERRNO", 35);
   masked["args"] = JValue::array({arg(0, 0xffff0000, "SCMP_CMP_MASKED_EQ", 0x10000)});
   calls.push(masked);
+  struct OpRule {
+    const char* syscall;
+    const char* op;
+    int64_t value;
+    int errno_ret;
+  };
+  const OpRule ops[] = {{"sched_get_priority_max", "SCMP_CMP_NE", 1, 36},
+                        {"sched_get_priority_min", "SCMP_CMP_GT", 5, 37},
+                        {"sched_rr_get_interval", "SCMP_CMP_LT", 5, 39},
+                        {"getitimer", "SCMP_CMP_GE", 100, 40}};
+  for (const auto& o : ops) {
+    JValue x = rule(o.syscall, "SCMP_ACT_ERRNO", o.errno_ret);
+    x["args"] = JValue::array({arg(0, o.value, o.op)});
+    calls.push(x);
+  }
+  calls.push(rule("personality", "SCMP_ACT_LOG"));
+  const std::string e = "errno:";
+  b->check("linux.seccomp.args.ne", "syscall", {"sched_get_priority_max", "0", "0", e + "36"});
+  b->check("linux.seccomp.args.ne-no-match", "syscall", {"sched_get_priority_max", "1", "0", "ok"});
+  b->check("linux.seccomp.args.gt", "syscall", {"sched_get_priority_min", "7", "0", e + "37"});
+  b->check("linux.seccomp.args.gt-no-match", "syscall", {"sched_get_priority_min", "5", "0", "ok"});
+  b->check("linux.seccomp.args.lt", "syscall", {"sched_rr_get_interval", "1", "0", e + "39"});
+  b->check("linux.seccomp.args.lt-no-match", "syscall", {"sched_rr_get_interval", "999999", "0", e + std::to_string(ESRCH)});
+  b->check("linux.seccomp.args.ge", "syscall", {"getitimer", "100", "0", e + "40"});
+  b->check("linux.seccomp.args.ge-no-match", "syscall", {"getitimer", "99", "0", e + std::to_string(EINVAL)});
+  b->check("linux.seccomp.log", "syscall", {"personality", "0xffffffff", "0", "ok"});
   b->check("linux.seccomp.errnoRet", "syscall", {"getsid", "0", "0", "errno:42"});
   b->check("linux.seccomp.errno-default-eperm", "syscall", {"getpgid", "0", "0", "errno:" + std::to_string(EPERM)});
   b->check("linux.seccomp.kill", "syscall", {"sched_getscheduler", "0", "0", "signal:" + std::to_string(SIGSYS)});
@@ -113,6 +139,15 @@ void add_linux_cases(Suite& s) {
       .must("linux.seccomp.args.eq-no-match", kSeccomp, "an SCMP_CMP_EQ argument rule does not apply otherwise")
       .must("linux.seccomp.args.masked-eq", kSeccomp, "SCMP_CMP_MASKED_EQ compares (arg & value) with valueTwo")
       .must("linux.seccomp.args.masked-eq-no-match", kSeccomp, "SCMP_CMP_MASKED_EQ does not apply otherwise")
+      .must("linux.seccomp.args.ne", kSeccomp, "SCMP_CMP_NE applies when the argument differs")
+      .must("linux.seccomp.args.ne-no-match", kSeccomp, "SCMP_CMP_NE does not apply when the argument is equal")
+      .must("linux.seccomp.args.gt", kSeccomp, "SCMP_CMP_GT applies when the argument is greater")
+      .must("linux.seccomp.args.gt-no-match", kSeccomp, "SCMP_CMP_GT does not apply when the argument is equal")
+      .must("linux.seccomp.args.lt", kSeccomp, "SCMP_CMP_LT applies when the argument is less")
+      .must("linux.seccomp.args.lt-no-match", kSeccomp, "SCMP_CMP_LT does not apply when the argument is greater")
+      .must("linux.seccomp.args.ge", kSeccomp, "SCMP_CMP_GE applies when the argument is equal")
+      .must("linux.seccomp.args.ge-no-match", kSeccomp, "SCMP_CMP_GE does not apply when the argument is less")
+      .must("linux.seccomp.log", kSeccomp, "SCMP_ACT_LOG lets the syscall run")
       .must("linux.seccomp.filter-mode", kSeccomp, "the process runs under a seccomp filter (Seccomp: 2)");
 }
 

@@ -34,6 +34,7 @@ HostInfo HostInfo::probe(const std::string& checker) {
     head >> id >> parent >> dev >> root >> point;
     std::istringstream o(opts);
     for (std::string opt; std::getline(o, opt, ',');) {
+      if (opt.rfind("name=", 0) == 0) h.cgroup_named[opt.substr(5)] = point;
       for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
                             "net_cls", "net_prio", "perf_event", "rdma"}) {
         if (opt == c) h.cgroup_v1[c] = point;

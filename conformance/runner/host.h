@@ -13,6 +13,7 @@ struct HostInfo {
   uint64_t cap_bounding = 0;
   int last_cap = 40;
   std::map<std::string, std::string> cgroup_v1;  // controller → mount point
+  std::map<std::string, std::string> cgroup_named;  // named hierarchies (name=systemd) → mount point
   std::string checker;                            // path of the static checker binary
   std::string cgroup_parent = "berth-conformance";
 

@@ -98,7 +98,9 @@ berth::Status isolate_host() {
 }
 
 void remove_cgroup_parents(const HostInfo& host) {
-  for (const auto& [controller, point] : host.cgroup_v1) {
+  auto all = host.cgroup_v1;
+  all.insert(host.cgroup_named.begin(), host.cgroup_named.end());
+  for (const auto& [controller, point] : all) {
     std::string parent = point + "/" + host.cgroup_parent;
     auto names = berth::run_command({"/bin/sh", "-c", "rmdir \"$0\"/*/ \"$0\" 2>/dev/null; true", parent});
     (void)names;
