@@ -164,7 +164,7 @@ void add_namespace_cases(Suite& s) {
     s.must(std::string("linux.namespaces.new.") + t.spec, kNs,
            std::string("a ") + t.spec + " namespace without path is new (inode differs from the runtime's)");
   }
-  s.must("linux.namespaces.pid.init", kNs, "in a new pid namespace the container process is pid 1");
+  s.should("linux.namespaces.pid.init", kNs, "in a new pid namespace the container process is pid 1");
   s.add_case("namespaces-inherit", inherited);
   for (const auto& t : kTypes) {
     if (std::string(t.spec) == "mount") continue;

@@ -148,6 +148,7 @@ int main(int argc, char** argv) {
   add_namespace_cases(suite);
   add_linux_cases(suite);
   add_cgroup_cases(suite);
+  add_config_cases(suite);
   if (o.list) {
     for (const auto& r : suite.requirements()) {
       std::printf("%-44s %-6s %-34s %s\n", r.id.c_str(), level_name(r.level), r.ref.c_str(), r.description.c_str());
@@ -169,6 +170,9 @@ int main(int argc, char** argv) {
   }
   // Must not leak into containers (process.env.not-inherited).
   ::setenv("CONFORMANCE_RUNNER_MARKER", "1", 1);
+  // A recognisable oom_score_adj that containers without oomScoreAdj must keep (raising needs
+  // no privilege; process.oomScoreAdj.unset).
+  (void)berth::write_file("/proc/self/oom_score_adj", "7");
   HostInfo host = HostInfo::probe(o.checker);
   auto results = run_all(o, suite, host);
   remove_cgroup_parents(host);

@@ -40,9 +40,12 @@ std::string today() {
 
 std::string format_table(const Suite& suite, const std::vector<RuntimeResults>& results, bool verbose,
                          bool only_differences) {
-  size_t idw = 10;
-  for (const auto& r : suite.requirements()) idw = std::max(idw, r.id.size() + 1);
-  std::string out = pad("requirement", idw) + pad("level", 7) + pad("spec", 34);
+  size_t idw = 10, refw = 10;
+  for (const auto& r : suite.requirements()) {
+    idw = std::max(idw, r.id.size() + 1);
+    refw = std::max(refw, r.ref.size() + 1);
+  }
+  std::string out = pad("requirement", idw) + pad("level", 7) + pad("spec", refw);
   for (const auto& rt : results) out += pad(rt.name, 7);
   out += "\n";
   std::string details;
@@ -58,7 +61,7 @@ std::string format_table(const Suite& suite, const std::vector<RuntimeResults>& 
     bool differ = false;
     for (const auto* o : row) differ |= !o || !row[0] || o->verdict != row[0]->verdict;
     if (only_differences && !differ) continue;
-    out += pad(req.id, idw) + pad(level_name(req.level), 7) + pad(req.ref, 34);
+    out += pad(req.id, idw) + pad(level_name(req.level), 7) + pad(req.ref, refw);
     for (size_t i = 0; i < row.size(); ++i) {
       out += pad(row[i] ? verdict_name(row[i]->verdict) : "-", 7);
       if (verbose && row[i] && row[i]->verdict != Verdict::kPass && !row[i]->detail.empty()) {

@@ -65,5 +65,6 @@ void add_device_cases(Suite& suite);
 void add_namespace_cases(Suite& suite);
 void add_linux_cases(Suite& suite);
 void add_cgroup_cases(Suite& suite);
+void add_config_cases(Suite& suite);
 
 }  // namespace conformance
