@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <thread>
@@ -206,9 +207,16 @@ void console(CaseRun& r) {
   }
   berth::UniqueFd master;
   std::string recv_error;
+  std::atomic<bool> create_done{false};
   std::thread acceptor([&] {
+    // Wait for the runtime to connect, but no longer than create runs (or 10 s).
     struct pollfd p = {sock->get(), POLLIN, 0};
-    if (::poll(&p, 1, 10000) != 1) {
+    int ready = 0;
+    for (int i = 0; i < 100 && ready == 0; ++i) {
+      ready = ::poll(&p, 1, 100);
+      if (ready == 0 && create_done) break;
+    }
+    if (ready != 1) {
       recv_error = "nothing connected to the console socket";
       return;
     }
@@ -221,6 +229,7 @@ void console(CaseRun& r) {
     }
   });
   CmdResult c = r.create(*b, {"--console-socket", sock_path});
+  create_done = true;
   acceptor.join();
   if (!c.ok()) {
     r.fail_rest("create failed: " + c.summary());

@@ -2,6 +2,7 @@
 // runc-compatible runtimes and prints a requirement × runtime table (or JSON).
 //   conformance-runner --runtime PATH [--runtime [NAME=]PATH ...] [--format table|json]
 //                      [--case FILTER] [--verbose] [--diff] [--list] [--checker PATH]
+#include <dirent.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
@@ -12,7 +13,6 @@
 #include <iostream>
 #include <linux/magic.h>
 
-#include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
 #include "case_run.h"
@@ -97,13 +97,20 @@ berth::Status isolate_host() {
   return {};
 }
 
+// Removes the (now empty) per-container cgroups runtimes left under the shared parent, and the
+// parent itself, in every hierarchy.
 void remove_cgroup_parents(const HostInfo& host) {
   auto all = host.cgroup_v1;
   all.insert(host.cgroup_named.begin(), host.cgroup_named.end());
   for (const auto& [controller, point] : all) {
     std::string parent = point + "/" + host.cgroup_parent;
-    auto names = berth::run_command({"/bin/sh", "-c", "rmdir \"$0\"/*/ \"$0\" 2>/dev/null; true", parent});
-    (void)names;
+    if (DIR* d = ::opendir(parent.c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        if (e->d_type == DT_DIR && e->d_name[0] != '.') ::rmdir((parent + "/" + e->d_name).c_str());
+      }
+      ::closedir(d);
+    }
+    ::rmdir(parent.c_str());
   }
 }
 
