@@ -24,7 +24,8 @@ std::string encode(const std::string& s) {
   return out.empty() ? "%E" : out;  // %E: the empty string
 }
 
-// Hard link when possible (same filesystem), else copy.
+// Hard link when possible (same filesystem), else copy. Sources are the runner's private copies,
+// never the host's own binaries, since rootfses are writable.
 berth::Status install(const std::string& src, const std::string& dst) {
   if (::link(src.c_str(), dst.c_str()) == 0) return {};
   auto cp = berth::run_command({"/bin/cp", src, dst});
@@ -113,7 +114,7 @@ berth::Result<Bundle> Bundle::create(const std::string& id, const std::string& c
     BERTH_TRY(berth::make_dirs(root + d));
   }
   ::chmod((root + "/tmp").c_str(), 01777);
-  BERTH_TRY(install("/bin/busybox", root + "/bin/busybox"));
+  BERTH_TRY(install(host.busybox, root + "/bin/busybox"));
   for (const char* applet : {"sh", "cat", "echo", "sleep", "true", "false", "ls", "touch", "id", "kill"}) {
     if (::symlink("busybox", (root + "/bin/" + applet).c_str()) != 0) return berth::sys_error("symlink {}", applet);
   }

@@ -14,7 +14,8 @@ struct HostInfo {
   int last_cap = 40;
   std::map<std::string, std::string> cgroup_v1;  // controller → mount point
   std::map<std::string, std::string> cgroup_named;  // named hierarchies (name=systemd) → mount point
-  std::string checker;                            // path of the static checker binary
+  std::string checker;                            // the static checker binary (a private copy)
+  std::string busybox = "/bin/busybox";            // busybox-static (a private copy)
   std::string cgroup_parent = "berth-conformance";
 
   static HostInfo probe(const std::string& checker);

@@ -181,6 +181,21 @@ int main(int argc, char** argv) {
   // no privilege; process.oomScoreAdj.unset).
   (void)berth::write_file("/proc/self/oom_score_adj", "7");
   HostInfo host = HostInfo::probe(o.checker);
+  // Bundles hard-link busybox and the checker from private copies (rootfses are writable).
+  auto stage = berth::TempDir::create("/tmp/berth-conf-stage-");
+  if (!stage.ok()) {
+    std::fprintf(stderr, "conformance-runner: %s\n", stage.error().what().c_str());
+    return 1;
+  }
+  for (auto [src, dst] : {std::pair{&host.busybox, "busybox"}, std::pair{&host.checker, "checker"}}) {
+    auto data = berth::read_file(*src);
+    std::string copy = stage->path() + "/" + dst;
+    if (!data.ok() || !berth::write_file_atomic(copy, *data, 0755).ok()) {
+      std::fprintf(stderr, "conformance-runner: cannot copy %s\n", src->c_str());
+      return 1;
+    }
+    *src = copy;
+  }
   auto results = run_all(o, suite, host);
   remove_cgroup_parents(host);
   if (o.format == "json") {
