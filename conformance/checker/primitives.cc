@@ -404,7 +404,7 @@ long syscall_number(const std::string& name) {
       {"sched_getscheduler", SYS_sched_getscheduler}, {"getppid", SYS_getppid}, {"sched_getparam", SYS_sched_getparam},
       {"personality", SYS_personality}, {"getitimer", SYS_getitimer},
       {"sched_get_priority_max", SYS_sched_get_priority_max}, {"sched_get_priority_min", SYS_sched_get_priority_min},
-      {"sched_rr_get_interval", SYS_sched_rr_get_interval}};
+      {"sched_rr_get_interval", SYS_sched_rr_get_interval}, {"getrusage", SYS_getrusage}};
   auto it = kNumbers.find(name);
   return it == kNumbers.end() ? -1 : it->second;
 }

@@ -101,6 +101,7 @@ void seccomp(CaseRun& r) {
     calls.push(x);
   }
   calls.push(rule("personality", "SCMP_ACT_LOG"));
+  calls.push(rule("getrusage", "SCMP_ACT_TRAP"));
   const std::string e = "errno:";
   b->check("linux.seccomp.args.ne", "syscall", {"sched_get_priority_max", "0", "0", e + "36"});
   b->check("linux.seccomp.args.ne-no-match", "syscall", {"sched_get_priority_max", "1", "0", "ok"});
@@ -110,6 +111,7 @@ void seccomp(CaseRun& r) {
   b->check("linux.seccomp.args.lt-no-match", "syscall", {"sched_rr_get_interval", "999999", "0", e + std::to_string(ESRCH)});
   b->check("linux.seccomp.args.ge", "syscall", {"getitimer", "100", "0", e + "40"});
   b->check("linux.seccomp.args.ge-no-match", "syscall", {"getitimer", "99", "0", e + std::to_string(EINVAL)});
+  b->check("linux.seccomp.trap", "syscall", {"getrusage", "0", "0", "signal:" + std::to_string(SIGSYS)});
   b->check("linux.seccomp.log", "syscall", {"personality", "0xffffffff", "0", "ok"});
   b->check("linux.seccomp.errnoRet", "syscall", {"getsid", "0", "0", "errno:42"});
   b->check("linux.seccomp.errno-default-eperm", "syscall", {"getpgid", "0", "0", "errno:" + std::to_string(EPERM)});
@@ -148,6 +150,7 @@ void add_linux_cases(Suite& s) {
       .must("linux.seccomp.args.ge", kSeccomp, "SCMP_CMP_GE applies when the argument is equal")
       .must("linux.seccomp.args.ge-no-match", kSeccomp, "SCMP_CMP_GE does not apply when the argument is less")
       .must("linux.seccomp.log", kSeccomp, "SCMP_ACT_LOG lets the syscall run")
+      .must("linux.seccomp.trap", kSeccomp, "SCMP_ACT_TRAP raises SIGSYS in the caller")
       .must("linux.seccomp.filter-mode", kSeccomp, "the process runs under a seccomp filter (Seccomp: 2)");
 }
 
