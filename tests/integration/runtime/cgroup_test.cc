@@ -49,6 +49,21 @@ TEST_F(Cgroup, PidsLimitIsEnforcedAndRunRemovesTheCgroup) {
   EXPECT_FALSE(path_exists(memory_dir())) << "cgroup left after run";
 }
 
+// As runc: a linux.devices node is created but not implicitly allowed; only
+// linux.resources.devices rules (after a default deny) and the built-in defaults decide.
+TEST_F(Cgroup, LinuxDevicesNeedAnAllowRule) {
+  b_.edit(".linux.devices=[{\"type\":\"c\",\"path\":\"/dev/it-kmsg\",\"major\":1,\"minor\":11}]");
+  b_.set_args({"sh", "-c", "echo berth-it-devices > /dev/it-kmsg && echo opened; echo > /dev/null && echo null-ok"});
+  auto denied = b_.run("cg");
+  EXPECT_EQ(denied.out, "null-ok\n") << denied.err;
+  EXPECT_NE(denied.err.find("Operation not permitted"), std::string::npos) << denied.err;
+  // containerd/podman style: an explicit deny-all first, then the allow rule.
+  b_.edit(".linux.resources.devices=[{\"allow\":false,\"access\":\"rwm\"},"
+          "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"w\"}]");
+  auto allowed = b_.run("cg");
+  EXPECT_EQ(allowed.out, "opened\nnull-ok\n") << allowed.err;
+}
+
 TEST_F(Cgroup, PauseResumePsUpdateEventsKillAll) {
   b_.set_args({"sh", "-c", "sleep 1000 & exec sleep 1000"});
   ASSERT_TRUE(b_.berth_detached({"run", "-d", "--bundle", b_.dir(), "cg"}).status.success());
