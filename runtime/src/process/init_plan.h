@@ -74,7 +74,7 @@ struct InitPlan {
   bool readonly_root = false;
   bool no_pivot = false;
   bool new_keyring = true;
-  unsigned long rootfs_propagation = 0;  // applied to "/" before and after the pivot
+  unsigned long rootfs_propagation = 0;  // applied to "/" after the pivot (before it too, shared aside)
 
   int unshare_flags = 0;                 // namespaces the child creates itself
   std::vector<NamespaceJoin> joins;      // user first, then the rest

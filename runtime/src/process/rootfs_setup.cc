@@ -199,13 +199,19 @@ void setup_dev(const InitPlan& plan, int rootfd) noexcept {
 }
 
 void pivot(const InitPlan& plan) noexcept {
+  int old_root = plan.no_pivot ? -1 : ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (!plan.no_pivot && old_root < 0) fail(plan.sync_fd, errno, "open the old root");
   if (::chdir(plan.rootfs.c_str()) < 0) fail(plan.sync_fd, errno, "chdir %s", plan.rootfs.c_str());
   if (plan.no_pivot) {
     if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) fail(plan.sync_fd, errno, "move rootfs to /");
     if (::chroot(".") < 0) fail(plan.sync_fd, errno, "chroot");
   } else {
-    // pivot_root(".", ".") stacks the old root on top of the new one; detach it right away.
+    // pivot_root(".", ".") stacks the old root on top of the new one; detach it right away. "."
+    // is still the new root's directory, under the old root: step onto the old root first, so
+    // that making it rslave (our detach must not reach the host) leaves the new tree alone.
     if (::syscall(SYS_pivot_root, ".", ".") < 0) fail(plan.sync_fd, errno, "pivot_root %s", plan.rootfs.c_str());
+    if (::fchdir(old_root) < 0) fail(plan.sync_fd, errno, "enter the old root");
+    ::close(old_root);
     if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(plan.sync_fd, errno, "make old root rslave");
     if (::umount2(".", MNT_DETACH) < 0) fail(plan.sync_fd, errno, "detach old root");
   }
@@ -260,7 +266,8 @@ void mask_paths(const InitPlan& plan, int rootfd) noexcept {
 }  // namespace
 
 void setup_rootfs(const InitPlan& plan) noexcept {
-  // Keep our mounts from propagating to the host; pivot_root also refuses shared parents.
+  // Keep our mounts from propagating to the host. This also leaves no shared mount above the
+  // rootfs (its parent, whatever a snapshotter made it), which pivot_root refuses.
   unsigned long root_prop = plan.rootfs_propagation == (MS_PRIVATE | MS_REC) || plan.rootfs_propagation == MS_PRIVATE
                                 ? MS_PRIVATE | MS_REC
                                 : MS_SLAVE | MS_REC;
@@ -268,8 +275,12 @@ void setup_rootfs(const InitPlan& plan) noexcept {
   if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     fail(plan.sync_fd, errno, "bind rootfs %s", plan.rootfs.c_str());
   }
-  if (plan.rootfs_propagation != 0 &&
-      ::mount(nullptr, plan.rootfs.c_str(), nullptr, plan.rootfs_propagation, nullptr) < 0) {
+  // pivot_root refuses a shared new root too: a shared or rshared root starts private (cut off
+  // from the host's peer group) and becomes shared, in a peer group of its own, after the pivot.
+  unsigned long before_pivot = (plan.rootfs_propagation & MS_SHARED) != 0
+                                   ? MS_PRIVATE | (plan.rootfs_propagation & MS_REC)
+                                   : plan.rootfs_propagation;
+  if (before_pivot != 0 && ::mount(nullptr, plan.rootfs.c_str(), nullptr, before_pivot, nullptr) < 0) {
     fail(plan.sync_fd, errno, "set rootfs propagation");
   }
   int rootfd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
