@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "process/init_plan.h"
 
 namespace berth::runtime {
@@ -13,6 +15,20 @@ TEST(MountOptions, FlagsPropagationAndData) {
   EXPECT_EQ(o.propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
   EXPECT_EQ(o.data, "mode=755,size=65536k");
   EXPECT_FALSE(o.bind);
+}
+
+TEST(MountOptions, EveryPropagationOption) {
+  const std::pair<const char*, unsigned long> kWant[] = {
+      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
+      {"rshared", MS_SHARED | MS_REC}, {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  for (const auto& [name, flags] : kWant) {
+    auto o = parse_mount_options({"nosuid", name});
+    EXPECT_EQ(o.propagation, flags) << name;
+    EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID)) << name;  // never mixed into the mount flags
+    EXPECT_EQ(o.data, "") << name;
+  }
 }
 
 TEST(MountOptions, LaterOptionsWinAndBindIsRecognised) {
