@@ -12,7 +12,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$runner" --runtime "berth=$berth" --runtime "runc=$runc" --format json >"$out"
 jq -r '.runtimes[] | "\(.name): pass \(.totals.pass) fail \(.totals.fail) skip \(.totals.skip)"' "$out"
-known=$(grep -v '^#' "$here/known-berth-gaps.txt" | awk 'NF {print $1}' | sort -u)
+known=$( (grep -v '^#' "$here/known-berth-gaps.txt" || true) | awk 'NF {print $1}' | sort -u)  # may be empty
 gaps=$(jq -r '.requirements[] | select(.results.runc.verdict == "pass" and .results.berth.verdict == "fail") | .id' "$out" | sort -u)
 new=$(comm -23 <(echo "$gaps") <(echo "$known") | grep . || true)
 fixed=$(comm -13 <(echo "$gaps") <(echo "$known") | grep . || true)

@@ -33,17 +33,12 @@ const std::vector<DeviceRule>& default_device_rules() {
   return kRules;
 }
 
-std::vector<DeviceRule> container_device_rules(const std::vector<DeviceRule>& spec_rules,
-                                               const std::vector<DeviceRule>& linux_devices) {
+std::vector<DeviceRule> container_device_rules(const std::vector<DeviceRule>& spec_rules) {
   std::vector<DeviceRule> out;
   out.push_back(DeviceRule{false, 'a', std::nullopt, std::nullopt, "rwm"});
   out.insert(out.end(), spec_rules.begin(), spec_rules.end());
   const auto& defaults = default_device_rules();
   out.insert(out.end(), defaults.begin(), defaults.end());
-  for (DeviceRule rule : linux_devices) {
-    rule.allow = true;
-    out.push_back(std::move(rule));
-  }
   return out;
 }
 

@@ -13,12 +13,8 @@ Result<cgroups::Resources> container_resources(const Spec& spec) {
   if (spec.linux_.resources) {
     BERTH_ASSIGN_OR_RETURN(r, cgroups::parse_resources(*spec.linux_.resources));
   }
-  std::vector<cgroups::DeviceRule> created;
-  for (const auto& d : spec.linux_.devices) {
-    if (d.type == 'p') continue;  // FIFOs aren't subject to the device cgroup
-    created.push_back({true, d.type == 'u' ? 'c' : d.type, d.major, d.minor, "rwm"});
-  }
-  r.devices = cgroups::container_device_rules(r.devices, created);
+  // As runc: linux.devices only creates nodes; opening one needs a linux.resources.devices rule.
+  r.devices = cgroups::container_device_rules(r.devices);
   return r;
 }
 

@@ -66,6 +66,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   StateDirGuard guard(store, options.id);
   CgroupGuard cgroup_guard(cgroup.get());
   BERTH_TRY(cgroup->create());
+  set_cgroup_bind_sources(plan, cgroup->paths());
   std::string fifo = store.fifo_path(options.id);
   if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
   // Writable by init even as an unprivileged, mapped root (umask would have cleared it).

@@ -6,6 +6,7 @@
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/personality.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -45,9 +47,31 @@ void join_and_unshare(const InitPlan& plan) noexcept {
   }
 }
 
+// /dev/console is the pty slave, bound over a file there (created if missing), as runc does.
+// The path is resolved inside the root, so a symlink planted at /dev/console can't aim the bind
+// (or the file creation) anywhere the container couldn't reach itself.
+void mount_console(const InitPlan& plan, int slave) noexcept {
+  int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail(plan.sync_fd, errno, "open /");
+  char resolved[PATH_MAX];
+  if (child::secure_join(root, "/dev/console", resolved, sizeof resolved) < 0) {
+    fail(plan.sync_fd, errno, "resolve /dev/console");
+  }
+  if (child::ensure_in_root(root, resolved, true, 0755) < 0) fail(plan.sync_fd, errno, "create /dev/console");
+  int target = child::open_in_root(root, resolved, O_PATH);
+  if (target < 0) fail(plan.sync_fd, errno, "open /dev/console");
+  char source[64];
+  char dest[64];
+  if (::mount(child::fd_path(source, slave), child::fd_path(dest, target), nullptr, MS_BIND, nullptr) < 0) {
+    fail(plan.sync_fd, errno, "bind the pty over /dev/console");
+  }
+  ::close(target);
+  ::close(root);
+}
+
 // Opens a pty inside the container's devpts, sends the master to the console socket and makes
-// the slave our controlling terminal and stdio.
-void setup_terminal(const InitPlan& plan) noexcept {
+// the slave our controlling terminal and stdio; the init also binds it over /dev/console.
+void setup_terminal(const InitPlan& plan, bool console) noexcept {
   int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) fail(plan.sync_fd, errno, "open /dev/ptmx in the container");
   int unlock = 0;
@@ -61,6 +85,7 @@ void setup_terminal(const InitPlan& plan) noexcept {
     ::ioctl(slave, TIOCSWINSZ, &ws);
   }
   ::fchown(slave, plan.uid, static_cast<gid_t>(-1));
+  if (console) mount_console(plan, slave);
   if (send_fd_raw(plan.console_fd, master, "/dev/ptmx") < 0) {
     fail(plan.sync_fd, errno, "send pty master to the console socket");
   }
@@ -270,8 +295,9 @@ void container_init_main(InitPlan& plan) noexcept {
   for (const auto& s : plan.sysctls) {
     if (child::write_text(s.path.c_str(), s.value.c_str()) < 0) fail(plan.sync_fd, errno, "write sysctl %s", s.path.c_str());
   }
+  // The console before finish_rootfs: a read-only root must not stop /dev/console being made.
+  if (plan.terminal) setup_terminal(plan, true);
   finish_rootfs(plan);
-  if (plan.terminal) setup_terminal(plan);
   const char* exe = find_executable(plan);
   enter_cwd(plan, true);
 
@@ -291,7 +317,7 @@ void exec_process_main(InitPlan& plan) noexcept {
   join_and_unshare(plan);
   if (plan.terminal) {
     if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
-    setup_terminal(plan);
+    setup_terminal(plan, false);
   }
   const char* exe = find_executable(plan);
   if (plan.seccomp && plan.seccomp->notify) load_notify_filter(plan);

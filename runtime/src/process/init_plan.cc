@@ -214,6 +214,8 @@ std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinf
     if (left.size() < 5 || right.size() < 3) continue;
     std::string_view mountpoint = left[4];
     std::string_view fstype = right[0];
+    // A later mount on the same point hides a hierarchy (a tmpfs over a hybrid host's unified).
+    std::erase_if(out, [&](const CgroupHierarchy& h) { return mountpoint == "/sys/fs/cgroup/" + h.name; });
     if (fstype != "cgroup" && fstype != "cgroup2") continue;
     if (mountpoint == "/sys/fs/cgroup") {
       if (fstype == "cgroup2") return {};
@@ -233,6 +235,25 @@ std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinf
     out.push_back(std::move(h));
   }
   return out;
+}
+
+void set_cgroup_bind_sources(InitPlan& plan, const std::map<std::string, std::string>& cgroup_dirs) {
+  bool cgroup_ns = (plan.unshare_flags & CLONE_NEWCGROUP) != 0 ||
+                   std::any_of(plan.joins.begin(), plan.joins.end(),
+                               [](const NamespaceJoin& j) { return j.clone_flag == CLONE_NEWCGROUP; });
+  if (cgroup_ns) return;
+  for (auto& h : plan.cgroup_hierarchies) {
+    std::string mount_dir = "/sys/fs/cgroup/" + h.name;
+    for (const auto& [hierarchy, dir] : cgroup_dirs) {
+      if (dir == mount_dir || dir.starts_with(mount_dir + "/")) {
+        h.bind_source = dir;
+        break;
+      }
+    }
+  }
+  if (plan.cgroup_hierarchies.empty()) {
+    if (auto it = cgroup_dirs.find("unified"); it != cgroup_dirs.end()) plan.cgroup2_bind_source = it->second;
+  }
 }
 
 ParsedMountOptions parse_mount_options(const std::vector<std::string>& options) {

@@ -37,6 +37,9 @@ struct CgroupHierarchy {
   std::string name;     // directory under the mount point: "cpu,cpuacct", "unified"
   std::string fstype;   // cgroup or cgroup2
   std::string options;  // controllers / name=..., for cgroup v1
+  // Without a cgroup namespace: the container's own cgroup directory in this hierarchy, bound
+  // instead of mounting the whole hierarchy (as runc does; a user namespace can't mount v1).
+  std::string bind_source;
 };
 
 struct DeviceStep {
@@ -74,7 +77,7 @@ struct InitPlan {
   bool readonly_root = false;
   bool no_pivot = false;
   bool new_keyring = true;
-  unsigned long rootfs_propagation = 0;  // applied to "/" before and after the pivot
+  unsigned long rootfs_propagation = 0;  // applied to "/" after the pivot (before it too, shared aside)
 
   int unshare_flags = 0;                 // namespaces the child creates itself
   std::vector<NamespaceJoin> joins;      // user first, then the rest
@@ -82,6 +85,7 @@ struct InitPlan {
 
   std::vector<MountStep> mounts;
   std::vector<CgroupHierarchy> cgroup_hierarchies;  // empty on a pure cgroup v2 host
+  std::string cgroup2_bind_source;  // pure v2, no cgroup namespace: bound if mounting cgroup2 is refused
   std::string keyring_name;
   bool default_devices = false;          // /dev is a fresh tmpfs: create null, zero, ...
   std::vector<DeviceStep> devices;
@@ -149,6 +153,11 @@ Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::stri
 // The cgroup hierarchies mounted under /sys/fs/cgroup, from /proc/self/mountinfo; empty when
 // /sys/fs/cgroup itself is a cgroup2 mount.
 std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinfo_text);
+
+// Once the container's cgroup exists: its directories (Manager::paths(), hierarchy → host dir)
+// become the sources of a "cgroup" mount, unless the container has a cgroup namespace (then the
+// hierarchies are mounted and show the namespace's view).
+void set_cgroup_bind_sources(InitPlan& plan, const std::map<std::string, std::string>& cgroup_dirs);
 
 // Translates a validated spec into the plan. Errors name the spec field.
 Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options);

@@ -54,8 +54,19 @@ void set_propagation(const InitPlan& plan, int rootfd, const char* dest, unsigne
   ::close(fd);
 }
 
+// Binds the container's cgroup directory (a host path the runtime made) onto `at`, an O_PATH fd
+// of the mount point; the caller remounts it with the mount's flags, which a bind ignores.
+void bind_cgroup_dir(const InitPlan& plan, int at, const char* source, const char* dest) noexcept {
+  char path[64];
+  if (::mount(source, fd_path(path, at), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    fail(plan.sync_fd, errno, "bind cgroup %s on %s", source, dest);
+  }
+}
+
 // A "cgroup" mount: cgroup2 on a unified host; otherwise a tmpfs holding each v1 hierarchy
-// (and the hybrid unified one) mounted again, as runc lays it out.
+// (and the hybrid unified one), as runc lays it out. With a cgroup namespace the hierarchies are
+// mounted; without one each shows the container's own cgroup, bound from the host (runc does the
+// same, and a user namespace could not mount v1 hierarchies anyway).
 void mount_cgroups(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
   char path[64];
   unsigned long ro = m.flags & MS_RDONLY;
@@ -63,7 +74,12 @@ void mount_cgroups(const InitPlan& plan, int rootfd, const MountStep& m) noexcep
   int fd = prepare_target(plan, rootfd, m.dest.c_str(), false);
   if (plan.cgroup_hierarchies.empty()) {
     if (::mount("cgroup2", fd_path(path, fd), "cgroup2", m.flags, nullptr) < 0) {
-      fail(plan.sync_fd, errno, "mount cgroup2 on %s", m.dest.c_str());
+      // Refused without a cgroup namespace inside a user namespace: the container's own cgroup.
+      if (!(errno == EPERM && !plan.cgroup2_bind_source.empty())) {
+        fail(plan.sync_fd, errno, "mount cgroup2 on %s", m.dest.c_str());
+      }
+      bind_cgroup_dir(plan, fd, plan.cgroup2_bind_source.c_str(), m.dest.c_str());
+      remount_bind(plan, rootfd, m.dest.c_str(), base | ro);
     }
     ::close(fd);
     return;
@@ -81,7 +97,12 @@ void mount_cgroups(const InitPlan& plan, int rootfd, const MountStep& m) noexcep
     int sub = ::openat(dir, h.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0) fail(plan.sync_fd, errno, "open %s/%s", m.dest.c_str(), h.name.c_str());
     const char* data = h.fstype == "cgroup" ? h.options.c_str() : nullptr;
-    if (::mount("cgroup", fd_path(path, sub), h.fstype.c_str(), base | ro, data) < 0) {
+    if (!h.bind_source.empty()) {
+      char dest[PATH_MAX];
+      std::snprintf(dest, sizeof dest, "%s/%s", m.dest.c_str(), h.name.c_str());
+      bind_cgroup_dir(plan, sub, h.bind_source.c_str(), dest);
+      remount_bind(plan, rootfd, dest, base | ro);
+    } else if (::mount("cgroup", fd_path(path, sub), h.fstype.c_str(), base | ro, data) < 0) {
       fail(plan.sync_fd, errno, "mount %s hierarchy %s on %s", h.fstype.c_str(), h.name.c_str(), m.dest.c_str());
     }
     ::close(sub);
@@ -199,13 +220,19 @@ void setup_dev(const InitPlan& plan, int rootfd) noexcept {
 }
 
 void pivot(const InitPlan& plan) noexcept {
+  int old_root = plan.no_pivot ? -1 : ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (!plan.no_pivot && old_root < 0) fail(plan.sync_fd, errno, "open the old root");
   if (::chdir(plan.rootfs.c_str()) < 0) fail(plan.sync_fd, errno, "chdir %s", plan.rootfs.c_str());
   if (plan.no_pivot) {
     if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) fail(plan.sync_fd, errno, "move rootfs to /");
     if (::chroot(".") < 0) fail(plan.sync_fd, errno, "chroot");
   } else {
-    // pivot_root(".", ".") stacks the old root on top of the new one; detach it right away.
+    // pivot_root(".", ".") stacks the old root on top of the new one; detach it right away. "."
+    // is still the new root's directory, under the old root: step onto the old root first, so
+    // that making it rslave (our detach must not reach the host) leaves the new tree alone.
     if (::syscall(SYS_pivot_root, ".", ".") < 0) fail(plan.sync_fd, errno, "pivot_root %s", plan.rootfs.c_str());
+    if (::fchdir(old_root) < 0) fail(plan.sync_fd, errno, "enter the old root");
+    ::close(old_root);
     if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(plan.sync_fd, errno, "make old root rslave");
     if (::umount2(".", MNT_DETACH) < 0) fail(plan.sync_fd, errno, "detach old root");
   }
@@ -260,7 +287,8 @@ void mask_paths(const InitPlan& plan, int rootfd) noexcept {
 }  // namespace
 
 void setup_rootfs(const InitPlan& plan) noexcept {
-  // Keep our mounts from propagating to the host; pivot_root also refuses shared parents.
+  // Keep our mounts from propagating to the host. This also leaves no shared mount above the
+  // rootfs (its parent, whatever a snapshotter made it), which pivot_root refuses.
   unsigned long root_prop = plan.rootfs_propagation == (MS_PRIVATE | MS_REC) || plan.rootfs_propagation == MS_PRIVATE
                                 ? MS_PRIVATE | MS_REC
                                 : MS_SLAVE | MS_REC;
@@ -268,8 +296,12 @@ void setup_rootfs(const InitPlan& plan) noexcept {
   if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     fail(plan.sync_fd, errno, "bind rootfs %s", plan.rootfs.c_str());
   }
-  if (plan.rootfs_propagation != 0 &&
-      ::mount(nullptr, plan.rootfs.c_str(), nullptr, plan.rootfs_propagation, nullptr) < 0) {
+  // pivot_root refuses a shared new root too: a shared or rshared root starts private (cut off
+  // from the host's peer group) and becomes shared, in a peer group of its own, after the pivot.
+  unsigned long before_pivot = (plan.rootfs_propagation & MS_SHARED) != 0
+                                   ? MS_PRIVATE | (plan.rootfs_propagation & MS_REC)
+                                   : plan.rootfs_propagation;
+  if (before_pivot != 0 && ::mount(nullptr, plan.rootfs.c_str(), nullptr, before_pivot, nullptr) < 0) {
     fail(plan.sync_fd, errno, "set rootfs propagation");
   }
   int rootfd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);

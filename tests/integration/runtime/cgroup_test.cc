@@ -49,6 +49,36 @@ TEST_F(Cgroup, PidsLimitIsEnforcedAndRunRemovesTheCgroup) {
   EXPECT_FALSE(path_exists(memory_dir())) << "cgroup left after run";
 }
 
+// As runc: a linux.devices node is created but not implicitly allowed; only
+// linux.resources.devices rules (after a default deny) and the built-in defaults decide.
+TEST_F(Cgroup, LinuxDevicesNeedAnAllowRule) {
+  b_.edit(".linux.devices=[{\"type\":\"c\",\"path\":\"/dev/it-kmsg\",\"major\":1,\"minor\":11}]");
+  b_.set_args({"sh", "-c", "echo berth-it-devices > /dev/it-kmsg && echo opened; echo > /dev/null && echo null-ok"});
+  auto denied = b_.run("cg");
+  EXPECT_EQ(denied.out, "null-ok\n") << denied.err;
+  EXPECT_NE(denied.err.find("Operation not permitted"), std::string::npos) << denied.err;
+  // containerd/podman style: an explicit deny-all first, then the allow rule.
+  b_.edit(".linux.resources.devices=[{\"allow\":false,\"access\":\"rwm\"},"
+          "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"w\"}]");
+  auto allowed = b_.run("cg");
+  EXPECT_EQ(allowed.out, "opened\nnull-ok\n") << allowed.err;
+}
+
+// Without a cgroup namespace the cgroup mount shows the container's own cgroup, bound from the
+// host as runc does; in a user namespace mounting the hierarchies themselves is refused (EPERM).
+TEST_F(Cgroup, CgroupMountInAUserNamespaceWithoutCgroupNamespace) {
+  b_.edit(".linux.namespaces |= map(select(.type != \"cgroup\")) | .linux.namespaces += [{\"type\":\"user\"}]"
+          " | .linux.uidMappings=[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]"
+          " | .linux.gidMappings=[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]");
+  ASSERT_EQ(::chmod(b_.dir().c_str(), 0755), 0);
+  auto chown = run_command({"/bin/chown", "-R", "-h", "100000:100000", b_.rootfs()});
+  ASSERT_TRUE(chown.ok() && chown->status.success());
+  b_.set_args({"sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max;"
+                           " echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null || echo refused"});
+  auto out = b_.run("cg");
+  EXPECT_EQ(out.out, "33554432\nrefused\n") << out.err;
+}
+
 TEST_F(Cgroup, PauseResumePsUpdateEventsKillAll) {
   b_.set_args({"sh", "-c", "sleep 1000 & exec sleep 1000"});
   ASSERT_TRUE(b_.berth_detached({"run", "-d", "--bundle", b_.dir(), "cg"}).status.success());

@@ -1,6 +1,10 @@
 // The container's filesystem: mounts, /dev, masked and read-only paths, pivot, cleanup.
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <map>
+#include <sstream>
 
 #include "berth/common/fs.h"
 #include "bundle.h"
@@ -98,6 +102,71 @@ TEST(Mounts, NothingLeftOnTheHostAfterDelete) {
   ASSERT_TRUE(b.berth({"delete", "-f", "left"}).status.success());
   EXPECT_EQ(host_mounts_containing(b.dir()), before);
   EXPECT_FALSE(path_exists(b.state_root() + "/left"));
+}
+
+// The rootfs made a shared mount point, as a snapshotter's mount can be; undone on scope exit.
+class SharedRootfs {
+ public:
+  explicit SharedRootfs(std::string path) : path_(std::move(path)) {
+    ok_ = ::mount(path_.c_str(), path_.c_str(), nullptr, MS_BIND, nullptr) == 0 &&
+          ::mount(nullptr, path_.c_str(), nullptr, MS_SHARED, nullptr) == 0;
+  }
+  ~SharedRootfs() { ::umount2(path_.c_str(), MNT_DETACH); }
+  bool ok() const { return ok_; }
+
+ private:
+  std::string path_;
+  bool ok_ = false;
+};
+
+// Prints "<mount point> <optional fields>" for / and /p/*; returns mount point → fields.
+std::map<std::string, std::string> container_propagation(Bundle& b) {
+  b.set_args({"sh", "-c",
+              "while read -r id parent dev root mp opts rest; do case $mp in /|/p/*) echo \"$mp ${rest%%- *}\";; "
+              "esac; done < /proc/self/mountinfo"});
+  auto out = b.run();
+  EXPECT_EQ(out.status.code, 0) << out.err;
+  std::map<std::string, std::string> seen;
+  std::istringstream in(out.out);
+  for (std::string line; std::getline(in, line);) {
+    auto sp = line.find(' ');
+    seen[line.substr(0, sp)] = sp == std::string::npos ? "" : line.substr(sp + 1);
+  }
+  return seen;
+}
+
+TEST(Mounts, SharedRootfsPropagationSurvivesPivotRoot) {
+  BERTH_REQUIRE_ROOT();
+  for (const char* mode : {"shared", "rshared"}) {
+    Bundle b;
+    SharedRootfs shared(b.rootfs());
+    ASSERT_TRUE(shared.ok());
+    b.edit(std::string(".linux.rootfsPropagation=\"") + mode +
+           "\" | .mounts += [{\"destination\":\"/p/private\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+           "\"options\":[\"private\"]}]");
+    auto seen = container_propagation(b);
+    EXPECT_NE(seen["/"].find("shared:"), std::string::npos) << mode << ": " << seen["/"];
+    // Shared within the container, not a slave of (or peer with) the host's mount.
+    EXPECT_EQ(seen["/"].find("master:"), std::string::npos) << mode << ": " << seen["/"];
+    ASSERT_TRUE(seen.count("/p/private")) << mode;
+    if (std::string(mode) == "shared") {
+      EXPECT_EQ(seen["/p/private"], "") << seen["/p/private"];
+    }
+  }
+}
+
+TEST(Mounts, PerMountPropagationOptionsSurvivePivotRoot) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  SharedRootfs shared(b.rootfs());
+  ASSERT_TRUE(shared.ok());
+  b.edit(".linux.rootfsPropagation=\"private\" | .mounts += ["
+         "{\"destination\":\"/p/shared\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"shared\"]},"
+         "{\"destination\":\"/p/unbindable\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"unbindable\"]}]");
+  auto seen = container_propagation(b);
+  EXPECT_NE(seen["/p/shared"].find("shared:"), std::string::npos) << seen["/p/shared"];
+  EXPECT_NE(seen["/p/unbindable"].find("unbindable"), std::string::npos) << seen["/p/unbindable"];
+  EXPECT_EQ(seen["/"], "") << "rootfsPropagation private: " << seen["/"];
 }
 
 TEST(Mounts, CgroupMountShowsHierarchies) {

@@ -45,6 +45,28 @@ TEST(Terminal, ConsoleSocketReceivesAControllingPty) {
   (void)b.berth({"delete", "-f", "tty"});
 }
 
+// As runc does: /dev/console is the container's pty slave (136:N), even under a read-only root.
+TEST(Terminal, DevConsoleIsThePtySlave) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit(".process.terminal=true | .root.readonly=true");
+  b.set_args({"sh", "-c", "stat -c 'console %t:%T' /dev/console; echo via-console >/dev/console"});
+  std::string sock_path = b.dir() + "/console.sock";
+  auto listener = listen_unix(sock_path);
+  ASSERT_TRUE(listener.ok()) << listener.error().what();
+  auto created = b.berth_detached({"create", "--bundle", b.dir(), "--console-socket", sock_path, "cons"});
+  ASSERT_TRUE(created.status.success()) << created.err;
+  UniqueFd conn(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(conn.valid());
+  auto master = receive_fd(conn.get());
+  ASSERT_TRUE(master.ok()) << master.error().what();
+  ASSERT_TRUE(b.berth_detached({"start", "cons"}).status.success());
+  std::string out = read_until_eof(master->fd.get(), 10000);
+  EXPECT_NE(out.find("console 88:"), std::string::npos) << out;  // stat prints hex: 0x88 = 136
+  EXPECT_NE(out.find("via-console"), std::string::npos) << out;
+  (void)b.berth({"delete", "-f", "cons"});
+}
+
 TEST(Terminal, TerminalWithoutConsoleSocketIsRefusedForCreate) {
   BERTH_REQUIRE_ROOT();
   Bundle b;

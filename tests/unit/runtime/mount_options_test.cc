@@ -1,6 +1,11 @@
+#include <sched.h>
 #include <sys/mount.h>
 
 #include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <utility>
 
 #include "process/init_plan.h"
 
@@ -13,6 +18,20 @@ TEST(MountOptions, FlagsPropagationAndData) {
   EXPECT_EQ(o.propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
   EXPECT_EQ(o.data, "mode=755,size=65536k");
   EXPECT_FALSE(o.bind);
+}
+
+TEST(MountOptions, EveryPropagationOption) {
+  const std::pair<const char*, unsigned long> kWant[] = {
+      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
+      {"rshared", MS_SHARED | MS_REC}, {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  for (const auto& [name, flags] : kWant) {
+    auto o = parse_mount_options({"nosuid", name});
+    EXPECT_EQ(o.propagation, flags) << name;
+    EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID)) << name;  // never mixed into the mount flags
+    EXPECT_EQ(o.data, "") << name;
+  }
 }
 
 TEST(MountOptions, LaterOptionsWinAndBindIsRecognised) {
@@ -38,9 +57,48 @@ TEST(CgroupHierarchies, HybridHostListsV1AndUnified) {
   EXPECT_EQ(h[2].options, "xattr,name=systemd");
 }
 
+TEST(CgroupHierarchies, AnOvermountedHierarchyIsLeftOut) {
+  std::string mountinfo =
+      "30 23 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n"
+      "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+      "33 30 0:29 / /sys/fs/cgroup/memory rw,nosuid shared:14 - cgroup cgroup rw,memory\n"
+      "90 31 0:50 / /sys/fs/cgroup/unified rw - tmpfs tmpfs rw\n";
+  auto h = host_cgroup_hierarchies(mountinfo);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].name, "memory");
+}
+
 TEST(CgroupHierarchies, UnifiedHostIsEmpty) {
   auto h = host_cgroup_hierarchies("30 23 0:26 / /sys/fs/cgroup rw shared:9 - cgroup2 cgroup2 rw\n");
   EXPECT_TRUE(h.empty());
+}
+
+TEST(CgroupHierarchies, BindSourcesAreTheContainersDirsWithoutACgroupNamespace) {
+  const std::map<std::string, std::string> dirs = {
+      {"cpu", "/sys/fs/cgroup/cpu,cpuacct/berth/c"},  {"cpuacct", "/sys/fs/cgroup/cpu,cpuacct/berth/c"},
+      {"name=systemd", "/sys/fs/cgroup/systemd/berth/c"}, {"unified", "/sys/fs/cgroup/unified/berth/c"},
+  };
+  InitPlan plan;
+  plan.cgroup_hierarchies = {{"cpu,cpuacct", "cgroup", "cpu,cpuacct", ""},
+                             {"systemd", "cgroup", "name=systemd", ""},
+                             {"unified", "cgroup2", "", ""},
+                             {"net_cls", "cgroup", "net_cls", ""}};
+  set_cgroup_bind_sources(plan, dirs);
+  EXPECT_EQ(plan.cgroup_hierarchies[0].bind_source, "/sys/fs/cgroup/cpu,cpuacct/berth/c");
+  EXPECT_EQ(plan.cgroup_hierarchies[1].bind_source, "/sys/fs/cgroup/systemd/berth/c");
+  EXPECT_EQ(plan.cgroup_hierarchies[2].bind_source, "/sys/fs/cgroup/unified/berth/c");
+  EXPECT_EQ(plan.cgroup_hierarchies[3].bind_source, "");  // not the container's: mounted as before
+  EXPECT_EQ(plan.cgroup2_bind_source, "");
+
+  InitPlan with_ns;
+  with_ns.unshare_flags = CLONE_NEWCGROUP;
+  with_ns.cgroup_hierarchies = {{"systemd", "cgroup", "name=systemd", ""}};
+  set_cgroup_bind_sources(with_ns, dirs);
+  EXPECT_EQ(with_ns.cgroup_hierarchies[0].bind_source, "");
+
+  InitPlan v2;
+  set_cgroup_bind_sources(v2, {{"unified", "/sys/fs/cgroup/berth/c"}});
+  EXPECT_EQ(v2.cgroup2_bind_source, "/sys/fs/cgroup/berth/c");
 }
 
 }  // namespace

@@ -12,10 +12,10 @@ namespace berth::runtime::cgroups {
 // console, ptmx and /dev/pts/*, plus mknod of any char/block device (creating is not opening).
 const std::vector<DeviceRule>& default_device_rules();
 
-// The rule list a container's cgroup gets: deny everything, then the spec's rules, then the
-// defaults (a container can't deny itself /dev/null), then one allow rule per linux.devices entry.
-std::vector<DeviceRule> container_device_rules(const std::vector<DeviceRule>& spec_rules,
-                                               const std::vector<DeviceRule>& linux_devices = {});
+// The rule list a container's cgroup gets, as runc builds it: deny everything, then the spec's
+// rules in order, then the defaults (a container can't deny itself /dev/null). linux.devices
+// entries are not allowed implicitly: only these rules decide what may be opened.
+std::vector<DeviceRule> container_device_rules(const std::vector<DeviceRule>& spec_rules);
 
 // "c 1:3 rwm", "a *:* rwm" — the devices.allow / devices.deny format.
 std::string device_rule_string(const DeviceRule& rule);
