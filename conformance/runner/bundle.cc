@@ -34,15 +34,6 @@ berth::Status install(const std::string& src, const std::string& dst) {
   return {};
 }
 
-JValue mount(const std::string& dst, const std::string& type, const std::string& src,
-             const std::vector<std::string>& opts) {
-  JValue m = JValue::object();
-  m["destination"] = dst;
-  m["type"] = type;
-  m["source"] = src;
-  if (!opts.empty()) m["options"] = JValue::strings(opts);
-  return m;
-}
 
 JValue default_config(const std::string& cgroups_path) {
   JValue c = JValue::object();
@@ -93,6 +84,16 @@ JValue default_config(const std::string& cgroups_path) {
 }
 
 }  // namespace
+
+JValue mount(const std::string& dst, const std::string& type, const std::string& src,
+             const std::vector<std::string>& opts) {
+  JValue m = JValue::object();
+  m["destination"] = dst;
+  m["type"] = type;
+  m["source"] = src;
+  if (!opts.empty()) m["options"] = JValue::strings(opts);
+  return m;
+}
 
 const std::vector<std::string>& default_capabilities() {
   static const std::vector<std::string> kCaps = {

@@ -43,6 +43,9 @@ class Bundle {
 
 // The capability names the default config grants (docker's default set).
 const std::vector<std::string>& default_capabilities();
+// A mounts[] entry (options omitted when empty).
+JValue mount(const std::string& dst, const std::string& type, const std::string& src,
+             const std::vector<std::string>& opts);
 // The checker's argv in the default config.
 std::vector<std::string> checker_args();
 

@@ -13,16 +13,6 @@ constexpr const char* kMounts = "config.md#mounts";
 constexpr const char* kLinuxMounts = "config.md#posix-platform-mounts";
 constexpr const char* kRoot = "config.md#root";
 
-JValue mount(const std::string& dst, const std::string& type, const std::string& src,
-             const std::vector<std::string>& opts) {
-  JValue m = JValue::object();
-  m["destination"] = dst;
-  m["type"] = type;
-  m["source"] = src;
-  if (!opts.empty()) m["options"] = JValue::strings(opts);
-  return m;
-}
-
 const std::string kErofs = std::to_string(EROFS);
 
 struct OptionCase {

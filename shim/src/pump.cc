@@ -189,6 +189,13 @@ void Pump::close_sink_when_read() {
 
 void Pump::finish_after_flush() {
   closing_ = true;
+  // What the client wrote before asking to close is still the container's: take it first.
+  char chunk[65536];
+  while (source_ && buffer_.size() - head_ < kBufferCap) {
+    ssize_t n = ::read(source_.get(), chunk, std::min(sizeof chunk, kBufferCap - (buffer_.size() - head_)));
+    if (n <= 0) break;
+    buffer_.append(chunk, static_cast<size_t>(n));
+  }
   if (reading_) loop_.remove(source_.get());
   reading_ = false;
   source_.reset();

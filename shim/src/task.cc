@@ -54,6 +54,21 @@ void Task::watch_exit(const std::string& exec_id, pid_t pid) {
   });
 }
 
+void Task::watch_oom(pid_t pid) {
+  ctx_.loop.post([this, pid] {
+    auto monitor = OomMonitor::watch(ctx_.loop, pid, [this] {
+      task::v1::Envelope event;
+      event.mutable_oom()->set_container_id(ctx_.id);
+      ctx_.events.publish(std::move(event));
+    });
+    if (monitor.ok()) {
+      oom_ = std::move(*monitor);
+    } else {
+      log::get("shim")->warn("no OOM notifications: {}", monitor.error().what());
+    }
+  });
+}
+
 Result<pid_t> Task::launch(Process& proc, bool is_init) {
   // mu_ is not held: runtime commands take tens of milliseconds and other calls go on meanwhile.
   BERTH_ASSIGN_OR_RETURN(auto io, ProcessIo::prepare(ctx_.loop, proc.stdio));
@@ -130,6 +145,7 @@ Result<pid_t> Task::create(const std::string& id, const std::string& bundle, con
     proc->busy = false;
     if (proc->finished) publish_exit(*proc);
   }
+  watch_oom(*pid);
   return pid;
 }
 
@@ -284,6 +300,7 @@ Result<ExitRecord> Task::remove(const std::string& exec_id) {
     if (exec->io) exec->io->stop();
   }
   deleted_ = true;
+  ctx_.loop.post([this] { oom_.reset(); });
   task::v1::Envelope event;
   auto* e = event.mutable_delete_();
   e->set_container_id(ctx_.id);

@@ -265,6 +265,21 @@ TEST_F(ShimTest, ContainerKilledFromOutside) {
   ASSERT_TRUE(remove(shim).ok());
 }
 
+TEST_F(ShimTest, ReportsOomKills) {
+  auto& bundle = make_bundle();
+  bundle.set_args({"sh", "-c", "a=0123456789abcdef; while true; do a=$a$a; done"});
+  bundle.edit(".linux.resources.memory={\"limit\": 16777216, \"swap\": 16777216}");
+  auto& shim = start_shim(bundle, "oom");
+  ASSERT_TRUE(create(shim, bundle, log_stdio(bundle)).ok());
+  ASSERT_TRUE(start(shim).ok());
+  pb::WaitResponse exit;
+  ASSERT_TRUE(wait(shim, "", &exit).ok());
+  EXPECT_EQ(exit.exit_status(), 137u);
+  auto topics = events_->recorder().topics(4);
+  EXPECT_NE(std::find(topics.begin(), topics.end(), "/tasks/oom"), topics.end()) << ::testing::PrintToString(topics);
+  ASSERT_TRUE(remove(shim).ok());
+}
+
 TEST_F(ShimTest, RefusesWhatTheLifecycleForbids) {
   auto& bundle = make_bundle();
   bundle.set_args({"sleep", "1000"});

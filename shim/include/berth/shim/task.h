@@ -13,6 +13,7 @@
 #include <vector>
 #include "berth/shim/event_publisher.h"
 #include "berth/shim/exit_file.h"
+#include "berth/shim/oom_monitor.h"
 #include "berth/shim/process_io.h"
 #include "berth/shim/reaper.h"
 #include "berth/shim/runtime_client.h"
@@ -93,6 +94,7 @@ class Task {
   Status has_task();
   Result<pid_t> launch(Process& proc, bool is_init);
   void watch_exit(const std::string& exec_id, pid_t pid);
+  void watch_oom(pid_t pid);
   void on_reaped(const std::string& exec_id, pid_t pid, const Exit& exit);
   void on_output_end(const std::string& exec_id, pid_t pid);
   // mu_ held; returns the waiters to call after unlocking.
@@ -106,6 +108,7 @@ class Task {
   std::unique_ptr<Process> init_;
   std::map<std::string, std::unique_ptr<Process>> execs_;
   bool deleted_ = false;
+  std::unique_ptr<OomMonitor> oom_;  // loop thread only
 };
 
 }  // namespace berth::shim

@@ -1,0 +1,84 @@
+#include "berth/shim/log_file.h"
+
+#include <gtest/gtest.h>
+
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/common/temp_dir.h"
+
+namespace berth::shim {
+namespace {
+
+std::vector<std::pair<std::string, std::string>> records(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto text = read_file(path);
+  if (!text.ok()) return out;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t nl = text->find('\n', start);
+    auto tree = json::parse(std::string_view(*text).substr(start, nl - start), "record");
+    EXPECT_TRUE(tree.ok());
+    auto root = json::root(*tree);
+    out.emplace_back(root.get("stream")->as_string().value(), root.get("log")->as_string().value());
+    EXPECT_TRUE(root.get("time").has_value());
+    start = nl + 1;
+  }
+  return out;
+}
+
+TEST(LogFile, OneRecordPerLineAndStream) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/c.log";
+  auto log = LogFile::open(path, 0, 0);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->write("stdout", "a\nb").ok());
+  ASSERT_TRUE((*log)->write("stderr", "oops\n").ok());
+  ASSERT_TRUE((*log)->write("stdout", "c\n").ok());  // completes "bc"
+  ASSERT_TRUE((*log)->write("stdout", "tail").ok());
+  ASSERT_TRUE((*log)->flush("stdout").ok());
+  auto got = records(path);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"stdout", "a\n"}));
+  EXPECT_EQ(got[1], (std::pair<std::string, std::string>{"stderr", "oops\n"}));
+  EXPECT_EQ(got[2], (std::pair<std::string, std::string>{"stdout", "bc\n"}));
+  EXPECT_EQ(got[3], (std::pair<std::string, std::string>{"stdout", "tail"}));
+}
+
+TEST(LogFile, EndlessLineIsSplitIntoBoundedRecords) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/c.log";
+  auto log = LogFile::open(path, 0, 0);
+  ASSERT_TRUE(log.ok());
+  std::string big(LogFile::kMaxRecord * 2 + 10, 'x');
+  ASSERT_TRUE((*log)->write("stdout", big).ok());
+  auto got = records(path);
+  ASSERT_EQ(got.size(), 2u);  // the last 10 bytes wait for more
+  EXPECT_EQ(got[0].second.size(), LogFile::kMaxRecord);
+}
+
+TEST(LogFile, RotatesAndKeepsMaxFiles) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/c.log";
+  auto log = LogFile::open(path, 1000, 2);
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 100; i++) ASSERT_TRUE((*log)->write("stdout", "line number " + std::to_string(i) + "\n").ok());
+  EXPECT_TRUE(path_exists(path));
+  EXPECT_TRUE(path_exists(path + ".1"));
+  EXPECT_TRUE(path_exists(path + ".2"));
+  EXPECT_FALSE(path_exists(path + ".3"));
+  EXPECT_LE(read_file(path)->size(), 1000u);
+  auto newest = records(path);
+  ASSERT_FALSE(newest.empty());
+  EXPECT_EQ(newest.back().second, "line number 99\n");
+}
+
+TEST(LogFile, Rfc3339Nano) {
+  EXPECT_EQ(rfc3339_nano(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(rfc3339_nano(1'795'770'423'804'536'460), "2026-11-27T09:07:03.804536460Z");
+}
+
+}  // namespace
+}  // namespace berth::shim
