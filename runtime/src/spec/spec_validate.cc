@@ -43,11 +43,12 @@ Status validate_namespaces(const Spec& spec) {
     }
   }
   const Linux& l = spec.linux_;
-  if (!spec.hostname.empty() && !l.creates(NamespaceType::kUts)) {
-    return make_error(ErrorCode::kInvalidArgument, "hostname: setting it needs a new uts namespace");
+  // As runc: a uts namespace of the container's own, new or joined by path (then set in it).
+  if (!spec.hostname.empty() && l.find(NamespaceType::kUts) == nullptr) {
+    return make_error(ErrorCode::kInvalidArgument, "hostname: setting it needs a uts namespace (new or joined)");
   }
-  if (!spec.domainname.empty() && !l.creates(NamespaceType::kUts)) {
-    return make_error(ErrorCode::kInvalidArgument, "domainname: setting it needs a new uts namespace");
+  if (!spec.domainname.empty() && l.find(NamespaceType::kUts) == nullptr) {
+    return make_error(ErrorCode::kInvalidArgument, "domainname: setting it needs a uts namespace (new or joined)");
   }
   bool new_user = l.creates(NamespaceType::kUser);
   if (new_user && (l.uid_mappings.empty() || l.gid_mappings.empty())) {

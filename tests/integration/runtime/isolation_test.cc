@@ -110,6 +110,25 @@ TEST(Isolation, JoinsANetworkNamespaceByPath) {
   ASSERT_TRUE(a.berth({"delete", "-f", "owner"}).status.success());
 }
 
+// runc's rule: hostname needs a uts namespace of the container's own, new or joined by path;
+// a joined one gets the hostname set in it (a pod's containers share it).
+TEST(Isolation, SetsHostnameInAJoinedUtsNamespace) {
+  BERTH_REQUIRE_ROOT();
+  Bundle a;
+  a.set_args({"sleep", "1000"});
+  ASSERT_TRUE(a.berth_detached({"run", "-d", "--bundle", a.dir(), "uts-owner"}).status.success());
+  std::string pid = a.state_field("uts-owner", "pid");
+  Bundle b;
+  b.edit("(.linux.namespaces[] | select(.type==\"uts\")) |= {\"type\":\"uts\",\"path\":\"/proc/" + pid +
+         "/ns/uts\"} | .hostname=\"joined-host\"");
+  b.set_args({"hostname"});
+  auto out = b.run();
+  EXPECT_EQ(out.out, "joined-host\n") << out.err;
+  auto owner = a.berth({"exec", "uts-owner", "hostname"});
+  EXPECT_EQ(owner.out, "joined-host\n") << owner.err;
+  ASSERT_TRUE(a.berth({"delete", "-f", "uts-owner"}).status.success());
+}
+
 TEST(Isolation, TimeNamespaceOffsets) {
   BERTH_REQUIRE_ROOT();
   if (!path_exists("/proc/self/ns/time")) GTEST_SKIP() << "kernel without time namespaces";
