@@ -2,7 +2,8 @@
 # Shim density: N sleeping containers under berth-shim (runtime berth) and under containerd's
 # containerd-shim-runc-v2 (runtime runc), side by side in one run. Per shim: PSS (from
 # /proc/<pid>/smaps_rollup, so shared pages are split between the shims, as smem counts them),
-# RSS, threads; and the start latency of a container.
+# RSS, threads, measured 15 s after the last start (SETTLE=seconds to change); and the start
+# latency of a container.
 #   bench/shim/density.sh [N]     (default 50; needs root, containerd, runc, busybox-static)
 # Latency is not the same path on both sides: berth is `berth-shim start` + Create + Start over
 # gRPC from a small client (what berthd does); containerd is `ctr run -d`, which adds ctr's own
@@ -10,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-50}
+settle=${SETTLE:-15}  # seconds between the last start and the measurement, on both sides
 build=${BUILD:-build}
 shim=$(realpath "$build/shim/berth-shim")
 berth=$(realpath "$build/runtime/berth")
@@ -69,6 +71,7 @@ for i in $(seq 1 "$n"); do
   bundles+=("$b")
 done
 "$client" up "$shim" "$berth" "$work/rt" "$work/s" "${bundles[@]}" > "$work/berth.txt"
+sleep "$settle"  # steady state: what 50 sleeping containers cost once start-up is over
 mapfile -t berth_pids < <(awk '{print $1}' "$work/berth.txt")
 read -r b_pss b_rss b_thr < <(measure "${berth_pids[@]}")
 b_lat=$(awk '{s+=$2} END {printf "%.1f", s/NR}' "$work/berth.txt")
@@ -95,6 +98,7 @@ for i in $(seq 1 "$n"); do
   t1=$(date +%s%N)
   c_lat_sum=$((c_lat_sum + (t1 - t0) / 1000))
 done
+sleep "$settle"
 mapfile -t ctrd_shims < <(pgrep -f "containerd-shim-runc-v2 .*-address $work/ctrd/c.sock")
 read -r c_pss c_rss c_thr < <(measure "${ctrd_shims[@]}")
 c_lat=$(awk -v s="$c_lat_sum" -v n="$n" 'BEGIN {printf "%.1f", s/n/1000}')

@@ -152,6 +152,13 @@ int serve_shim(const ShimOptions& options) {
   logger->info("serving container \"{}\" on {} (runtime {})", options.id, socket, options.runtime);
   report_ready(ready_fd, "ok");
   ready_fd = -1;
+  // Start-up and each burst of calls leave freed heap behind; hand it back now and then, since
+  // a shim mostly sleeps and dozens of them run at once.
+  std::function<void()> trim = [&] {
+    ::malloc_trim(0);
+    loop->call_after(std::chrono::seconds(10), trim);
+  };
+  trim();
 
   loop->run();
 
