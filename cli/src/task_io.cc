@@ -1,0 +1,80 @@
+#include "task_io.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <ostream>
+
+#include "berth/common/fs.h"
+
+namespace berth::cli {
+
+Result<std::unique_ptr<AttachedIo>> AttachedIo::open(const std::string& stdin_path, const std::string& stdout_path,
+                                                     const std::string& stderr_path, std::ostream& out,
+                                                     std::ostream& err, std::function<void()> on_stdin_eof) {
+  std::unique_ptr<AttachedIo> io(new AttachedIo(out, err));
+  // The shim holds every FIFO open read-write, so these opens never block and we never see EOF.
+  if (!stdout_path.empty()) {
+    BERTH_ASSIGN_OR_RETURN(io->stdout_, open_fd(stdout_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  }
+  if (!stderr_path.empty()) {
+    BERTH_ASSIGN_OR_RETURN(io->stderr_, open_fd(stderr_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  }
+  if (!stdin_path.empty()) {
+    BERTH_ASSIGN_OR_RETURN(io->stdin_, open_fd(stdin_path.c_str(), O_WRONLY | O_CLOEXEC));
+    io->on_stdin_eof_ = std::move(on_stdin_eof);
+    io->input_thread_ = std::thread([p = io.get()] { p->copy_input(); });
+  }
+  io->output_thread_ = std::thread([p = io.get()] { p->copy_output(); });
+  return io;
+}
+
+AttachedIo::~AttachedIo() {
+  finish();
+  // The input thread may sit in read(0); it ends with our stdin or the process exit.
+  if (input_thread_.joinable()) input_thread_.detach();
+}
+
+void AttachedIo::finish() {
+  done_ = true;
+  if (output_thread_.joinable()) output_thread_.join();
+}
+
+void AttachedIo::copy_output() {
+  char buf[65536];
+  auto drain = [&](int fd, std::ostream& to) {
+    bool any = false;
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      to.write(buf, n);
+      any = true;
+    }
+    if (any) to.flush();
+  };
+  for (;;) {
+    // Read the flag before the final drain: everything written before the exit is in the FIFOs.
+    bool last = done_;
+    pollfd fds[2] = {{stdout_.get(), POLLIN, 0}, {stderr_.get(), POLLIN, 0}};
+    ::poll(fds, 2, last ? 0 : 100);
+    if (stdout_.get() >= 0) drain(stdout_.get(), out_);
+    if (stderr_.get() >= 0) drain(stderr_.get(), err_);
+    if (last) return;
+  }
+}
+
+void AttachedIo::copy_input() {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || done_) break;
+    if (!write_all(stdin_.get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+  }
+  stdin_.reset();
+  if (!done_ && on_stdin_eof_) on_stdin_eof_();
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,38 @@
+// Client-side stdio of an attached process: copies the FIFOs berthd hands out to our stdout/stderr
+// (and our stdin into the stdin FIFO) until told the process ended, then drains what is left.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <thread>
+
+#include "berth/common/error.h"
+#include "berth/common/unique_fd.h"
+
+namespace berth::cli {
+
+class AttachedIo {
+ public:
+  // Opens the FIFOs (empty paths are skipped). on_stdin_eof runs once stdin reached its end.
+  static Result<std::unique_ptr<AttachedIo>> open(const std::string& stdin_path, const std::string& stdout_path,
+                                                  const std::string& stderr_path, std::ostream& out,
+                                                  std::ostream& err, std::function<void()> on_stdin_eof);
+  ~AttachedIo();
+  // The process exited: copy what is still buffered in the FIFOs, then stop.
+  void finish();
+
+ private:
+  AttachedIo(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
+  void copy_output();
+  void copy_input();
+  std::ostream& out_;
+  std::ostream& err_;
+  UniqueFd stdin_, stdout_, stderr_;
+  std::function<void()> on_stdin_eof_;
+  std::atomic<bool> done_{false};
+  std::thread output_thread_, input_thread_;
+};
+
+}  // namespace berth::cli
