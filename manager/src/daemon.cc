@@ -112,6 +112,7 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   BERTH_TRY(d->images_->recover());
   TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address};
   d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
+  BERTH_TRY(d->tasks_->recover());
   log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
   return d;
 }

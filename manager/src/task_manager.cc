@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cctype>
+#include <cstring>
 #include <chrono>
 #include <thread>
 
@@ -249,10 +250,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     BERTH_ASSIGN_OR_RETURN(task->rootfs, mount_snapshot(mounts, rootfs));
     BERTH_TRY(write_file_atomic(task->bundle + "/config.json", record.spec_json));
     BERTH_TRY(make_dirs(options_.state_dir + "/s", 0700));
-    auto out = run_command({options_.shim_path, "start", "--namespace", ns, "--id", id, "--bundle", task->bundle,
-                            "--runtime", runtime, "--runtime-root", options_.state_dir + "/runtime/" + ns,
-                            "--address", options_.event_address, "--state-dir", options_.state_dir + "/s"},
-                           "", std::chrono::seconds(30));
+    auto out = run_command(shim_args("start", ns, id, runtime), "", std::chrono::seconds(30));
     if (!out) return std::move(out).error().wrap("start berth-shim");
     if (!out->status.success())
       return make_error(ErrorCode::kInternal, "berth-shim start failed ({}): {}", out->status.shell_code(), out->err);
@@ -296,11 +294,85 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
   if (!created) {
     (void)stop_shim(*task);
     (void)task->rootfs.unmount();
+    (void)::rmdir((task->bundle + "/rootfs").c_str());
+    for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid"})
+      (void)::unlink((task->bundle + "/" + name).c_str());
     std::lock_guard lock(mu_);
     tasks_.erase(ns + "/" + id);
     return std::move(created).error();
   }
   return task->info;
+}
+
+std::vector<std::string> TaskManager::shim_args(const std::string& verb, const std::string& ns,
+                                                const std::string& id, const std::string& runtime) const {
+  return {options_.shim_path, verb, "--namespace", ns, "--id", id, "--bundle", bundle_dir(ns, id), "--runtime",
+          runtime, "--runtime-root", options_.state_dir + "/runtime/" + ns, "--address", options_.event_address,
+          "--state-dir", options_.state_dir + "/s"};
+}
+
+Status TaskManager::recover() {
+  BERTH_ASSIGN_OR_RETURN(auto namespaces, images_.db().list_namespaces());
+  for (const auto& ns : namespaces) {
+    BERTH_ASSIGN_OR_RETURN(auto containers, images_.db().list_containers(ns));
+    for (const auto& record : containers) recover_one(ns, record);
+  }
+  return {};
+}
+
+void TaskManager::recover_one(const std::string& ns, const ContainerRecord& record) {
+  auto logger = log::get("berthd");
+  const std::string bundle = bundle_dir(ns, record.id);
+  if (!path_exists(bundle + "/config.json")) return;  // no task
+  auto task = std::make_shared<Running>();
+  task->ns = ns;
+  task->id = record.id;
+  task->bundle = bundle;
+  auto address = read_file(bundle + "/address", 4096);
+  bool alive = false;
+  if (address && address->rfind("unix://", 0) == 0) {
+    task->socket = address->substr(7, address->find('\n') == std::string::npos ? std::string::npos
+                                                                                : address->find('\n') - 7);
+    task->shim = tpb::Task::NewStub(grpc::CreateChannel("unix:" + task->socket, grpc::InsecureChannelCredentials()));
+    tpb::ProcessRequest preq;
+    preq.set_id(record.id);
+    tpb::ConnectResponse conn;
+    alive = shim_call("connect", [&](grpc::ClientContext* c) {
+              c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+              return task->shim->Connect(c, preq, &conn);
+            }).ok();
+    task->shim_pid = static_cast<pid_t>(conn.shim_pid());
+  }
+  task->rootfs = ScopedMount(bundle + "/rootfs");  // still mounted from before
+  if (!alive) {
+    logger->warn("the shim of {}/{} is gone: cleaning up its task", ns, record.id);
+    task->shim.reset();
+    if (auto runtime = runtime_binary(record.runtime)) {
+      auto out = run_command(shim_args("delete", ns, record.id, *runtime), "", std::chrono::seconds(30));
+      if (!out || !out->status.success())
+        logger->warn("berth-shim delete {}: {}", record.id, out ? out->err : out.error().what());
+    }
+    if (::umount2((bundle + "/rootfs").c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+      logger->warn("unmount {}/rootfs: {}", bundle, std::strerror(errno));
+    (void)task->rootfs.release();
+    (void)::rmdir((bundle + "/rootfs").c_str());
+    for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid",
+                             "exit.json", "log.json"})
+      (void)::unlink((bundle + "/" + name).c_str());
+    return;
+  }
+  task->info.container_id = record.id;
+  task->info.terminal = record.spec_json.find("\"terminal\":true") != std::string::npos;
+  if (path_exists(bundle + "/init-stdout")) {
+    task->info.stdout_path = bundle + "/init-stdout";
+    if (path_exists(bundle + "/init-stderr")) task->info.stderr_path = bundle + "/init-stderr";
+    if (path_exists(bundle + "/init-stdin")) task->info.stdin_path = bundle + "/init-stdin";
+  } else {
+    task->info.log_path = bundle + "/container.log";
+  }
+  logger->info("reconnected to the shim of {}/{} (pid {})", ns, record.id, task->shim_pid);
+  std::lock_guard lock(mu_);
+  tasks_[ns + "/" + record.id] = task;
 }
 
 Status TaskManager::stop_shim(Running& task) {

@@ -1,6 +1,8 @@
 // berthd runs containers: berthctl run/ps/logs/stop/rm/exec against a real berthd, berth-shim and
 // berth, with a busybox image imported from an OCI archive built here (no registry needed).
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -91,13 +93,24 @@ class ContainerTest : public ::testing::Test {
     return !std::filesystem::exists(dir, ec) || std::filesystem::is_empty(dir, ec);
   }
 
+  // A cgroup directory always holds its control files: "empty" means no child cgroup.
+  static bool no_child_cgroups(const std::string& dir) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) return true;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.is_directory()) return false;
+    return true;
+  }
+
   // No mount, bundle, runtime state, cgroup, shim or snapshot of any container remains.
   void expect_nothing_left() {
     auto mounts = our_mounts();
     EXPECT_TRUE(mounts.empty()) << mounts[0];
     EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/default"));
     EXPECT_TRUE(missing_or_empty(state_dir() + "/runtime/default"));
-    EXPECT_TRUE(missing_or_empty("/sys/fs/cgroup/berth/default"));
+    EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup/berth/default"));  // v2
+    for (const char* controller : {"pids", "memory", "cpu", "devices", "freezer"})  // v1
+      EXPECT_TRUE(no_child_cgroups(std::string("/sys/fs/cgroup/") + controller + "/berth/default")) << controller;
     EXPECT_EQ(shims_alive(), 0);
     CtlResult snaps = ctl({"--format", "json", "snapshot", "ls"});
     EXPECT_EQ(snaps.out.find("container/"), std::string::npos) << snaps.out;
@@ -222,6 +235,58 @@ TEST_F(ContainerTest, UnknownImageAndCommandFailCleanly) {
   EXPECT_NE(r.code, 0);
   EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
   expect_nothing_left();
+}
+
+TEST_F(ContainerTest, ContainersOutliveBerthdAndAreFoundAgain) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "keep", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  ASSERT_TRUE(berthd_->restart().ok());
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "keep\n");
+  CtlResult r = ctl({"exec", "keep", "/bin/sh", "-c", "echo still here"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "still here\n");
+  r = ctl({"rm", "-f", "keep"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "orphan", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  auto pid = read_file(state_dir() + "/tasks/default/orphan/shim.pid");
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(berthd_->restart().ok());
+  CtlResult r = ctl({"ps", "-a"});
+  EXPECT_NE(r.out.find("Created"), std::string::npos) << r.out;  // the container, without a task
+  r = ctl({"rm", "orphan"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, TaskEventsReachTheEventStream) {
+  SpawnOptions options;
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "events", "/tasks/"};
+  auto out = TempDir::create("/tmp/berth-events-");
+  ASSERT_TRUE(out.ok());
+  auto fd = open_fd((out->path() + "/events").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_TRUE(fd.ok());
+  options.stdout_fd = fd->get();
+  auto events = ChildProcess::spawn(options);
+  ASSERT_TRUE(events.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(ctl({"run", "--rm", "--name", "ev", image_, "/bin/sh", "-c", "exit 0"}).code, 0);
+  std::string text;
+  for (int i = 0; i < 50 && text.find("/tasks/delete") == std::string::npos; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    text = read_file(out->path() + "/events").value_or("");
+  }
+  (void)events->signal(SIGTERM);
+  (void)events->wait();
+  for (const char* topic : {"/tasks/create default ev", "/tasks/start default ev", "/tasks/exit default ev",
+                            "/tasks/delete default ev"})
+    EXPECT_NE(text.find(topic), std::string::npos) << topic << " in " << text;
 }
 
 }  // namespace

@@ -93,6 +93,10 @@ class TaskManager {
   Status close_io(const std::string& ns, const std::string& id, const std::string& exec_id);
   Result<std::vector<uint32_t>> pids(const std::string& ns, const std::string& id);
 
+  // At start-up: reconnects to the shims of tasks a previous berthd started (their containers kept
+  // running); cleans up after shims that died meanwhile (`berth-shim delete`, rootfs unmounted).
+  Status recover();
+
   // An event from a shim: republished on the bus as topic / namespace / container id.
   void on_shim_event(const task::v1::Envelope& event);
 
@@ -103,6 +107,9 @@ class TaskManager {
   Result<UserIds> lookup_user(const std::string& snapshot_key, const std::string& user,
                               const std::string& scratch);
   Status stop_shim(Running& task);
+  void recover_one(const std::string& ns, const ContainerRecord& record);
+  std::vector<std::string> shim_args(const std::string& verb, const std::string& ns, const std::string& id,
+                                     const std::string& runtime) const;
   ImageManager& images_;
   TaskManagerOptions options_;
   std::mutex mu_;
