@@ -164,6 +164,7 @@ Result<uint32_t> run_attached(Context& ctx, const std::string& id, const std::st
   start.set_exec_id(exec_id);
   pb::Task started;
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Start(c, start, &started); }));
+  io->start_input();
   auto status = wait_task(ctx, id, exec_id);
   io->finish();
   BERTH_TRY(status);

@@ -22,12 +22,16 @@ Result<std::unique_ptr<AttachedIo>> AttachedIo::open(const std::string& stdin_pa
     BERTH_ASSIGN_OR_RETURN(io->stderr_, open_fd(stderr_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   }
   if (!stdin_path.empty()) {
-    BERTH_ASSIGN_OR_RETURN(io->stdin_, open_fd(stdin_path.c_str(), O_WRONLY | O_CLOEXEC));
+    // Read-write: an exec's shim opens its end only at Start, and a write-only open would wait for it.
+    BERTH_ASSIGN_OR_RETURN(io->stdin_, open_fd(stdin_path.c_str(), O_RDWR | O_CLOEXEC));
     io->on_stdin_eof_ = std::move(on_stdin_eof);
-    io->input_thread_ = std::thread([p = io.get()] { p->copy_input(); });
   }
   io->output_thread_ = std::thread([p = io.get()] { p->copy_output(); });
   return io;
+}
+
+void AttachedIo::start_input() {
+  if (stdin_.get() >= 0 && !input_thread_.joinable()) input_thread_ = std::thread([this] { copy_input(); });
 }
 
 AttachedIo::~AttachedIo() {

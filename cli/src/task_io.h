@@ -20,6 +20,8 @@ class AttachedIo {
                                                   const std::string& stderr_path, std::ostream& out,
                                                   std::ostream& err, std::function<void()> on_stdin_eof);
   ~AttachedIo();
+  // Starts forwarding our stdin (after the process started: closing it earlier would be lost).
+  void start_input();
   // The process exited: copy what is still buffered in the FIFOs, then stop.
   void finish();
 

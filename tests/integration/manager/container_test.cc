@@ -216,6 +216,26 @@ TEST_F(ContainerTest, ExecRunsInTheContainer) {
   expect_nothing_left();
 }
 
+TEST_F(ContainerTest, StdinReachesRunAndExecWithDashI) {
+  auto with_input = [&](std::vector<std::string> args, const std::string& input) {
+    args.insert(args.begin(), {BERTHCTL_PATH, "--address", berthd_->socket()});
+    auto out = run_command(args, input, std::chrono::seconds(30));
+    EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().what());
+    return out.ok() ? *out : CommandOutput{};
+  };
+  std::string lines;
+  for (int i = 0; i < 20000; i++) lines += std::to_string(i) + "\n";
+  auto out = with_input({"run", "--rm", "-i", image_, "/bin/busybox", "wc", "-l"}, lines);
+  EXPECT_EQ(out.status.shell_code(), 0) << out.err;
+  EXPECT_EQ(out.out, "20000\n");
+  ASSERT_EQ(ctl({"run", "-d", "--name", "in", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  out = with_input({"exec", "-i", "in", "/bin/sh", "-c", "read x; echo got $x"}, "hi\n");
+  EXPECT_EQ(out.status.shell_code(), 0) << out.err;
+  EXPECT_EQ(out.out, "got hi\n");
+  EXPECT_EQ(ctl({"rm", "-f", "in"}).code, 0);
+  expect_nothing_left();
+}
+
 TEST_F(ContainerTest, RmiIsRefusedWhileAContainerUsesTheImage) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "user1", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
   CtlResult r = ctl({"rmi", image_});
