@@ -159,6 +159,9 @@ Result<uint32_t> run_attached(Context& ctx, const std::string& id, const std::st
     (void)tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.CloseIO(c, req, &e); });
   };
   BERTH_ASSIGN_OR_RETURN(auto io, AttachedIo::open(in, out, err, ctx.out, ctx.err, close_stdin));
+  SignalForwarder forwarder([&ctx, id, exec_id](int sig) {
+    (void)kill_task(ctx, id, static_cast<uint32_t>(sig), false, exec_id);
+  });
   pb::TaskRequest start;
   start.set_container_id(id);
   start.set_exec_id(exec_id);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <ostream>
@@ -79,6 +80,48 @@ void AttachedIo::copy_input() {
   }
   stdin_.reset();
   if (!done_ && on_stdin_eof_) on_stdin_eof_();
+}
+
+namespace {
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+std::atomic<int> g_signal_pipe{-1};  // the write end, for the handler
+void on_signal(int sig) {
+  int saved = errno;
+  unsigned char byte = static_cast<unsigned char>(sig);
+  if (int fd = g_signal_pipe.load(); fd >= 0) (void)!::write(fd, &byte, 1);
+  errno = saved;
+}
+}  // namespace
+
+SignalForwarder::SignalForwarder(std::function<void(int)> forward) : forward_(std::move(forward)) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
+  read_end_ = UniqueFd(fds[0]);
+  g_signal_pipe = fds[1];
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : kForwarded) ::sigaction(sig, &sa, nullptr);
+  thread_ = std::thread([this] {
+    while (!done_) {
+      pollfd p{read_end_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      unsigned char byte = 0;
+      while (::read(read_end_.get(), &byte, 1) == 1) forward_(byte);
+    }
+  });
+}
+
+SignalForwarder::~SignalForwarder() {
+  struct sigaction sa {};
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : kForwarded) ::sigaction(sig, &sa, nullptr);
+  done_ = true;
+  if (thread_.joinable()) thread_.join();
+  int fd = g_signal_pipe.exchange(-1);
+  if (fd >= 0) ::close(fd);
 }
 
 }  // namespace berth::cli

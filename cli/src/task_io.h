@@ -37,4 +37,21 @@ class AttachedIo {
   std::thread output_thread_, input_thread_;
 };
 
+// While alive, SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to berthctl are handed to forward (on a
+// thread of its own) instead of killing berthctl: an attached process gets them, and --rm still
+// cleans up after it.
+class SignalForwarder {
+ public:
+  explicit SignalForwarder(std::function<void(int)> forward);
+  ~SignalForwarder();
+  SignalForwarder(const SignalForwarder&) = delete;
+  SignalForwarder& operator=(const SignalForwarder&) = delete;
+
+ private:
+  std::function<void(int)> forward_;
+  UniqueFd read_end_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 }  // namespace berth::cli

@@ -236,6 +236,28 @@ TEST_F(ContainerTest, StdinReachesRunAndExecWithDashI) {
   expect_nothing_left();
 }
 
+TEST_F(ContainerTest, SignalsToAnAttachedRunReachTheContainer) {
+  TempDir out_dir = std::move(*TempDir::create("/tmp/berth-signal-"));
+  auto out = open_fd((out_dir.path() + "/out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_TRUE(out.ok());
+  SpawnOptions options;
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "run", "--rm", "--name", "sig", image_,
+                  "/bin/sh", "-c", "trap 'echo got TERM; exit 9' TERM; echo ready; "
+                  "while true; do /bin/busybox sleep 0.1; done"};
+  options.stdout_fd = out->get();
+  auto run = ChildProcess::spawn(options);
+  ASSERT_TRUE(run.ok());
+  for (int i = 0; i < 100 && read_file(out_dir.path() + "/out").value_or("") != "ready\n"; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(run->signal(SIGTERM).ok());
+  auto status = run->wait_for(std::chrono::seconds(20));
+  ASSERT_TRUE(status.ok() && status->has_value());
+  EXPECT_EQ((*status)->shell_code(), 9);
+  EXPECT_EQ(read_file(out_dir.path() + "/out").value_or(""), "ready\ngot TERM\n");
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");  // --rm cleaned up
+  expect_nothing_left();
+}
+
 TEST_F(ContainerTest, RmiIsRefusedWhileAContainerUsesTheImage) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "user1", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
   CtlResult r = ctl({"rmi", image_});
