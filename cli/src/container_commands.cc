@@ -194,7 +194,6 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
       "tty,t", po::bool_switch(&tty))("interactive,i", po::bool_switch(&interactive))(
       "read-only", po::bool_switch(&readonly));
   parse_options(desc, options);
-  if (rm && detach) throw UsageError("--rm and -d together are not supported yet");
 
   pb::ContainerCreateRequest create;
   create.set_id(name);
@@ -205,6 +204,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     auto eq = l.find('=');
     (*create.mutable_labels())[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
   }
+  if (rm && detach) (*create.mutable_labels())["berth.auto-remove"] = "true";  // berthd removes it at exit
   create.set_cwd(workdir);
   create.set_user(user);
   create.set_runtime(runtime);
@@ -239,7 +239,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     BERTH_TRY(delete_task(ctx, id));
     return code;
   }();
-  if (rm || (!result && !detach)) {
+  if ((rm && !detach) || (!result && !detach)) {
     if (!result) {
       (void)kill_task(ctx, id, SIGKILL, true);
       (void)wait_task(ctx, id, "", 10);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <ostream>
@@ -77,6 +78,12 @@ void AttachedIo::copy_input() {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || done_) break;
     if (!write_all(stdin_.get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+  }
+  // Close-io ends the process's stdin at once: first let the shim take what is still in the FIFO.
+  for (int i = 0; i < 500 && !done_; i++) {
+    int pending = 0;
+    if (::ioctl(stdin_.get(), FIONREAD, &pending) != 0 || pending == 0) break;
+    ::usleep(10'000);
   }
   stdin_.reset();
   if (!done_ && on_stdin_eof_) on_stdin_eof_();

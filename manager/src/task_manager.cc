@@ -36,6 +36,7 @@ struct TaskManager::Running {
   ScopedMount rootfs;
   TaskInfo info;
   std::map<std::string, ExecInfo> execs;
+  bool deleting = false;  // under mu_
 };
 
 namespace {
@@ -129,6 +130,12 @@ TaskManager::TaskManager(ImageManager& images, TaskManagerOptions options)
     : images_(images), options_(std::move(options)) {}
 
 TaskManager::~TaskManager() {
+  std::vector<std::thread> removers;
+  {
+    std::lock_guard lock(mu_);
+    removers.swap(removers_);
+  }
+  for (auto& t : removers) t.join();
   // Containers outlive berthd: the shims keep running; only our mounts of their rootfs stay too.
   std::lock_guard lock(mu_);
   for (auto& [key, task] : tasks_) (void)task->rootfs.release();
@@ -382,7 +389,7 @@ Status TaskManager::stop_shim(Running& task) {
   req.set_now(true);
   tpb::Empty empty;
   (void)shim_call("shutdown shim", [&](grpc::ClientContext* c) { return task.shim->Shutdown(c, req, &empty); });
-  task.shim.reset();
+  // The stub stays: a call racing with this one fails against the gone shim instead of a null stub.
   if (task.shim_pid <= 0) return {};
   for (int i = 0; i < 300 && !process_gone(task.shim_pid); i++)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -463,11 +470,24 @@ Result<ExitInfo> TaskManager::wait(const std::string& ns, const std::string& id,
 
 Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::string& id, const std::string& exec_id) {
   BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  if (exec_id.empty()) {
+    std::lock_guard lock(mu_);
+    if (task->deleting) return make_error(ErrorCode::kFailedPrecondition, "the task of {} is being deleted", id);
+    task->deleting = true;
+  }
+  auto undo = [&] {
+    std::lock_guard lock(mu_);
+    task->deleting = false;
+  };
   tpb::ProcessRequest req;
   req.set_id(id);
   req.set_exec_id(exec_id);
   tpb::DeleteResponse resp;
-  BERTH_TRY(shim_call("delete", [&](grpc::ClientContext* c) { return task->shim->Delete(c, req, &resp); }));
+  auto deleted = shim_call("delete", [&](grpc::ClientContext* c) { return task->shim->Delete(c, req, &resp); });
+  if (!deleted) {
+    if (exec_id.empty()) undo();
+    return std::move(deleted).error();
+  }
   ExitInfo exit{resp.exit_status(), resp.exited_at_unix_nano()};
   if (!exec_id.empty()) {
     std::lock_guard lock(mu_);
@@ -567,6 +587,22 @@ void TaskManager::on_shim_event(const tpb::Envelope& event) {
     default: break;
   }
   images_.events().publish(event.topic(), event.namespace_(), subject);
+  if (event.event_case() != tpb::Envelope::kExit || !event.exit().exec_id().empty()) return;
+  auto record = images_.db().get_container(event.namespace_(), subject);
+  if (!record) return;
+  auto it = record->labels.find(kAutoRemoveLabel);
+  if (it == record->labels.end() || it->second != "true") return;
+  // Not on the shim's Publish call: deleting the task talks to that same shim. Once per container.
+  std::lock_guard lock(mu_);
+  if (!auto_removing_.insert(event.namespace_() + "/" + subject).second) return;
+  removers_.emplace_back([this, ns = event.namespace_(), id = subject] {
+    auto deleted = delete_task(ns, id, "");
+    Status st = deleted ? Status{} : Status(std::move(deleted).error());
+    if (st.ok() || st.error().code() == ErrorCode::kNotFound) st = delete_container(ns, id);
+    if (!st) log::get("berthd")->warn("auto-remove {}/{}: {}", ns, id, st.error().what());
+    std::lock_guard done(mu_);
+    auto_removing_.erase(ns + "/" + id);
+  });
 }
 
 }  // namespace berth::manager

@@ -93,6 +93,11 @@ class ContainerTest : public ::testing::Test {
     return !std::filesystem::exists(dir, ec) || std::filesystem::is_empty(dir, ec);
   }
 
+  static std::string listing(const std::string& dir) {
+    auto out = run_command({"find", dir});
+    return out ? out->out : std::string();
+  }
+
   // A cgroup directory always holds its control files: "empty" means no child cgroup.
   static bool no_child_cgroups(const std::string& dir) {
     std::error_code ec;
@@ -106,7 +111,7 @@ class ContainerTest : public ::testing::Test {
   void expect_nothing_left() {
     auto mounts = our_mounts();
     EXPECT_TRUE(mounts.empty()) << mounts[0];
-    EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/default"));
+    EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/default")) << listing(state_dir() + "/tasks/default");
     EXPECT_TRUE(missing_or_empty(state_dir() + "/runtime/default"));
     EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup/berth/default"));  // v2
     for (const char* controller : {"pids", "memory", "cpu", "devices", "freezer"})  // v1
@@ -255,6 +260,15 @@ TEST_F(ContainerTest, SignalsToAnAttachedRunReachTheContainer) {
   EXPECT_EQ((*status)->shell_code(), 9);
   EXPECT_EQ(read_file(out_dir.path() + "/out").value_or(""), "ready\ngot TERM\n");
   EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");  // --rm cleaned up
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, DetachedRunWithRmIsRemovedByBerthdWhenItExits) {
+  CtlResult r = ctl({"run", "-d", "--rm", "--name", "auto", image_, "/bin/busybox", "sleep", "0.5"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "auto\n");
+  r = eventually({"ps", "-a", "-q"}, [](const CtlResult& c) { return c.code == 0 && c.out.empty(); });
+  EXPECT_EQ(r.out, "");
   expect_nothing_left();
 }
 

@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "berth/common/scoped_mount.h"
@@ -21,6 +23,9 @@ class Envelope;
 }
 
 namespace berth::manager {
+
+// A container with this label ("true") is removed, task and all, once its init exits (run -d --rm).
+inline constexpr const char* kAutoRemoveLabel = "berth.auto-remove";
 
 struct TaskManagerOptions {
   std::string state_dir;      // berthd's state dir: tasks/, shim sockets, runtime roots
@@ -114,6 +119,8 @@ class TaskManager {
   TaskManagerOptions options_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> tasks_;  // "<ns>/<id>"
+  std::set<std::string> auto_removing_;
+  std::vector<std::thread> removers_;                      // auto-removals in flight (joined at the end)
 };
 
 Status validate_container_id(std::string_view id);
