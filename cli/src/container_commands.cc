@@ -149,8 +149,20 @@ std::vector<std::string> spec_args(const std::string& spec_json) {
 }
 
 // Runs an attached process to its end: FIFOs copied, started, waited for, deleted. Returns its exit status.
+Status resize(Context& ctx, const std::string& id, const std::string& exec_id) {
+  auto size = terminal_size(STDOUT_FILENO);
+  if (!size) return {};
+  pb::TaskResizeRequest req;
+  req.set_container_id(id);
+  req.set_exec_id(exec_id);
+  req.set_width(size->first);
+  req.set_height(size->second);
+  pb::Empty e;
+  return tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.ResizePty(c, req, &e); });
+}
+
 Result<uint32_t> run_attached(Context& ctx, const std::string& id, const std::string& exec_id,
-                              const std::string& in, const std::string& out, const std::string& err) {
+                              const std::string& in, const std::string& out, const std::string& err, bool tty) {
   auto close_stdin = [&ctx, id, exec_id] {
     pb::TaskRequest req;
     req.set_container_id(id);
@@ -159,14 +171,21 @@ Result<uint32_t> run_attached(Context& ctx, const std::string& id, const std::st
     (void)tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.CloseIO(c, req, &e); });
   };
   BERTH_ASSIGN_OR_RETURN(auto io, AttachedIo::open(in, out, err, ctx.out, ctx.err, close_stdin));
-  SignalForwarder forwarder([&ctx, id, exec_id](int sig) {
+  SignalForwarder forwarder([&ctx, id, exec_id, tty](int sig) {
+    if (sig == SIGWINCH) {
+      if (tty) (void)resize(ctx, id, exec_id);
+      return;
+    }
     (void)kill_task(ctx, id, static_cast<uint32_t>(sig), false, exec_id);
   });
+  std::optional<RawTerminal> raw;
+  if (tty && !in.empty()) raw.emplace(STDIN_FILENO);
   pb::TaskRequest start;
   start.set_container_id(id);
   start.set_exec_id(exec_id);
   pb::Task started;
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Start(c, start, &started); }));
+  if (tty) (void)resize(ctx, id, exec_id);
   io->start_input();
   auto status = wait_task(ctx, id, exec_id);
   io->finish();
@@ -231,7 +250,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
       ctx.out << id << "\n";
       return 0u;
     }
-    auto code = run_attached(ctx, id, "", task.stdin(), task.stdout(), task.stderr());
+    auto code = run_attached(ctx, id, "", task.stdin(), task.stdout(), task.stderr(), tty);
     if (!code) {
       (void)kill_task(ctx, id, SIGKILL, true);
       (void)wait_task(ctx, id, "", 10);
@@ -441,7 +460,7 @@ Status exec(Context& ctx, const std::vector<std::string>& args) {
   req.set_stdin(interactive);
   pb::TaskExecResponse resp;
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Exec(c, req, &resp); }));
-  auto code = run_attached(ctx, id, resp.exec_id(), resp.stdin(), resp.stdout(), resp.stderr());
+  auto code = run_attached(ctx, id, resp.exec_id(), resp.stdin(), resp.stdout(), resp.stderr(), tty);
   auto deleted = delete_task(ctx, id, resp.exec_id());
   BERTH_TRY(code);
   BERTH_TRY(deleted);

@@ -90,7 +90,7 @@ void AttachedIo::copy_input() {
 }
 
 namespace {
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
 std::atomic<int> g_signal_pipe{-1};  // the write end, for the handler
 void on_signal(int sig) {
   int saved = errno;
@@ -129,6 +129,23 @@ SignalForwarder::~SignalForwarder() {
   if (thread_.joinable()) thread_.join();
   int fd = g_signal_pipe.exchange(-1);
   if (fd >= 0) ::close(fd);
+}
+
+RawTerminal::RawTerminal(int fd) {
+  if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
+  termios raw = saved_;
+  ::cfmakeraw(&raw);
+  if (::tcsetattr(fd, TCSANOW, &raw) == 0) fd_ = fd;
+}
+
+RawTerminal::~RawTerminal() {
+  if (fd_ >= 0) ::tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+std::optional<std::pair<uint32_t, uint32_t>> terminal_size(int fd) {
+  winsize ws{};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return std::nullopt;
+  return std::pair<uint32_t, uint32_t>{ws.ws_col, ws.ws_row};
 }
 
 }  // namespace berth::cli

@@ -3,7 +3,12 @@
 #pragma once
 
 #include <atomic>
+#include <termios.h>
+
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <utility>
 #include <iosfwd>
 #include <string>
 #include <thread>
@@ -53,5 +58,21 @@ class SignalForwarder {
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
+
+// Puts a terminal in raw mode (keys go to the container's pty as typed) until destroyed.
+class RawTerminal {
+ public:
+  explicit RawTerminal(int fd);
+  ~RawTerminal();
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+
+ private:
+  int fd_ = -1;
+  termios saved_{};
+};
+
+// Columns and rows of a terminal.
+std::optional<std::pair<uint32_t, uint32_t>> terminal_size(int fd);
 
 }  // namespace berth::cli

@@ -272,6 +272,18 @@ TEST_F(ContainerTest, DetachedRunWithRmIsRemovedByBerthdWhenItExits) {
   expect_nothing_left();
 }
 
+TEST_F(ContainerTest, TtyRunGetsAPty) {
+  CtlResult r = ctl({"run", "--rm", "-t", image_, "/bin/sh", "-c", "/bin/busybox tty; echo $TERM; exit 2"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.out, "/dev/pts/0\r\nxterm\r\n");
+  ASSERT_EQ(ctl({"run", "-d", "--name", "t", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = ctl({"exec", "-t", "t", "/bin/busybox", "tty"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("/dev/pts/", 0), 0u) << r.out;
+  EXPECT_EQ(ctl({"rm", "-f", "t"}).code, 0);
+  expect_nothing_left();
+}
+
 TEST_F(ContainerTest, RmiIsRefusedWhileAContainerUsesTheImage) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "user1", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
   CtlResult r = ctl({"rmi", image_});
