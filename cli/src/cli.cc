@@ -93,7 +93,8 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
       {"container",
        {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", container_inspect}}},
-      {"task", {{"ls", task_ls}, {"list", task_ls}, {"kill", kill}, {"rm", task_rm}, {"exec", exec}}},
+      {"task", {{"ls", task_ls}, {"list", task_ls}, {"kill", kill}, {"rm", task_rm}, {"exec", exec},
+                {"pause", pause}, {"resume", unpause}}},
   };
   return kGroups;
 }
@@ -110,7 +111,9 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"stop", stop},
                                                      {"kill", kill},
                                                      {"rm", rm},
-                                                     {"exec", exec}};
+                                                     {"exec", exec},
+                                                     {"pause", pause},
+                                                     {"unpause", unpause}};
   return kVerbs;
 }
 
@@ -127,7 +130,7 @@ std::string usage_text() {
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] IMAGE [CMD...]\n"
       "  ps [-a] [-q] | logs [-f] [--tail N] ID | stop [-t S] ID... | kill [-s SIG] ID... | rm [-f] ID...\n"
-      "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD...\n";
+      "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n";
   return text;
 }
 

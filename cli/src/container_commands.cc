@@ -468,6 +468,26 @@ Status exec(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
+namespace {
+template <bool kPause>
+Status pause_or_resume(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError(kPause ? "usage: berthctl pause CONTAINER..." : "usage: berthctl unpause CONTAINER...");
+  for (const auto& id : args) {
+    pb::TaskRequest req;
+    req.set_container_id(id);
+    pb::Empty e;
+    BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) {
+      return kPause ? s.Pause(c, req, &e) : s.Resume(c, req, &e);
+    }));
+    ctx.out << id << "\n";
+  }
+  return {};
+}
+}  // namespace
+
+Status pause(Context& ctx, const std::vector<std::string>& args) { return pause_or_resume<true>(ctx, args); }
+Status unpause(Context& ctx, const std::vector<std::string>& args) { return pause_or_resume<false>(ctx, args); }
+
 Status container_ls(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> all = {"-a"};
   all.insert(all.end(), args.begin(), args.end());

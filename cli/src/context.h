@@ -77,6 +77,8 @@ Status stop(Context& ctx, const std::vector<std::string>& args);
 Status kill(Context& ctx, const std::vector<std::string>& args);
 Status rm(Context& ctx, const std::vector<std::string>& args);
 Status exec(Context& ctx, const std::vector<std::string>& args);
+Status pause(Context& ctx, const std::vector<std::string>& args);
+Status unpause(Context& ctx, const std::vector<std::string>& args);
 Status container_ls(Context& ctx, const std::vector<std::string>& args);
 Status container_inspect(Context& ctx, const std::vector<std::string>& args);
 Status task_ls(Context& ctx, const std::vector<std::string>& args);

@@ -574,6 +574,26 @@ Result<std::vector<uint32_t>> TaskManager::pids(const std::string& ns, const std
   return std::vector<uint32_t>(resp.pids().begin(), resp.pids().end());
 }
 
+Status TaskManager::pause(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  tpb::Empty empty;
+  BERTH_TRY(shim_call("pause", [&](grpc::ClientContext* c) { return task->shim->Pause(c, req, &empty); }));
+  images_.events().publish("/tasks/paused", ns, id);
+  return {};
+}
+
+Status TaskManager::resume(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  tpb::Empty empty;
+  BERTH_TRY(shim_call("resume", [&](grpc::ClientContext* c) { return task->shim->Resume(c, req, &empty); }));
+  images_.events().publish("/tasks/resumed", ns, id);
+  return {};
+}
+
 void TaskManager::on_shim_event(const tpb::Envelope& event) {
   std::string subject;
   switch (event.event_case()) {

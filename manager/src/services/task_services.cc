@@ -156,6 +156,18 @@ grpc::Status TasksService::Pids(grpc::ServerContext* ctx, const pb::TaskRequest*
   return grpc::Status::OK;
 }
 
+grpc::Status TasksService::Pause(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.pause(ns, in->container_id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Resume(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.resume(ns, in->container_id()));
+  return grpc::Status::OK;
+}
+
 grpc::Status TaskEventSink::Publish(grpc::ServerContext*, const ::berth::task::v1::Envelope* in,
                                     ::berth::task::v1::PublishResponse*) {
   tasks_.on_shim_event(*in);

@@ -284,6 +284,18 @@ TEST_F(ContainerTest, TtyRunGetsAPty) {
   expect_nothing_left();
 }
 
+TEST_F(ContainerTest, PauseAndUnpause) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "p", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  CtlResult r = ctl({"pause", "p"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(ctl({"ps"}).out.find("Paused"), std::string::npos);
+  r = ctl({"unpause", "p"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(ctl({"ps"}).out.find("Up"), std::string::npos);
+  EXPECT_EQ(ctl({"rm", "-f", "p"}).code, 0);
+  expect_nothing_left();
+}
+
 TEST_F(ContainerTest, RmiIsRefusedWhileAContainerUsesTheImage) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "user1", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
   CtlResult r = ctl({"rmi", image_});

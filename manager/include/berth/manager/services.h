@@ -152,6 +152,8 @@ class TasksService final : public pb::Tasks::Service {
   grpc::Status ResizePty(grpc::ServerContext*, const pb::TaskResizeRequest* in, pb::Empty*) override;
   grpc::Status CloseIO(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
   grpc::Status Pids(grpc::ServerContext*, const pb::TaskRequest* in, pb::TaskPidsResponse* out) override;
+  grpc::Status Pause(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
+  grpc::Status Resume(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
 
  private:
   TaskManager& tasks_;

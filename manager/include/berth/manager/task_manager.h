@@ -97,6 +97,8 @@ class TaskManager {
                     uint32_t height);
   Status close_io(const std::string& ns, const std::string& id, const std::string& exec_id);
   Result<std::vector<uint32_t>> pids(const std::string& ns, const std::string& id);
+  Status pause(const std::string& ns, const std::string& id);
+  Status resume(const std::string& ns, const std::string& id);
 
   // At start-up: reconnects to the shims of tasks a previous berthd started (their containers kept
   // running); cleans up after shims that died meanwhile (`berth-shim delete`, rootfs unmounted).
