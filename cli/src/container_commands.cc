@@ -60,6 +60,30 @@ po::variables_map parse_with_ids(po::options_description& desc, const std::vecto
   return vm;
 }
 
+// A container named in full, or by a prefix of exactly one container's id (docker style).
+Result<std::string> resolve_id(Context& ctx, const std::string& text) {
+  pb::ListContainersResponse list;
+  BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &list); }));
+  std::vector<std::string> matches;
+  for (const auto& c : list.containers()) {
+    if (c.id() == text) return text;
+    if (!text.empty() && c.id().rfind(text, 0) == 0) matches.push_back(c.id());
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.empty()) return make_error(ErrorCode::kNotFound, "container {:?} not found", text);
+  return make_error(ErrorCode::kInvalidArgument, "{:?} matches {} containers: give more of the id", text,
+                    matches.size());
+}
+
+Result<std::vector<std::string>> resolve_ids(Context& ctx, const std::vector<std::string>& texts) {
+  std::vector<std::string> out;
+  for (const auto& t : texts) {
+    BERTH_ASSIGN_OR_RETURN(auto id, resolve_id(ctx, t));
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
 Result<std::optional<pb::Task>> find_task(Context& ctx, const std::string& id) {
   pb::TaskRequest req;
   req.set_container_id(id);
@@ -333,6 +357,7 @@ Status logs(Context& ctx, const std::vector<std::string>& args) {
   desc.add_options()("follow,f", po::bool_switch(&follow))("tail", po::value(&tail));
   parse_with_ids(desc, args, ids);
   require_args(ids, 1, "logs [-f] [--tail N] CONTAINER");
+  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, ids[0]));
   if (!task || task->log_path().empty()) {
     return make_error(ErrorCode::kFailedPrecondition,
@@ -384,6 +409,7 @@ Status stop(Context& ctx, const std::vector<std::string>& args) {
   desc.add_options()("time,t", po::value(&timeout));
   parse_with_ids(desc, args, ids);
   if (ids.empty()) throw UsageError("usage: berthctl stop [-t SECONDS] CONTAINER...");
+  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   for (const auto& id : ids) {
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
     if (task && (task->status() == pb::TASK_RUNNING || task->status() == pb::TASK_PAUSED)) {
@@ -408,6 +434,7 @@ Status kill(Context& ctx, const std::vector<std::string>& args) {
   parse_with_ids(desc, args, ids);
   if (ids.empty()) throw UsageError("usage: berthctl kill [-s SIGNAL] [-a] CONTAINER...");
   BERTH_ASSIGN_OR_RETURN(uint32_t sig, parse_signal(signal));
+  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   for (const auto& id : ids) BERTH_TRY(kill_task(ctx, id, sig, all));
   return {};
 }
@@ -419,6 +446,7 @@ Status rm(Context& ctx, const std::vector<std::string>& args) {
   desc.add_options()("force,f", po::bool_switch(&force));
   parse_with_ids(desc, args, ids);
   if (ids.empty()) throw UsageError("usage: berthctl rm [-f] CONTAINER...");
+  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   for (const auto& id : ids) {
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
     if (task) {
@@ -449,7 +477,7 @@ Status exec(Context& ctx, const std::vector<std::string>& args) {
   desc.add_options()("interactive,i", po::bool_switch(&interactive))("tty,t", po::bool_switch(&tty))(
       "env,e", po::value(&env))("workdir,w", po::value(&workdir))("exec-id", po::value(&exec_id));
   parse_options(desc, options);
-  const std::string id = args[split];
+  BERTH_ASSIGN_OR_RETURN(const std::string id, resolve_id(ctx, args[split]));
   pb::TaskExecRequest req;
   req.set_container_id(id);
   req.set_exec_id(exec_id);
@@ -472,7 +500,8 @@ namespace {
 template <bool kPause>
 Status pause_or_resume(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError(kPause ? "usage: berthctl pause CONTAINER..." : "usage: berthctl unpause CONTAINER...");
-  for (const auto& id : args) {
+  BERTH_ASSIGN_OR_RETURN(auto ids, resolve_ids(ctx, args));
+  for (const auto& id : ids) {
     pb::TaskRequest req;
     req.set_container_id(id);
     pb::Empty e;
@@ -496,11 +525,12 @@ Status container_ls(Context& ctx, const std::vector<std::string>& args) {
 
 Status container_inspect(Context& ctx, const std::vector<std::string>& args) {
   require_args(args, 1, "container inspect CONTAINER");
+  BERTH_ASSIGN_OR_RETURN(const std::string id, resolve_id(ctx, args[0]));
   pb::ContainerRequest req;
-  req.set_id(args[0]);
+  req.set_id(id);
   pb::Container c;
   BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* cc) { return s.Get(cc, req, &c); }));
-  BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, args[0]));
+  BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
   json::Writer w(true);
   w.begin_object()
       .field("id", c.id())

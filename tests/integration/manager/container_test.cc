@@ -195,6 +195,23 @@ TEST_F(ContainerTest, DetachedPsLogsStopRmLeaveNothing) {
   expect_nothing_left();
 }
 
+TEST_F(ContainerTest, ContainersAreNamedByUniqueIdPrefixes) {
+  CtlResult r = ctl({"run", "-d", image_, "/bin/busybox", "sleep", "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string id = r.out.substr(0, r.out.find('\n'));
+  ASSERT_EQ(id.size(), 64u);
+  ASSERT_EQ(ctl({"run", "-d", "--name", id.substr(0, 2) + "-other", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = ctl({"exec", id.substr(0, 2), "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("matches 2 containers"), std::string::npos) << r.err;
+  r = ctl({"exec", id.substr(0, 8), "/bin/busybox", "hostname"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, id.substr(0, 12) + "\n");
+  EXPECT_EQ(ctl({"rm", "-f", id.substr(0, 8), id.substr(0, 2) + "-other"}).code, 0);
+  EXPECT_EQ(ctl({"rm", "nothing-like-it"}).code, 1);
+  expect_nothing_left();
+}
+
 TEST_F(ContainerTest, RmRefusesARunningContainerUnlessForced) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "busy", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
   CtlResult r = ctl({"rm", "busy"});
