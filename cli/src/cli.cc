@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <map>
+#include <set>
 #include <ostream>
 
 #include "berth/common/json.h"
@@ -90,6 +91,10 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"usage", snapshot_usage},
         {"tree", snapshot_tree}}},
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
+      {"container",
+       {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", container_inspect}}},
+      {"task", {{"ls", task_ls}, {"list", task_ls}, {"kill", kill}, {"rm", task_rm}, {"exec", exec},
+                {"pause", pause}, {"resume", unpause}}},
   };
   return kGroups;
 }
@@ -99,7 +104,16 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"version", version},
                                                      {"pull", image_pull},
                                                      {"images", image_ls},
-                                                     {"rmi", image_rm}};
+                                                     {"rmi", image_rm},
+                                                     {"run", run},
+                                                     {"ps", ps},
+                                                     {"logs", logs},
+                                                     {"stop", stop},
+                                                     {"kill", kill},
+                                                     {"rm", rm},
+                                                     {"exec", exec},
+                                                     {"pause", pause},
+                                                     {"unpause", unpause}};
   return kVerbs;
 }
 
@@ -113,6 +127,10 @@ std::string usage_text() {
     text += names + "\n";
   }
   text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF   (aliases)\n";
+  text +=
+      "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] IMAGE [CMD...]\n"
+      "  ps [-a] [-q] | logs [-f] [--tail N] ID | stop [-t S] ID... | kill [-s SIG] ID... | rm [-f] ID...\n"
+      "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n";
   return text;
 }
 
@@ -126,13 +144,46 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "namespace,n", po::value(&ns), "namespace (default \"default\")")("format", po::value(&format),
                                                                         "table or json");
   std::vector<std::string> rest;
+  // Global flags may appear anywhere for the image/store verbs. After run and exec everything belongs
+  // to the container's command line ("run IMAGE echo -n hi"); after the other container verbs only
+  // the long forms are global (their own -a/-n/-f mean other things).
+  static const std::set<std::string> kContainerVerbs = {"run", "exec", "ps", "logs", "stop", "kill", "rm"};
+  std::vector<std::string> globals = args, verbatim;
+  for (size_t i = 0; i < args.size(); i++) {
+    const std::string& a = args[i];
+    if (a == "--address" || a == "-a" || a == "--namespace" || a == "-n" || a == "--format") {
+      i++;
+      continue;
+    }
+    if (a.empty() || a[0] == '-') continue;
+    size_t verb_end = i + 1;
+    if ((a == "container" || a == "task") && i + 1 < args.size()) verb_end = i + 2;
+    const std::string& v = args[verb_end - 1];
+    if (!kContainerVerbs.contains(v) && !(a == "container" || a == "task")) break;
+    globals.assign(args.begin(), args.begin() + static_cast<long>(verb_end));
+    for (size_t j = verb_end; j < args.size(); j++) {
+      const std::string& b = args[j];
+      bool global_long = b == "--format" || b == "--address" || b == "--namespace";
+      bool global_eq = b.rfind("--format=", 0) == 0 || b.rfind("--address=", 0) == 0 ||
+                       b.rfind("--namespace=", 0) == 0;
+      if (v != "run" && v != "exec" && global_long && j + 1 < args.size()) {
+        globals.push_back(b);
+        globals.push_back(args[++j]);
+      } else if (v != "run" && v != "exec" && global_eq) {
+        globals.push_back(b);
+      } else {
+        verbatim.push_back(b);
+      }
+    }
+    break;
+  }
   try {
-    // Global flags may appear anywhere; everything else goes to the verb.
-    auto parsed = po::command_line_parser(args).options(global).allow_unregistered().run();
+    auto parsed = po::command_line_parser(globals).options(global).allow_unregistered().run();
     po::variables_map vm;
     po::store(parsed, vm);
     po::notify(vm);
     rest = po::collect_unrecognized(parsed.options, po::include_positional);
+    rest.insert(rest.end(), verbatim.begin(), verbatim.end());
     if (vm.count("help") || rest.empty()) {
       (rest.empty() && !vm.count("help") ? err : out) << usage_text();
       return rest.empty() && !vm.count("help") ? 2 : 0;
@@ -166,6 +217,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       err << "berthctl: " << st.error().what() << "\n";
       return 1;
     }
+    return ctx.exit_code;
   } catch (const UsageError& e) {
     err << "berthctl: " << e.what() << "\n";
     return 2;

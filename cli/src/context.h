@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "berth/common/error.h"
+#include "berth/manager/v1/containers.grpc.pb.h"
 #include "berth/manager/v1/manager.grpc.pb.h"
 
 namespace berth::cli {
@@ -22,6 +23,7 @@ struct Context {
   std::ostream& out;
   std::ostream& err;
   std::shared_ptr<grpc::Channel> channel;
+  int exit_code = 0;  // what berthctl exits with when the verb succeeded (run/exec: the process's)
 
   // A call context carrying the namespace header.
   std::unique_ptr<grpc::ClientContext> call() const;
@@ -68,6 +70,19 @@ Status snapshot_tree(Context& ctx, const std::vector<std::string>& args);
 Status namespace_ls(Context& ctx, const std::vector<std::string>& args);
 Status namespace_create(Context& ctx, const std::vector<std::string>& args);
 Status namespace_rm(Context& ctx, const std::vector<std::string>& args);
+Status run(Context& ctx, const std::vector<std::string>& args);
+Status ps(Context& ctx, const std::vector<std::string>& args);
+Status logs(Context& ctx, const std::vector<std::string>& args);
+Status stop(Context& ctx, const std::vector<std::string>& args);
+Status kill(Context& ctx, const std::vector<std::string>& args);
+Status rm(Context& ctx, const std::vector<std::string>& args);
+Status exec(Context& ctx, const std::vector<std::string>& args);
+Status pause(Context& ctx, const std::vector<std::string>& args);
+Status unpause(Context& ctx, const std::vector<std::string>& args);
+Status container_ls(Context& ctx, const std::vector<std::string>& args);
+Status container_inspect(Context& ctx, const std::vector<std::string>& args);
+Status task_ls(Context& ctx, const std::vector<std::string>& args);
+Status task_rm(Context& ctx, const std::vector<std::string>& args);
 Status events(Context& ctx, const std::vector<std::string>& args);
 Status version(Context& ctx, const std::vector<std::string>& args);
 

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       "root", po::value<std::string>(), "persistent data directory (default /var/lib/berth)")(
       "state", po::value<std::string>(), "runtime state directory (default /run/berth)")(
       "snapshotter", po::value<std::string>(), "overlay, native or auto (default auto)")(
+      "shim", po::value<std::string>(), "berth-shim binary (default: berth-shim in PATH)")(
+      "runtime", po::value<std::string>(), "the runtime called \"berth\" (default: berth in PATH)")(
       "log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn, error");
   po::variables_map vm;
   try {
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
   if (vm.count("root")) config.root = vm["root"].as<std::string>();
   if (vm.count("state")) config.state = vm["state"].as<std::string>();
   if (vm.count("snapshotter")) config.snapshotter = vm["snapshotter"].as<std::string>();
+  if (vm.count("shim")) config.shim = vm["shim"].as<std::string>();
+  if (vm.count("runtime")) config.runtime = vm["runtime"].as<std::string>();
 
   // Signals are taken synchronously by one thread, so shutdown runs outside a signal handler.
   sigset_t signals;
@@ -61,7 +65,7 @@ int main(int argc, char** argv) {
     logger->error("{}", daemon.error().what());
     return 1;
   }
-  // Every service, wired explicitly. The task side (Containers, Tasks) joins this list.
+  // Every service, wired explicitly. Shims publish task events to EventSink on the same socket.
   Daemon& d = **daemon;
   berth::manager::VersionService version;
   berth::manager::NamespacesService namespaces(d.images());
@@ -71,7 +75,11 @@ int main(int argc, char** argv) {
   berth::manager::LeasesService leases(d.images());
   berth::manager::EventsService events(d.events(), d.stopping());
   berth::manager::TransferService transfer(d.images(), d.scratch_dir());
-  if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer});
+  berth::manager::ContainersService containers(d.tasks(), d.images());
+  berth::manager::TasksService tasks(d.tasks());
+  berth::manager::TaskEventSink event_sink(d.tasks());
+  if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer,
+                         &containers, &tasks, &event_sink});
       !st) {
     logger->error("{}", st.error().what());
     return 1;

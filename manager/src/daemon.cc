@@ -18,7 +18,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   // A misspelt key would silently do nothing: refuse it.
   static const std::set<std::string> kKnown = {"address",          "root",        "state",
                                                "snapshotter",      "auth_config", "max_manifest_bytes",
-                                               "max_config_bytes", "registries"};
+                                               "max_config_bytes", "registries",  "shim",
+                                               "runtime"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -34,6 +35,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("root", config.root));
   BERTH_TRY(str("state", config.state));
   BERTH_TRY(str("snapshotter", config.snapshotter));
+  BERTH_TRY(str("shim", config.shim));
+  BERTH_TRY(str("runtime", config.runtime));
   BERTH_TRY(str("auth_config", config.registry.auth_config));
   for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
                             std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
@@ -68,6 +71,28 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   return {};
 }
 
+// A path as is; a bare name through PATH, then next to berthd itself.
+static std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = ::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start < dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string sibling = dirname_of(std::string(self, static_cast<size_t>(n))) + "/" + name;
+    if (::access(sibling.c_str(), X_OK) == 0) return sibling;
+  }
+  return name;
+}
+
 Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
   const auto& c = d->config_;
@@ -85,6 +110,9 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(d->snapshots_, Snapshotter::open(c.snapshotter, c.root + "/snapshots", *d->db_));
   d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
   BERTH_TRY(d->images_->recover());
+  TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address};
+  d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
+  BERTH_TRY(d->tasks_->recover());
   log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
   return d;
 }

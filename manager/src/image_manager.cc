@@ -282,6 +282,11 @@ Status ImageManager::tag(const std::string& ns, const std::string& source, const
 }
 
 Status ImageManager::remove(const std::string& ns, const std::string& name) {
+  BERTH_ASSIGN_OR_RETURN(auto users, db_.containers_using_image(ns, name));
+  if (!users.empty()) {
+    return make_error(ErrorCode::kFailedPrecondition, "image {} is in use by container {}{}", name, users[0],
+                      users.size() > 1 ? fmt::format(" (and {} more)", users.size() - 1) : std::string());
+  }
   BERTH_TRY(db_.delete_image(ns, name));
   events_.publish("/images/delete", ns, name);
   auto gc = garbage_collect();

@@ -23,6 +23,10 @@ const char* const kMigrations[] = {
          resource TEXT NOT NULL, PRIMARY KEY(namespace, lease, kind, resource),
          FOREIGN KEY(namespace, lease) REFERENCES leases(namespace, id) ON DELETE CASCADE);
        INSERT INTO namespaces VALUES('default', strftime('%s','now'));)",
+    R"(CREATE TABLE containers(namespace TEXT NOT NULL REFERENCES namespaces(name), id TEXT NOT NULL,
+         image TEXT NOT NULL, snapshot_key TEXT NOT NULL, runtime TEXT NOT NULL, spec TEXT NOT NULL,
+         labels TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(namespace, id));
+       CREATE INDEX containers_by_image ON containers(namespace, image);)",
 };
 
 int64_t now() { return static_cast<int64_t>(::time(nullptr)); }
@@ -108,7 +112,7 @@ Status MetadataStore::ensure_namespace(const std::string& name) {
 
 Status MetadataStore::delete_namespace(const std::string& name) {
   std::lock_guard lock(mu_);
-  for (const char* table : {"images", "leases"}) {
+  for (const char* table : {"images", "leases", "containers"}) {
     BERTH_ASSIGN_OR_RETURN(auto st,
                            db_.prepare(fmt::format("SELECT COUNT(*) FROM {} WHERE namespace=?", table)));
     BERTH_TRY(st.bind(1, name).step());
@@ -298,6 +302,73 @@ Result<int64_t> MetadataStore::count_children(const std::string& key) {
   BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT COUNT(*) FROM snapshots WHERE parent=?"));
   BERTH_TRY(st.bind(1, key).step());
   return st.integer(0);
+}
+
+namespace {
+constexpr const char* kContainerColumns = "id, image, snapshot_key, runtime, spec, labels, created";
+ContainerRecord container_from_row(const sql::Statement& st) {
+  return ContainerRecord{st.text(0), st.text(1), st.text(2), st.text(3),
+                         st.text(4), decode_labels(st.text(5)), st.integer(6)};
+}
+}  // namespace
+
+Status MetadataStore::add_container(const std::string& ns, const ContainerRecord& c) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO containers VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+  auto r = st.bind(1, ns)
+               .bind(2, c.id)
+               .bind(3, c.image)
+               .bind(4, c.snapshot_key)
+               .bind(5, c.runtime)
+               .bind(6, c.spec_json)
+               .bind(7, encode_labels(c.labels))
+               .bind(8, c.created_unix != 0 ? c.created_unix : now())
+               .run();
+  if (!r) {
+    if (r.error().code() == ErrorCode::kAlreadyExists)
+      return make_error(ErrorCode::kAlreadyExists, "container {:?} already exists", c.id);
+    return std::move(r).error().wrap("add container {:?}", c.id);
+  }
+  return {};
+}
+
+Result<ContainerRecord> MetadataStore::get_container(const std::string& ns, const std::string& id) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(fmt::format(
+                                      "SELECT {} FROM containers WHERE namespace=? AND id=?", kContainerColumns)));
+  BERTH_ASSIGN_OR_RETURN(bool row, st.bind(1, ns).bind(2, id).step());
+  if (!row) return make_error(ErrorCode::kNotFound, "container {:?} not found", id);
+  return container_from_row(st);
+}
+
+Result<std::vector<ContainerRecord>> MetadataStore::list_containers(const std::string& ns) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(fmt::format(
+                                      "SELECT {} FROM containers WHERE namespace=? ORDER BY created, id",
+                                      kContainerColumns)));
+  st.bind(1, ns);
+  std::vector<ContainerRecord> out;
+  while (st.step().value_or(false)) out.push_back(container_from_row(st));
+  return out;
+}
+
+Status MetadataStore::delete_container(const std::string& ns, const std::string& id) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("DELETE FROM containers WHERE namespace=? AND id=?"));
+  BERTH_TRY(st.bind(1, ns).bind(2, id).run());
+  if (db_.changes() == 0) return make_error(ErrorCode::kNotFound, "container {:?} not found", id);
+  return {};
+}
+
+Result<std::vector<std::string>> MetadataStore::containers_using_image(const std::string& ns,
+                                                                       const std::string& image) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto st,
+                         db_.prepare("SELECT id FROM containers WHERE namespace=? AND image=? ORDER BY id"));
+  st.bind(1, ns).bind(2, image);
+  std::vector<std::string> out;
+  while (st.step().value_or(false)) out.push_back(st.text(0));
+  return out;
 }
 
 Status MetadataStore::create_lease(const std::string& ns, const std::string& id) {

@@ -77,5 +77,26 @@ TEST_F(MetadataStoreTest, LeasesHoldResources) {
   EXPECT_TRUE(db_->all_leased_resources()->empty());
 }
 
+TEST_F(MetadataStoreTest, ContainersArePerNamespaceAndPinTheirImage) {
+  ContainerRecord c{"web", "docker.io/library/busybox:latest", "container/default/web", "berth", "{}",
+                    {{"a", "b"}}, 0};
+  ASSERT_TRUE(db_->add_container("default", c).ok());
+  EXPECT_EQ(db_->add_container("default", c).error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(db_->create_namespace("other").ok());
+  ASSERT_TRUE(db_->add_container("other", c).ok());  // same id, other namespace
+  auto got = db_->get_container("default", "web");
+  ASSERT_TRUE(got.ok()) << got.error().what();
+  EXPECT_EQ(got->image, c.image);
+  EXPECT_EQ(got->labels, c.labels);
+  EXPECT_GT(got->created_unix, 0);
+  EXPECT_EQ(*db_->containers_using_image("default", c.image), std::vector<std::string>{"web"});
+  EXPECT_TRUE(db_->containers_using_image("default", "docker.io/library/other:1")->empty());
+  EXPECT_EQ(db_->delete_namespace("other").error().code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(db_->delete_container("other", "web").ok());
+  EXPECT_EQ(db_->delete_container("other", "web").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(db_->list_containers("default")->size(), 1u);
+  EXPECT_EQ(db_->get_container("other", "web").error().code(), ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace berth::manager

@@ -19,12 +19,14 @@ struct DaemonConfig {
   std::string root = "/var/lib/berth";
   std::string state = "/run/berth";
   std::string snapshotter = "auto";
+  std::string shim = "berth-shim";  // a path, or a name looked up in PATH
+  std::string runtime = "berth";    // the runtime called "berth" (path or name in PATH)
   RegistryOptions registry;
 };
 
 // Reads a JSON config file:
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
-//  "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
+//  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
 
@@ -43,6 +45,7 @@ class Daemon {
   const DaemonConfig& config() const { return config_; }
   ImageManager& images() { return *images_; }
   EventBus& events() { return events_; }
+  TaskManager& tasks() { return *tasks_; }
   // True once shutdown began; long-running streams poll it.
   const std::atomic<bool>& stopping() const { return stopping_; }
   // Scratch space on the root's filesystem (imports).
@@ -57,6 +60,7 @@ class Daemon {
   std::unique_ptr<Snapshotter> snapshots_;
   EventBus events_;
   std::unique_ptr<ImageManager> images_;
+  std::unique_ptr<TaskManager> tasks_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<grpc::Server> server_;
 };

@@ -33,6 +33,16 @@ struct SnapshotRecord {
   int64_t created_unix = 0;
 };
 
+struct ContainerRecord {
+  std::string id;
+  std::string image;
+  std::string snapshot_key;
+  std::string runtime;
+  std::string spec_json;
+  Labels labels;
+  int64_t created_unix = 0;
+};
+
 struct LeaseResource {
   std::string kind;  // "content" or "snapshot"
   std::string id;
@@ -40,7 +50,7 @@ struct LeaseResource {
 
 class MetadataStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static Result<std::unique_ptr<MetadataStore>> open(const std::string& path);
   int schema_version();
 
@@ -74,6 +84,14 @@ class MetadataStore {
   Status rename_snapshot(const std::string& key, const std::string& new_key, const std::string& kind);
   Status delete_snapshot(const std::string& key);
   Result<int64_t> count_children(const std::string& key);
+
+  // Containers (per namespace); add refuses an existing id.
+  Status add_container(const std::string& ns, const ContainerRecord& container);
+  Result<ContainerRecord> get_container(const std::string& ns, const std::string& id);
+  Result<std::vector<ContainerRecord>> list_containers(const std::string& ns);
+  Status delete_container(const std::string& ns, const std::string& id);
+  // Ids of the containers created from an image.
+  Result<std::vector<std::string>> containers_using_image(const std::string& ns, const std::string& image);
 
   // Leases protect content and snapshots from GC while work is in flight.
   Status create_lease(const std::string& ns, const std::string& id);

@@ -7,7 +7,10 @@
 #include <atomic>
 
 #include "berth/manager/image_manager.h"
+#include "berth/manager/task_manager.h"
+#include "berth/manager/v1/containers.grpc.pb.h"
 #include "berth/manager/v1/manager.grpc.pb.h"
+#include "berth/task/v1/events.grpc.pb.h"
 
 namespace berth::manager {
 
@@ -120,6 +123,51 @@ class TransferService final : public pb::Transfer::Service {
  private:
   ImageManager& images_;
   std::string scratch_dir_;
+};
+
+class ContainersService final : public pb::Containers::Service {
+ public:
+  explicit ContainersService(TaskManager& tasks, ImageManager& images) : tasks_(tasks), images_(images) {}
+  grpc::Status Create(grpc::ServerContext*, const pb::ContainerCreateRequest* in, pb::Container* out) override;
+  grpc::Status Get(grpc::ServerContext*, const pb::ContainerRequest* in, pb::Container* out) override;
+  grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListContainersResponse* out) override;
+  grpc::Status Delete(grpc::ServerContext*, const pb::ContainerRequest* in, pb::Empty*) override;
+
+ private:
+  TaskManager& tasks_;
+  ImageManager& images_;
+};
+
+class TasksService final : public pb::Tasks::Service {
+ public:
+  explicit TasksService(TaskManager& tasks) : tasks_(tasks) {}
+  grpc::Status Create(grpc::ServerContext*, const pb::TaskCreateRequest* in, pb::Task* out) override;
+  grpc::Status Start(grpc::ServerContext*, const pb::TaskRequest* in, pb::Task* out) override;
+  grpc::Status Get(grpc::ServerContext*, const pb::TaskRequest* in, pb::Task* out) override;
+  grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListTasksResponse* out) override;
+  grpc::Status Kill(grpc::ServerContext*, const pb::TaskKillRequest* in, pb::Empty*) override;
+  grpc::Status Wait(grpc::ServerContext*, const pb::TaskRequest* in, pb::TaskWaitResponse* out) override;
+  grpc::Status Delete(grpc::ServerContext*, const pb::TaskRequest* in, pb::TaskWaitResponse* out) override;
+  grpc::Status Exec(grpc::ServerContext*, const pb::TaskExecRequest* in, pb::TaskExecResponse* out) override;
+  grpc::Status ResizePty(grpc::ServerContext*, const pb::TaskResizeRequest* in, pb::Empty*) override;
+  grpc::Status CloseIO(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
+  grpc::Status Pids(grpc::ServerContext*, const pb::TaskRequest* in, pb::TaskPidsResponse* out) override;
+  grpc::Status Pause(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
+  grpc::Status Resume(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
+
+ private:
+  TaskManager& tasks_;
+};
+
+// Where shims publish task events; they are republished on berthd's event bus.
+class TaskEventSink final : public ::berth::task::v1::EventSink::Service {
+ public:
+  explicit TaskEventSink(TaskManager& tasks) : tasks_(tasks) {}
+  grpc::Status Publish(grpc::ServerContext*, const ::berth::task::v1::Envelope* in,
+                       ::berth::task::v1::PublishResponse*) override;
+
+ private:
+  TaskManager& tasks_;
 };
 
 }  // namespace berth::manager

@@ -1,0 +1,65 @@
+// The OCI runtime spec of a container: defaults close to `berth spec` and containerd's (namespaces,
+// mounts, capabilities, masked paths), the image config's Entrypoint/Cmd/Env/WorkingDir/User, then
+// the request's overrides. Pure functions over strings, so they are tested without a daemon.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/common/error.h"
+
+namespace berth::manager {
+
+struct ImageProcessConfig {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string working_dir;
+  std::string user;
+};
+
+// The "config" section of an OCI image config (missing fields are empty).
+Result<ImageProcessConfig> parse_image_process_config(std::string_view image_config_json);
+
+struct SpecOverrides {
+  std::optional<std::vector<std::string>> entrypoint;
+  std::vector<std::string> args;  // non-empty: replaces Cmd
+  std::vector<std::string> env;   // K=V, replacing the image's value of K
+  std::string cwd;
+  std::string user;  // non-empty: replaces the image's User
+  bool tty = false;
+  bool readonly_rootfs = false;
+};
+
+struct UserIds {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> additional_gids;
+};
+
+// "uid", "uid:gid", "name", "name:group" (names through the passwd/group texts; a name that is not
+// there is an error naming it). Without a group, the user's primary group from passwd (0 if unknown).
+Result<UserIds> resolve_user(std::string_view user, std::string_view passwd, std::string_view group);
+// True when resolve_user needs the passwd/group files for this user string.
+bool user_needs_lookup(std::string_view user);
+
+// Env overrides: later K=V replace earlier ones with the same K; order of first appearance is kept.
+std::vector<std::string> merge_env(const std::vector<std::string>& base, const std::vector<std::string>& extra);
+
+struct SpecInputs {
+  std::string id;
+  std::string ns;
+  ImageProcessConfig image;
+  SpecOverrides overrides;
+  UserIds user;
+};
+
+Result<std::string> build_spec(const SpecInputs& in);
+
+// A process for exec, as the shim wants it: the container's process with other args, env additions,
+// cwd and terminal.
+Result<std::string> exec_process_json(std::string_view spec_json, const std::vector<std::string>& args,
+                                      const std::vector<std::string>& env, const std::string& cwd, bool tty);
+
+}  // namespace berth::manager

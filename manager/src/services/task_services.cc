@@ -1,0 +1,177 @@
+// Containers, Tasks and the shims' EventSink: translate messages, call TaskManager.
+#include "berth/manager/services.h"
+#include "grpc_macros.h"
+
+namespace berth::manager {
+namespace {
+
+void fill_container(const ContainerRecord& r, pb::Container* out) {
+  out->set_id(r.id);
+  out->set_image(r.image);
+  out->set_snapshot_key(r.snapshot_key);
+  out->set_runtime(r.runtime);
+  out->set_spec_json(r.spec_json);
+  for (const auto& [k, v] : r.labels) (*out->mutable_labels())[k] = v;
+  out->set_created_unix(r.created_unix);
+}
+
+void fill_task(const TaskInfo& t, pb::Task* out) {
+  out->set_container_id(t.container_id);
+  out->set_pid(t.pid);
+  out->set_status(static_cast<pb::TaskStatus>(static_cast<int>(t.state)));
+  out->set_exit_status(t.exit_status);
+  out->set_exited_at_unix_nano(t.exited_at_unix_nano);
+  out->set_stdin(t.stdin_path);
+  out->set_stdout(t.stdout_path);
+  out->set_stderr(t.stderr_path);
+  out->set_log_path(t.log_path);
+  out->set_terminal(t.terminal);
+}
+
+}  // namespace
+
+grpc::Status ContainersService::Create(grpc::ServerContext* ctx, const pb::ContainerCreateRequest* in,
+                                       pb::Container* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  ContainerSpecRequest req;
+  req.id = in->id();
+  req.image = in->image();
+  req.runtime = in->runtime();
+  if (!in->entrypoint().empty()) req.overrides.entrypoint = std::vector<std::string>{in->entrypoint()};
+  req.overrides.args.assign(in->args().begin(), in->args().end());
+  req.overrides.env.assign(in->env().begin(), in->env().end());
+  req.overrides.cwd = in->cwd();
+  req.overrides.user = in->user();
+  req.overrides.tty = in->tty();
+  req.overrides.readonly_rootfs = in->readonly_rootfs();
+  req.labels = Labels(in->labels().begin(), in->labels().end());
+  BERTH_GRPC_ASSIGN(auto record, tasks_.create_container(ns, req));
+  fill_container(record, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ContainersService::Get(grpc::ServerContext* ctx, const pb::ContainerRequest* in, pb::Container* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto record, images_.db().get_container(ns, in->id()));
+  fill_container(record, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ContainersService::List(grpc::ServerContext* ctx, const pb::Empty*, pb::ListContainersResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto list, images_.db().list_containers(ns));
+  for (const auto& r : list) fill_container(r, out->add_containers());
+  return grpc::Status::OK;
+}
+
+grpc::Status ContainersService::Delete(grpc::ServerContext* ctx, const pb::ContainerRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.delete_container(ns, in->id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Create(grpc::ServerContext* ctx, const pb::TaskCreateRequest* in, pb::Task* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto info, tasks_.create_task(ns, in->container_id(), in->attach(), in->stdin()));
+  fill_task(info, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Start(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Task* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto info, tasks_.start(ns, in->container_id(), in->exec_id()));
+  fill_task(info, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Get(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Task* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto info, tasks_.get(ns, in->container_id()));
+  fill_task(info, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::List(grpc::ServerContext* ctx, const pb::Empty*, pb::ListTasksResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto list, tasks_.list(ns));
+  for (const auto& t : list) fill_task(t, out->add_tasks());
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Kill(grpc::ServerContext* ctx, const pb::TaskKillRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.kill(ns, in->container_id(), in->exec_id(), in->signal(), in->all()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Wait(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::TaskWaitResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto exit, tasks_.wait(ns, in->container_id(), in->exec_id()));
+  out->set_exit_status(exit.exit_status);
+  out->set_exited_at_unix_nano(exit.exited_at_unix_nano);
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Delete(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::TaskWaitResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto exit, tasks_.delete_task(ns, in->container_id(), in->exec_id()));
+  out->set_exit_status(exit.exit_status);
+  out->set_exited_at_unix_nano(exit.exited_at_unix_nano);
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Exec(grpc::ServerContext* ctx, const pb::TaskExecRequest* in, pb::TaskExecResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  ExecRequest req;
+  req.exec_id = in->exec_id();
+  req.args.assign(in->args().begin(), in->args().end());
+  req.env.assign(in->env().begin(), in->env().end());
+  req.cwd = in->cwd();
+  req.tty = in->tty();
+  req.stdin = in->stdin();
+  BERTH_GRPC_ASSIGN(auto info, tasks_.exec(ns, in->container_id(), req));
+  out->set_exec_id(info.exec_id);
+  out->set_stdin(info.stdin_path);
+  out->set_stdout(info.stdout_path);
+  out->set_stderr(info.stderr_path);
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::ResizePty(grpc::ServerContext* ctx, const pb::TaskResizeRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.resize_pty(ns, in->container_id(), in->exec_id(), in->width(), in->height()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::CloseIO(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.close_io(ns, in->container_id(), in->exec_id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Pids(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::TaskPidsResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto pids, tasks_.pids(ns, in->container_id()));
+  for (auto p : pids) out->add_pids(p);
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Pause(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.pause(ns, in->container_id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Resume(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.resume(ns, in->container_id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TaskEventSink::Publish(grpc::ServerContext*, const ::berth::task::v1::Envelope* in,
+                                    ::berth::task::v1::PublishResponse*) {
+  tasks_.on_shim_event(*in);
+  return grpc::Status::OK;
+}
+
+}  // namespace berth::manager

@@ -1,0 +1,628 @@
+#include "berth/manager/task_manager.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <cctype>
+#include <cstring>
+#include <chrono>
+#include <thread>
+
+#include "berth/common/child_process.h"
+#include "berth/common/fs.h"
+#include "berth/common/log.h"
+#include "berth/manager/reference.h"
+
+
+#include "berth/task/v1/events.pb.h"
+#include "berth/task/v1/task.grpc.pb.h"
+
+namespace berth::manager {
+
+namespace tpb = ::berth::task::v1;
+
+struct TaskManager::Running {
+  std::string ns, id, bundle, socket;
+  pid_t shim_pid = 0;
+  std::unique_ptr<tpb::Task::Stub> shim;
+  ScopedMount rootfs;
+  TaskInfo info;
+  std::map<std::string, ExecInfo> execs;
+  bool deleting = false;  // under mu_
+};
+
+namespace {
+
+constexpr auto kShimCallTimeout = std::chrono::seconds(30);
+
+std::string random_hex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  size_t got = 0;
+  while (got < bytes) {
+    ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+Error shim_error(const grpc::Status& st, std::string_view what) {
+  return Error(static_cast<ErrorCode>(static_cast<int>(st.error_code())),
+               fmt::format("{}: {}", what, st.error_message()));
+}
+
+template <typename Call>
+Status shim_call(std::string_view what, Call&& call, bool bounded = true) {
+  grpc::ClientContext ctx;
+  if (bounded) ctx.set_deadline(std::chrono::system_clock::now() + kShimCallTimeout);
+  grpc::Status st = call(&ctx);
+  if (!st.ok()) return shim_error(st, what);
+  return {};
+}
+
+TaskState to_state(tpb::Status s) {
+  switch (s) {
+    case tpb::CREATED: return TaskState::kCreated;
+    case tpb::RUNNING: return TaskState::kRunning;
+    case tpb::STOPPED: return TaskState::kStopped;
+    case tpb::PAUSED: return TaskState::kPaused;
+    default: return TaskState::kUnknown;
+  }
+}
+
+// Reads a small file inside a rootfs without following symlinks out of it; missing is empty.
+std::string read_in_root(const std::string& root, const char* path) {
+  auto dir = open_fd(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (!dir) return {};
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, dir->get(), path, &how, sizeof how);
+  if (fd < 0) return {};
+  UniqueFd file(static_cast<int>(fd));
+  auto text = read_fd(file.get(), 4 << 20);
+  return text ? *text : std::string();
+}
+
+// The client opens the FIFOs before the process starts, so they exist from Create/Exec on.
+Status make_fifos(std::initializer_list<const std::string*> paths) {
+  for (const std::string* p : paths) {
+    if (p->empty()) continue;
+    if (::mkfifo(p->c_str(), 0600) != 0 && errno != EEXIST) return sys_error("mkfifo {}", *p);
+  }
+  return {};
+}
+
+bool process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  // A zombie waiting for init to reap it is gone for our purposes.
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!stat) return true;
+  auto close = stat->rfind(')');
+  return close != std::string::npos && stat->size() > close + 2 && (*stat)[close + 2] == 'Z';
+}
+
+}  // namespace
+
+Status validate_container_id(std::string_view id) {
+  bool ok = !id.empty() && id.size() <= 76 && std::isalnum(static_cast<unsigned char>(id[0]));
+  for (char c : id) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+  if (!ok)
+    return make_error(ErrorCode::kInvalidArgument, "invalid container id {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 76",
+                      std::string(id));
+  return {};
+}
+
+TaskManager::TaskManager(ImageManager& images, TaskManagerOptions options)
+    : images_(images), options_(std::move(options)) {}
+
+TaskManager::~TaskManager() {
+  std::vector<std::thread> removers;
+  {
+    std::lock_guard lock(mu_);
+    removers.swap(removers_);
+  }
+  for (auto& t : removers) t.join();
+  // Containers outlive berthd: the shims keep running; only our mounts of their rootfs stay too.
+  std::lock_guard lock(mu_);
+  for (auto& [key, task] : tasks_) (void)task->rootfs.release();
+}
+
+std::string TaskManager::bundle_dir(const std::string& ns, const std::string& id) const {
+  return fmt::format("{}/tasks/{}/{}", options_.state_dir, ns, id);
+}
+
+Result<std::string> TaskManager::runtime_binary(const std::string& name) const {
+  if (name.empty() || name == "berth") return options_.runtime_path;
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) != 0) return sys_error("runtime {}", name);
+    return name;
+  }
+  const char* path = ::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return make_error(ErrorCode::kNotFound, "runtime {:?} not found in PATH", name);
+}
+
+Result<UserIds> TaskManager::lookup_user(const std::string& snapshot_key, const std::string& user,
+                                         const std::string& scratch) {
+  if (!user_needs_lookup(user)) return resolve_user(user, "", "");
+  BERTH_ASSIGN_OR_RETURN(auto mounts, images_.snapshots().mounts(snapshot_key));
+  BERTH_TRY(make_dirs(scratch, 0700));
+  BERTH_ASSIGN_OR_RETURN(auto mnt, mount_snapshot(mounts, scratch));
+  std::string passwd = read_in_root(scratch, "/etc/passwd");
+  std::string group = read_in_root(scratch, "/etc/group");
+  BERTH_TRY(mnt.unmount());
+  (void)::rmdir(scratch.c_str());
+  return resolve_user(user, passwd, group);
+}
+
+Result<ContainerRecord> TaskManager::create_container(const std::string& ns, const ContainerSpecRequest& req) {
+  std::string id = req.id.empty() ? random_hex(32) : req.id;
+  BERTH_TRY(validate_container_id(id));
+  BERTH_ASSIGN_OR_RETURN(auto ref, parse_reference(req.image));
+  BERTH_ASSIGN_OR_RETURN(auto image, images_.db().get_image(ns, ref.full()));
+  BERTH_ASSIGN_OR_RETURN(auto resolved, images_.resolve(image.digest, host_platform()));
+  BERTH_ASSIGN_OR_RETURN(std::string config, images_.content().read(resolved.manifest.config.digest, 16 << 20));
+  BERTH_ASSIGN_OR_RETURN(auto image_config, parse_image_process_config(config));
+  BERTH_TRY(runtime_binary(req.runtime));
+  if (images_.db().get_container(ns, id).ok())
+    return make_error(ErrorCode::kAlreadyExists, "container {:?} already exists", id);
+
+  ContainerRecord record;
+  record.id = id;
+  record.image = ref.full();
+  record.snapshot_key = fmt::format("container/{}/{}", ns, id);
+  record.runtime = req.runtime.empty() ? "berth" : req.runtime;
+  record.labels = req.labels;
+  std::string parent = resolved.diff_ids.empty() ? std::string() : chain_ids(resolved.diff_ids).back();
+  BERTH_TRY(images_.snapshots().prepare(record.snapshot_key, parent));
+  auto built = [&]() -> Status {
+    SpecInputs in{id, ns, image_config, req.overrides, {}};
+    std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
+    BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));
+    BERTH_ASSIGN_OR_RETURN(record.spec_json, build_spec(in));
+    BERTH_TRY(make_dirs(bundle_dir(ns, id), 0700));
+    return images_.db().add_container(ns, record);
+  }();
+  if (!built) {
+    (void)images_.snapshots().remove(record.snapshot_key);
+    (void)remove_tree(bundle_dir(ns, id));
+    return std::move(built).error();
+  }
+  images_.events().publish("/containers/create", ns, id);
+  return images_.db().get_container(ns, id);
+}
+
+Status TaskManager::delete_container(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  {
+    std::lock_guard lock(mu_);
+    if (tasks_.contains(ns + "/" + id))
+      return make_error(ErrorCode::kFailedPrecondition, "container {} has a task: delete it first (or rm -f)", id);
+  }
+  auto removed = images_.snapshots().remove(record.snapshot_key);
+  if (!removed && removed.error().code() != ErrorCode::kNotFound) return removed;
+  BERTH_TRY(remove_tree(bundle_dir(ns, id)));
+  BERTH_TRY(images_.db().delete_container(ns, id));
+  images_.events().publish("/containers/delete", ns, id);
+  return {};
+}
+
+Result<std::shared_ptr<TaskManager::Running>> TaskManager::find(const std::string& ns, const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(ns + "/" + id);
+  if (it == tasks_.end()) return make_error(ErrorCode::kNotFound, "container {} has no task", id);
+  return it->second;
+}
+
+Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::string& id, bool attach,
+                                          bool with_stdin) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  BERTH_ASSIGN_OR_RETURN(std::string runtime, runtime_binary(record.runtime));
+  auto task = std::make_shared<Running>();
+  task->ns = ns;
+  task->id = id;
+  task->bundle = bundle_dir(ns, id);
+  {
+    std::lock_guard lock(mu_);
+    if (tasks_.contains(ns + "/" + id))
+      return make_error(ErrorCode::kAlreadyExists, "container {} already has a task", id);
+    tasks_[ns + "/" + id] = task;  // reserved; dropped again on failure
+  }
+  auto created = [&]() -> Status {
+    const std::string rootfs = task->bundle + "/rootfs";
+    BERTH_TRY(make_dirs(rootfs, 0700));
+    BERTH_ASSIGN_OR_RETURN(auto mounts, images_.snapshots().mounts(record.snapshot_key));
+    BERTH_ASSIGN_OR_RETURN(task->rootfs, mount_snapshot(mounts, rootfs));
+    BERTH_TRY(write_file_atomic(task->bundle + "/config.json", record.spec_json));
+    BERTH_TRY(make_dirs(options_.state_dir + "/s", 0700));
+    auto out = run_command(shim_args("start", ns, id, runtime), "", std::chrono::seconds(30));
+    if (!out) return std::move(out).error().wrap("start berth-shim");
+    if (!out->status.success())
+      return make_error(ErrorCode::kInternal, "berth-shim start failed ({}): {}", out->status.shell_code(), out->err);
+    std::string address = out->out.substr(0, out->out.find('\n'));
+    if (address.rfind("unix://", 0) != 0)
+      return make_error(ErrorCode::kInternal, "berth-shim start printed {:?}, not an address", address);
+    task->socket = address.substr(7);
+    task->shim = tpb::Task::NewStub(grpc::CreateChannel("unix:" + task->socket, grpc::InsecureChannelCredentials()));
+    tpb::ProcessRequest preq;
+    preq.set_id(id);
+    tpb::ConnectResponse conn;
+    BERTH_TRY(shim_call("connect to shim", [&](grpc::ClientContext* c) { return task->shim->Connect(c, preq, &conn); }));
+    task->shim_pid = static_cast<pid_t>(conn.shim_pid());
+
+    bool tty = record.spec_json.find("\"terminal\":true") != std::string::npos;
+    tpb::CreateRequest creq;
+    creq.set_id(id);
+    creq.set_bundle(task->bundle);
+    auto* stdio = creq.mutable_stdio();
+    stdio->set_terminal(tty);
+    task->info.container_id = id;
+    task->info.terminal = tty;
+    if (attach) {
+      if (with_stdin) task->info.stdin_path = task->bundle + "/init-stdin";
+      task->info.stdout_path = task->bundle + "/init-stdout";
+      if (!tty) task->info.stderr_path = task->bundle + "/init-stderr";
+      BERTH_TRY(make_fifos({&task->info.stdin_path, &task->info.stdout_path, &task->info.stderr_path}));
+      stdio->set_stdin(task->info.stdin_path);
+      stdio->set_stdout(task->info.stdout_path);
+      stdio->set_stderr(task->info.stderr_path);
+    } else {
+      task->info.log_path = task->bundle + "/container.log";
+      stdio->set_log_path(task->info.log_path);
+    }
+    tpb::CreateResponse cresp;
+    BERTH_TRY(shim_call("create task", [&](grpc::ClientContext* c) { return task->shim->Create(c, creq, &cresp); }));
+    task->info.pid = cresp.pid();
+    task->info.state = TaskState::kCreated;
+    return {};
+  }();
+  if (!created) {
+    (void)stop_shim(*task);
+    (void)task->rootfs.unmount();
+    (void)::rmdir((task->bundle + "/rootfs").c_str());
+    for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid"})
+      (void)::unlink((task->bundle + "/" + name).c_str());
+    std::lock_guard lock(mu_);
+    tasks_.erase(ns + "/" + id);
+    return std::move(created).error();
+  }
+  return task->info;
+}
+
+std::vector<std::string> TaskManager::shim_args(const std::string& verb, const std::string& ns,
+                                                const std::string& id, const std::string& runtime) const {
+  return {options_.shim_path, verb, "--namespace", ns, "--id", id, "--bundle", bundle_dir(ns, id), "--runtime",
+          runtime, "--runtime-root", options_.state_dir + "/runtime/" + ns, "--address", options_.event_address,
+          "--state-dir", options_.state_dir + "/s"};
+}
+
+Status TaskManager::recover() {
+  BERTH_ASSIGN_OR_RETURN(auto namespaces, images_.db().list_namespaces());
+  for (const auto& ns : namespaces) {
+    BERTH_ASSIGN_OR_RETURN(auto containers, images_.db().list_containers(ns));
+    for (const auto& record : containers) recover_one(ns, record);
+  }
+  return {};
+}
+
+void TaskManager::recover_one(const std::string& ns, const ContainerRecord& record) {
+  auto logger = log::get("berthd");
+  const std::string bundle = bundle_dir(ns, record.id);
+  if (!path_exists(bundle + "/config.json")) return;  // no task
+  auto task = std::make_shared<Running>();
+  task->ns = ns;
+  task->id = record.id;
+  task->bundle = bundle;
+  auto address = read_file(bundle + "/address", 4096);
+  bool alive = false;
+  if (address && address->rfind("unix://", 0) == 0) {
+    task->socket = address->substr(7, address->find('\n') == std::string::npos ? std::string::npos
+                                                                                : address->find('\n') - 7);
+    task->shim = tpb::Task::NewStub(grpc::CreateChannel("unix:" + task->socket, grpc::InsecureChannelCredentials()));
+    tpb::ProcessRequest preq;
+    preq.set_id(record.id);
+    tpb::ConnectResponse conn;
+    alive = shim_call("connect", [&](grpc::ClientContext* c) {
+              c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+              return task->shim->Connect(c, preq, &conn);
+            }).ok();
+    task->shim_pid = static_cast<pid_t>(conn.shim_pid());
+  }
+  task->rootfs = ScopedMount(bundle + "/rootfs");  // still mounted from before
+  if (!alive) {
+    logger->warn("the shim of {}/{} is gone: cleaning up its task", ns, record.id);
+    task->shim.reset();
+    if (auto runtime = runtime_binary(record.runtime)) {
+      auto out = run_command(shim_args("delete", ns, record.id, *runtime), "", std::chrono::seconds(30));
+      if (!out || !out->status.success())
+        logger->warn("berth-shim delete {}: {}", record.id, out ? out->err : out.error().what());
+    }
+    if (::umount2((bundle + "/rootfs").c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+      logger->warn("unmount {}/rootfs: {}", bundle, std::strerror(errno));
+    (void)task->rootfs.release();
+    (void)::rmdir((bundle + "/rootfs").c_str());
+    for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid",
+                             "exit.json", "log.json"})
+      (void)::unlink((bundle + "/" + name).c_str());
+    return;
+  }
+  task->info.container_id = record.id;
+  task->info.terminal = record.spec_json.find("\"terminal\":true") != std::string::npos;
+  if (path_exists(bundle + "/init-stdout")) {
+    task->info.stdout_path = bundle + "/init-stdout";
+    if (path_exists(bundle + "/init-stderr")) task->info.stderr_path = bundle + "/init-stderr";
+    if (path_exists(bundle + "/init-stdin")) task->info.stdin_path = bundle + "/init-stdin";
+  } else {
+    task->info.log_path = bundle + "/container.log";
+  }
+  logger->info("reconnected to the shim of {}/{} (pid {})", ns, record.id, task->shim_pid);
+  std::lock_guard lock(mu_);
+  tasks_[ns + "/" + record.id] = task;
+}
+
+Status TaskManager::stop_shim(Running& task) {
+  if (!task.shim) return {};
+  tpb::ShutdownRequest req;
+  req.set_id(task.id);
+  req.set_now(true);
+  tpb::Empty empty;
+  (void)shim_call("shutdown shim", [&](grpc::ClientContext* c) { return task.shim->Shutdown(c, req, &empty); });
+  // The stub stays: a call racing with this one fails against the gone shim instead of a null stub.
+  if (task.shim_pid <= 0) return {};
+  for (int i = 0; i < 300 && !process_gone(task.shim_pid); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!process_gone(task.shim_pid)) {
+    log::get("berthd")->warn("shim {} of {} ignored Shutdown: killing it", task.shim_pid, task.id);
+    ::kill(task.shim_pid, SIGKILL);
+  }
+  return {};
+}
+
+Result<TaskInfo> TaskManager::start(const std::string& ns, const std::string& id, const std::string& exec_id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  req.set_exec_id(exec_id);
+  tpb::StartResponse resp;
+  BERTH_TRY(shim_call("start", [&](grpc::ClientContext* c) { return task->shim->Start(c, req, &resp); }));
+  if (!exec_id.empty()) {
+    TaskInfo info;
+    info.container_id = id;
+    info.pid = resp.pid();
+    info.state = TaskState::kRunning;
+    return info;
+  }
+  return get(ns, id);
+}
+
+Result<TaskInfo> TaskManager::get(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  tpb::StateResponse resp;
+  BERTH_TRY(shim_call("task state", [&](grpc::ClientContext* c) { return task->shim->State(c, req, &resp); }));
+  TaskInfo info = task->info;
+  info.pid = resp.pid();
+  info.state = to_state(resp.status());
+  info.exit_status = resp.exit_status();
+  info.exited_at_unix_nano = resp.exited_at_unix_nano();
+  return info;
+}
+
+Result<std::vector<TaskInfo>> TaskManager::list(const std::string& ns) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, task] : tasks_)
+      if (task->ns == ns) ids.push_back(task->id);
+  }
+  std::vector<TaskInfo> out;
+  for (const auto& id : ids) {
+    auto info = get(ns, id);
+    if (info) out.push_back(std::move(*info));
+  }
+  return out;
+}
+
+Status TaskManager::kill(const std::string& ns, const std::string& id, const std::string& exec_id, uint32_t signal,
+                         bool all) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::KillRequest req;
+  req.set_id(id);
+  req.set_exec_id(exec_id);
+  req.set_signal(signal);
+  req.set_all(all);
+  tpb::Empty empty;
+  return shim_call("kill", [&](grpc::ClientContext* c) { return task->shim->Kill(c, req, &empty); });
+}
+
+Result<ExitInfo> TaskManager::wait(const std::string& ns, const std::string& id, const std::string& exec_id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  req.set_exec_id(exec_id);
+  tpb::WaitResponse resp;
+  BERTH_TRY(shim_call("wait", [&](grpc::ClientContext* c) { return task->shim->Wait(c, req, &resp); }, false));
+  return ExitInfo{resp.exit_status(), resp.exited_at_unix_nano()};
+}
+
+Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::string& id, const std::string& exec_id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  if (exec_id.empty()) {
+    std::lock_guard lock(mu_);
+    if (task->deleting) return make_error(ErrorCode::kFailedPrecondition, "the task of {} is being deleted", id);
+    task->deleting = true;
+  }
+  auto undo = [&] {
+    std::lock_guard lock(mu_);
+    task->deleting = false;
+  };
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  req.set_exec_id(exec_id);
+  tpb::DeleteResponse resp;
+  auto deleted = shim_call("delete", [&](grpc::ClientContext* c) { return task->shim->Delete(c, req, &resp); });
+  if (!deleted) {
+    if (exec_id.empty()) undo();
+    return std::move(deleted).error();
+  }
+  ExitInfo exit{resp.exit_status(), resp.exited_at_unix_nano()};
+  if (!exec_id.empty()) {
+    std::lock_guard lock(mu_);
+    if (auto it = task->execs.find(exec_id); it != task->execs.end()) {
+      for (const auto* p : {&it->second.stdin_path, &it->second.stdout_path, &it->second.stderr_path})
+        if (!p->empty()) ::unlink(p->c_str());
+      task->execs.erase(it);
+    }
+    return exit;
+  }
+  BERTH_TRY(stop_shim(*task));
+  BERTH_TRY(task->rootfs.unmount());
+  (void)::rmdir((task->bundle + "/rootfs").c_str());
+  for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid",
+                           "exit.json", "log.json"})
+    (void)::unlink((task->bundle + "/" + name).c_str());
+  std::lock_guard lock(mu_);
+  tasks_.erase(ns + "/" + id);
+  return exit;
+}
+
+Result<ExecInfo> TaskManager::exec(const std::string& ns, const std::string& id, const ExecRequest& request) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  ExecInfo info;
+  info.exec_id = request.exec_id.empty() ? random_hex(6) : request.exec_id;
+  BERTH_TRY(validate_container_id(info.exec_id));
+  BERTH_ASSIGN_OR_RETURN(std::string process,
+                         exec_process_json(record.spec_json, request.args, request.env, request.cwd, request.tty));
+  std::string prefix = task->bundle + "/exec-" + info.exec_id + "-";
+  if (request.stdin) info.stdin_path = prefix + "stdin";
+  info.stdout_path = prefix + "stdout";
+  if (!request.tty) info.stderr_path = prefix + "stderr";
+  BERTH_TRY(make_fifos({&info.stdin_path, &info.stdout_path, &info.stderr_path}));
+  tpb::ExecRequest req;
+  req.set_id(id);
+  req.set_exec_id(info.exec_id);
+  req.set_process_json(process);
+  auto* stdio = req.mutable_stdio();
+  stdio->set_terminal(request.tty);
+  stdio->set_stdin(info.stdin_path);
+  stdio->set_stdout(info.stdout_path);
+  stdio->set_stderr(info.stderr_path);
+  tpb::Empty empty;
+  auto added = shim_call("exec", [&](grpc::ClientContext* c) { return task->shim->Exec(c, req, &empty); });
+  if (!added) {
+    for (const auto* p : {&info.stdin_path, &info.stdout_path, &info.stderr_path})
+      if (!p->empty()) ::unlink(p->c_str());
+    return std::move(added).error();
+  }
+  std::lock_guard lock(mu_);
+  task->execs[info.exec_id] = info;
+  return info;
+}
+
+Status TaskManager::resize_pty(const std::string& ns, const std::string& id, const std::string& exec_id,
+                               uint32_t width, uint32_t height) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ResizePtyRequest req;
+  req.set_id(id);
+  req.set_exec_id(exec_id);
+  req.set_width(width);
+  req.set_height(height);
+  tpb::Empty empty;
+  return shim_call("resize pty", [&](grpc::ClientContext* c) { return task->shim->ResizePty(c, req, &empty); });
+}
+
+Status TaskManager::close_io(const std::string& ns, const std::string& id, const std::string& exec_id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::CloseIORequest req;
+  req.set_id(id);
+  req.set_exec_id(exec_id);
+  req.set_stdin(true);
+  tpb::Empty empty;
+  return shim_call("close io", [&](grpc::ClientContext* c) { return task->shim->CloseIO(c, req, &empty); });
+}
+
+Result<std::vector<uint32_t>> TaskManager::pids(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  tpb::PidsResponse resp;
+  BERTH_TRY(shim_call("pids", [&](grpc::ClientContext* c) { return task->shim->Pids(c, req, &resp); }));
+  return std::vector<uint32_t>(resp.pids().begin(), resp.pids().end());
+}
+
+Status TaskManager::pause(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  tpb::Empty empty;
+  BERTH_TRY(shim_call("pause", [&](grpc::ClientContext* c) { return task->shim->Pause(c, req, &empty); }));
+  images_.events().publish("/tasks/paused", ns, id);
+  return {};
+}
+
+Status TaskManager::resume(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  tpb::Empty empty;
+  BERTH_TRY(shim_call("resume", [&](grpc::ClientContext* c) { return task->shim->Resume(c, req, &empty); }));
+  images_.events().publish("/tasks/resumed", ns, id);
+  return {};
+}
+
+void TaskManager::on_shim_event(const tpb::Envelope& event) {
+  std::string subject;
+  switch (event.event_case()) {
+    case tpb::Envelope::kCreate: subject = event.create().container_id(); break;
+    case tpb::Envelope::kStart: subject = event.start().container_id(); break;
+    case tpb::Envelope::kExit: subject = event.exit().container_id(); break;
+    case tpb::Envelope::kDelete: subject = event.delete_().container_id(); break;
+    case tpb::Envelope::kExecAdded: subject = event.exec_added().container_id(); break;
+    case tpb::Envelope::kExecStarted: subject = event.exec_started().container_id(); break;
+    case tpb::Envelope::kOom: subject = event.oom().container_id(); break;
+    default: break;
+  }
+  images_.events().publish(event.topic(), event.namespace_(), subject);
+  if (event.event_case() != tpb::Envelope::kExit || !event.exit().exec_id().empty()) return;
+  auto record = images_.db().get_container(event.namespace_(), subject);
+  if (!record) return;
+  auto it = record->labels.find(kAutoRemoveLabel);
+  if (it == record->labels.end() || it->second != "true") return;
+  // Not on the shim's Publish call: deleting the task talks to that same shim. Once per container.
+  std::lock_guard lock(mu_);
+  if (!auto_removing_.insert(event.namespace_() + "/" + subject).second) return;
+  removers_.emplace_back([this, ns = event.namespace_(), id = subject] {
+    auto deleted = delete_task(ns, id, "");
+    Status st = deleted ? Status{} : Status(std::move(deleted).error());
+    if (st.ok() || st.error().code() == ErrorCode::kNotFound) st = delete_container(ns, id);
+    if (!st) log::get("berthd")->warn("auto-remove {}/{}: {}", ns, id, st.error().what());
+    std::lock_guard done(mu_);
+    auto_removing_.erase(ns + "/" + id);
+  });
+}
+
+}  // namespace berth::manager

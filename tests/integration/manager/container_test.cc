@@ -1,0 +1,390 @@
+// berthd runs containers: berthctl run/ps/logs/stop/rm/exec against a real berthd, berth-shim and
+// berth, with a busybox image imported from an OCI archive built here (no registry needed).
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "berth/common/child_process.h"
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/common/temp_dir.h"
+#include "berth/manager/oci.h"
+#include "berthd_fixture.h"
+#include "layout_builder.h"
+
+namespace berth::manager {
+namespace {
+
+using testing::Berthd;
+using testing::CtlResult;
+
+class ContainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (real containers)";
+    if (!path_exists("/bin/busybox")) GTEST_SKIP() << "needs /bin/busybox (busybox-static)";
+    auto dir = TempDir::create("/var/tmp/berth-container-test-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::move(*dir);
+    auto daemon = Berthd::start(
+        fmt::format(R"({{"shim": "{}", "runtime": "{}"}})", BERTH_SHIM_PATH, BERTH_RUNTIME_PATH));
+    ASSERT_TRUE(daemon.ok()) << daemon.error().what();
+    berthd_ = std::move(*daemon);
+    // A busybox image as an OCI archive, imported.
+    std::string layout = dir_.path() + "/layout";
+    testing::LayoutBuilder builder(layout);
+    auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer()}, {}}},
+                               "berth.test/busybox:1");
+    ASSERT_TRUE(built.ok()) << built.error().what();
+    std::string archive = dir_.path() + "/busybox.tar";
+    auto tar = run_command({"tar", "-C", layout, "-cf", archive, "."});
+    ASSERT_TRUE(tar.ok() && tar->status.success());
+    CtlResult r = ctl({"image", "import", archive});
+    ASSERT_EQ(r.code, 0) << r.err;
+    image_ = r.out.substr(0, r.out.find('\n'));
+    ASSERT_FALSE(image_.empty());
+  }
+
+  void TearDown() override {
+    if (!berthd_) return;
+    // Whatever a failed test left behind.
+    CtlResult ids = ctl({"ps", "-a", "-q"});
+    for (size_t start = 0; start < ids.out.size();) {
+      size_t nl = ids.out.find('\n', start);
+      (void)ctl({"rm", "-f", ids.out.substr(start, nl - start)});
+      start = nl == std::string::npos ? ids.out.size() : nl + 1;
+    }
+  }
+
+  CtlResult ctl(std::vector<std::string> args) const { return berthd_->ctl(std::move(args)); }
+  std::string state_dir() const { return dirname_of(berthd_->socket()); }
+
+  // Every mount under berthd's root or state dir.
+  std::vector<std::string> our_mounts() const {
+    std::vector<std::string> out;
+    auto info = read_file("/proc/self/mountinfo");
+    if (!info) return out;
+    std::string dir = dirname_of(berthd_->root());
+    for (size_t start = 0; start < info->size();) {
+      size_t nl = info->find('\n', start);
+      std::string line = info->substr(start, nl - start);
+      if (line.find(" " + dir) != std::string::npos) out.push_back(line);
+      start = nl == std::string::npos ? info->size() : nl + 1;
+    }
+    return out;
+  }
+
+  // berth-shim processes started for this daemon (their command line names our state dir).
+  int shims_alive() const {
+    auto out = run_command({"pgrep", "-f", "berth-shim.*" + state_dir()});
+    if (!out) return -1;
+    int n = 0;
+    for (char c : out->out) n += c == '\n';
+    return n;
+  }
+
+  static bool missing_or_empty(const std::string& dir) {
+    std::error_code ec;
+    return !std::filesystem::exists(dir, ec) || std::filesystem::is_empty(dir, ec);
+  }
+
+  static std::string listing(const std::string& dir) {
+    auto out = run_command({"find", dir});
+    return out ? out->out : std::string();
+  }
+
+  // A cgroup directory always holds its control files: "empty" means no child cgroup.
+  static bool no_child_cgroups(const std::string& dir) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) return true;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.is_directory()) return false;
+    return true;
+  }
+
+  // No mount, bundle, runtime state, cgroup, shim or snapshot of any container remains.
+  void expect_nothing_left() {
+    auto mounts = our_mounts();
+    EXPECT_TRUE(mounts.empty()) << mounts[0];
+    EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/default")) << listing(state_dir() + "/tasks/default");
+    EXPECT_TRUE(missing_or_empty(state_dir() + "/runtime/default"));
+    EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup/berth/default"));  // v2
+    for (const char* controller : {"pids", "memory", "cpu", "devices", "freezer"})  // v1
+      EXPECT_TRUE(no_child_cgroups(std::string("/sys/fs/cgroup/") + controller + "/berth/default")) << controller;
+    EXPECT_EQ(shims_alive(), 0);
+    CtlResult snaps = ctl({"--format", "json", "snapshot", "ls"});
+    EXPECT_EQ(snaps.out.find("container/"), std::string::npos) << snaps.out;
+  }
+
+  // Polls until pred(ctl(args)) or ~10 s.
+  template <typename Pred>
+  CtlResult eventually(const std::vector<std::string>& args, Pred pred) {
+    CtlResult r;
+    for (int i = 0; i < 100; i++) {
+      r = ctl(args);
+      if (pred(r)) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return r;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Berthd> berthd_;
+  std::string image_;
+};
+
+TEST_F(ContainerTest, RunRmStreamsOutputAndReturnsExitCode) {
+  CtlResult r = ctl({"run", "--rm", image_, "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, RunAppliesOverridesAndImageDefaults) {
+  CtlResult r = ctl({"run", "--rm", "--name", "over", "-e", "FOO=bar", "-w", "/etc", "-u", "1000:1001", image_,
+                     "/bin/sh", "-c", "echo $FOO $(pwd) $(/bin/busybox id -u):$(/bin/busybox id -g) "
+                     "$(/bin/busybox hostname) -n"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "bar /etc 1000:1001 over -n\n");
+  // The image's Cmd (/bin/sh) with stdin at its end exits 0.
+  r = ctl({"run", "--rm", image_});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(ContainerTest, DetachedPsLogsStopRmLeaveNothing) {
+  CtlResult r = ctl({"run", "-d", "--name", "web", image_, "/bin/sh", "-c",
+                     "echo started; echo oops >&2; exec /bin/busybox sleep 1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "web\n");
+  r = ctl({"--format", "json", "ps"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto tree = json::parse(r.out, "ps");
+  ASSERT_TRUE(tree.ok()) << r.out;
+  auto list = json::root(*tree).as_array();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(*(*list)[0].get("id")->as_string(), "web");
+  EXPECT_EQ(*(*list)[0].get("status")->as_string(), "Up");
+  EXPECT_EQ(*(*list)[0].get("image")->as_string(), image_);
+
+  r = eventually({"logs", "web"}, [](const CtlResult& c) { return c.out == "started\n"; });
+  EXPECT_EQ(r.out, "started\n") << r.err;
+  EXPECT_EQ(r.err, "oops\n");
+  EXPECT_EQ(ctl({"logs", "--tail", "0", "web"}).out, "");
+
+  // sleep as PID 1 ignores SIGTERM: stop falls back to SIGKILL after -t.
+  auto begin = std::chrono::steady_clock::now();
+  r = ctl({"stop", "-t", "1", "web"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(8));
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "");
+  r = ctl({"ps", "-a"});
+  EXPECT_NE(r.out.find("Exited (137)"), std::string::npos) << r.out;
+  EXPECT_EQ(ctl({"logs", "-f", "web"}).out, "started\n");  // -f ends: the task is stopped
+
+  r = ctl({"rm", "web"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, ContainersAreNamedByUniqueIdPrefixes) {
+  CtlResult r = ctl({"run", "-d", image_, "/bin/busybox", "sleep", "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string id = r.out.substr(0, r.out.find('\n'));
+  ASSERT_EQ(id.size(), 64u);
+  ASSERT_EQ(ctl({"run", "-d", "--name", id.substr(0, 2) + "-other", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = ctl({"exec", id.substr(0, 2), "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("matches 2 containers"), std::string::npos) << r.err;
+  r = ctl({"exec", id.substr(0, 8), "/bin/busybox", "hostname"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, id.substr(0, 12) + "\n");
+  EXPECT_EQ(ctl({"rm", "-f", id.substr(0, 8), id.substr(0, 2) + "-other"}).code, 0);
+  EXPECT_EQ(ctl({"rm", "nothing-like-it"}).code, 1);
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, RmRefusesARunningContainerUnlessForced) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "busy", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  CtlResult r = ctl({"rm", "busy"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("is running"), std::string::npos) << r.err;
+  r = ctl({"rm", "-f", "busy"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, ExecRunsInTheContainer) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "ex", "-e", "FROM_RUN=1", image_, "/bin/busybox", "sleep", "1000"}).code,
+            0);
+  CtlResult r = ctl({"exec", "-e", "X=y", "ex", "/bin/sh", "-c", "echo $FROM_RUN$X $(/bin/busybox hostname); "
+                                                                 "echo e >&2; exit 5"});
+  EXPECT_EQ(r.code, 5) << r.err;
+  EXPECT_EQ(r.out, "1y ex\n");
+  EXPECT_EQ(r.err, "e\n");
+  // The exec sees the init's pid namespace: the sleep is pid 1.
+  r = ctl({"exec", "ex", "/bin/sh", "-c", "cat /proc/1/cmdline | /bin/busybox tr '\\0' ' '"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "/bin/busybox sleep 1000 ");
+  EXPECT_EQ(ctl({"rm", "-f", "ex"}).code, 0);
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, StdinReachesRunAndExecWithDashI) {
+  auto with_input = [&](std::vector<std::string> args, const std::string& input) {
+    args.insert(args.begin(), {BERTHCTL_PATH, "--address", berthd_->socket()});
+    auto out = run_command(args, input, std::chrono::seconds(30));
+    EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().what());
+    return out.ok() ? *out : CommandOutput{};
+  };
+  std::string lines;
+  for (int i = 0; i < 20000; i++) lines += std::to_string(i) + "\n";
+  auto out = with_input({"run", "--rm", "-i", image_, "/bin/busybox", "wc", "-l"}, lines);
+  EXPECT_EQ(out.status.shell_code(), 0) << out.err;
+  EXPECT_EQ(out.out, "20000\n");
+  ASSERT_EQ(ctl({"run", "-d", "--name", "in", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  out = with_input({"exec", "-i", "in", "/bin/sh", "-c", "read x; echo got $x"}, "hi\n");
+  EXPECT_EQ(out.status.shell_code(), 0) << out.err;
+  EXPECT_EQ(out.out, "got hi\n");
+  EXPECT_EQ(ctl({"rm", "-f", "in"}).code, 0);
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, SignalsToAnAttachedRunReachTheContainer) {
+  TempDir out_dir = std::move(*TempDir::create("/tmp/berth-signal-"));
+  auto out = open_fd((out_dir.path() + "/out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_TRUE(out.ok());
+  SpawnOptions options;
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "run", "--rm", "--name", "sig", image_,
+                  "/bin/sh", "-c", "trap 'echo got TERM; exit 9' TERM; echo ready; "
+                  "while true; do /bin/busybox sleep 0.1; done"};
+  options.stdout_fd = out->get();
+  auto run = ChildProcess::spawn(options);
+  ASSERT_TRUE(run.ok());
+  for (int i = 0; i < 100 && read_file(out_dir.path() + "/out").value_or("") != "ready\n"; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(run->signal(SIGTERM).ok());
+  auto status = run->wait_for(std::chrono::seconds(20));
+  ASSERT_TRUE(status.ok() && status->has_value());
+  EXPECT_EQ((*status)->shell_code(), 9);
+  EXPECT_EQ(read_file(out_dir.path() + "/out").value_or(""), "ready\ngot TERM\n");
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");  // --rm cleaned up
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, DetachedRunWithRmIsRemovedByBerthdWhenItExits) {
+  CtlResult r = ctl({"run", "-d", "--rm", "--name", "auto", image_, "/bin/busybox", "sleep", "0.5"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "auto\n");
+  r = eventually({"ps", "-a", "-q"}, [](const CtlResult& c) { return c.code == 0 && c.out.empty(); });
+  EXPECT_EQ(r.out, "");
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, TtyRunGetsAPty) {
+  CtlResult r = ctl({"run", "--rm", "-t", image_, "/bin/sh", "-c", "/bin/busybox tty; echo $TERM; exit 2"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.out, "/dev/pts/0\r\nxterm\r\n");
+  ASSERT_EQ(ctl({"run", "-d", "--name", "t", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = ctl({"exec", "-t", "t", "/bin/busybox", "tty"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("/dev/pts/", 0), 0u) << r.out;
+  EXPECT_EQ(ctl({"rm", "-f", "t"}).code, 0);
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, PauseAndUnpause) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "p", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  CtlResult r = ctl({"pause", "p"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(ctl({"ps"}).out.find("Paused"), std::string::npos);
+  r = ctl({"unpause", "p"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(ctl({"ps"}).out.find("Up"), std::string::npos);
+  EXPECT_EQ(ctl({"rm", "-f", "p"}).code, 0);
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, RmiIsRefusedWhileAContainerUsesTheImage) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "user1", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  CtlResult r = ctl({"rmi", image_});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("in use by container user1"), std::string::npos) << r.err;
+  ASSERT_EQ(ctl({"rm", "-f", "user1"}).code, 0);
+  r = ctl({"rmi", image_});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, UnknownImageAndCommandFailCleanly) {
+  CtlResult r = ctl({"run", "--rm", "berth.test/nothing:1", "true"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not found"), std::string::npos) << r.err;
+  r = ctl({"run", "--rm", image_, "/no/such/binary"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, ContainersOutliveBerthdAndAreFoundAgain) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "keep", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  ASSERT_TRUE(berthd_->restart().ok());
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "keep\n");
+  CtlResult r = ctl({"exec", "keep", "/bin/sh", "-c", "echo still here"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "still here\n");
+  r = ctl({"rm", "-f", "keep"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "orphan", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  auto pid = read_file(state_dir() + "/tasks/default/orphan/shim.pid");
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(berthd_->restart().ok());
+  CtlResult r = ctl({"ps", "-a"});
+  EXPECT_NE(r.out.find("Created"), std::string::npos) << r.out;  // the container, without a task
+  r = ctl({"rm", "orphan"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, TaskEventsReachTheEventStream) {
+  SpawnOptions options;
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "events", "/tasks/"};
+  auto out = TempDir::create("/tmp/berth-events-");
+  ASSERT_TRUE(out.ok());
+  auto fd = open_fd((out->path() + "/events").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_TRUE(fd.ok());
+  options.stdout_fd = fd->get();
+  auto events = ChildProcess::spawn(options);
+  ASSERT_TRUE(events.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(ctl({"run", "--rm", "--name", "ev", image_, "/bin/sh", "-c", "exit 0"}).code, 0);
+  std::string text;
+  for (int i = 0; i < 50 && text.find("/tasks/delete") == std::string::npos; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    text = read_file(out->path() + "/events").value_or("");
+  }
+  (void)events->signal(SIGTERM);
+  (void)events->wait();
+  for (const char* topic : {"/tasks/create default ev", "/tasks/start default ev", "/tasks/exit default ev",
+                            "/tasks/delete default ev"})
+    EXPECT_NE(text.find(topic), std::string::npos) << topic << " in " << text;
+}
+
+}  // namespace
+}  // namespace berth::manager
