@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end run, side by side in one run: `berthctl run --rm` (berthd + berth-shim + berth) vs
+# `ctr run --rm` (containerd + containerd-shim-runc-v2 + runc) vs `podman run --rm` (conmon + runc;
+# podman's default crun refuses this hybrid-cgroup host), all on the same busybox image pulled from
+# a local docker-registry. Then the daemons' RSS with N detached sleeping containers each.
+#   bench/manager/run.sh [runs] [N]     (defaults 20, 10; needs root)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-20}
+n=${2:-10}
+build=${BUILD:-build}
+berth=$(realpath "$build/runtime/berth"); shim=$(realpath "$build/shim/berth-shim")
+berthd=$(realpath "$build/manager/berthd"); berthctl=$(realpath "$build/cli/berthctl")
+for f in "$berth" "$shim" "$berthd" "$berthctl"; do [[ -x $f ]] || { echo "build first: $f" >&2; exit 1; }; done
+work=$(mktemp -d /tmp/berth-runbench.XXXXXX)
+pids=()
+ctrd=
+cleanup() {
+  set +e
+  [[ -S $work/berthd.sock ]] && "$berthctl" --address "$work/berthd.sock" ps -a -q 2>/dev/null |
+    xargs -r "$berthctl" --address "$work/berthd.sock" rm -f >/dev/null 2>&1
+  if [[ -n $ctrd ]]; then
+    for i in $(seq 1 "$n"); do ctr --address "$work/ctrd/c.sock" task kill -s KILL "d$i" >/dev/null 2>&1; done
+    sleep 1
+    for i in $(seq 1 "$n"); do
+      ctr --address "$work/ctrd/c.sock" task delete "d$i" >/dev/null 2>&1
+      ctr --address "$work/ctrd/c.sock" container delete "d$i" >/dev/null 2>&1
+    done
+  fi
+  podman --root "$work/podman" --runroot "$work/podman-run" rm -af >/dev/null 2>&1
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source scripts/lib/busybox_registry.sh
+start_registry >/dev/null
+push_busybox bench/busybox:1 true >/dev/null
+image=$registry/bench/busybox:1
+
+echo "{\"registries\": {\"$registry\": {\"plain_http\": true}}}" > "$work/berthd.json"
+"$berthd" --config "$work/berthd.json" --root "$work/berthd-root" --state "$work/berthd-state" \
+  --address "$work/berthd.sock" --shim "$shim" --runtime "$berth" >"$work/berthd.log" 2>&1 &
+pids+=($!); berthd_pid=$!
+wait_for "$berthctl --address $work/berthd.sock version"
+"$berthctl" --address "$work/berthd.sock" pull "$image" >/dev/null
+
+mkdir -p "$work/ctrd"
+cat > "$work/ctrd/config.toml" <<TOML
+version = 2
+root = "$work/ctrd/root"
+state = "$work/ctrd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$work/ctrd/c.sock"
+TOML
+containerd --config "$work/ctrd/config.toml" >"$work/ctrd/log" 2>&1 &
+pids+=($!); ctrd=$!
+wait_for "ctr --address $work/ctrd/c.sock version"
+ctr --address "$work/ctrd/c.sock" images pull --plain-http "$image" >/dev/null
+
+pod=(podman --root "$work/podman" --runroot "$work/podman-run" --cgroup-manager cgroupfs --events-backend file --runtime runc)
+"${pod[@]}" pull --quiet --tls-verify=false "$image" >/dev/null
+
+hyperfine -N --runs "$runs" --warmup 2 --export-json "$work/berth.json" \
+  "$berthctl --address $work/berthd.sock run --rm $image true" >/dev/null
+hyperfine --runs "$runs" --warmup 2 --export-json "$work/ctr.json" \
+  "ctr --address $work/ctrd/c.sock run --rm $image bench-\$\$ true" >/dev/null
+hyperfine -N --runs "$runs" --warmup 2 --export-json "$work/podman.json" \
+  "${pod[*]} run --rm --net none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 $image true" >/dev/null
+ms() { jq '.results[0].mean * 1000' "$1"; }
+b=$(ms "$work/berth.json"); c=$(ms "$work/ctr.json"); p=$(ms "$work/podman.json")
+
+# N detached sleeping containers on each daemon, then the daemons' RSS.
+for i in $(seq 1 "$n"); do
+  "$berthctl" --address "$work/berthd.sock" run -d --name "b$i" "$image" sleep 100000 >/dev/null
+  ctr --address "$work/ctrd/c.sock" run -d "$image" "d$i" sleep 100000 >/dev/null
+done
+sleep 5
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+br=$(rss "$berthd_pid"); cr=$(rss "$ctrd")
+
+printf "\nrun --rm of /bin/true (mean of %d):\n" "$runs"
+printf "  berthctl run --rm  %8.1f ms\n  ctr run --rm       %8.1f ms\n  podman run --rm    %8.1f ms\n" "$b" "$c" "$p"
+awk -v b="$b" -v c="$c" -v p="$p" 'BEGIN {printf "  berth/ctr %.2fx   berth/podman %.2fx\n", b/c, b/p}'
+printf "daemon RSS with %d detached containers: berthd %d KiB, containerd %d KiB (%.2fx)\n" "$n" "$br" "$cr" \
+  "$(awk -v a="$br" -v b="$cr" 'BEGIN {print a/b}')"
