@@ -61,7 +61,12 @@ class ContainerTest : public ::testing::Test {
     }
   }
 
-  CtlResult ctl(std::vector<std::string> args) const { return berthd_->ctl(std::move(args)); }
+  // Each test in a namespace of its own: its containers' cgroups (/berth/<ns>/<id>) and state dirs
+  // never meet another test's, so "nothing left" can be checked while other tests run.
+  CtlResult ctl(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--namespace", ns_});
+    return berthd_->ctl(std::move(args));
+  }
   std::string state_dir() const { return dirname_of(berthd_->socket()); }
 
   // Every mount under berthd's root or state dir.
@@ -111,11 +116,11 @@ class ContainerTest : public ::testing::Test {
   void expect_nothing_left() {
     auto mounts = our_mounts();
     EXPECT_TRUE(mounts.empty()) << mounts[0];
-    EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/default")) << listing(state_dir() + "/tasks/default");
-    EXPECT_TRUE(missing_or_empty(state_dir() + "/runtime/default"));
-    EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup/berth/default"));  // v2
+    EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/" + ns_)) << listing(state_dir() + "/tasks/" + ns_);
+    EXPECT_TRUE(missing_or_empty(state_dir() + "/runtime/" + ns_));
+    EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup/berth/" + ns_));  // v2
     for (const char* controller : {"pids", "memory", "cpu", "devices", "freezer"})  // v1
-      EXPECT_TRUE(no_child_cgroups(std::string("/sys/fs/cgroup/") + controller + "/berth/default")) << controller;
+      EXPECT_TRUE(no_child_cgroups(std::string("/sys/fs/cgroup/") + controller + "/berth/" + ns_)) << controller;
     EXPECT_EQ(shims_alive(), 0);
     CtlResult snaps = ctl({"--format", "json", "snapshot", "ls"});
     EXPECT_EQ(snaps.out.find("container/"), std::string::npos) << snaps.out;
@@ -136,6 +141,7 @@ class ContainerTest : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<Berthd> berthd_;
   std::string image_;
+  std::string ns_ = fmt::format("t{}-{}", ::getpid(), ::testing::UnitTest::GetInstance()->random_seed() ^ ::time(nullptr));
 };
 
 TEST_F(ContainerTest, RunRmStreamsOutputAndReturnsExitCode) {
@@ -240,7 +246,7 @@ TEST_F(ContainerTest, ExecRunsInTheContainer) {
 
 TEST_F(ContainerTest, StdinReachesRunAndExecWithDashI) {
   auto with_input = [&](std::vector<std::string> args, const std::string& input) {
-    args.insert(args.begin(), {BERTHCTL_PATH, "--address", berthd_->socket()});
+    args.insert(args.begin(), {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_});
     auto out = run_command(args, input, std::chrono::seconds(30));
     EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().what());
     return out.ok() ? *out : CommandOutput{};
@@ -263,8 +269,8 @@ TEST_F(ContainerTest, SignalsToAnAttachedRunReachTheContainer) {
   auto out = open_fd((out_dir.path() + "/out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_TRUE(out.ok());
   SpawnOptions options;
-  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "run", "--rm", "--name", "sig", image_,
-                  "/bin/sh", "-c", "trap 'echo got TERM; exit 9' TERM; echo ready; "
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_, "run", "--rm", "--name", "sig",
+                  image_, "/bin/sh", "-c", "trap 'echo got TERM; exit 9' TERM; echo ready; "
                   "while true; do /bin/busybox sleep 0.1; done"};
   options.stdout_fd = out->get();
   auto run = ChildProcess::spawn(options);
@@ -349,7 +355,7 @@ TEST_F(ContainerTest, ContainersOutliveBerthdAndAreFoundAgain) {
 
 TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "orphan", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
-  auto pid = read_file(state_dir() + "/tasks/default/orphan/shim.pid");
+  auto pid = read_file(state_dir() + "/tasks/" + ns_ + "/orphan/shim.pid");
   ASSERT_TRUE(pid.ok());
   ASSERT_TRUE(berthd_->kill_hard().ok());
   ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
@@ -364,7 +370,7 @@ TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
 
 TEST_F(ContainerTest, TaskEventsReachTheEventStream) {
   SpawnOptions options;
-  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "events", "/tasks/"};
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_, "events", "/tasks/"};
   auto out = TempDir::create("/tmp/berth-events-");
   ASSERT_TRUE(out.ok());
   auto fd = open_fd((out->path() + "/events").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -381,9 +387,10 @@ TEST_F(ContainerTest, TaskEventsReachTheEventStream) {
   }
   (void)events->signal(SIGTERM);
   (void)events->wait();
-  for (const char* topic : {"/tasks/create default ev", "/tasks/start default ev", "/tasks/exit default ev",
-                            "/tasks/delete default ev"})
-    EXPECT_NE(text.find(topic), std::string::npos) << topic << " in " << text;
+  for (const char* topic : {"/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"}) {
+    std::string line = fmt::format("{} {} ev", topic, ns_);
+    EXPECT_NE(text.find(line), std::string::npos) << line << " in " << text;
+  }
 }
 
 }  // namespace
