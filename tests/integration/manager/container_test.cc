@@ -59,6 +59,12 @@ class ContainerTest : public ::testing::Test {
       (void)ctl({"rm", "-f", ids.out.substr(start, nl - start)});
       start = nl == std::string::npos ? ids.out.size() : nl + 1;
     }
+    // berthd keeps a namespace's parent cgroup (/berth/<ns>, as containerd does); this test's
+    // namespace is its own, so its parent goes with it. rmdir only removes it when empty.
+    std::error_code ec;
+    for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+      (void)::rmdir((hierarchy.path().string() + "/berth/" + ns_).c_str());
+    }
   }
 
   // Each test in a namespace of its own: its containers' cgroups (/berth/<ns>/<id>) and state dirs
