@@ -21,32 +21,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-}
-tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f\n", b - a}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-wait_for() { for _ in $(seq 200); do eval "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "timeout: $1" >&2; exit 1; }
+work=$WORK
+source "$(dirname "$0")/../../scripts/lib/busybox_registry.sh"
+source "$(dirname "$0")/../../scripts/lib/containerd.sh"
 
 # --- registry -------------------------------------------------------------------------------
-PORT=$(free_port)
-REG="127.0.0.1:$PORT"
-cat > "$WORK/registry.yml" <<YML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $WORK/registry}}
-http: {addr: $REG}
-YML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-PIDS+=($!)
-wait_for "tcp_open 127.0.0.1 $PORT"
+start_registry
+PIDS+=("$registry_pid")
+REG=$registry
 
 # --- images: busybox, and LAYERS layers of LAYER_MB incompressible data ----------------------
 echo "building images (busybox; ${LAYERS}x${LAYER_MB} MiB)..." >&2
@@ -87,18 +73,8 @@ run_berthd() {  # $1 = image, prints seconds
 
 run_containerd() {
   local d="$WORK/ctrd-root-$RANDOM$RANDOM"
-  mkdir -p "$d"
-  cat > "$d/config.toml" <<TOML
-version = 2
-root = "$d/root"
-state = "$d/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$d/c.sock"
-TOML
-  containerd --config "$d/config.toml" >"$d/log" 2>&1 &
-  local pid=$!
-  wait_for "ctr --address $d/c.sock version"
+  start_containerd "$d"
+  local pid=$ctrd_pid
   local t0; t0=$(now)
   ctr --address "$d/c.sock" images pull --plain-http "$REG/bench/$1:1" >/dev/null
   local t1; t1=$(now)

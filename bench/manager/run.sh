@@ -34,7 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 source scripts/lib/busybox_registry.sh
+source scripts/lib/containerd.sh
 start_registry >/dev/null
+pids+=("$registry_pid")
 push_busybox bench/busybox:1 true >/dev/null
 image=$registry/bench/busybox:1
 
@@ -45,18 +47,8 @@ pids+=($!); berthd_pid=$!
 wait_for "$berthctl --address $work/berthd.sock version"
 "$berthctl" --address "$work/berthd.sock" pull "$image" >/dev/null
 
-mkdir -p "$work/ctrd"
-cat > "$work/ctrd/config.toml" <<TOML
-version = 2
-root = "$work/ctrd/root"
-state = "$work/ctrd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$work/ctrd/c.sock"
-TOML
-containerd --config "$work/ctrd/config.toml" >"$work/ctrd/log" 2>&1 &
-pids+=($!); ctrd=$!
-wait_for "ctr --address $work/ctrd/c.sock version"
+start_containerd "$work/ctrd"
+pids+=("$ctrd_pid"); ctrd=$ctrd_pid
 ctr --address "$work/ctrd/c.sock" images pull --plain-http "$image" >/dev/null
 
 pod=(podman --root "$work/podman" --runroot "$work/podman-run" --cgroup-manager cgroupfs --events-backend file --runtime runc)

@@ -79,18 +79,8 @@ b_lat=$(awk '{s+=$2} END {printf "%.1f", s/NR}' "$work/berth.txt")
 bundles=
 
 # --- containerd-shim-runc-v2 + runc ---
-mkdir -p "$work/ctrd"
-cat > "$work/ctrd/config.toml" <<TOML
-version = 2
-root = "$work/ctrd/root"
-state = "$work/ctrd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$work/ctrd/c.sock"
-TOML
-containerd --config "$work/ctrd/config.toml" >"$work/ctrd/log" 2>&1 &
-ctrd_pid=$!
-for _ in $(seq 1 100); do ctr --address "$work/ctrd/c.sock" version >/dev/null 2>&1 && break; sleep 0.1; done
+source scripts/lib/containerd.sh
+start_containerd "$work/ctrd"
 c_lat_sum=0
 for i in $(seq 1 "$n"); do
   t0=$(date +%s%N)

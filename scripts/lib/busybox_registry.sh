@@ -1,10 +1,9 @@
 # Sourced by scripts/demo and the benchmarks: a docker-registry on 127.0.0.1 holding a busybox
-# image built from Debian's busybox-static. Needs $work (a temp dir) and a `pids` array; sets
-# $registry (host:port). Everything stays offline.
-
-wait_for() { for _ in $(seq 200); do eval "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "timed out: $1" >&2; return 1; }
+# image built from Debian's busybox-static. Needs $work (a temp dir). Everything stays offline.
+source "$(dirname "${BASH_SOURCE[0]}")/wait_for.sh"
 
 # start_registry: docker-registry on a free port of 127.0.0.1, storage under $work/registry.
+# Sets $registry (host:port) and $registry_pid (the caller stops it).
 start_registry() {
   local port
   port=$(comm -23 <(seq 20000 40000) <(ss -ltnH | awk '{print $4}' | sed 's/.*://' | sort -n) | shuf -n1)
@@ -16,7 +15,7 @@ storage: {filesystem: {rootdirectory: $work/registry}}
 http: {addr: $registry}
 YML
   docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-  pids+=($!)
+  registry_pid=$!
   wait_for "curl -sf http://$registry/v2/"
 }
 
