@@ -1,5 +1,7 @@
 #include "berth/common/log.h"
 
+#include "berth/common/clock.h"
+
 #include <fcntl.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/null_sink.h>
@@ -27,17 +29,6 @@ Registry& registry() {
   return *r;
 }
 
-std::string rfc3339_now() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(nanos));
-  return buf;
-}
 
 // Writes whole lines with one write(2) on an O_APPEND fd, so concurrent writers never interleave.
 class LineSink : public spdlog::sinks::base_sink<std::mutex> {
@@ -51,7 +42,7 @@ class LineSink : public spdlog::sinks::base_sink<std::mutex> {
     std::string line;
     if (json_) {
       json::Writer w;
-      w.begin_object().field("level", level_name(msg.level)).field("msg", text).field("time", rfc3339_now());
+      w.begin_object().field("level", level_name(msg.level)).field("msg", text).field("time", rfc3339_nano(now_unix_nano()));
       w.end_object();
       line = w.str();
     } else if (!program_.empty()) {
@@ -59,7 +50,7 @@ class LineSink : public spdlog::sinks::base_sink<std::mutex> {
       if (msg.level < spdlog::level::err) line += std::string(level_name(msg.level)) + ": ";
       line += text;
     } else {
-      line = rfc3339_now() + " " + std::string(level_name(msg.level)) + " " + text;
+      line = rfc3339_nano(now_unix_nano()) + " " + std::string(level_name(msg.level)) + " " + text;
     }
     line += '\n';
     (void)write_all(fd_.get(), line);

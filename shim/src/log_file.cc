@@ -13,16 +13,6 @@
 
 namespace berth::shim {
 
-std::string rfc3339_nano(int64_t unix_nano) {
-  time_t secs = static_cast<time_t>(unix_nano / 1'000'000'000);
-  tm utc{};
-  ::gmtime_r(&secs, &utc);
-  char buf[64];
-  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(unix_nano % 1'000'000'000));
-  return buf;
-}
-
 Result<std::unique_ptr<LogFile>> LogFile::open(std::string path, uint64_t max_bytes, uint32_t max_files) {
   BERTH_ASSIGN_OR_RETURN(auto fd, open_fd(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   struct stat st{};

@@ -1,17 +1,10 @@
 #include "berth/shim/reaper.h"
 
 #include <sys/wait.h>
-#include <time.h>
 
 #include <algorithm>
 
 namespace berth::shim {
-
-int64_t now_unix_nano() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 void Reaper::watch(pid_t pid, Callback callback) {
   if (auto it = unclaimed_.find(pid); it != unclaimed_.end()) {

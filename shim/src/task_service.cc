@@ -2,19 +2,15 @@
 
 #include <unistd.h>
 
+#include "berth/common/grpc_status.h"
 #include "berth/common/log.h"
 
 namespace berth::shim {
 namespace {
 
-grpc::Status to_grpc(const Error& error) {
-  // ErrorCode mirrors grpc::StatusCode value for value (berth/common/error.h).
-  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(error.code())), error.what());
-}
-
 TaskService::Reactor* finish(TaskService::Ctx* ctx, const Status& status) {
   auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(status.ok() ? grpc::Status::OK : to_grpc(status.error()));
+  reactor->Finish(status.ok() ? grpc::Status::OK : to_grpc_status(status.error()));
   return reactor;
 }
 
@@ -101,14 +97,14 @@ TaskService::Reactor* TaskService::Wait(Ctx* ctx, const pb::ProcessRequest* req,
   // The callback may run later on the loop thread; ctx and resp live until Finish.
   auto waiting = task_.wait(req->exec_id(), [reactor, resp](Result<ExitRecord> record) {
     if (!record.ok()) {
-      reactor->Finish(to_grpc(record.error()));
+      reactor->Finish(to_grpc_status(record.error()));
       return;
     }
     resp->set_exit_status(record->exit_status);
     resp->set_exited_at_unix_nano(record->exited_at_unix_nano);
     reactor->Finish(grpc::Status::OK);
   });
-  if (!waiting.ok()) reactor->Finish(to_grpc(waiting.error()));
+  if (!waiting.ok()) reactor->Finish(to_grpc_status(waiting.error()));
   return reactor;
 }
 

@@ -2,11 +2,6 @@
 
 namespace berth::manager {
 
-grpc::Status to_grpc_status(const Error& error) {
-  // ErrorCode mirrors grpc::StatusCode value for value (see berth/common/error.h).
-  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(error.code())), error.what());
-}
-
 Result<std::string> request_namespace(const grpc::ServerContext& context) {
   const auto& md = context.client_metadata();
   auto it = md.find(kNamespaceHeader);

@@ -75,10 +75,5 @@ TEST(LogFile, RotatesAndKeepsMaxFiles) {
   EXPECT_EQ(newest.back().second, "line number 99\n");
 }
 
-TEST(LogFile, Rfc3339Nano) {
-  EXPECT_EQ(rfc3339_nano(0), "1970-01-01T00:00:00.000000000Z");
-  EXPECT_EQ(rfc3339_nano(1'795'770'423'804'536'460), "2026-11-27T09:07:03.804536460Z");
-}
-
 }  // namespace
 }  // namespace berth::shim

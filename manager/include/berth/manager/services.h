@@ -1,11 +1,12 @@
 // gRPC adapters: each service translates messages and calls the domain layer. Domain errors become
-// gRPC status codes in to_grpc_status only. The namespace comes from the "berth-namespace" header.
+// gRPC status codes in to_grpc_status (berth/common/grpc_status.h) only. The namespace comes from the "berth-namespace" header.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 
+#include "berth/common/grpc_status.h"
 #include "berth/manager/image_manager.h"
 #include "berth/manager/task_manager.h"
 #include "berth/manager/v1/containers.grpc.pb.h"
@@ -18,7 +19,6 @@ namespace pb = ::berth::manager::v1;
 
 inline constexpr const char* kNamespaceHeader = "berth-namespace";
 
-grpc::Status to_grpc_status(const Error& error);
 // The request's namespace ("default" when absent); invalid names are an error.
 Result<std::string> request_namespace(const grpc::ServerContext& context);
 

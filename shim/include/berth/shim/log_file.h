@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include "berth/common/clock.h"
 #include "berth/common/unique_fd.h"
 
 namespace berth::shim {
@@ -34,8 +35,5 @@ class LogFile {
   uint64_t size_;
   std::string pending_out_, pending_err_;
 };
-
-// RFC 3339 UTC with nanoseconds, as docker's json-file driver writes.
-std::string rfc3339_nano(int64_t unix_nano);
 
 }  // namespace berth::shim

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include "berth/common/child_process.h"
+#include "berth/common/clock.h"
 
 namespace berth::shim {
 
@@ -32,7 +33,5 @@ class Reaper {
   std::map<pid_t, Exit> unclaimed_;
   std::deque<pid_t> unclaimed_order_;
 };
-
-int64_t now_unix_nano();
 
 }  // namespace berth::shim
