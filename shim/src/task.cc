@@ -128,7 +128,6 @@ Result<pid_t> Task::create(const std::string& id, const std::string& bundle, con
     proc = init_.get();
   }
   auto pid = launch(*proc, true);
-  std::vector<WaitCallback> waiters;
   {
     std::lock_guard lock(mu_);
     if (!pid.ok()) {
@@ -185,38 +184,33 @@ Result<pid_t> Task::start(const std::string& exec_id) {
   return pid;
 }
 
-void Task::on_reaped(const std::string& exec_id, pid_t pid, const Exit& exit) {
+void Task::record_end(const std::string& exec_id, pid_t pid, const std::function<void(Process&)>& mark) {
   std::vector<WaitCallback> waiters;
   ExitRecord record;
   {
     std::lock_guard lock(mu_);
     auto found = find(exec_id);
     if (!found.ok() || (*found)->pid != pid) return;
-    Process& proc = **found;
-    proc.reaped = true;
-    proc.exit = {pid, static_cast<uint32_t>(exit.status.shell_code()), exit.at_unix_nano};
-    waiters = maybe_finish(proc);
-    record = proc.exit;
-    if (!proc.finished) {
-      // Output still open (a daemonized grandchild may hold it): don't wait for it forever.
-      ctx_.loop.call_after(kOutputGrace, [this, exec_id, pid] { on_output_end(exec_id, pid); });
-    }
-  }
-  call_waiters(waiters, record);
-}
-
-void Task::on_output_end(const std::string& exec_id, pid_t pid) {
-  std::vector<WaitCallback> waiters;
-  ExitRecord record;
-  {
-    std::lock_guard lock(mu_);
-    auto found = find(exec_id);
-    if (!found.ok() || (*found)->pid != pid) return;
-    (*found)->output_ended = true;
+    mark(**found);
     waiters = maybe_finish(**found);
     record = (*found)->exit;
   }
   call_waiters(waiters, record);
+}
+
+void Task::on_reaped(const std::string& exec_id, pid_t pid, const Exit& exit) {
+  record_end(exec_id, pid, [&](Process& proc) {
+    proc.reaped = true;
+    proc.exit = {pid, static_cast<uint32_t>(exit.status.shell_code()), exit.at_unix_nano};
+    if (!proc.output_ended) {
+      // Output still open (a daemonized grandchild may hold it): don't wait for it forever.
+      ctx_.loop.call_after(kOutputGrace, [this, exec_id, pid] { on_output_end(exec_id, pid); });
+    }
+  });
+}
+
+void Task::on_output_end(const std::string& exec_id, pid_t pid) {
+  record_end(exec_id, pid, [](Process& proc) { proc.output_ended = true; });
 }
 
 std::vector<Task::WaitCallback> Task::maybe_finish(Process& proc) {

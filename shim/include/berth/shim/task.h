@@ -95,6 +95,8 @@ class Task {
   Result<pid_t> launch(Process& proc, bool is_init);
   void watch_exit(const std::string& exec_id, pid_t pid);
   void watch_oom(pid_t pid);
+  // A process ends once it was reaped and its output reached EOF: each records its half.
+  void record_end(const std::string& exec_id, pid_t pid, const std::function<void(Process&)>& mark);
   void on_reaped(const std::string& exec_id, pid_t pid, const Exit& exit);
   void on_output_end(const std::string& exec_id, pid_t pid);
   // mu_ held; returns the waiters to call after unlocking.
