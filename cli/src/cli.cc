@@ -92,7 +92,7 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"tree", snapshot_tree}}},
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
       {"container",
-       {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", container_inspect}}},
+       {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats}}},
       {"task", {{"ls", task_ls}, {"list", task_ls}, {"kill", kill}, {"rm", task_rm}, {"exec", exec},
                 {"pause", pause}, {"resume", unpause}}},
   };
@@ -113,7 +113,13 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"rm", rm},
                                                      {"exec", exec},
                                                      {"pause", pause},
-                                                     {"unpause", unpause}};
+                                                     {"unpause", unpause},
+                                                     {"attach", attach},
+                                                     {"start", start},
+                                                     {"restart", restart},
+                                                     {"top", top},
+                                                     {"stats", stats},
+                                                     {"inspect", inspect}};
   return kVerbs;
 }
 
@@ -130,7 +136,10 @@ std::string usage_text() {
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] IMAGE [CMD...]\n"
       "  ps [-a] [-q] | logs [-f] [--tail N] ID | stop [-t S] ID... | kill [-s SIG] ID... | rm [-f] ID...\n"
-      "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n";
+      "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n"
+      "  start [-a] [-i] ID... | restart [-t S] ID... | attach [--no-stdin] ID | logs [-f] [-t] [--since T] ID\n"
+      "  top ID | stats [--no-stream] ID... | inspect ID...\n"
+      "  (attached with -it: Ctrl-P Ctrl-Q detaches and leaves the container running)\n";
   return text;
 }
 
@@ -147,7 +156,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // Global flags may appear anywhere for the image/store verbs. After run and exec everything belongs
   // to the container's command line ("run IMAGE echo -n hi"); after the other container verbs only
   // the long forms are global (their own -a/-n/-f mean other things).
-  static const std::set<std::string> kContainerVerbs = {"run", "exec", "ps", "logs", "stop", "kill", "rm"};
+  static const std::set<std::string> kContainerVerbs = {"run", "exec", "ps", "logs", "stop", "kill", "rm",
+                                                        "start", "restart", "attach", "top", "stats", "inspect"};
   std::vector<std::string> globals = args, verbatim;
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& a = args[i];

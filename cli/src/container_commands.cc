@@ -1,223 +1,17 @@
-// run, ps, logs, stop, kill, rm, exec and the container/task groups.
+// run, ps, stop, kill, rm, exec and the container/task groups.
 #include <signal.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
-#include <chrono>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <set>
 #include <ostream>
-#include <thread>
 
 #include "berth/common/json.h"
-#include "context.h"
+#include "container_client.h"
 #include "output.h"
-#include "task_io.h"
 
 namespace berth::cli {
-namespace po = boost::program_options;
 
-namespace {
-
-template <typename Fn>
-Status containers_rpc(Context& ctx, Fn&& fn) {
-  return rpc(ctx, [&](grpc::ClientContext* c) { return fn(*pb::Containers::NewStub(ctx.channel), c); });
-}
-template <typename Fn>
-Status tasks_rpc(Context& ctx, Fn&& fn) {
-  return rpc(ctx, [&](grpc::ClientContext* c) { return fn(*pb::Tasks::NewStub(ctx.channel), c); });
-}
-
-// Splits "[options] POSITIONAL REST..." at the first positional: options after it belong to the command.
-// with_value: the flags that take a value.
-size_t first_positional(const std::vector<std::string>& args, const std::set<std::string>& with_value) {
-  for (size_t i = 0; i < args.size(); i++) {
-    const std::string& a = args[i];
-    if (a == "--") return i + 1;
-    if (a.empty() || a[0] != '-' || a == "-") return i;
-    if (a.find('=') == std::string::npos && with_value.contains(a)) i++;
-  }
-  return args.size();
-}
-
-po::variables_map parse_options(const po::options_description& desc, const std::vector<std::string>& args) {
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
-  return vm;
-}
-
-po::variables_map parse_with_ids(po::options_description& desc, const std::vector<std::string>& args,
-                                 std::vector<std::string>& ids) {
-  desc.add_options()("id", po::value(&ids));
-  po::positional_options_description pos;
-  pos.add("id", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  return vm;
-}
-
-// A container named in full, or by a prefix of exactly one container's id (docker style).
-Result<std::string> resolve_id(Context& ctx, const std::string& text) {
-  pb::ListContainersResponse list;
-  BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &list); }));
-  std::vector<std::string> matches;
-  for (const auto& c : list.containers()) {
-    if (c.id() == text) return text;
-    if (!text.empty() && c.id().rfind(text, 0) == 0) matches.push_back(c.id());
-  }
-  if (matches.size() == 1) return matches[0];
-  if (matches.empty()) return make_error(ErrorCode::kNotFound, "container {:?} not found", text);
-  return make_error(ErrorCode::kInvalidArgument, "{:?} matches {} containers: give more of the id", text,
-                    matches.size());
-}
-
-Result<std::vector<std::string>> resolve_ids(Context& ctx, const std::vector<std::string>& texts) {
-  std::vector<std::string> out;
-  for (const auto& t : texts) {
-    BERTH_ASSIGN_OR_RETURN(auto id, resolve_id(ctx, t));
-    out.push_back(std::move(id));
-  }
-  return out;
-}
-
-Result<std::optional<pb::Task>> find_task(Context& ctx, const std::string& id) {
-  pb::TaskRequest req;
-  req.set_container_id(id);
-  pb::Task task;
-  auto st = tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Get(c, req, &task); });
-  if (!st) {
-    if (st.error().code() == ErrorCode::kNotFound) return std::optional<pb::Task>();
-    return std::move(st).error();
-  }
-  return std::optional<pb::Task>(task);
-}
-
-// Waits for a process; timeout < 0 waits forever. nullopt: the timeout passed.
-Result<std::optional<uint32_t>> wait_task(Context& ctx, const std::string& id, const std::string& exec_id,
-                                          int timeout_seconds = -1) {
-  pb::TaskRequest req;
-  req.set_container_id(id);
-  req.set_exec_id(exec_id);
-  pb::TaskWaitResponse resp;
-  auto c = ctx.call();
-  if (timeout_seconds >= 0) c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(timeout_seconds));
-  grpc::Status st = pb::Tasks::NewStub(ctx.channel)->Wait(c.get(), req, &resp);
-  if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return std::optional<uint32_t>();
-  if (!st.ok()) return from_grpc(st);
-  return std::optional<uint32_t>(resp.exit_status());
-}
-
-Status kill_task(Context& ctx, const std::string& id, uint32_t signal, bool all, const std::string& exec_id = "") {
-  pb::TaskKillRequest req;
-  req.set_container_id(id);
-  req.set_exec_id(exec_id);
-  req.set_signal(signal);
-  req.set_all(all);
-  pb::Empty e;
-  return tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Kill(c, req, &e); });
-}
-
-Status delete_task(Context& ctx, const std::string& id, const std::string& exec_id = "") {
-  pb::TaskRequest req;
-  req.set_container_id(id);
-  req.set_exec_id(exec_id);
-  pb::TaskWaitResponse resp;
-  return tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Delete(c, req, &resp); });
-}
-
-Status delete_container(Context& ctx, const std::string& id) {
-  pb::ContainerRequest req;
-  req.set_id(id);
-  pb::Empty e;
-  return containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Delete(c, req, &e); });
-}
-
-Result<uint32_t> parse_signal(const std::string& text) {
-  static const std::map<std::string, int> kNames = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-      {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
-  std::string name = text.rfind("SIG", 0) == 0 ? text.substr(3) : text;
-  if (auto it = kNames.find(name); it != kNames.end()) return static_cast<uint32_t>(it->second);
-  try {
-    int n = std::stoi(text);
-    if (n > 0 && n < 65) return static_cast<uint32_t>(n);
-  } catch (const std::exception&) {
-  }
-  return make_error(ErrorCode::kInvalidArgument, "unknown signal {:?}", text);
-}
-
-std::string status_text(const std::optional<pb::Task>& task) {
-  if (!task) return "Created";
-  switch (task->status()) {
-    case pb::TASK_CREATED: return "Created";
-    case pb::TASK_RUNNING: return "Up";
-    case pb::TASK_PAUSED: return "Paused";
-    case pb::TASK_STOPPED: return fmt::format("Exited ({})", task->exit_status());
-    default: return "Unknown";
-  }
-}
-
-std::vector<std::string> spec_args(const std::string& spec_json) {
-  auto tree = json::parse(spec_json, "spec");
-  if (!tree) return {};
-  auto process = json::root(*tree).get("process");
-  if (!process) return {};
-  auto args = process->get("args");
-  if (!args) return {};
-  auto list = args->as_string_array();
-  return list ? *list : std::vector<std::string>{};
-}
-
-// Runs an attached process to its end: FIFOs copied, started, waited for, deleted. Returns its exit status.
-Status resize(Context& ctx, const std::string& id, const std::string& exec_id) {
-  auto size = terminal_size(STDOUT_FILENO);
-  if (!size) return {};
-  pb::TaskResizeRequest req;
-  req.set_container_id(id);
-  req.set_exec_id(exec_id);
-  req.set_width(size->first);
-  req.set_height(size->second);
-  pb::Empty e;
-  return tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.ResizePty(c, req, &e); });
-}
-
-Result<uint32_t> run_attached(Context& ctx, const std::string& id, const std::string& exec_id,
-                              const std::string& in, const std::string& out, const std::string& err, bool tty) {
-  auto close_stdin = [&ctx, id, exec_id] {
-    pb::TaskRequest req;
-    req.set_container_id(id);
-    req.set_exec_id(exec_id);
-    pb::Empty e;
-    (void)tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.CloseIO(c, req, &e); });
-  };
-  BERTH_ASSIGN_OR_RETURN(auto io, AttachedIo::open(in, out, err, ctx.out, ctx.err, close_stdin));
-  SignalForwarder forwarder([&ctx, id, exec_id, tty](int sig) {
-    if (sig == SIGWINCH) {
-      if (tty) (void)resize(ctx, id, exec_id);
-      return;
-    }
-    (void)kill_task(ctx, id, static_cast<uint32_t>(sig), false, exec_id);
-  });
-  std::optional<RawTerminal> raw;
-  if (tty && !in.empty()) raw.emplace(STDIN_FILENO);
-  pb::TaskRequest start;
-  start.set_container_id(id);
-  start.set_exec_id(exec_id);
-  pb::Task started;
-  BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Start(c, start, &started); }));
-  if (tty) (void)resize(ctx, id, exec_id);
-  io->start_input();
-  auto status = wait_task(ctx, id, exec_id);
-  io->finish();
-  BERTH_TRY(status);
-  return **status;
-}
-
-}  // namespace
 
 Status run(Context& ctx, const std::vector<std::string>& args) {
   size_t split = first_positional(args, {"--name", "-e", "--env", "-w", "--workdir", "-u", "--user", "--runtime",
@@ -247,7 +41,8 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     auto eq = l.find('=');
     (*create.mutable_labels())[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
   }
-  if (rm && detach) (*create.mutable_labels())["berth.auto-remove"] = "true";  // berthd removes it at exit
+  if (rm && detach) (*create.mutable_labels())[kAutoRemoveLabel] = "true";  // berthd removes it at exit
+  if (interactive) (*create.mutable_labels())[kOpenStdinLabel] = "true";
   create.set_cwd(workdir);
   create.set_user(user);
   create.set_runtime(runtime);
@@ -258,31 +53,34 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
   BERTH_TRY(containers_rpc(
       ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Create(c, create, &container); }));
   const std::string id = container.id();
+  bool detached_later = false;  // Ctrl-P Ctrl-Q
   auto result = [&]() -> Result<uint32_t> {
     pb::TaskCreateRequest treq;
     treq.set_container_id(id);
-    treq.set_attach(!detach);
-    treq.set_stdin(interactive && !detach);
+    treq.set_attach(!detach || tty || interactive);  // a detached -t/-i container keeps FIFOs for attach
+    treq.set_stdin(interactive);
     pb::Task task;
     BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Create(c, treq, &task); }));
     if (detach) {
-      pb::TaskRequest start;
-      start.set_container_id(id);
-      pb::Task started;
-      BERTH_TRY(
-          tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Start(c, start, &started); }));
+      BERTH_TRY(start_task(ctx, id));
       ctx.out << id << "\n";
       return 0u;
     }
-    auto code = run_attached(ctx, id, "", task.stdin(), task.stdout(), task.stderr(), tty);
-    if (!code) {
+    auto outcome = attach_process(ctx, id, "", task, {.start = true, .forward_stdin = interactive, .tty = tty});
+    if (outcome && outcome->detached) {
+      detached_later = true;
+      if (rm) BERTH_TRY(set_labels(ctx, id, {{kAutoRemoveLabel, "true"}}));
+      return 0u;
+    }
+    if (!outcome) {
       (void)kill_task(ctx, id, SIGKILL, true);
       (void)wait_task(ctx, id, "", 10);
     }
     BERTH_TRY(delete_task(ctx, id));
-    return code;
+    if (!outcome) return std::move(outcome).error();
+    return outcome->exit_status;
   }();
-  if ((rm && !detach) || (!result && !detach)) {
+  if (!detached_later && ((rm && !detach) || (!result && !detach))) {
     if (!result) {
       (void)kill_task(ctx, id, SIGKILL, true);
       (void)wait_task(ctx, id, "", 10);
@@ -314,7 +112,7 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& c : containers.containers()) {
     std::optional<pb::Task> task;
     if (auto it = by_id.find(c.id()); it != by_id.end()) task = it->second;
-    bool running = task && (task->status() == pb::TASK_RUNNING || task->status() == pb::TASK_PAUSED);
+    bool running = task_running(task);
     if (!all && !running) continue;
     if (quiet) {
       ctx.out << c.id() << "\n";
@@ -349,59 +147,6 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
-Status logs(Context& ctx, const std::vector<std::string>& args) {
-  bool follow = false;
-  int tail = -1;
-  std::vector<std::string> ids;
-  po::options_description desc("logs options");
-  desc.add_options()("follow,f", po::bool_switch(&follow))("tail", po::value(&tail));
-  parse_with_ids(desc, args, ids);
-  require_args(ids, 1, "logs [-f] [--tail N] CONTAINER");
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
-  BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, ids[0]));
-  if (!task || task->log_path().empty()) {
-    return make_error(ErrorCode::kFailedPrecondition,
-                      "container {} has no log (it was never started detached, or it was removed)", ids[0]);
-  }
-  std::ifstream in(task->log_path());
-  if (!in) return make_error(ErrorCode::kNotFound, "cannot open {}", task->log_path());
-  auto print = [&](const std::string& line) {
-    auto tree = json::parse(line, "log record");
-    if (!tree) return;
-    auto root = json::root(*tree);
-    auto stream = root.get("stream");
-    auto text = root.get("log");
-    if (!stream || !text) return;
-    auto s = stream->as_string();
-    auto t = text->as_string();
-    if (!s || !t) return;
-    std::ostream& to = *s == "stderr" ? ctx.err : ctx.out;
-    to << *t << std::flush;
-  };
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  size_t from = tail >= 0 && static_cast<size_t>(tail) < lines.size() ? lines.size() - static_cast<size_t>(tail) : 0;
-  for (size_t i = from; i < lines.size(); i++) print(lines[i]);
-  if (!follow) return {};
-  in.clear();
-  for (;;) {
-    bool stopped = false;
-    if (!std::getline(in, line)) {
-      in.clear();
-      auto now = find_task(ctx, ids[0]);
-      stopped = !now || !*now || (*now)->status() == pb::TASK_STOPPED;
-      if (stopped) {  // a last look for lines written just before the exit
-        while (std::getline(in, line)) print(line);
-        return {};
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      continue;
-    }
-    print(line);
-  }
-}
-
 Status stop(Context& ctx, const std::vector<std::string>& args) {
   int timeout = 10;
   std::vector<std::string> ids;
@@ -411,15 +156,7 @@ Status stop(Context& ctx, const std::vector<std::string>& args) {
   if (ids.empty()) throw UsageError("usage: berthctl stop [-t SECONDS] CONTAINER...");
   BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   for (const auto& id : ids) {
-    BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
-    if (task && (task->status() == pb::TASK_RUNNING || task->status() == pb::TASK_PAUSED)) {
-      BERTH_TRY(kill_task(ctx, id, SIGTERM, false));
-      BERTH_ASSIGN_OR_RETURN(auto exited, wait_task(ctx, id, "", timeout));
-      if (!exited) {
-        BERTH_TRY(kill_task(ctx, id, SIGKILL, true));
-        BERTH_TRY(wait_task(ctx, id, ""));
-      }
-    }
+    BERTH_TRY(stop_task(ctx, id, timeout));
     ctx.out << id << "\n";
   }
   return {};
@@ -450,7 +187,7 @@ Status rm(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& id : ids) {
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
     if (task) {
-      if (task->status() == pb::TASK_RUNNING || task->status() == pb::TASK_PAUSED) {
+      if (task_running(task)) {
         if (!force)
           return make_error(ErrorCode::kFailedPrecondition, "container {} is running: stop it first or use rm -f", id);
         BERTH_TRY(kill_task(ctx, id, SIGKILL, true));
@@ -488,11 +225,16 @@ Status exec(Context& ctx, const std::vector<std::string>& args) {
   req.set_stdin(interactive);
   pb::TaskExecResponse resp;
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Exec(c, req, &resp); }));
-  auto code = run_attached(ctx, id, resp.exec_id(), resp.stdin(), resp.stdout(), resp.stderr(), tty);
+  pb::Task stdio;
+  stdio.set_stdin(resp.stdin());
+  stdio.set_stdout(resp.stdout());
+  stdio.set_stderr(resp.stderr());
+  auto outcome = attach_process(ctx, id, resp.exec_id(), stdio, {.start = true, .forward_stdin = interactive, .tty = tty});
+  if (outcome && outcome->detached) return {};  // the exec keeps running; berthd forgets it when the task goes
   auto deleted = delete_task(ctx, id, resp.exec_id());
-  BERTH_TRY(code);
+  BERTH_TRY(outcome);
   BERTH_TRY(deleted);
-  ctx.exit_code = static_cast<int>(*code);
+  ctx.exit_code = static_cast<int>(outcome->exit_status);
   return {};
 }
 
@@ -521,35 +263,6 @@ Status container_ls(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> all = {"-a"};
   all.insert(all.end(), args.begin(), args.end());
   return ps(ctx, all);
-}
-
-Status container_inspect(Context& ctx, const std::vector<std::string>& args) {
-  require_args(args, 1, "container inspect CONTAINER");
-  BERTH_ASSIGN_OR_RETURN(const std::string id, resolve_id(ctx, args[0]));
-  pb::ContainerRequest req;
-  req.set_id(id);
-  pb::Container c;
-  BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* cc) { return s.Get(cc, req, &c); }));
-  BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
-  json::Writer w(true);
-  w.begin_object()
-      .field("id", c.id())
-      .field("image", c.image())
-      .field("snapshot_key", c.snapshot_key())
-      .field("runtime", c.runtime())
-      .field("created", format_time(c.created_unix()));
-  w.string_map("labels", std::map<std::string, std::string>(c.labels().begin(), c.labels().end()));
-  w.field("status", status_text(task));
-  if (task) {
-    w.field("pid", static_cast<int64_t>(task->pid()));
-    if (task->status() == pb::TASK_STOPPED) w.field("exit_status", static_cast<int64_t>(task->exit_status()));
-    if (!task->log_path().empty()) w.field("log_path", task->log_path());
-  }
-  auto spec = json::parse(c.spec_json(), "spec");
-  if (spec) w.key("spec").value(spec->get());
-  w.end_object();
-  ctx.out << w.str() << "\n";
-  return {};
 }
 
 Status task_ls(Context& ctx, const std::vector<std::string>& args) {

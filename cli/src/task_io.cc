@@ -14,7 +14,8 @@ namespace berth::cli {
 
 Result<std::unique_ptr<AttachedIo>> AttachedIo::open(const std::string& stdin_path, const std::string& stdout_path,
                                                      const std::string& stderr_path, std::ostream& out,
-                                                     std::ostream& err, std::function<void()> on_stdin_eof) {
+                                                     std::ostream& err, std::function<void()> on_stdin_eof,
+                                                     std::function<void()> on_detach) {
   std::unique_ptr<AttachedIo> io(new AttachedIo(out, err));
   // The shim holds every FIFO open read-write, so these opens never block and we never see EOF.
   if (!stdout_path.empty()) {
@@ -27,6 +28,7 @@ Result<std::unique_ptr<AttachedIo>> AttachedIo::open(const std::string& stdin_pa
     // Read-write: an exec's shim opens its end only at Start, and a write-only open would wait for it.
     BERTH_ASSIGN_OR_RETURN(io->stdin_, open_fd(stdin_path.c_str(), O_RDWR | O_CLOEXEC));
     io->on_stdin_eof_ = std::move(on_stdin_eof);
+    io->on_detach_ = std::move(on_detach);
   }
   io->output_thread_ = std::thread([p = io.get()] { p->copy_output(); });
   return io;
@@ -73,11 +75,23 @@ void AttachedIo::copy_output() {
 
 void AttachedIo::copy_input() {
   char buf[65536];
+  DetachKeys keys;
   for (;;) {
     ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || done_) break;
-    if (!write_all(stdin_.get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+    std::string_view typed(buf, static_cast<size_t>(n));
+    std::string scanned;
+    if (on_detach_) {
+      scanned = keys.feed(typed);
+      typed = scanned;
+    }
+    if (!typed.empty() && !write_all(stdin_.get(), typed)) break;
+    if (keys.detached()) {
+      // The process keeps its stdin open: no close-io.
+      on_detach_();
+      return;
+    }
   }
   // Close-io ends the process's stdin at once: first let the shim take what is still in the FIFO.
   for (int i = 0; i < 500 && !done_; i++) {
@@ -87,6 +101,28 @@ void AttachedIo::copy_input() {
   }
   stdin_.reset();
   if (!done_ && on_stdin_eof_) on_stdin_eof_();
+}
+
+std::string DetachKeys::feed(std::string_view typed) {
+  constexpr char kCtrlP = 0x10, kCtrlQ = 0x11;
+  std::string out;
+  for (char c : typed) {
+    if (detached_) break;
+    if (pending_ctrl_p_) {
+      pending_ctrl_p_ = false;
+      if (c == kCtrlQ) {
+        detached_ = true;
+        break;
+      }
+      out += kCtrlP;
+    }
+    if (c == kCtrlP) {
+      pending_ctrl_p_ = true;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 namespace {

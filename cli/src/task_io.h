@@ -21,9 +21,11 @@ namespace berth::cli {
 class AttachedIo {
  public:
   // Opens the FIFOs (empty paths are skipped). on_stdin_eof runs once stdin reached its end.
+  // With on_detach, Ctrl-P Ctrl-Q typed on stdin ends the input (no EOF sent) and calls it.
   static Result<std::unique_ptr<AttachedIo>> open(const std::string& stdin_path, const std::string& stdout_path,
                                                   const std::string& stderr_path, std::ostream& out,
-                                                  std::ostream& err, std::function<void()> on_stdin_eof);
+                                                  std::ostream& err, std::function<void()> on_stdin_eof,
+                                                  std::function<void()> on_detach = {});
   ~AttachedIo();
   // Starts forwarding our stdin (after the process started: closing it earlier would be lost).
   void start_input();
@@ -38,8 +40,22 @@ class AttachedIo {
   std::ostream& err_;
   UniqueFd stdin_, stdout_, stderr_;
   std::function<void()> on_stdin_eof_;
+  std::function<void()> on_detach_;
   std::atomic<bool> done_{false};
   std::thread output_thread_, input_thread_;
+};
+
+// Finds docker's detach sequence (Ctrl-P Ctrl-Q) in typed input, across reads. A Ctrl-P not
+// followed by Ctrl-Q is passed on with what follows it.
+class DetachKeys {
+ public:
+  // Returns what to forward; detached() tells whether the sequence was seen (the rest is dropped).
+  std::string feed(std::string_view typed);
+  bool detached() const { return detached_; }
+
+ private:
+  bool pending_ctrl_p_ = false;
+  bool detached_ = false;
 };
 
 // While alive, SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to berthctl are handed to forward (on a

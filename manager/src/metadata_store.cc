@@ -360,6 +360,14 @@ Status MetadataStore::delete_container(const std::string& ns, const std::string&
   return {};
 }
 
+Status MetadataStore::set_container_labels(const std::string& ns, const std::string& id, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE containers SET labels=? WHERE namespace=? AND id=?"));
+  BERTH_TRY(st.bind(1, encode_labels(labels)).bind(2, ns).bind(3, id).run());
+  if (db_.changes() == 0) return make_error(ErrorCode::kNotFound, "container {:?} not found", id);
+  return {};
+}
+
 Result<std::vector<std::string>> MetadataStore::containers_using_image(const std::string& ns,
                                                                        const std::string& image) {
   std::lock_guard lock(mu_);

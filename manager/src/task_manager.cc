@@ -280,18 +280,18 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     stdio->set_terminal(tty);
     task->info.container_id = id;
     task->info.terminal = tty;
+    // Output always reaches the container log; attached, the FIFOs get it too (the shim tees).
+    if (with_stdin) task->info.stdin_path = task->bundle + "/init-stdin";
     if (attach) {
-      if (with_stdin) task->info.stdin_path = task->bundle + "/init-stdin";
       task->info.stdout_path = task->bundle + "/init-stdout";
       if (!tty) task->info.stderr_path = task->bundle + "/init-stderr";
-      BERTH_TRY(make_fifos({&task->info.stdin_path, &task->info.stdout_path, &task->info.stderr_path}));
-      stdio->set_stdin(task->info.stdin_path);
-      stdio->set_stdout(task->info.stdout_path);
-      stdio->set_stderr(task->info.stderr_path);
-    } else {
-      task->info.log_path = task->bundle + "/container.log";
-      stdio->set_log_path(task->info.log_path);
     }
+    BERTH_TRY(make_fifos({&task->info.stdin_path, &task->info.stdout_path, &task->info.stderr_path}));
+    stdio->set_stdin(task->info.stdin_path);
+    stdio->set_stdout(task->info.stdout_path);
+    stdio->set_stderr(task->info.stderr_path);
+    task->info.log_path = task->bundle + "/container.log";
+    stdio->set_log_path(task->info.log_path);
     tpb::CreateResponse cresp;
     BERTH_TRY(shim_call("create task", [&](grpc::ClientContext* c) { return task->shim->Create(c, creq, &cresp); }));
     task->info.pid = cresp.pid();
@@ -370,13 +370,10 @@ void TaskManager::recover_one(const std::string& ns, const ContainerRecord& reco
   }
   task->info.container_id = record.id;
   task->info.terminal = record.spec_json.find("\"terminal\":true") != std::string::npos;
-  if (path_exists(bundle + "/init-stdout")) {
-    task->info.stdout_path = bundle + "/init-stdout";
-    if (path_exists(bundle + "/init-stderr")) task->info.stderr_path = bundle + "/init-stderr";
-    if (path_exists(bundle + "/init-stdin")) task->info.stdin_path = bundle + "/init-stdin";
-  } else {
-    task->info.log_path = bundle + "/container.log";
-  }
+  for (auto [name, field] : {std::pair{"/init-stdin", &task->info.stdin_path},
+                              {"/init-stdout", &task->info.stdout_path}, {"/init-stderr", &task->info.stderr_path}})
+    if (path_exists(bundle + name)) *field = bundle + name;
+  task->info.log_path = bundle + "/container.log";
   logger->info("reconnected to the shim of {}/{} (pid {})", ns, record.id, task->shim_pid);
   std::lock_guard lock(mu_);
   tasks_[ns + "/" + record.id] = task;
@@ -612,10 +609,15 @@ void TaskManager::on_shim_event(const tpb::Envelope& event) {
   if (!record) return;
   auto it = record->labels.find(kAutoRemoveLabel);
   if (it == record->labels.end() || it->second != "true") return;
-  // Not on the shim's Publish call: deleting the task talks to that same shim. Once per container.
+  auto_remove(event.namespace_(), subject);
+}
+
+void TaskManager::auto_remove(const std::string& ns, const std::string& id) {
+  // Not on the caller's thread: on a shim's Publish call, deleting the task would talk to that
+  // same shim. Once per container.
   std::lock_guard lock(mu_);
-  if (!auto_removing_.insert(event.namespace_() + "/" + subject).second) return;
-  removers_.emplace_back([this, ns = event.namespace_(), id = subject] {
+  if (!auto_removing_.insert(ns + "/" + id).second) return;
+  removers_.emplace_back([this, ns, id] {
     auto deleted = delete_task(ns, id, "");
     Status st = deleted ? Status{} : Status(std::move(deleted).error());
     if (st.ok() || st.error().code() == ErrorCode::kNotFound) st = delete_container(ns, id);
@@ -623,6 +625,59 @@ void TaskManager::on_shim_event(const tpb::Envelope& event) {
     std::lock_guard done(mu_);
     auto_removing_.erase(ns + "/" + id);
   });
+}
+
+Result<ContainerRecord> TaskManager::update_labels(const std::string& ns, const std::string& id,
+                                                   const Labels& labels) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  for (const auto& [k, v] : labels) {
+    if (v.empty()) {
+      record.labels.erase(k);
+    } else {
+      record.labels[k] = v;
+    }
+  }
+  BERTH_TRY(images_.db().set_container_labels(ns, id, record.labels));
+  images_.events().publish("/containers/update", ns, id);
+  auto removal = record.labels.find(kAutoRemoveLabel);
+  if (removal != record.labels.end() && removal->second == "true") {
+    // The exit event may have come and gone before the label was set.
+    auto task = get(ns, id);
+    if (task && task->state == TaskState::kStopped) auto_remove(ns, id);
+  }
+  return record;
+}
+
+Result<std::string> TaskManager::metrics(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::ProcessRequest req;
+  req.set_id(id);
+  tpb::StatsResponse resp;
+  BERTH_TRY(shim_call("stats", [&](grpc::ClientContext* c) { return task->shim->Stats(c, req, &resp); }));
+  return resp.stats_json();
+}
+
+Status TaskManager::update_resources(const std::string& ns, const std::string& id, const std::string& resources_json) {
+  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
+  tpb::UpdateRequest req;
+  req.set_id(id);
+  req.set_resources_json(resources_json);
+  tpb::Empty empty;
+  return shim_call("update", [&](grpc::ClientContext* c) { return task->shim->Update(c, req, &empty); });
+}
+
+Status TaskManager::logs(const std::string& ns, const std::string& id, const LogQuery& query,
+                         const std::function<bool()>& client_gone, const LogEmit& emit) {
+  BERTH_TRY(images_.db().get_container(ns, id));
+  auto live = [&] {
+    if (client_gone()) return false;
+    auto task = get(ns, id);
+    return task && task->state != TaskState::kStopped;
+  };
+  auto streamed = stream_container_log(bundle_dir(ns, id) + "/container.log", query, live, emit);
+  if (!streamed && streamed.error().code() == ErrorCode::kNotFound)
+    return make_error(ErrorCode::kFailedPrecondition, "container {} has no log yet: it was never started", id);
+  return streamed;
 }
 
 }  // namespace berth::manager

@@ -82,9 +82,9 @@ std::string ProcessIo::console_socket() const {
 }
 
 Result<std::unique_ptr<Sink>> ProcessIo::output_sink(const std::string& fifo, const char* stream) {
-  if (log_) return log_sink(log_, stream);
-  if (fifo.empty()) return std::unique_ptr<Sink>();
+  if (fifo.empty()) return log_ ? log_sink(log_, stream) : std::unique_ptr<Sink>();
   BERTH_ASSIGN_OR_RETURN(auto fd, open_fifo(fifo));
+  if (log_) return tee_sink(fifo_sink(std::move(fd)), log_sink(log_, stream));
   return fifo_sink(std::move(fd));
 }
 
@@ -126,11 +126,11 @@ Status ProcessIo::start_pumps(std::function<void()> on_output_end) {
     err_source = std::move(stderr_reader_);
     stdin_target = std::move(stdin_writer_);
     if (out_source) {
-    BERTH_ASSIGN_OR_RETURN(out_sink, output_sink(config_.stdout_path, "stdout"));
-  }
+      BERTH_ASSIGN_OR_RETURN(out_sink, output_sink(config_.stdout_path, "stdout"));
+    }
     if (err_source) {
-    BERTH_ASSIGN_OR_RETURN(err_sink, output_sink(config_.stderr_path, "stderr"));
-  }
+      BERTH_ASSIGN_OR_RETURN(err_sink, output_sink(config_.stderr_path, "stderr"));
+    }
   }
   if (!out_sink) out_source.reset();  // a terminal nobody reads: leave it unread
   auto fds = std::make_shared<std::tuple<UniqueFd, UniqueFd, UniqueFd, UniqueFd>>(

@@ -50,7 +50,31 @@ class LogSink : public Sink {
   std::string stream_;
 };
 
+class TeeSink : public Sink {
+ public:
+  TeeSink(std::unique_ptr<Sink> first, std::unique_ptr<Sink> log) : first_(std::move(first)), log_(std::move(log)) {}
+  Result<size_t> write(std::string_view data) override {
+    BERTH_ASSIGN_OR_RETURN(size_t n, first_->write(data));
+    if (n > 0) (void)log_->write(data.substr(0, n));
+    return n;
+  }
+  int wait_fd() const override { return first_->wait_fd(); }
+  void finish() override {
+    first_->finish();
+    log_->finish();
+  }
+  bool can_close() const override { return first_->can_close(); }
+  void dropped(std::string_view data) override { (void)log_->write(data); }
+
+ private:
+  std::unique_ptr<Sink> first_, log_;
+};
+
 }  // namespace
+
+std::unique_ptr<Sink> tee_sink(std::unique_ptr<Sink> first, std::unique_ptr<Sink> log) {
+  return std::make_unique<TeeSink>(std::move(first), std::move(log));
+}
 
 std::unique_ptr<Sink> fd_sink(UniqueFd fd) { return std::make_unique<FdSink>(std::move(fd)); }
 std::unique_ptr<Sink> fifo_sink(UniqueFd fd) {
@@ -61,14 +85,15 @@ std::unique_ptr<Sink> log_sink(std::shared_ptr<LogFile> log, std::string stream)
 }
 
 std::shared_ptr<Pump> Pump::start(EventLoop& loop, UniqueFd source, std::unique_ptr<Sink> sink,
-                                  std::function<void()> on_source_end) {
-  std::shared_ptr<Pump> pump(new Pump(loop, std::move(source), std::move(sink), std::move(on_source_end)));
+                                  std::function<void()> on_source_end, std::chrono::milliseconds stall_timeout) {
+  std::shared_ptr<Pump> pump(
+      new Pump(loop, std::move(source), std::move(sink), std::move(on_source_end), stall_timeout));
   pump->update_interest();
   return pump;
 }
 
 void Pump::update_interest() {
-  bool want_read = source_.valid() && !closing_ && buffer_.size() - head_ < kBufferCap;
+  bool want_read = source_.valid() && !closing_ && (reader_absent_ || buffer_.size() - head_ < kBufferCap);
   if (want_read != reading_) {
     if (want_read) {
       std::weak_ptr<Pump> weak = shared_from_this();
@@ -103,22 +128,31 @@ void Pump::arm_stall_timer() {
   uint64_t generation = ++stall_generation_;
   uint64_t progress = progress_;
   std::weak_ptr<Pump> weak = shared_from_this();
-  loop_.call_after(kStallTimeout, [weak, generation, progress] {
+  loop_.call_after(stall_timeout_, [weak, generation, progress] {
     auto self = weak.lock();
     if (!self || self->stall_generation_ != generation || self->progress_ != progress || self->reading_) return;
-    // The reader made no progress for the whole timeout: drop the buffered output.
-    size_t n = self->buffer_.size() - self->head_;
-    self->dropped_ += n;
-    log::get("shim")->warn("a stdio reader stalled for {} s; dropped {} bytes of output",
-                           kStallTimeout.count() / 1000, n);
-    self->buffer_.clear();
-    self->head_ = 0;
+    // The reader made no progress for the whole timeout: drop the buffered output, and keep
+    // dropping overflow without stalling again until it reads.
+    log::get("shim")->warn("a stdio reader stalled for {} ms; dropping {} bytes of output until it reads again",
+                           self->stall_timeout_.count(), self->buffer_.size() - self->head_);
+    self->reader_absent_ = true;
+    self->stalls_++;
+    self->drop_buffered();
     self->update_interest();
   });
 }
 
+void Pump::drop_buffered() {
+  std::string_view rest = std::string_view(buffer_).substr(head_);
+  dropped_ += rest.size();
+  if (sink_) sink_->dropped(rest);
+  buffer_.clear();
+  head_ = 0;
+}
+
 void Pump::on_readable() {
   char chunk[65536];
+  if (buffer_.size() - head_ >= kBufferCap) drop_buffered();  // only while the reader is absent
   size_t room = kBufferCap - (buffer_.size() - head_);
   ssize_t n = ::read(source_.get(), chunk, std::min(room, sizeof chunk));
   if (n > 0) {
@@ -148,12 +182,11 @@ void Pump::flush() {
   while (sink_ && head_ < buffer_.size()) {
     auto n = sink_->write(std::string_view(buffer_).substr(head_));
     if (!n.ok()) {  // the reader is gone for good (EPIPE): nobody will read this
-      dropped_ += buffer_.size() - head_;
-      buffer_.clear();
-      head_ = 0;
+      drop_buffered();
       break;
     }
     if (*n == 0) break;
+    reader_absent_ = false;
     head_ += *n;
     progress_ += *n;
   }
@@ -207,6 +240,7 @@ void Pump::stop() {
   if (waiting_writable_ && sink_) loop_.remove(sink_->wait_fd());
   reading_ = waiting_writable_ = false;
   source_.reset();
+  if (head_ < buffer_.size()) drop_buffered();  // a tee still logs it
   if (sink_) sink_->finish();
   sink_.reset();
 }

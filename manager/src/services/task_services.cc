@@ -2,6 +2,8 @@
 #include "berth/manager/services.h"
 #include "grpc_macros.h"
 
+#include "berth/manager/process_table.h"
+
 namespace berth::manager {
 namespace {
 
@@ -61,6 +63,14 @@ grpc::Status ContainersService::List(grpc::ServerContext* ctx, const pb::Empty*,
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto list, images_.db().list_containers(ns));
   for (const auto& r : list) fill_container(r, out->add_containers());
+  return grpc::Status::OK;
+}
+
+grpc::Status ContainersService::Update(grpc::ServerContext* ctx, const pb::ContainerUpdateRequest* in,
+                                       pb::Container* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto record, tasks_.update_labels(ns, in->id(), Labels(in->labels().begin(), in->labels().end())));
+  fill_container(record, out);
   return grpc::Status::OK;
 }
 
@@ -152,7 +162,20 @@ grpc::Status TasksService::CloseIO(grpc::ServerContext* ctx, const pb::TaskReque
 grpc::Status TasksService::Pids(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::TaskPidsResponse* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto pids, tasks_.pids(ns, in->container_id()));
-  for (auto p : pids) out->add_pids(p);
+  for (auto p : pids) {
+    out->add_pids(p);
+    auto details = read_process(static_cast<pid_t>(p));
+    if (!details) continue;
+    auto* info = out->add_processes();
+    info->set_pid(details->pid);
+    info->set_ppid(details->ppid);
+    info->set_uid(details->uid);
+    info->set_state(std::string(1, details->state));
+    info->set_cpu_time_ms(details->cpu_time_ms);
+    info->set_started_unix(details->started_unix);
+    info->set_rss_bytes(details->rss_bytes);
+    info->set_command(details->command);
+  }
   return grpc::Status::OK;
 }
 
@@ -165,6 +188,41 @@ grpc::Status TasksService::Pause(grpc::ServerContext* ctx, const pb::TaskRequest
 grpc::Status TasksService::Resume(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::Empty*) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_TRY(tasks_.resume(ns, in->container_id()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Logs(grpc::ServerContext* ctx, const pb::TaskLogsRequest* in,
+                                grpc::ServerWriter<pb::TaskLogsResponse>* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  LogQuery query;
+  query.follow = in->follow();
+  query.tail = in->tail();
+  query.since_unix_nano = in->since_unix_nano();
+  BERTH_GRPC_TRY(tasks_.logs(
+      ns, in->container_id(), query, [ctx] { return ctx->IsCancelled(); },
+      [out](std::vector<LogEntry>&& batch) {
+        pb::TaskLogsResponse resp;
+        for (auto& e : batch) {
+          auto* r = resp.add_records();
+          r->set_time_unix_nano(e.time_unix_nano);
+          r->set_stream(std::move(e.stream));
+          r->set_data(std::move(e.data));
+        }
+        return out->Write(resp);
+      }));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Metrics(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::TaskMetricsResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto stats, tasks_.metrics(ns, in->container_id()));
+  out->set_stats_json(std::move(stats));
+  return grpc::Status::OK;
+}
+
+grpc::Status TasksService::Update(grpc::ServerContext* ctx, const pb::TaskUpdateRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.update_resources(ns, in->container_id(), in->resources_json()));
   return grpc::Status::OK;
 }
 

@@ -90,6 +90,7 @@ class MetadataStore {
   Result<ContainerRecord> get_container(const std::string& ns, const std::string& id);
   Result<std::vector<ContainerRecord>> list_containers(const std::string& ns);
   Status delete_container(const std::string& ns, const std::string& id);
+  Status set_container_labels(const std::string& ns, const std::string& id, const Labels& labels);
   // Ids of the containers created from an image.
   Result<std::vector<std::string>> containers_using_image(const std::string& ns, const std::string& image);
 

@@ -131,6 +131,7 @@ class ContainersService final : public pb::Containers::Service {
   grpc::Status Create(grpc::ServerContext*, const pb::ContainerCreateRequest* in, pb::Container* out) override;
   grpc::Status Get(grpc::ServerContext*, const pb::ContainerRequest* in, pb::Container* out) override;
   grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListContainersResponse* out) override;
+  grpc::Status Update(grpc::ServerContext*, const pb::ContainerUpdateRequest* in, pb::Container* out) override;
   grpc::Status Delete(grpc::ServerContext*, const pb::ContainerRequest* in, pb::Empty*) override;
 
  private:
@@ -154,6 +155,10 @@ class TasksService final : public pb::Tasks::Service {
   grpc::Status Pids(grpc::ServerContext*, const pb::TaskRequest* in, pb::TaskPidsResponse* out) override;
   grpc::Status Pause(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
   grpc::Status Resume(grpc::ServerContext*, const pb::TaskRequest* in, pb::Empty*) override;
+  grpc::Status Logs(grpc::ServerContext*, const pb::TaskLogsRequest* in,
+                    grpc::ServerWriter<pb::TaskLogsResponse>* out) override;
+  grpc::Status Metrics(grpc::ServerContext*, const pb::TaskRequest* in, pb::TaskMetricsResponse* out) override;
+  grpc::Status Update(grpc::ServerContext*, const pb::TaskUpdateRequest* in, pb::Empty*) override;
 
  private:
   TaskManager& tasks_;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "berth/common/scoped_mount.h"
+#include "berth/manager/container_log.h"
 #include "berth/manager/image_manager.h"
 #include "berth/manager/spec_builder.h"
 
@@ -99,6 +100,16 @@ class TaskManager {
   Result<std::vector<uint32_t>> pids(const std::string& ns, const std::string& id);
   Status pause(const std::string& ns, const std::string& id);
   Status resume(const std::string& ns, const std::string& id);
+  // The runtime's `events --stats` JSON for the task.
+  Result<std::string> metrics(const std::string& ns, const std::string& id);
+  Status update_resources(const std::string& ns, const std::string& id, const std::string& resources_json);
+  // Merges labels (an empty value removes one). berth.auto-remove=true on a container whose task
+  // already stopped removes it now.
+  Result<ContainerRecord> update_labels(const std::string& ns, const std::string& id, const Labels& labels);
+  // The container's log (every run of its init process); with query.follow until its task stops
+  // or client_gone() turns true.
+  Status logs(const std::string& ns, const std::string& id, const LogQuery& query,
+              const std::function<bool()>& client_gone, const LogEmit& emit);
 
   // At start-up: reconnects to the shims of tasks a previous berthd started (their containers kept
   // running); cleans up after shims that died meanwhile (`berth-shim delete`, rootfs unmounted).
@@ -114,6 +125,7 @@ class TaskManager {
   Result<UserIds> lookup_user(const std::string& snapshot_key, const std::string& user,
                               const std::string& scratch);
   Status stop_shim(Running& task);
+  void auto_remove(const std::string& ns, const std::string& id);
   void recover_one(const std::string& ns, const ContainerRecord& record);
   std::vector<std::string> shim_args(const std::string& verb, const std::string& ns, const std::string& id,
                                      const std::string& runtime) const;

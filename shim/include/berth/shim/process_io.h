@@ -17,7 +17,7 @@ struct StdioConfig {
   std::string stdout_path;
   std::string stderr_path;
   bool terminal = false;
-  std::string log_path;  // instead of stdout/stderr FIFOs: a JSON-lines log file
+  std::string log_path;  // a JSON-lines log file; with FIFOs too, output goes to both (tee)
   uint64_t log_max_bytes = 0;
   uint32_t log_max_files = 0;
 };

@@ -1,0 +1,229 @@
+// inspect, top and stats: what a container is and what it is doing.
+#include <unistd.h>
+
+#include <chrono>
+#include <ostream>
+#include <thread>
+
+#include "berth/common/clock.h"
+#include "berth/common/json.h"
+#include "container_client.h"
+#include "output.h"
+
+namespace berth::cli {
+namespace {
+
+std::string state_name(const std::optional<pb::Task>& task) {
+  if (!task) return "created";
+  switch (task->status()) {
+    case pb::TASK_RUNNING: return "running";
+    case pb::TASK_PAUSED: return "paused";
+    case pb::TASK_STOPPED: return "exited";
+    default: return "created";
+  }
+}
+
+std::optional<json::Value> at(const json::Value& root, std::initializer_list<const char*> path) {
+  std::optional<json::Value> v = root;
+  for (const char* key : path) {
+    if (!v) return std::nullopt;
+    v = v->get(key);
+  }
+  return v;
+}
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  return u == 0 ? fmt::format("{}B", n) : fmt::format("{:.1f}{}", v, units[u]);
+}
+
+std::string cpu_time(uint64_t ms) {
+  uint64_t s = ms / 1000;
+  return fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+}
+
+void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<pb::Task>& task) {
+  auto spec_tree = json::parse(c.spec_json(), "spec");
+  std::optional<json::Value> spec;
+  if (spec_tree) spec = json::root(*spec_tree);
+  auto strings = [&](std::initializer_list<const char*> path) {
+    auto v = spec ? at(*spec, path) : std::nullopt;
+    auto list = v ? v->as_string_array() : Result<std::vector<std::string>>(std::vector<std::string>{});
+    return list ? *list : std::vector<std::string>{};
+  };
+  auto text = [&](std::initializer_list<const char*> path) {
+    auto v = spec ? at(*spec, path) : std::nullopt;
+    auto s = v ? v->as_string() : Result<std::string>(std::string());
+    return s ? *s : std::string();
+  };
+  w.begin_object().field("Id", c.id()).field("Created", rfc3339_nano(c.created_unix() * 1'000'000'000));
+  w.field("Image", c.image()).field("Runtime", c.runtime()).field("SnapshotKey", c.snapshot_key());
+  w.key("State").begin_object().field("Status", state_name(task));
+  w.field("Running", task_running(task)).field("Paused", task && task->status() == pb::TASK_PAUSED);
+  w.field("Pid", static_cast<int64_t>(task_running(task) ? task->pid() : 0));
+  bool exited = task && task->status() == pb::TASK_STOPPED;
+  w.field("ExitCode", static_cast<int64_t>(exited ? task->exit_status() : 0));
+  w.field("FinishedAt", exited ? rfc3339_nano(task->exited_at_unix_nano()) : std::string());
+  w.end_object();
+  w.key("Config").begin_object();
+  w.string_array("Cmd", strings({"process", "args"}));
+  w.string_array("Env", strings({"process", "env"}));
+  w.field("WorkingDir", text({"process", "cwd"})).field("Hostname", text({"hostname"}));
+  w.field("Tty", spec_terminal(c.spec_json()));
+  auto stdin_label = c.labels().find(kOpenStdinLabel);
+  w.field("OpenStdin", stdin_label != c.labels().end() && stdin_label->second == "true");
+  w.string_map("Labels", std::map<std::string, std::string>(c.labels().begin(), c.labels().end()));
+  w.end_object();
+  w.key("Mounts").begin_array();
+  auto mounts = spec ? at(*spec, {"mounts"}) : std::nullopt;
+  auto list = mounts ? mounts->as_array() : Result<std::vector<json::Value>>(std::vector<json::Value>{});
+  for (const auto& m : list ? *list : std::vector<json::Value>{}) {
+    auto type = m.get("type");
+    auto t = type ? type->as_string() : Result<std::string>(std::string());
+    if (!t || *t != "bind") continue;
+    auto src = m.get("source"), dst = m.get("destination");
+    auto options = m.get("options");
+    auto opts = options ? options->as_string_array() : Result<std::vector<std::string>>(std::vector<std::string>{});
+    bool ro = opts && std::find(opts->begin(), opts->end(), "ro") != opts->end();
+    w.begin_object()
+        .field("Source", src ? src->as_string().value_or("") : "")
+        .field("Destination", dst ? dst->as_string().value_or("") : "")
+        .field("RW", !ro)
+        .end_object();
+  }
+  w.end_array();
+  if (task) w.field("LogPath", task->log_path());
+  if (spec) w.key("Spec").value(spec->raw());
+  w.end_object();
+}
+
+}  // namespace
+
+Status inspect(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("usage: berthctl inspect CONTAINER...");
+  BERTH_ASSIGN_OR_RETURN(auto ids, resolve_ids(ctx, args));
+  json::Writer w(true);
+  w.begin_array();
+  for (const auto& id : ids) {
+    BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
+    BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
+    write_inspect(w, container, task);
+  }
+  w.end_array();
+  ctx.out << w.str() << "\n";
+  return {};
+}
+
+Status top(Context& ctx, const std::vector<std::string>& args) {
+  require_args(args, 1, "top CONTAINER");
+  BERTH_ASSIGN_OR_RETURN(const std::string id, resolve_id(ctx, args[0]));
+  pb::TaskRequest req;
+  req.set_container_id(id);
+  pb::TaskPidsResponse resp;
+  BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Pids(c, req, &resp); }));
+  Table table({"UID", "PID", "PPID", "STAT", "STIME", "TIME", "RSS", "CMD"});
+  json::Writer w;
+  w.begin_array();
+  for (const auto& p : resp.processes()) {
+    if (ctx.json) {
+      w.begin_object()
+          .field("uid", p.uid())
+          .field("pid", p.pid())
+          .field("ppid", p.ppid())
+          .field("state", p.state())
+          .field("started", format_time(p.started_unix()))
+          .field("cpu_time_ms", p.cpu_time_ms())
+          .field("rss_bytes", p.rss_bytes())
+          .field("command", p.command())
+          .end_object();
+    } else {
+      table.add({std::to_string(p.uid()), std::to_string(p.pid()), std::to_string(p.ppid()), p.state(),
+                 format_time(p.started_unix()), cpu_time(p.cpu_time_ms()), human_bytes(p.rss_bytes()), p.command()});
+    }
+  }
+  w.end_array();
+  if (ctx.json) {
+    ctx.out << w.str() << "\n";
+  } else {
+    table.print(ctx.out);
+  }
+  return {};
+}
+
+namespace {
+
+struct Sample {
+  uint64_t cpu_ns = 0, memory = 0, memory_limit = 0, pids = 0;
+  std::string raw;
+};
+
+Result<Sample> sample(Context& ctx, const std::string& id) {
+  pb::TaskRequest req;
+  req.set_container_id(id);
+  pb::TaskMetricsResponse resp;
+  BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Metrics(c, req, &resp); }));
+  Sample out;
+  out.raw = resp.stats_json();
+  while (!out.raw.empty() && out.raw.back() == '\n') out.raw.pop_back();
+  BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(out.raw, "stats"));
+  auto root = json::root(tree);
+  auto number = [&](std::initializer_list<const char*> path) -> uint64_t {
+    auto v = at(root, path);
+    auto n = v ? v->as_uint64() : Result<uint64_t>(uint64_t{0});
+    return n ? *n : 0;
+  };
+  out.cpu_ns = number({"data", "cpu", "usage", "total"});
+  out.memory = number({"data", "memory", "usage", "usage"});
+  out.memory_limit = number({"data", "memory", "usage", "limit"});
+  out.pids = number({"data", "pids", "current"});
+  return out;
+}
+
+}  // namespace
+
+Status stats(Context& ctx, const std::vector<std::string>& args) {
+  bool no_stream = false;
+  std::vector<std::string> ids;
+  po::options_description desc("stats options");
+  desc.add_options()("no-stream", po::bool_switch(&no_stream));
+  parse_with_ids(desc, args, ids);
+  if (ids.empty()) throw UsageError("usage: berthctl stats [--no-stream] CONTAINER...");
+  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
+  constexpr auto kInterval = std::chrono::milliseconds(1000);
+  std::vector<Sample> before;
+  for (const auto& id : ids) {
+    BERTH_ASSIGN_OR_RETURN(auto s, sample(ctx, id));
+    before.push_back(std::move(s));
+  }
+  static const long kCpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  for (;;) {
+    std::this_thread::sleep_for(kInterval);
+    Table table({"CONTAINER ID", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"});
+    for (size_t i = 0; i < ids.size(); i++) {
+      BERTH_ASSIGN_OR_RETURN(auto now, sample(ctx, ids[i]));
+      if (ctx.json) {
+        ctx.out << now.raw << "\n";
+      } else {
+        double cpu = 100.0 * static_cast<double>(now.cpu_ns - std::min(now.cpu_ns, before[i].cpu_ns)) /
+                     static_cast<double>(std::chrono::nanoseconds(kInterval).count());
+        bool limited = now.memory_limit > 0 && now.memory_limit < (uint64_t{1} << 62);
+        double mem = limited ? 100.0 * static_cast<double>(now.memory) / static_cast<double>(now.memory_limit) : 0;
+        table.add({ids[i].substr(0, 12), fmt::format("{:.2f}%", std::min(cpu, 100.0 * static_cast<double>(kCpus))),
+                   human_bytes(now.memory) + " / " + (limited ? human_bytes(now.memory_limit) : "-"),
+                   limited ? fmt::format("{:.2f}%", mem) : "-", std::to_string(now.pids)});
+      }
+      before[i] = std::move(now);
+    }
+    if (!ctx.json) table.print(ctx.out);
+    ctx.out.flush();
+    if (no_stream) return {};
+  }
+}
+
+}  // namespace berth::cli
