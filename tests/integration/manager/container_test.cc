@@ -16,6 +16,7 @@
 #include "berth/manager/oci.h"
 #include "berthd_fixture.h"
 #include "layout_builder.h"
+#include "pty_session.h"
 
 namespace berth::manager {
 namespace {
@@ -397,6 +398,132 @@ TEST_F(ContainerTest, TaskEventsReachTheEventStream) {
     std::string line = fmt::format("{} {} ev", topic, ns_);
     EXPECT_NE(text.find(line), std::string::npos) << line << " in " << text;
   }
+}
+
+
+TEST_F(ContainerTest, LogsKeepEveryRunAttachedOrNotWithTailSinceAndFollow) {
+  // Attached output reaches the log too (the shim tees it), and a restarted container appends.
+  CtlResult r = ctl({"run", "--name", "twice", image_, "/bin/sh", "-c", "echo a; echo b >&2; exit 3"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.out, "a\n");
+  r = ctl({"start", "-a", "twice"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.out, "a\n");
+  r = ctl({"logs", "twice"});
+  EXPECT_EQ(r.out, "a\na\n");
+  EXPECT_EQ(r.err, "b\nb\n");
+  EXPECT_EQ(ctl({"logs", "--tail", "1", "twice"}).err, "b\n");
+  EXPECT_EQ(ctl({"logs", "--since", "2100-01-01T00:00:00Z", "twice"}).out, "");
+  r = ctl({"logs", "-t", "twice"});
+  EXPECT_EQ(r.out.find("Z a\n"), 29u) << r.out;  // RFC 3339 with nanoseconds, then the line
+  EXPECT_EQ(ctl({"logs", "--since", "yesterday", "twice"}).code, 1);
+
+  // -f follows a running container to its end.
+  ASSERT_EQ(ctl({"run", "-d", "--name", "slow", image_, "/bin/sh", "-c",
+                 "echo first; /bin/busybox sleep 1; echo second"}).code, 0);
+  r = ctl({"logs", "-f", "slow"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "first\nsecond\n");
+  EXPECT_EQ(ctl({"rm", "twice", "slow"}).code, 0);
+  EXPECT_EQ(ctl({"logs", "twice"}).code, 1);
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, CtrlPCtrlQDetachesAndAttachComesBack) {
+  auto session = testing::PtySession::spawn({BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_,
+                                             "run", "-it", "--rm", "--name", "sh", image_, "/bin/sh"});
+  ASSERT_TRUE(session.ok());
+  auto& run = **session;
+  ASSERT_TRUE(run.read_until("# ")) << run.screen();
+  ASSERT_TRUE(run.type("echo hi-$((1+2))\r").ok());
+  ASSERT_TRUE(run.read_until("hi-3")) << run.screen();
+  ASSERT_TRUE(run.type("\x10\x11").ok());
+  EXPECT_EQ(run.wait(), 0) << run.screen();
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "sh\n");  // still running
+
+  session = testing::PtySession::spawn({BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_,
+                                        "attach", "sh"});
+  ASSERT_TRUE(session.ok());
+  auto& attached = **session;
+  ASSERT_TRUE(attached.type("echo back-$((2+2))\r").ok());
+  ASSERT_TRUE(attached.read_until("back-4")) << attached.screen();
+  ASSERT_TRUE(attached.resize(100, 40).ok());  // reaches the container's pty through SIGWINCH
+  ASSERT_TRUE(attached.type("stty size\r").ok());
+  EXPECT_TRUE(attached.read_until("40 100")) << attached.screen();
+  ASSERT_TRUE(attached.type("exit 4\r").ok());
+  EXPECT_EQ(attached.wait(), 4) << attached.screen();
+  // --rm holds after a detach: berthd removes the container once it exited.
+  CtlResult r = eventually({"ps", "-a", "-q"}, [](const CtlResult& c) { return c.code == 0 && c.out.empty(); });
+  EXPECT_EQ(r.out, "");
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, AttachToADetachedContainerFollowsItsOutputAndExitCode) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "ticker", image_, "/bin/sh", "-c",
+                 "while [ ! -e /stop ]; do echo tick; /bin/busybox sleep 0.1; done; echo bye; exit 6"}).code, 0);
+  auto dir = TempDir::create("/tmp/berth-attach-");
+  ASSERT_TRUE(dir.ok());
+  auto out = open_fd((dir->path() + "/out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_TRUE(out.ok());
+  SpawnOptions options;
+  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_, "attach", "ticker"};
+  options.stdout_fd = out->get();
+  auto attach = ChildProcess::spawn(options);
+  ASSERT_TRUE(attach.ok());
+  for (int i = 0; i < 100 && read_file(dir->path() + "/out").value_or("").find("tick\n") == std::string::npos; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(ctl({"exec", "ticker", "/bin/busybox", "touch", "/stop"}).code, 0);
+  auto status = attach->wait_for(std::chrono::seconds(20));
+  ASSERT_TRUE(status.ok() && status->has_value());
+  EXPECT_EQ((*status)->shell_code(), 6);
+  std::string text = read_file(dir->path() + "/out").value_or("");
+  EXPECT_EQ(text.substr(text.size() - 4), "bye\n") << text;
+  EXPECT_EQ(ctl({"attach", "ticker"}).code, 1);  // not running any more
+  EXPECT_EQ(ctl({"rm", "ticker"}).code, 0);
+  expect_nothing_left();
+}
+
+TEST_F(ContainerTest, RestartTopStatsAndInspect) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "svc", image_, "/bin/sh", "-c", "echo up; exec /bin/busybox sleep 1000"}).code,
+            0);
+  auto pid_of = [&] {
+    auto tree = json::parse(ctl({"inspect", "svc"}).out, "inspect");
+    if (!tree) return int64_t{-1};
+    auto list = json::root(*tree).as_array();
+    if (!list || list->size() != 1) return int64_t{-1};
+    return (*list)[0].get("State")->get("Pid")->as_int64().value_or(-1);
+  };
+  int64_t first = pid_of();
+  ASSERT_GT(first, 0);
+  CtlResult r = ctl({"top", "svc"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(std::to_string(first)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/bin/busybox sleep 1000"), std::string::npos) << r.out;
+  r = ctl({"--format", "json", "stats", "--no-stream", "svc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto stats = json::parse(r.out, "stats");
+  ASSERT_TRUE(stats.ok()) << r.out;
+  EXPECT_EQ(json::root(*stats).get("data")->get("pids")->get("current")->as_int64().value_or(0), 1) << r.out;
+
+  r = ctl({"restart", "-t", "1", "svc"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  int64_t second = pid_of();
+  EXPECT_GT(second, 0);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "svc\n");
+  r = eventually({"logs", "svc"}, [](const CtlResult& c) { return c.out == "up\nup\n"; });
+  EXPECT_EQ(r.out, "up\nup\n");
+  ASSERT_EQ(ctl({"stop", "-t", "1", "svc"}).code, 0);
+  auto tree = json::parse(ctl({"inspect", "svc"}).out, "inspect");
+  ASSERT_TRUE(tree.ok());
+  auto state = (*json::root(*tree).as_array())[0].get("State");
+  EXPECT_EQ(state->get("Status")->as_string().value_or(""), "exited");
+  EXPECT_EQ(state->get("ExitCode")->as_int64().value_or(0), 137);
+  ASSERT_EQ(ctl({"start", "svc"}).code, 0);
+  EXPECT_EQ(ctl({"ps", "-q"}).out, "svc\n");
+  EXPECT_EQ(ctl({"rm", "-f", "svc"}).code, 0);
+  EXPECT_EQ(ctl({"top", "svc"}).code, 1);
+  expect_nothing_left();
 }
 
 }  // namespace
