@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@ Result<std::unique_ptr<AttachedIo>> AttachedIo::open(const std::string& stdin_pa
     io->on_stdin_eof_ = std::move(on_stdin_eof);
     io->on_detach_ = std::move(on_detach);
   }
+  io->wake_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!io->wake_) return sys_error("eventfd");
   io->output_thread_ = std::thread([p = io.get()] { p->copy_output(); });
   return io;
 }
@@ -46,6 +49,7 @@ AttachedIo::~AttachedIo() {
 
 void AttachedIo::finish() {
   done_ = true;
+  if (wake_) (void)!::eventfd_write(wake_.get(), 1);
   if (output_thread_.joinable()) output_thread_.join();
 }
 
@@ -65,8 +69,8 @@ void AttachedIo::copy_output() {
   for (;;) {
     // Read the flag before the final drain: everything written before the exit is in the FIFOs.
     bool last = done_;
-    pollfd fds[2] = {{stdout_.get(), POLLIN, 0}, {stderr_.get(), POLLIN, 0}};
-    ::poll(fds, 2, last ? 0 : 100);
+    pollfd fds[3] = {{stdout_.get(), POLLIN, 0}, {stderr_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    if (!last) ::poll(fds, 3, -1);
     if (stdout_.get() >= 0) drain(stdout_.get(), out_);
     if (stderr_.get() >= 0) drain(stderr_.get(), err_);
     if (last) return;

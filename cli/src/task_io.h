@@ -39,6 +39,7 @@ class AttachedIo {
   std::ostream& out_;
   std::ostream& err_;
   UniqueFd stdin_, stdout_, stderr_;
+  UniqueFd wake_;  // eventfd: finish() wakes the output thread at once
   std::function<void()> on_stdin_eof_;
   std::function<void()> on_detach_;
   std::atomic<bool> done_{false};
