@@ -22,6 +22,22 @@ struct ImageProcessConfig {
 // The "config" section of an OCI image config (missing fields are empty).
 Result<ImageProcessConfig> parse_image_process_config(std::string_view image_config_json);
 
+// A bind mount into the container: a host directory or file, or a named volume's directory.
+struct BindMount {
+  std::string source;       // absolute host path
+  std::string destination;  // absolute container path
+  bool readonly = false;
+};
+
+// Cgroup limits; 0 = none (docker's flags, in docker's units).
+struct Resources {
+  int64_t memory = 0;       // bytes
+  int64_t memory_swap = 0;  // memory + swap in bytes; 0 with a memory limit: the same (no swap); -1: unlimited
+  int64_t nano_cpus = 0;    // CPUs * 1e9
+  int64_t pids_limit = 0;
+  uint64_t cpu_shares = 0;
+};
+
 struct SpecOverrides {
   std::optional<std::vector<std::string>> entrypoint;
   std::vector<std::string> args;  // non-empty: replaces Cmd
@@ -30,6 +46,9 @@ struct SpecOverrides {
   std::string user;  // non-empty: replaces the image's User
   bool tty = false;
   bool readonly_rootfs = false;
+  std::vector<BindMount> mounts;
+  Resources resources;
+  bool seccomp = true;  // false: no seccomp profile ("seccomp=unconfined")
 };
 
 struct UserIds {
@@ -56,6 +75,9 @@ struct SpecInputs {
 };
 
 Result<std::string> build_spec(const SpecInputs& in);
+
+// A mount destination: absolute, not "/", no ".." component.
+Status validate_container_path(std::string_view path);
 
 // A process for exec, as the shim wants it: the container's process with other args, env additions,
 // cwd and terminal.
