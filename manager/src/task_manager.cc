@@ -192,6 +192,8 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
   BERTH_TRY(images_.snapshots().prepare(record.snapshot_key, parent));
   auto built = [&]() -> Status {
     SpecInputs in{id, ns, image_config, req.overrides, {}};
+    std::unique_lock volume_lock(volumes_mu_, std::defer_lock);
+    if (!req.volumes.empty()) volume_lock.lock();
     BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, req.volumes, bundle_dir(ns, id) + "/rootfs"));
     in.overrides.mounts.insert(in.overrides.mounts.end(), mounts.begin(), mounts.end());
     std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;

@@ -88,6 +88,7 @@ Result<std::vector<VolumeInfo>> TaskManager::list_volumes(const std::string& ns)
 
 Status TaskManager::remove_volume(const std::string& ns, const std::string& name) {
   BERTH_TRY(validate_volume_name(name));
+  std::lock_guard lock(volumes_mu_);
   BERTH_ASSIGN_OR_RETURN(auto all, list_volumes(ns));
   auto it = std::find_if(all.begin(), all.end(), [&](const VolumeInfo& v) { return v.name == name; });
   if (it == all.end()) return make_error(ErrorCode::kNotFound, "volume {:?} not found", name);

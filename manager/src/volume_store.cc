@@ -50,7 +50,9 @@ Status VolumeStore::remove(const std::string& ns, const std::string& name) {
   BERTH_TRY(validate_volume_name(name));
   std::string dir = dirname_of(data_dir(ns, name));
   if (!path_exists(dir)) return make_error(ErrorCode::kNotFound, "volume {:?} not found", name);
-  return remove_tree(dir);
+  BERTH_TRY(remove_tree(dir));
+  (void)::rmdir(dirname_of(dir).c_str());  // the namespace's dir, once its last volume is gone
+  return {};
 }
 
 namespace {

@@ -71,6 +71,12 @@ TEST_F(RunOptionsTest, BindMountsAreWritableOrReadOnly) {
   EXPECT_EQ(r.out, "from host\n");
   EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
   EXPECT_FALSE(path_exists(host + "/other"));
+
+  // A single file, and two mounts at once.
+  r = ctl({"run", "--rm", "-v", host + "/hello:/etc/greeting:ro", "-v", host + ":/a/b", image_, "/bin/busybox", "cat",
+           "/etc/greeting", "/a/b/new"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "from host\nfrom container\n");
   expect_nothing_left();
 }
 
@@ -132,9 +138,8 @@ TEST_F(RunOptionsTest, NamedVolumesAreFilledFromTheImageAndOutliveContainers) {
   EXPECT_EQ(ctl({"--format", "json", "volume", "ls"}).out, "[]\n");
   EXPECT_NE(ctl({"volume", "rm", "conf"}).code, 0);  // gone
   EXPECT_NE(ctl({"run", "--rm", "-v", "bad name:/x", image_, "true"}).code, 0);
+  EXPECT_FALSE(path_exists(dirname_of(volume_dir("x"))));  // the namespace's volumes dir went with the last
   expect_nothing_left();
-  std::error_code ec;
-  std::filesystem::remove(dirname_of(volume_dir("x")), ec);
 }
 
 TEST_F(RunOptionsTest, CopyUpKeepsSymlinksAndModes) {
@@ -161,6 +166,12 @@ TEST_F(RunOptionsTest, MemoryLimitIsSetAndOomKills) {
   EXPECT_EQ(cgroup_file("memory", "mem", "memory.limit_in_bytes"), "33554432");
   EXPECT_EQ(cgroup_file("memory", "mem", "memory.memsw.limit_in_bytes"), "33554432");  // no swap
   ASSERT_EQ(ctl({"rm", "-f", "mem"}).code, 0);
+  r = ctl({"run", "-d", "--name", "swap", "--memory", "32m", "--memory-swap", "-1", image_, "/bin/busybox", "sleep",
+           "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(cgroup_file("memory", "swap", "memory.limit_in_bytes"), "33554432");
+  EXPECT_EQ(cgroup_file("memory", "swap", "memory.memsw.limit_in_bytes"), "9223372036854771712");  // unlimited
+  ASSERT_EQ(ctl({"rm", "-f", "swap"}).code, 0);
   // tail keeps a line without a newline in memory: 100 MiB of it can't fit in 32.
   r = ctl({"run", "--rm", "--memory", "32m", image_, "/bin/sh", "-c",
            "/bin/busybox head -c 100m /dev/zero | /bin/busybox tail; echo status $?"});

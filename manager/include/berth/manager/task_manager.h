@@ -138,6 +138,7 @@ class TaskManager {
   ImageManager& images_;
   TaskManagerOptions options_;
   VolumeStore volumes_;
+  std::mutex volumes_mu_;  // a volume is not removed between a create's mount of it and its record
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> tasks_;  // "<ns>/<id>"
   std::set<std::string> auto_removing_;
