@@ -1,5 +1,7 @@
 #include "berth/manager/spec_builder.h"
 
+#include <unistd.h>
+
 #include <charconv>
 
 #include "berth/common/json.h"
@@ -81,6 +83,9 @@ Status check_resources(const Resources& r) {
   if (r.nano_cpus > 0 && r.nano_cpus * kCpuPeriod / 1000000000 < 1000)
     return make_error(ErrorCode::kInvalidArgument, "cpus {} is below the minimum of 0.01",
                       static_cast<double>(r.nano_cpus) / 1e9);
+  if (long online = ::sysconf(_SC_NPROCESSORS_ONLN); online > 0 && r.nano_cpus > online * int64_t{1000000000})
+    return make_error(ErrorCode::kInvalidArgument, "cpus {} is more than this host's {} CPUs",
+                      static_cast<double>(r.nano_cpus) / 1e9, online);
   return {};
 }
 

@@ -206,6 +206,7 @@ TEST_F(RunOptionsTest, BadLimitsFailClearly) {
   };
   for (const Case& c : {Case{{"--memory", "12q"}, "invalid size \"12q\""}, Case{{"--memory", "1k"}, "minimum"},
                         Case{{"--cpus", "abc"}, "invalid --cpus \"abc\""}, Case{{"--cpus", "0"}, "--cpus"},
+                        Case{{"--cpus", "4096"}, "CPUs"},
                         Case{{"--pids-limit", "-3"}, "--pids-limit"},
                         Case{{"--memory", "64m", "--memory-swap", "32m"}, "below the memory limit"},
                         Case{{"--security-opt", "apparmor=x"}, "apparmor=x"}}) {

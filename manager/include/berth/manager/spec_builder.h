@@ -1,6 +1,7 @@
 // The OCI runtime spec of a container: defaults close to `berth spec` and containerd's (namespaces,
 // mounts, capabilities, masked paths), the image config's Entrypoint/Cmd/Env/WorkingDir/User, then
-// the request's overrides. Pure functions over strings, so they are tested without a daemon.
+// the request's overrides. Pure functions over strings (build_spec also reads the host's CPU count
+// to refuse more --cpus than there are), so they are tested without a daemon.
 #pragma once
 
 #include <optional>
