@@ -2,12 +2,13 @@
 # End-to-end run, side by side in one run: `berthctl run --rm` (berthd + berth-shim + berth) vs
 # `ctr run --rm` (containerd + containerd-shim-runc-v2 + runc) vs `podman run --rm` (conmon + runc;
 # podman's default crun refuses this hybrid-cgroup host), all on the same busybox image pulled from
-# a local docker-registry. Then the daemons' RSS with N detached sleeping containers each.
-#   bench/manager/run.sh [runs] [N]     (defaults 20, 10; needs root)
+# a local docker-registry. Then N detached sleeping containers on each daemon: the time to start
+# them, the daemons' RSS, and the PSS of each container's shim measured in place.
+#   bench/manager/run.sh [runs] [N]     (defaults 20, 50; needs root)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-20}
-n=${2:-10}
+n=${2:-50}
 build=${BUILD:-build}
 berth=$(realpath "$build/runtime/berth"); shim=$(realpath "$build/shim/berth-shim")
 berthd=$(realpath "$build/manager/berthd"); berthctl=$(realpath "$build/cli/berthctl")
@@ -65,17 +66,39 @@ hyperfine -N --runs "$runs" --warmup 2 --export-json "$work/podman.json" \
 ms() { jq '.results[0].mean * 1000' "$1"; }
 b=$(ms "$work/berth.json"); c=$(ms "$work/ctr.json"); p=$(ms "$work/podman.json")
 
-# N detached sleeping containers on each daemon, then the daemons' RSS.
+# N detached sleeping containers on each daemon: start time, then the daemons' RSS and shims' PSS.
+now() { date +%s%N; }
+t0=$(now)
 for i in $(seq 1 "$n"); do
   "$berthctl" --address "$work/berthd.sock" run -d --name "b$i" "$image" sleep 100000 >/dev/null
+done
+t1=$(now)
+for i in $(seq 1 "$n"); do
   ctr --address "$work/ctrd/c.sock" run -d "$image" "d$i" sleep 100000 >/dev/null
 done
-sleep 5
+t2=$(now)
+sync; sleep 5  # freshly written binaries' page cache counts as dirty until written back
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 br=$(rss "$berthd_pid"); cr=$(rss "$ctrd")
+# PSS of every shim of this run (their command lines name our work dir or containerd's namespace).
+pss_per_shim() {
+  local total=0 count=0 pid
+  for pid in $(pgrep -f "$1"); do
+    total=$((total + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
+    count=$((count + 1))
+  done
+  echo "$((total / (count > 0 ? count : 1))) $count"
+}
+read -r bp bn < <(pss_per_shim "berth-shim serve .*$work")
+read -r cp cn < <(pss_per_shim "containerd-shim-runc-v2 .*-address $work/ctrd/c.sock")
 
 printf "\nrun --rm of /bin/true (mean of %d):\n" "$runs"
 printf "  berthctl run --rm  %8.1f ms\n  ctr run --rm       %8.1f ms\n  podman run --rm    %8.1f ms\n" "$b" "$c" "$p"
 awk -v b="$b" -v c="$c" -v p="$p" 'BEGIN {printf "  berth/ctr %.2fx   berth/podman %.2fx\n", b/c, b/p}'
-printf "daemon RSS with %d detached containers: berthd %d KiB, containerd %d KiB (%.2fx)\n" "$n" "$br" "$cr" \
+printf "%d detached containers, one after another: berthctl run -d %.1f ms each, ctr run -d %.1f ms each (%.2fx)\n" \
+  "$n" "$(awk -v d=$((t1 - t0)) -v n="$n" 'BEGIN {print d / n / 1e6}')" \
+  "$(awk -v d=$((t2 - t1)) -v n="$n" 'BEGIN {print d / n / 1e6}')" "$(awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) 'BEGIN {print a/b}')"
+printf "daemon RSS with them: berthd %d KiB, containerd %d KiB (%.2fx)\n" "$br" "$cr" \
   "$(awk -v a="$br" -v b="$cr" 'BEGIN {print a/b}')"
+printf "PSS per shim in place: berth-shim %d KiB (%d shims), containerd-shim-runc-v2 %d KiB (%d shims) (%.2fx)\n" \
+  "$bp" "$bn" "$cp" "$cn" "$(awk -v a="$bp" -v b="$cp" 'BEGIN {print (b > 0 ? a/b : 0)}')"

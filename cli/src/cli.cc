@@ -90,6 +90,7 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"rm", snapshot_rm},
         {"usage", snapshot_usage},
         {"tree", snapshot_tree}}},
+      {"volume", {{"ls", volume_ls}, {"list", volume_ls}, {"rm", volume_rm}}},
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
       {"container",
        {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats}}},
@@ -134,7 +135,8 @@ std::string usage_text() {
   }
   text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF   (aliases)\n";
   text +=
-      "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] IMAGE [CMD...]\n"
+      "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [-v SRC:DST[:ro]]\n"
+      "      [-m SIZE] [--cpus N] [--pids-limit N] [--security-opt seccomp=unconfined] IMAGE [CMD...]\n"
       "  ps [-a] [-q] | logs [-f] [--tail N] ID | stop [-t S] ID... | kill [-s SIG] ID... | rm [-f] ID...\n"
       "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n"
       "  start [-a] [-i] ID... | restart [-t S] ID... | attach [--no-stdin] ID | logs [-f] [-t] [--since T] ID\n"

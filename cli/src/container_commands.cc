@@ -9,18 +9,23 @@
 #include "berth/common/json.h"
 #include "container_client.h"
 #include "output.h"
+#include "run_options.h"
 
 namespace berth::cli {
 
 
 Status run(Context& ctx, const std::vector<std::string>& args) {
-  size_t split = first_positional(args, {"--name", "-e", "--env", "-w", "--workdir", "-u", "--user", "--runtime",
-                                         "--entrypoint", "-l", "--label"});
+  auto with_value = RunOptions::flags_with_value();
+  with_value.insert({"--name", "-e", "--env", "-w", "--workdir", "-u", "--user", "--runtime", "--entrypoint", "-l",
+                     "--label"});
+  size_t split = first_positional(args, with_value);
   std::vector<std::string> options(args.begin(), args.begin() + static_cast<long>(std::min(split, args.size())));
   if (!options.empty() && options.back() == "--") options.pop_back();
   if (split >= args.size())
     throw UsageError("usage: berthctl run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
-                     "[--read-only] [--runtime R] [--entrypoint P] IMAGE [CMD...]");
+                     "[--read-only] [--runtime R] [--entrypoint P] [-v SRC:DST[:ro]] [--mount type=bind,src=S,dst=D] "
+                     "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
+                     "[--security-opt seccomp=unconfined] IMAGE [CMD...]");
   bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
   std::string name, workdir, user, runtime, entrypoint;
   std::vector<std::string> env, labels;
@@ -30,6 +35,8 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
       "runtime", po::value(&runtime))("entrypoint", po::value(&entrypoint))("label,l", po::value(&labels))(
       "tty,t", po::bool_switch(&tty))("interactive,i", po::bool_switch(&interactive))(
       "read-only", po::bool_switch(&readonly));
+  RunOptions run_options;
+  run_options.add_to(desc);
   parse_options(desc, options);
 
   pb::ContainerCreateRequest create;
@@ -49,6 +56,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
   create.set_entrypoint(entrypoint);
   create.set_tty(tty);
   create.set_readonly_rootfs(readonly);
+  BERTH_TRY(run_options.apply(create));
   pb::Container container;
   BERTH_TRY(containers_rpc(
       ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Create(c, create, &container); }));

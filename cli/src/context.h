@@ -67,6 +67,8 @@ Status snapshot_commit(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_rm(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_usage(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_tree(Context& ctx, const std::vector<std::string>& args);
+Status volume_ls(Context& ctx, const std::vector<std::string>& args);
+Status volume_rm(Context& ctx, const std::vector<std::string>& args);
 Status namespace_ls(Context& ctx, const std::vector<std::string>& args);
 Status namespace_create(Context& ctx, const std::vector<std::string>& args);
 Status namespace_rm(Context& ctx, const std::vector<std::string>& args);

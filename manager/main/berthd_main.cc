@@ -78,8 +78,9 @@ int main(int argc, char** argv) {
   berth::manager::ContainersService containers(d.tasks(), d.images());
   berth::manager::TasksService tasks(d.tasks());
   berth::manager::TaskEventSink event_sink(d.tasks());
+  berth::manager::VolumesService volumes(d.tasks());
   if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer,
-                         &containers, &tasks, &event_sink});
+                         &containers, &tasks, &event_sink, &volumes});
       !st) {
     logger->error("{}", st.error().what());
     return 1;

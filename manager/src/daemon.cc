@@ -110,7 +110,8 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(d->snapshots_, Snapshotter::open(c.snapshotter, c.root + "/snapshots", *d->db_));
   d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
   BERTH_TRY(d->images_->recover());
-  TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address};
+  TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address,
+                                  c.root + "/volumes"};
   d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
   BERTH_TRY(d->tasks_->recover());
   log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());

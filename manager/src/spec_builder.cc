@@ -1,8 +1,11 @@
 #include "berth/manager/spec_builder.h"
 
+#include <unistd.h>
+
 #include <charconv>
 
 #include "berth/common/json.h"
+#include "berth/manager/default_seccomp.h"
 
 namespace berth::manager {
 namespace {
@@ -64,7 +67,64 @@ void write_mount(json::Writer& w, const char* dest, const char* type, const char
   w.string_array("options", options).end_object();
 }
 
+// docker's CPU period: --cpus N is a quota of N periods.
+constexpr int64_t kCpuPeriod = 100000;
+
+Status check_resources(const Resources& r) {
+  if (r.memory < 0 || r.nano_cpus < 0 || r.pids_limit < 0)
+    return make_error(ErrorCode::kInvalidArgument, "memory, cpus and pids limits can't be negative");
+  if (r.memory > 0 && r.memory < 6 * 1024 * 1024)
+    return make_error(ErrorCode::kInvalidArgument, "memory limit {} is below the minimum of 6 MiB", r.memory);
+  if (r.memory_swap > 0 && r.memory_swap < r.memory)
+    return make_error(ErrorCode::kInvalidArgument, "memory+swap limit {} is below the memory limit {}", r.memory_swap,
+                      r.memory);
+  if (r.memory_swap != 0 && r.memory == 0)
+    return make_error(ErrorCode::kInvalidArgument, "a memory+swap limit needs a memory limit too");
+  if (r.nano_cpus > 0 && r.nano_cpus * kCpuPeriod / 1000000000 < 1000)
+    return make_error(ErrorCode::kInvalidArgument, "cpus {} is below the minimum of 0.01",
+                      static_cast<double>(r.nano_cpus) / 1e9);
+  if (long online = ::sysconf(_SC_NPROCESSORS_ONLN); online > 0 && r.nano_cpus > online * int64_t{1000000000})
+    return make_error(ErrorCode::kInvalidArgument, "cpus {} is more than this host's {} CPUs",
+                      static_cast<double>(r.nano_cpus) / 1e9, online);
+  return {};
+}
+
+void write_resources(json::Writer& w, const Resources& r) {
+  w.key("resources").begin_object().key("devices").begin_array();
+  w.begin_object().field("allow", false).field("access", "rwm").end_object();
+  w.end_array();
+  if (r.memory > 0) {
+    w.key("memory").begin_object().field("limit", r.memory);
+    w.field("swap", r.memory_swap == 0 ? r.memory : r.memory_swap).end_object();
+  }
+  if (r.nano_cpus > 0 || r.cpu_shares > 0) {
+    w.key("cpu").begin_object();
+    if (r.cpu_shares > 0) w.field("shares", r.cpu_shares);
+    if (r.nano_cpus > 0) w.field("quota", r.nano_cpus * kCpuPeriod / 1000000000).field("period", uint64_t{kCpuPeriod});
+    w.end_object();
+  }
+  if (r.pids_limit > 0) w.key("pids").begin_object().field("limit", r.pids_limit).end_object();
+  w.end_object();
+}
+
+Status check_mount(const BindMount& m) {
+  if (m.source.empty() || m.source[0] != '/')
+    return make_error(ErrorCode::kInvalidArgument, "mount source {:?} is not an absolute path", m.source);
+  return validate_container_path(m.destination);
+}
+
 }  // namespace
+
+Status validate_container_path(std::string_view path) {
+  if (path.empty() || path[0] != '/')
+    return make_error(ErrorCode::kInvalidArgument, "container path {:?} is not absolute", std::string(path));
+  for (auto part : split(path, '/'))
+    if (part == "..")
+      return make_error(ErrorCode::kInvalidArgument, "container path {:?} has a \"..\" component",
+                        std::string(path));
+  if (path == "/") return make_error(ErrorCode::kInvalidArgument, "can't mount over the container's root");
+  return {};
+}
 
 Result<ImageProcessConfig> parse_image_process_config(std::string_view image_config_json) {
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(image_config_json, "image config"));
@@ -184,6 +244,8 @@ Result<std::string> build_spec(const SpecInputs& in) {
   env = merge_env(env, o.env);
   std::string cwd = !o.cwd.empty() ? o.cwd : (!in.image.working_dir.empty() ? in.image.working_dir : "/");
   if (cwd[0] != '/') return make_error(ErrorCode::kInvalidArgument, "working directory {:?} is not absolute", cwd);
+  BERTH_TRY(check_resources(o.resources));
+  for (const auto& m : o.mounts) BERTH_TRY(check_mount(m));
 
   json::Writer w;
   w.begin_object().field("ociVersion", "1.1.0");
@@ -214,17 +276,18 @@ Result<std::string> build_spec(const SpecInputs& in) {
   write_mount(w, "/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"});
   write_mount(w, "/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
   write_mount(w, "/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"});
+  for (const auto& m : o.mounts)
+    write_mount(w, m.destination.c_str(), "bind", m.source.c_str(), {"rbind", "rprivate", m.readonly ? "ro" : "rw"});
   w.end_array();
   w.key("linux").begin_object();
   w.field("cgroupsPath", fmt::format("/berth/{}/{}", in.ns, in.id));
-  w.key("resources").begin_object().key("devices").begin_array();
-  w.begin_object().field("allow", false).field("access", "rwm").end_object();
-  w.end_array().end_object();
+  write_resources(w, o.resources);
   w.key("namespaces").begin_array();
   for (const char* ns : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
     w.begin_object().field("type", ns).end_object();
   w.end_array();
   w.string_array("maskedPaths", kMaskedPaths).string_array("readonlyPaths", kReadonlyPaths);
+  if (o.seccomp) write_default_seccomp(w.key("seccomp"), kCapabilities);
   w.end_object();
   w.end_object();
   return w.str();

@@ -20,6 +20,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
 #include "berth/manager/reference.h"
+#include "open_in_root.h"
 
 
 #include "berth/task/v1/events.pb.h"
@@ -85,15 +86,9 @@ TaskState to_state(tpb::Status s) {
 
 // Reads a small file inside a rootfs without following symlinks out of it; missing is empty.
 std::string read_in_root(const std::string& root, const char* path) {
-  auto dir = open_fd(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (!dir) return {};
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, dir->get(), path, &how, sizeof how);
-  if (fd < 0) return {};
-  UniqueFd file(static_cast<int>(fd));
-  auto text = read_fd(file.get(), 4 << 20);
+  auto file = open_in_root(root, path, O_RDONLY);
+  if (!file) return {};
+  auto text = read_fd(file->get(), 4 << 20);
   return text ? *text : std::string();
 }
 
@@ -118,16 +113,14 @@ bool process_gone(pid_t pid) {
 }  // namespace
 
 Status validate_container_id(std::string_view id) {
-  bool ok = !id.empty() && id.size() <= 76 && std::isalnum(static_cast<unsigned char>(id[0]));
-  for (char c : id) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
-  if (!ok)
+  if (!is_valid_name(id, 76))
     return make_error(ErrorCode::kInvalidArgument, "invalid container id {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 76",
                       std::string(id));
   return {};
 }
 
 TaskManager::TaskManager(ImageManager& images, TaskManagerOptions options)
-    : images_(images), options_(std::move(options)) {}
+    : images_(images), options_(std::move(options)), volumes_(options_.volumes_dir) {}
 
 TaskManager::~TaskManager() {
   std::vector<std::thread> removers;
@@ -199,6 +192,10 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
   BERTH_TRY(images_.snapshots().prepare(record.snapshot_key, parent));
   auto built = [&]() -> Status {
     SpecInputs in{id, ns, image_config, req.overrides, {}};
+    std::unique_lock volume_lock(volumes_mu_, std::defer_lock);
+    if (!req.volumes.empty()) volume_lock.lock();
+    BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, req.volumes, bundle_dir(ns, id) + "/rootfs"));
+    in.overrides.mounts.insert(in.overrides.mounts.end(), mounts.begin(), mounts.end());
     std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
     BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));
     BERTH_ASSIGN_OR_RETURN(record.spec_json, build_spec(in));

@@ -47,6 +47,7 @@ grpc::Status ContainersService::Create(grpc::ServerContext* ctx, const pb::Conta
   req.overrides.tty = in->tty();
   req.overrides.readonly_rootfs = in->readonly_rootfs();
   req.labels = Labels(in->labels().begin(), in->labels().end());
+  BERTH_GRPC_TRY(add_run_options(*in, req));
   BERTH_GRPC_ASSIGN(auto record, tasks_.create_container(ns, req));
   fill_container(record, out);
   return grpc::Status::OK;

@@ -108,5 +108,84 @@ TEST(SpecBuilder, ExecProcessKeepsTheContainersUserAndEnv) {
   EXPECT_FALSE(exec_process_json(*spec, {}, {}, "", false).ok());
 }
 
+// A spec built from a one-command container with these overrides, parsed.
+json::Tree spec_with(const SpecOverrides& overrides) {
+  SpecInputs in;
+  in.id = "c";
+  in.ns = "default";
+  in.image.cmd = {"sh"};
+  in.overrides = overrides;
+  auto spec = build_spec(in);
+  EXPECT_TRUE(spec.ok()) << spec.error().what();
+  auto tree = json::parse(spec.ok() ? *spec : "{}", "spec");
+  return std::move(*tree);
+}
+
+TEST(SpecBuilder, AddsBindMountsAfterTheDefaults) {
+  SpecOverrides o;
+  o.args = {"sh"};
+  o.mounts = {{"/srv/a", "/a", false}, {"/srv/b", "/b", true}};
+  auto tree = spec_with(o);
+  auto mounts = *json::root(tree).get("mounts")->as_array();
+  ASSERT_GE(mounts.size(), 2u);
+  const auto& b = mounts.back();
+  EXPECT_EQ(*b.get("destination")->as_string(), "/b");
+  EXPECT_EQ(*b.get("source")->as_string(), "/srv/b");
+  EXPECT_EQ(*b.get("type")->as_string(), "bind");
+  EXPECT_EQ(*b.get("options")->as_string_array(), (std::vector<std::string>{"rbind", "rprivate", "ro"}));
+  EXPECT_EQ(mounts[mounts.size() - 2].get("options")->as_string_array()->back(), "rw");
+  EXPECT_EQ(*mounts[0].get("destination")->as_string(), "/proc");
+}
+
+TEST(SpecBuilder, WritesResourceLimits) {
+  SpecOverrides o;
+  o.resources = {64 << 20, 0, 1500000000, 20, 512};
+  auto tree = spec_with(o);
+  auto r = *json::root(tree).get("linux")->get("resources");
+  EXPECT_EQ(*r.get("memory")->get("limit")->as_int64(), 64 << 20);
+  EXPECT_EQ(*r.get("memory")->get("swap")->as_int64(), 64 << 20);  // no swap, as docker
+  EXPECT_EQ(*r.get("cpu")->get("quota")->as_int64(), 150000);
+  EXPECT_EQ(*r.get("cpu")->get("period")->as_uint64(), 100000u);
+  EXPECT_EQ(*r.get("cpu")->get("shares")->as_uint64(), 512u);
+  EXPECT_EQ(*r.get("pids")->get("limit")->as_int64(), 20);
+  EXPECT_EQ(r.get("devices")->as_array()->size(), 1u);
+
+  o.resources = {64 << 20, -1, 0, 0, 0};
+  tree = spec_with(o);
+  r = *json::root(tree).get("linux")->get("resources");
+  EXPECT_EQ(*r.get("memory")->get("swap")->as_int64(), -1);
+  EXPECT_FALSE(r.get("cpu").has_value());
+  EXPECT_FALSE(r.get("pids").has_value());
+}
+
+TEST(SpecBuilder, RefusesBadLimitsAndMounts) {
+  SpecInputs in;
+  in.id = "c";
+  in.ns = "default";
+  in.image.cmd = {"sh"};
+  for (Resources r : {Resources{1024, 0, 0, 0, 0}, Resources{64 << 20, 32 << 20, 0, 0, 0},
+                      Resources{0, 64 << 20, 0, 0, 0}, Resources{0, 0, 1000, 0, 0}, Resources{-1, 0, 0, 0, 0},
+                      Resources{0, 0, int64_t{100000} * 1000000000, 0, 0}}) {
+    in.overrides.resources = r;
+    EXPECT_FALSE(build_spec(in).ok()) << r.memory << " " << r.memory_swap << " " << r.nano_cpus;
+  }
+  in.overrides.resources = {};
+  for (BindMount m : {BindMount{"rel", "/a"}, BindMount{"/a", "rel"}, BindMount{"/a", "/x/../etc"}}) {
+    in.overrides.mounts = {m};
+    EXPECT_FALSE(build_spec(in).ok()) << m.source << " " << m.destination;
+  }
+}
+
+TEST(SpecBuilder, HasTheDefaultSeccompProfileUnlessUnconfined) {
+  SpecOverrides o;
+  auto tree = spec_with(o);
+  auto seccomp = json::root(tree).get("linux")->get("seccomp");
+  ASSERT_TRUE(seccomp.has_value());
+  EXPECT_EQ(*seccomp->get("defaultAction")->as_string(), "SCMP_ACT_ERRNO");
+  o.seccomp = false;
+  tree = spec_with(o);
+  EXPECT_FALSE(json::root(tree).get("linux")->get("seccomp").has_value());
+}
+
 }  // namespace
 }  // namespace berth::manager

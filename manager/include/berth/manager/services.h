@@ -164,6 +164,19 @@ class TasksService final : public pb::Tasks::Service {
   TaskManager& tasks_;
 };
 
+// The run options of a create request (volumes, resources, security options) into req.
+Status add_run_options(const pb::ContainerCreateRequest& in, ContainerSpecRequest& req);
+
+class VolumesService final : public pb::Volumes::Service {
+ public:
+  explicit VolumesService(TaskManager& tasks) : tasks_(tasks) {}
+  grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListVolumesResponse* out) override;
+  grpc::Status Remove(grpc::ServerContext*, const pb::VolumeRequest* in, pb::Empty*) override;
+
+ private:
+  TaskManager& tasks_;
+};
+
 // Where shims publish task events; they are republished on berthd's event bus.
 class TaskEventSink final : public ::berth::task::v1::EventSink::Service {
  public:

@@ -1,6 +1,7 @@
 // The OCI runtime spec of a container: defaults close to `berth spec` and containerd's (namespaces,
 // mounts, capabilities, masked paths), the image config's Entrypoint/Cmd/Env/WorkingDir/User, then
-// the request's overrides. Pure functions over strings, so they are tested without a daemon.
+// the request's overrides. Pure functions over strings (build_spec also reads the host's CPU count
+// to refuse more --cpus than there are), so they are tested without a daemon.
 #pragma once
 
 #include <optional>
@@ -22,6 +23,22 @@ struct ImageProcessConfig {
 // The "config" section of an OCI image config (missing fields are empty).
 Result<ImageProcessConfig> parse_image_process_config(std::string_view image_config_json);
 
+// A bind mount into the container: a host directory or file, or a named volume's directory.
+struct BindMount {
+  std::string source;       // absolute host path
+  std::string destination;  // absolute container path
+  bool readonly = false;
+};
+
+// Cgroup limits; 0 = none (docker's flags, in docker's units).
+struct Resources {
+  int64_t memory = 0;       // bytes
+  int64_t memory_swap = 0;  // memory + swap in bytes; 0 with a memory limit: the same (no swap); -1: unlimited
+  int64_t nano_cpus = 0;    // CPUs * 1e9
+  int64_t pids_limit = 0;
+  uint64_t cpu_shares = 0;
+};
+
 struct SpecOverrides {
   std::optional<std::vector<std::string>> entrypoint;
   std::vector<std::string> args;  // non-empty: replaces Cmd
@@ -30,6 +47,9 @@ struct SpecOverrides {
   std::string user;  // non-empty: replaces the image's User
   bool tty = false;
   bool readonly_rootfs = false;
+  std::vector<BindMount> mounts;
+  Resources resources;
+  bool seccomp = true;  // false: no seccomp profile ("seccomp=unconfined")
 };
 
 struct UserIds {
@@ -56,6 +76,9 @@ struct SpecInputs {
 };
 
 Result<std::string> build_spec(const SpecInputs& in);
+
+// A mount destination: absolute, not "/", no ".." component.
+Status validate_container_path(std::string_view path);
 
 // A process for exec, as the shim wants it: the container's process with other args, env additions,
 // cwd and terminal.

@@ -17,7 +17,9 @@
 #include "berth/common/scoped_mount.h"
 #include "berth/manager/container_log.h"
 #include "berth/manager/image_manager.h"
+#include "berth/manager/container_options.h"
 #include "berth/manager/spec_builder.h"
+#include "berth/manager/volume_store.h"
 
 namespace berth::task::v1 {
 class Envelope;
@@ -33,14 +35,22 @@ struct TaskManagerOptions {
   std::string shim_path;      // the berth-shim binary
   std::string runtime_path;   // the runtime called "berth"
   std::string event_address;  // the socket where berthd serves EventSink (shims publish there)
+  std::string volumes_dir;    // named volumes: <volumes_dir>/<ns>/<name>/_data
 };
 
 struct ContainerSpecRequest {
   std::string id;  // empty: random
   std::string image;
   std::string runtime;  // empty: "berth"
-  SpecOverrides overrides;
+  SpecOverrides overrides;  // mounts: added to by volumes
+  std::vector<VolumeOption> volumes;
   Labels labels;
+};
+
+struct VolumeInfo {
+  std::string name;
+  std::string mountpoint;
+  std::vector<std::string> containers;  // the containers whose spec mounts it
 };
 
 enum class TaskState { kUnknown = 0, kCreated = 1, kRunning = 2, kStopped = 3, kPaused = 4 };
@@ -111,6 +121,10 @@ class TaskManager {
   Status logs(const std::string& ns, const std::string& id, const LogQuery& query,
               const std::function<bool()>& client_gone, const LogEmit& emit);
 
+  // Named volumes of a namespace; remove is refused while a container uses the volume.
+  Result<std::vector<VolumeInfo>> list_volumes(const std::string& ns);
+  Status remove_volume(const std::string& ns, const std::string& name);
+
   // At start-up: reconnects to the shims of tasks a previous berthd started (their containers kept
   // running); cleans up after shims that died meanwhile (`berth-shim delete`, rootfs unmounted).
   Status recover();
@@ -124,6 +138,10 @@ class TaskManager {
   Result<std::string> runtime_binary(const std::string& name) const;
   Result<UserIds> lookup_user(const std::string& snapshot_key, const std::string& user,
                               const std::string& scratch);
+  // The bind mounts of a create request's volumes: host paths checked, named volumes created (and,
+  // when new, filled from the image at their destination, the snapshot mounted at scratch).
+  Result<std::vector<BindMount>> volume_mounts(const std::string& ns, const std::string& snapshot_key,
+                                               const std::vector<VolumeOption>& volumes, const std::string& scratch);
   Status stop_shim(Running& task);
   void auto_remove(const std::string& ns, const std::string& id);
   void recover_one(const std::string& ns, const ContainerRecord& record);
@@ -131,6 +149,8 @@ class TaskManager {
                                      const std::string& runtime) const;
   ImageManager& images_;
   TaskManagerOptions options_;
+  VolumeStore volumes_;
+  std::mutex volumes_mu_;  // a volume is not removed between a create's mount of it and its record
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> tasks_;  // "<ns>/<id>"
   std::set<std::string> auto_removing_;

@@ -1,0 +1,36 @@
+// The container-creation options of `run` that go beyond the process (volumes, mounts, resource
+// limits, security options): their flags, parsing, and their place in the create request.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "context.h"
+
+namespace berth::cli {
+
+// "64m", "1g", "512k", "1048576", "100b": bytes (binary units, as docker). -1 only when allow_unlimited.
+Result<int64_t> parse_size(std::string_view text, bool allow_unlimited = false);
+// "1.5" → 1500000000 (at most 9 decimals).
+Result<int64_t> parse_nano_cpus(std::string_view text);
+// "type=bind,src=/a,dst=/b[,readonly]" (also source=, target=, destination=, ro) → "/a:/b[:ro]";
+// type=volume takes a volume name as the source.
+Result<std::string> mount_to_volume(std::string_view text);
+
+struct RunOptions {
+  std::vector<std::string> volumes, mounts, security_opt;
+  std::string memory, memory_swap, cpus;
+  int64_t pids_limit = 0;
+  uint64_t cpu_shares = 0;
+
+  void add_to(boost::program_options::options_description& desc);
+  // Every flag of add_to that takes a value.
+  static std::set<std::string> flags_with_value();
+  Status apply(pb::ContainerCreateRequest& create) const;
+};
+
+}  // namespace berth::cli

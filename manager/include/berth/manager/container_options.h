@@ -1,0 +1,33 @@
+// The docker-style strings of a create request, parsed: "-v" volumes and "--security-opt".
+// Pure functions, tested without a daemon; checks that need the host (does the source exist?) are
+// the task manager's.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/common/error.h"
+
+namespace berth::manager {
+
+struct VolumeOption {
+  bool named = false;       // a named volume (source is its name), else a host path
+  std::string source;
+  std::string destination;
+  bool readonly = false;
+};
+
+// "/host/path:/ctr/path[:ro|:rw]" or "NAME:/ctr/path[:ro|:rw]" (NAME: [a-zA-Z0-9][a-zA-Z0-9_.-]*).
+Result<VolumeOption> parse_volume_option(std::string_view text);
+// [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most max_size: the names of containers and volumes.
+bool is_valid_name(std::string_view name, size_t max_size);
+Status validate_volume_name(std::string_view name);
+
+struct SecurityOptions {
+  bool seccomp = true;
+};
+// "seccomp=unconfined"; anything else is an error naming it.
+Result<SecurityOptions> parse_security_options(const std::vector<std::string>& options);
+
+}  // namespace berth::manager

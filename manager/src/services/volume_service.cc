@@ -1,0 +1,37 @@
+// Volumes, and the run options of Containers.Create (volumes, resources, security options).
+#include "berth/manager/services.h"
+#include "grpc_macros.h"
+
+namespace berth::manager {
+
+Status add_run_options(const pb::ContainerCreateRequest& in, ContainerSpecRequest& req) {
+  for (const auto& text : in.volumes()) {
+    BERTH_ASSIGN_OR_RETURN(auto v, parse_volume_option(text));
+    req.volumes.push_back(std::move(v));
+  }
+  const auto& r = in.resources();
+  req.overrides.resources = {r.memory_bytes(), r.memory_swap_bytes(), r.nano_cpus(), r.pids_limit(), r.cpu_shares()};
+  BERTH_ASSIGN_OR_RETURN(auto security, parse_security_options({in.security_opt().begin(), in.security_opt().end()}));
+  req.overrides.seccomp = security.seccomp;
+  return {};
+}
+
+grpc::Status VolumesService::List(grpc::ServerContext* ctx, const pb::Empty*, pb::ListVolumesResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto list, tasks_.list_volumes(ns));
+  for (const auto& v : list) {
+    auto* o = out->add_volumes();
+    o->set_name(v.name);
+    o->set_mountpoint(v.mountpoint);
+    for (const auto& c : v.containers) o->add_containers(c);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status VolumesService::Remove(grpc::ServerContext* ctx, const pb::VolumeRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(tasks_.remove_volume(ns, in->name()));
+  return grpc::Status::OK;
+}
+
+}  // namespace berth::manager
