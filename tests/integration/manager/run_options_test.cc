@@ -235,5 +235,24 @@ TEST_F(RunOptionsTest, DefaultSeccompProfileWorksWithRunc) {
 }
 }  // namespace seccomp
 
+namespace privileged {
+TEST_F(RunOptionsTest, PrivilegedHasEveryCapabilityAndTheHostsDevices) {
+  const char* script =
+      "/bin/busybox grep -E '^(CapEff|Seccomp):' /proc/self/status; /bin/busybox mkdir /m && "
+      "/bin/busybox mount -t tmpfs t /m && echo mounted; [ -c /dev/null ] && echo null; "
+      "[ -e /dev/loop-control ] && echo loop-control; /bin/busybox grep -c ' /sys sysfs rw' /proc/mounts";
+  CtlResult r = ctl({"run", "--rm", "--privileged", image_, "/bin/sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::string loop = path_exists("/dev/loop-control") ? "loop-control\n" : "";
+  // Every capability berthd has (ours: the same process tree).
+  std::string status = read_file("/proc/self/status").value_or("");
+  std::string bounding = status.substr(status.find("CapBnd:") + 8, 16);
+  EXPECT_EQ(r.out, "CapEff:\t" + bounding + "\nSeccomp:\t0\nmounted\nnull\n" + loop + "1\n") << r.err;
+  r = ctl({"run", "--rm", image_, "/bin/sh", "-c", script});
+  EXPECT_EQ(r.out, "CapEff:\t00000000a80425fb\nSeccomp:\t2\nnull\n0\n") << r.err;
+  expect_nothing_left();
+}
+}  // namespace privileged
+
 }  // namespace
 }  // namespace berth::manager
