@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "berth/common/capability_names.h"
 #include "berth/common/fs.h"
 
 namespace berth::manager {
@@ -33,23 +34,10 @@ Result<std::vector<HostDevice>> host_devices(const std::string& dev) {
 }
 
 std::vector<std::string> own_capabilities() {
-  // In capability-number order.
-  static const char* const kNames[] = {
-      "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-      "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-      "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-      "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-      "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-      "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-      "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
-  uint64_t bounding = ~uint64_t{0};
-  if (auto status = read_file("/proc/self/status", 1 << 16)) {
-    if (auto pos = status->find("CapBnd:"); pos != std::string::npos)
-      bounding = std::strtoull(status->c_str() + pos + 7, nullptr, 16);
-  }
+  uint64_t bounding = own_capability_bounding_set();
   std::vector<std::string> out;
-  for (size_t i = 0; i < std::size(kNames); i++)
-    if (bounding & (uint64_t{1} << i)) out.emplace_back(kNames[i]);
+  for (size_t i = 0; i < kCapabilityNames.size(); i++)
+    if (bounding & (uint64_t{1} << i)) out.emplace_back(kCapabilityNames[i]);
   return out;
 }
 
