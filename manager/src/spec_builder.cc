@@ -69,6 +69,7 @@ void write_mount(json::Writer& w, const char* dest, const char* type, const char
 
 // docker's CPU period: --cpus N is a quota of N periods.
 constexpr int64_t kCpuPeriod = 100000;
+int64_t cpu_quota(int64_t nano_cpus) { return nano_cpus / (1000000000 / kCpuPeriod); }
 
 Status check_resources(const Resources& r) {
   if (r.memory < 0 || r.nano_cpus < 0 || r.pids_limit < 0)
@@ -80,7 +81,7 @@ Status check_resources(const Resources& r) {
                       r.memory);
   if (r.memory_swap != 0 && r.memory == 0)
     return make_error(ErrorCode::kInvalidArgument, "a memory+swap limit needs a memory limit too");
-  if (r.nano_cpus > 0 && r.nano_cpus * kCpuPeriod / 1000000000 < 1000)
+  if (r.nano_cpus > 0 && cpu_quota(r.nano_cpus) < 1000)
     return make_error(ErrorCode::kInvalidArgument, "cpus {} is below the minimum of 0.01",
                       static_cast<double>(r.nano_cpus) / 1e9);
   if (long online = ::sysconf(_SC_NPROCESSORS_ONLN); online > 0 && r.nano_cpus > online * int64_t{1000000000})
@@ -100,7 +101,7 @@ void write_resources(json::Writer& w, const Resources& r, bool all_devices) {
   if (r.nano_cpus > 0 || r.cpu_shares > 0) {
     w.key("cpu").begin_object();
     if (r.cpu_shares > 0) w.field("shares", r.cpu_shares);
-    if (r.nano_cpus > 0) w.field("quota", r.nano_cpus * kCpuPeriod / 1000000000).field("period", uint64_t{kCpuPeriod});
+    if (r.nano_cpus > 0) w.field("quota", cpu_quota(r.nano_cpus)).field("period", uint64_t{kCpuPeriod});
     w.end_object();
   }
   if (r.pids_limit > 0) w.key("pids").begin_object().field("limit", r.pids_limit).end_object();

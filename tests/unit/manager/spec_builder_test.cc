@@ -167,7 +167,8 @@ TEST(SpecBuilder, RefusesBadLimitsAndMounts) {
   in.image.cmd = {"sh"};
   for (Resources r : {Resources{1024, 0, 0, 0, 0}, Resources{64 << 20, 32 << 20, 0, 0, 0},
                       Resources{0, 64 << 20, 0, 0, 0}, Resources{0, 0, 1000, 0, 0}, Resources{-1, 0, 0, 0, 0},
-                      Resources{0, 0, int64_t{100000} * 1000000000, 0, 0}}) {
+                      Resources{0, 0, int64_t{100000} * 1000000000, 0, 0},
+                      Resources{0, 0, INT64_MAX, 0, 0}}) {
     in.overrides.resources = r;
     EXPECT_FALSE(build_spec(in).ok()) << r.memory << " " << r.memory_swap << " " << r.nano_cpus;
   }
