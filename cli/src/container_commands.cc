@@ -25,7 +25,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     throw UsageError("usage: berthctl run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
                      "[--read-only] [--runtime R] [--entrypoint P] [-v SRC:DST[:ro]] [--mount type=bind,src=S,dst=D] "
                      "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
-                     "[--security-opt seccomp=unconfined] IMAGE [CMD...]");
+                     "[--security-opt seccomp=unconfined] [--privileged] IMAGE [CMD...]");
   bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
   std::string name, workdir, user, runtime, entrypoint;
   std::vector<std::string> env, labels;

@@ -96,7 +96,7 @@ void RunOptions::add_to(po::options_description& desc) {
   desc.add_options()("volume,v", po::value(&volumes))("mount", po::value(&mounts))(
       "memory,m", po::value(&memory))("memory-swap", po::value(&memory_swap))("cpus", po::value(&cpus))(
       "pids-limit", po::value(&pids_limit))("cpu-shares", po::value(&cpu_shares))(
-      "security-opt", po::value(&security_opt));
+      "security-opt", po::value(&security_opt))("privileged", po::bool_switch(&privileged));
 }
 
 std::set<std::string> RunOptions::flags_with_value() {
@@ -128,6 +128,7 @@ Status RunOptions::apply(pb::ContainerCreateRequest& create) const {
   r->set_pids_limit(pids_limit > 0 ? pids_limit : 0);
   r->set_cpu_shares(cpu_shares);
   for (const auto& s : security_opt) create.add_security_opt(s);
+  create.set_privileged(privileged);
   return {};
 }
 

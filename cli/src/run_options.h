@@ -26,6 +26,7 @@ struct RunOptions {
   std::string memory, memory_swap, cpus;
   int64_t pids_limit = 0;
   uint64_t cpu_shares = 0;
+  bool privileged = false;
 
   void add_to(boost::program_options::options_description& desc);
   // Every flag of add_to that takes a value.

@@ -69,6 +69,7 @@ void write_mount(json::Writer& w, const char* dest, const char* type, const char
 
 // docker's CPU period: --cpus N is a quota of N periods.
 constexpr int64_t kCpuPeriod = 100000;
+int64_t cpu_quota(int64_t nano_cpus) { return nano_cpus / (1000000000 / kCpuPeriod); }
 
 Status check_resources(const Resources& r) {
   if (r.memory < 0 || r.nano_cpus < 0 || r.pids_limit < 0)
@@ -80,7 +81,7 @@ Status check_resources(const Resources& r) {
                       r.memory);
   if (r.memory_swap != 0 && r.memory == 0)
     return make_error(ErrorCode::kInvalidArgument, "a memory+swap limit needs a memory limit too");
-  if (r.nano_cpus > 0 && r.nano_cpus * kCpuPeriod / 1000000000 < 1000)
+  if (r.nano_cpus > 0 && cpu_quota(r.nano_cpus) < 1000)
     return make_error(ErrorCode::kInvalidArgument, "cpus {} is below the minimum of 0.01",
                       static_cast<double>(r.nano_cpus) / 1e9);
   if (long online = ::sysconf(_SC_NPROCESSORS_ONLN); online > 0 && r.nano_cpus > online * int64_t{1000000000})
@@ -89,9 +90,9 @@ Status check_resources(const Resources& r) {
   return {};
 }
 
-void write_resources(json::Writer& w, const Resources& r) {
+void write_resources(json::Writer& w, const Resources& r, bool all_devices) {
   w.key("resources").begin_object().key("devices").begin_array();
-  w.begin_object().field("allow", false).field("access", "rwm").end_object();
+  w.begin_object().field("allow", all_devices).field("access", "rwm").end_object();
   w.end_array();
   if (r.memory > 0) {
     w.key("memory").begin_object().field("limit", r.memory);
@@ -100,7 +101,7 @@ void write_resources(json::Writer& w, const Resources& r) {
   if (r.nano_cpus > 0 || r.cpu_shares > 0) {
     w.key("cpu").begin_object();
     if (r.cpu_shares > 0) w.field("shares", r.cpu_shares);
-    if (r.nano_cpus > 0) w.field("quota", r.nano_cpus * kCpuPeriod / 1000000000).field("period", uint64_t{kCpuPeriod});
+    if (r.nano_cpus > 0) w.field("quota", cpu_quota(r.nano_cpus)).field("period", uint64_t{kCpuPeriod});
     w.end_object();
   }
   if (r.pids_limit > 0) w.key("pids").begin_object().field("limit", r.pids_limit).end_object();
@@ -258,8 +259,9 @@ Result<std::string> build_spec(const SpecInputs& in) {
   }
   w.end_object();
   w.string_array("args", args).string_array("env", env).field("cwd", cwd);
+  const auto& caps = o.capabilities.empty() ? kCapabilities : o.capabilities;
   w.key("capabilities").begin_object();
-  for (const char* set : {"bounding", "effective", "permitted"}) w.string_array(set, kCapabilities);
+  for (const char* set : {"bounding", "effective", "permitted"}) w.string_array(set, caps);
   w.end_object();
   w.key("rlimits").begin_array();
   w.begin_object().field("type", "RLIMIT_NOFILE").field("hard", uint64_t{1024}).field("soft", uint64_t{1024});
@@ -274,20 +276,31 @@ Result<std::string> build_spec(const SpecInputs& in) {
               {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"});
   write_mount(w, "/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"});
   write_mount(w, "/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"});
-  write_mount(w, "/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
-  write_mount(w, "/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"});
+  const char* sys_mode = o.privileged ? "rw" : "ro";
+  write_mount(w, "/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", sys_mode});
+  write_mount(w, "/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", sys_mode});
   for (const auto& m : o.mounts)
     write_mount(w, m.destination.c_str(), "bind", m.source.c_str(), {"rbind", "rprivate", m.readonly ? "ro" : "rw"});
   w.end_array();
   w.key("linux").begin_object();
   w.field("cgroupsPath", fmt::format("/berth/{}/{}", in.ns, in.id));
-  write_resources(w, o.resources);
+  write_resources(w, o.resources, o.privileged);
+  if (!o.devices.empty()) {
+    w.key("devices").begin_array();
+    for (const auto& d : o.devices) {
+      w.begin_object().field("path", d.path).field("type", std::string(1, d.type)).field("major", d.major);
+      w.field("minor", d.minor).field("fileMode", d.file_mode).field("uid", d.uid).field("gid", d.gid).end_object();
+    }
+    w.end_array();
+  }
   w.key("namespaces").begin_array();
   for (const char* ns : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
     w.begin_object().field("type", ns).end_object();
   w.end_array();
-  w.string_array("maskedPaths", kMaskedPaths).string_array("readonlyPaths", kReadonlyPaths);
-  if (o.seccomp) write_default_seccomp(w.key("seccomp"), kCapabilities);
+  if (!o.privileged) {
+    w.string_array("maskedPaths", kMaskedPaths).string_array("readonlyPaths", kReadonlyPaths);
+    if (o.seccomp) write_default_seccomp(w.key("seccomp"), caps);
+  }
   w.end_object();
   w.end_object();
   return w.str();

@@ -13,6 +13,11 @@ Status add_run_options(const pb::ContainerCreateRequest& in, ContainerSpecReques
   req.overrides.resources = {r.memory_bytes(), r.memory_swap_bytes(), r.nano_cpus(), r.pids_limit(), r.cpu_shares()};
   BERTH_ASSIGN_OR_RETURN(auto security, parse_security_options({in.security_opt().begin(), in.security_opt().end()}));
   req.overrides.seccomp = security.seccomp;
+  req.overrides.privileged = in.privileged();
+  if (in.privileged()) {
+    BERTH_ASSIGN_OR_RETURN(req.overrides.devices, host_devices());
+    req.overrides.capabilities = own_capabilities();
+  }
   return {};
 }
 

@@ -7,33 +7,13 @@
 
 #include <map>
 
+#include "berth/common/capability_names.h"
 #include "berth/common/fs.h"
 
 namespace berth::runtime {
 namespace {
 
-constexpr std::array<std::string_view, 41> kNames = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
-// Our own bounding set: a container can't be given what we don't have.
-uint64_t own_bounding_set() {
-  auto status = read_file("/proc/self/status", 1 << 16);
-  if (!status) return ~0ULL;
-  auto pos = status->find("CapBnd:");
-  if (pos == std::string::npos) return ~0ULL;
-  return std::strtoull(status->c_str() + pos + 7, nullptr, 16);
-}
+constexpr const auto& kNames = kCapabilityNames;
 
 Result<uint64_t> parse_set(const json::Value& caps, std::string_view key, uint64_t allowed) {
   auto v = caps.get(key);
@@ -104,7 +84,7 @@ Result<CapabilitySets> parse_capabilities(const std::optional<json::Value>& proc
   auto caps = process->get("capabilities");
   if (!caps) return sets;
   if (!caps->is_object()) return caps->type_error("an object");
-  uint64_t allowed = own_bounding_set();
+  uint64_t allowed = own_capability_bounding_set();
   BERTH_ASSIGN_OR_RETURN(sets.bounding, parse_set(*caps, "bounding", allowed));
   BERTH_ASSIGN_OR_RETURN(sets.effective, parse_set(*caps, "effective", allowed));
   BERTH_ASSIGN_OR_RETURN(sets.inheritable, parse_set(*caps, "inheritable", allowed));

@@ -220,6 +220,22 @@ TEST_F(RunOptionsTest, BadLimitsFailClearly) {
   EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
   expect_nothing_left();
 }
+TEST_F(RunOptionsTest, MountsAndLimitsWorkWithRunc) {
+  if (!path_exists("/usr/sbin/runc") && !path_exists("/usr/bin/runc")) GTEST_SKIP() << "needs runc";
+  if (!cgroup_v1()) GTEST_SKIP() << "reads cgroup v1 files";
+  std::string host = dir_.path() + "/runc-data";
+  ASSERT_TRUE(make_dirs(host).ok());
+  // Inside, the cgroup namespace makes the container's own memory cgroup /sys/fs/cgroup/memory.
+  CtlResult r = ctl({"run", "--rm", "--runtime", "runc", "--memory", "48m", "--pids-limit", "7", "-v",
+                     host + ":/data", "-v", "vol:/etc:ro", image_, "/bin/sh", "-c",
+                     "/bin/busybox cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+                     "/etc/hostname && echo hi > /data/f"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "50331648\n7\nberth\n");
+  EXPECT_EQ(read_file(host + "/f").value_or(""), "hi\n");
+  EXPECT_EQ(ctl({"volume", "rm", "vol"}).code, 0);
+  expect_nothing_left();
+}
 }  // namespace resources
 
 namespace seccomp {
@@ -234,6 +250,25 @@ TEST_F(RunOptionsTest, DefaultSeccompProfileWorksWithRunc) {
   expect_nothing_left();
 }
 }  // namespace seccomp
+
+namespace privileged {
+TEST_F(RunOptionsTest, PrivilegedHasEveryCapabilityAndTheHostsDevices) {
+  const char* script =
+      "/bin/busybox grep -E '^(CapEff|Seccomp):' /proc/self/status; /bin/busybox mkdir /m && "
+      "/bin/busybox mount -t tmpfs t /m && echo mounted; [ -c /dev/null ] && echo null; "
+      "[ -e /dev/loop-control ] && echo loop-control; /bin/busybox grep -c ' /sys sysfs rw' /proc/mounts";
+  CtlResult r = ctl({"run", "--rm", "--privileged", image_, "/bin/sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::string loop = path_exists("/dev/loop-control") ? "loop-control\n" : "";
+  // Every capability berthd has (ours: the same process tree).
+  std::string status = read_file("/proc/self/status").value_or("");
+  std::string bounding = status.substr(status.find("CapBnd:") + 8, 16);
+  EXPECT_EQ(r.out, "CapEff:\t" + bounding + "\nSeccomp:\t0\nmounted\nnull\n" + loop + "1\n") << r.err;
+  r = ctl({"run", "--rm", image_, "/bin/sh", "-c", script});
+  EXPECT_EQ(r.out, "CapEff:\t00000000a80425fb\nSeccomp:\t2\nnull\n0\n") << r.err;
+  expect_nothing_left();
+}
+}  // namespace privileged
 
 }  // namespace
 }  // namespace berth::manager

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "berth/common/json.h"
 
 namespace berth::manager {
@@ -165,7 +167,8 @@ TEST(SpecBuilder, RefusesBadLimitsAndMounts) {
   in.image.cmd = {"sh"};
   for (Resources r : {Resources{1024, 0, 0, 0, 0}, Resources{64 << 20, 32 << 20, 0, 0, 0},
                       Resources{0, 64 << 20, 0, 0, 0}, Resources{0, 0, 1000, 0, 0}, Resources{-1, 0, 0, 0, 0},
-                      Resources{0, 0, int64_t{100000} * 1000000000, 0, 0}}) {
+                      Resources{0, 0, int64_t{100000} * 1000000000, 0, 0},
+                      Resources{0, 0, INT64_MAX, 0, 0}}) {
     in.overrides.resources = r;
     EXPECT_FALSE(build_spec(in).ok()) << r.memory << " " << r.memory_swap << " " << r.nano_cpus;
   }
@@ -185,6 +188,39 @@ TEST(SpecBuilder, HasTheDefaultSeccompProfileUnlessUnconfined) {
   o.seccomp = false;
   tree = spec_with(o);
   EXPECT_FALSE(json::root(tree).get("linux")->get("seccomp").has_value());
+}
+
+TEST(SpecBuilder, PrivilegedDropsTheConfinement) {
+  SpecOverrides o;
+  o.privileged = true;
+  o.devices = {{"/dev/loop0", 'b', 7, 0, 0660, 0, 6}};
+  o.capabilities = own_capabilities();
+  auto tree = spec_with(o);
+  auto root = json::root(tree);
+  auto linux_ = *root.get("linux");
+  EXPECT_FALSE(linux_.get("seccomp").has_value());
+  EXPECT_FALSE(linux_.get("maskedPaths").has_value());
+  EXPECT_FALSE(linux_.get("readonlyPaths").has_value());
+  EXPECT_TRUE(*(*linux_.get("resources")->get("devices")->as_array())[0].get("allow")->as_bool());
+  auto devices = *linux_.get("devices")->as_array();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(*devices[0].get("type")->as_string(), "b");
+  EXPECT_EQ(*devices[0].get("major")->as_int64(), 7);
+  EXPECT_EQ(*devices[0].get("fileMode")->as_uint32(), 0660u);
+  auto caps = *root.get("process")->get("capabilities")->get("bounding")->as_string_array();
+  EXPECT_EQ(caps, o.capabilities);
+  EXPECT_NE(std::find(caps.begin(), caps.end(), "CAP_CHOWN"), caps.end());
+}
+
+TEST(SpecBuilder, HostDevicesAreTheNodesUnderDev) {
+  auto devices = host_devices();
+  ASSERT_TRUE(devices.ok()) << devices.error().what();
+  auto null = std::find_if(devices->begin(), devices->end(), [](const HostDevice& d) { return d.path == "/dev/null"; });
+  ASSERT_NE(null, devices->end());
+  EXPECT_EQ(null->type, 'c');
+  EXPECT_EQ(null->major, 1);
+  EXPECT_EQ(null->minor, 3);
+  for (const auto& d : *devices) EXPECT_NE(d.path.rfind("/dev/pts/", 0), 0u) << d.path;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "berth/common/error.h"
+#include "berth/manager/host_privileges.h"
 
 namespace berth::manager {
 
@@ -50,6 +51,11 @@ struct SpecOverrides {
   std::vector<BindMount> mounts;
   Resources resources;
   bool seccomp = true;  // false: no seccomp profile ("seccomp=unconfined")
+  // docker's --privileged: no seccomp, no masked or read-only paths, /sys and cgroups writable,
+  // every device allowed; with it come capabilities (all of berthd's) and devices (the host's).
+  bool privileged = false;
+  std::vector<std::string> capabilities;  // non-empty: instead of the default set
+  std::vector<HostDevice> devices;
 };
 
 struct UserIds {
