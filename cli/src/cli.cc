@@ -118,6 +118,7 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"attach", attach},
                                                      {"start", start},
                                                      {"restart", restart},
+                                                     {"update", update},
                                                      {"top", top},
                                                      {"stats", stats},
                                                      {"inspect", inspect}};
@@ -141,6 +142,7 @@ std::string usage_text() {
       "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n"
       "  start [-a] [-i] ID... | restart [-t S] ID... | attach [--no-stdin] ID | logs [-f] [-t] [--since T] ID\n"
       "  top ID | stats [--no-stream] ID... | inspect ID...\n"
+      "  update [-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] ID...\n"
       "  (attached with -it: Ctrl-P Ctrl-Q detaches and leaves the container running)\n";
   return text;
 }
@@ -159,7 +161,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // to the container's command line ("run IMAGE echo -n hi"); after the other container verbs only
   // the long forms are global (their own -a/-n/-f mean other things).
   static const std::set<std::string> kContainerVerbs = {"run", "exec", "ps", "logs", "stop", "kill", "rm",
-                                                        "start", "restart", "attach", "top", "stats", "inspect"};
+                                                        "start", "restart", "attach", "top", "stats", "inspect", "update"};
   std::vector<std::string> globals = args, verbatim;
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& a = args[i];

@@ -305,3 +305,28 @@ Status task_rm(Context& ctx, const std::vector<std::string>& args) {
 }
 
 }  // namespace berth::cli
+
+namespace berth::cli {
+
+Status update(Context& ctx, const std::vector<std::string>& args) {
+  ResourceOptions limits;
+  std::vector<std::string> ids;
+  po::options_description desc("update options");
+  limits.add_to(desc);
+  parse_with_ids(desc, args, ids);
+  if (ids.empty())
+    throw UsageError("usage: berthctl update [-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] "
+                     "[--cpu-shares N] CONTAINER...");
+  pb::TaskUpdateRequest req;
+  BERTH_TRY(limits.apply(*req.mutable_resources()));
+  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
+  for (const auto& id : ids) {
+    req.set_container_id(id);
+    pb::Empty e;
+    BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Update(c, req, &e); }));
+    ctx.out << id << "\n";
+  }
+  return {};
+}
+
+}  // namespace berth::cli

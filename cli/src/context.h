@@ -86,6 +86,7 @@ Status inspect(Context& ctx, const std::vector<std::string>& args);
 Status attach(Context& ctx, const std::vector<std::string>& args);
 Status start(Context& ctx, const std::vector<std::string>& args);
 Status restart(Context& ctx, const std::vector<std::string>& args);
+Status update(Context& ctx, const std::vector<std::string>& args);
 Status top(Context& ctx, const std::vector<std::string>& args);
 Status stats(Context& ctx, const std::vector<std::string>& args);
 Status task_ls(Context& ctx, const std::vector<std::string>& args);

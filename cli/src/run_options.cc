@@ -92,16 +92,45 @@ Result<std::string> mount_to_volume(std::string_view text) {
   return source + ":" + target + (readonly ? ":ro" : "");
 }
 
+void ResourceOptions::add_to(po::options_description& desc) {
+  desc.add_options()("memory,m", po::value(&memory))("memory-swap", po::value(&memory_swap))("cpus", po::value(&cpus))(
+      "pids-limit", po::value(&pids_limit))("cpu-shares", po::value(&cpu_shares));
+}
+
+std::set<std::string> ResourceOptions::flags_with_value() {
+  return {"-m", "--memory", "--memory-swap", "--cpus", "--pids-limit", "--cpu-shares"};
+}
+
+Status ResourceOptions::apply(pb::ContainerResources& r) const {
+  if (!memory.empty()) {
+    BERTH_ASSIGN_OR_RETURN(auto bytes, parse_size(memory));
+    r.set_memory_bytes(bytes);
+  }
+  if (!memory_swap.empty()) {
+    BERTH_ASSIGN_OR_RETURN(auto bytes, parse_size(memory_swap, true));
+    r.set_memory_swap_bytes(bytes);
+  }
+  if (!cpus.empty()) {
+    BERTH_ASSIGN_OR_RETURN(auto nano, parse_nano_cpus(cpus));
+    r.set_nano_cpus(nano);
+  }
+  if (pids_limit < 0 && pids_limit != -1)
+    return make_error(ErrorCode::kInvalidArgument, "invalid --pids-limit {}: use a positive number", pids_limit);
+  r.set_pids_limit(pids_limit > 0 ? pids_limit : 0);
+  r.set_cpu_shares(cpu_shares);
+  return {};
+}
+
 void RunOptions::add_to(po::options_description& desc) {
   desc.add_options()("volume,v", po::value(&volumes))("mount", po::value(&mounts))(
-      "memory,m", po::value(&memory))("memory-swap", po::value(&memory_swap))("cpus", po::value(&cpus))(
-      "pids-limit", po::value(&pids_limit))("cpu-shares", po::value(&cpu_shares))(
       "security-opt", po::value(&security_opt))("privileged", po::bool_switch(&privileged));
+  limits.add_to(desc);
 }
 
 std::set<std::string> RunOptions::flags_with_value() {
-  return {"-v", "--volume", "--mount", "-m", "--memory", "--memory-swap", "--cpus", "--pids-limit", "--cpu-shares",
-          "--security-opt"};
+  auto flags = ResourceOptions::flags_with_value();
+  flags.insert({"-v", "--volume", "--mount", "--security-opt"});
+  return flags;
 }
 
 Status RunOptions::apply(pb::ContainerCreateRequest& create) const {
@@ -110,23 +139,7 @@ Status RunOptions::apply(pb::ContainerCreateRequest& create) const {
     BERTH_ASSIGN_OR_RETURN(auto v, mount_to_volume(m));
     create.add_volumes(v);
   }
-  auto* r = create.mutable_resources();
-  if (!memory.empty()) {
-    BERTH_ASSIGN_OR_RETURN(auto bytes, parse_size(memory));
-    r->set_memory_bytes(bytes);
-  }
-  if (!memory_swap.empty()) {
-    BERTH_ASSIGN_OR_RETURN(auto bytes, parse_size(memory_swap, true));
-    r->set_memory_swap_bytes(bytes);
-  }
-  if (!cpus.empty()) {
-    BERTH_ASSIGN_OR_RETURN(auto nano, parse_nano_cpus(cpus));
-    r->set_nano_cpus(nano);
-  }
-  if (pids_limit < 0 && pids_limit != -1)
-    return make_error(ErrorCode::kInvalidArgument, "invalid --pids-limit {}: use a positive number", pids_limit);
-  r->set_pids_limit(pids_limit > 0 ? pids_limit : 0);
-  r->set_cpu_shares(cpu_shares);
+  BERTH_TRY(limits.apply(*create.mutable_resources()));
   for (const auto& s : security_opt) create.add_security_opt(s);
   create.set_privileged(privileged);
   return {};

@@ -21,11 +21,20 @@ Result<int64_t> parse_nano_cpus(std::string_view text);
 // type=volume takes a volume name as the source.
 Result<std::string> mount_to_volume(std::string_view text);
 
-struct RunOptions {
-  std::vector<std::string> volumes, mounts, security_opt;
+// The resource-limit flags, shared by `run` and `update`.
+struct ResourceOptions {
   std::string memory, memory_swap, cpus;
   int64_t pids_limit = 0;
   uint64_t cpu_shares = 0;
+
+  void add_to(boost::program_options::options_description& desc);
+  static std::set<std::string> flags_with_value();
+  Status apply(pb::ContainerResources& resources) const;
+};
+
+struct RunOptions {
+  std::vector<std::string> volumes, mounts, security_opt;
+  ResourceOptions limits;
   bool privileged = false;
 
   void add_to(boost::program_options::options_description& desc);

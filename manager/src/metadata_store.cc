@@ -361,9 +361,19 @@ Status MetadataStore::delete_container(const std::string& ns, const std::string&
 }
 
 Status MetadataStore::set_container_labels(const std::string& ns, const std::string& id, const Labels& labels) {
+  return set_container_column(ns, id, "labels", encode_labels(labels));
+}
+
+Status MetadataStore::set_container_spec(const std::string& ns, const std::string& id, const std::string& spec_json) {
+  return set_container_column(ns, id, "spec", spec_json);
+}
+
+Status MetadataStore::set_container_column(const std::string& ns, const std::string& id, const char* column,
+                                           const std::string& value) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE containers SET labels=? WHERE namespace=? AND id=?"));
-  BERTH_TRY(st.bind(1, encode_labels(labels)).bind(2, ns).bind(3, id).run());
+  BERTH_ASSIGN_OR_RETURN(auto st,
+                         db_.prepare(fmt::format("UPDATE containers SET {}=? WHERE namespace=? AND id=?", column)));
+  BERTH_TRY(st.bind(1, value).bind(2, ns).bind(3, id).run());
   if (db_.changes() == 0) return make_error(ErrorCode::kNotFound, "container {:?} not found", id);
   return {};
 }

@@ -90,10 +90,8 @@ Status check_resources(const Resources& r) {
   return {};
 }
 
-void write_resources(json::Writer& w, const Resources& r, bool all_devices) {
-  w.key("resources").begin_object().key("devices").begin_array();
-  w.begin_object().field("allow", all_devices).field("access", "rwm").end_object();
-  w.end_array();
+// The memory, cpu and pids limits of linux.resources that r sets.
+void write_limits(json::Writer& w, const Resources& r) {
   if (r.memory > 0) {
     w.key("memory").begin_object().field("limit", r.memory);
     w.field("swap", r.memory_swap == 0 ? r.memory : r.memory_swap).end_object();
@@ -105,6 +103,36 @@ void write_resources(json::Writer& w, const Resources& r, bool all_devices) {
     w.end_object();
   }
   if (r.pids_limit > 0) w.key("pids").begin_object().field("limit", r.pids_limit).end_object();
+}
+
+void write_resources(json::Writer& w, const Resources& r, bool all_devices) {
+  w.key("resources").begin_object().key("devices").begin_array();
+  w.begin_object().field("allow", all_devices).field("access", "rwm").end_object();
+  w.end_array();
+  write_limits(w, r);
+  w.end_object();
+}
+
+// base with overlay's fields on top, objects merged key by key.
+void write_merged(json::Writer& w, const json::Value& base, const json::Value& overlay) {
+  auto base_fields = base.as_object();
+  auto overlay_fields = overlay.as_object();
+  if (!base_fields || !overlay_fields) {
+    w.value(overlay.raw());
+    return;
+  }
+  w.begin_object();
+  for (const auto& [key, value] : *base_fields) {
+    auto over = overlay.get(key);
+    w.key(key);
+    if (over) {
+      write_merged(w, value, *over);
+    } else {
+      w.value(value.raw());
+    }
+  }
+  for (const auto& [key, value] : *overlay_fields)
+    if (!base.get(key)) w.key(key).value(value.raw());
   w.end_object();
 }
 
@@ -303,6 +331,24 @@ Result<std::string> build_spec(const SpecInputs& in) {
   }
   w.end_object();
   w.end_object();
+  return w.str();
+}
+
+std::string resources_update_json(const Resources& changes) {
+  json::Writer w;
+  w.begin_object();
+  write_limits(w, changes);
+  w.end_object();
+  return w.str();
+}
+
+Result<std::string> merge_resources_into_spec(std::string_view spec_json, const Resources& changes) {
+  BERTH_TRY(check_resources(changes));
+  BERTH_ASSIGN_OR_RETURN(auto spec, json::parse(spec_json, "container spec"));
+  std::string overlay_text = fmt::format(R"({{"linux":{{"resources":{}}}}})", resources_update_json(changes));
+  BERTH_ASSIGN_OR_RETURN(auto overlay, json::parse(overlay_text, "resources"));
+  json::Writer w;
+  write_merged(w, json::root(spec), json::root(overlay));
   return w.str();
 }
 

@@ -654,13 +654,22 @@ Result<std::string> TaskManager::metrics(const std::string& ns, const std::strin
   return resp.stats_json();
 }
 
-Status TaskManager::update_resources(const std::string& ns, const std::string& id, const std::string& resources_json) {
-  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
-  tpb::UpdateRequest req;
-  req.set_id(id);
-  req.set_resources_json(resources_json);
-  tpb::Empty empty;
-  return shim_call("update", [&](grpc::ClientContext* c) { return task->shim->Update(c, req, &empty); });
+Status TaskManager::update_resources(const std::string& ns, const std::string& id, const Resources& changes) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  BERTH_ASSIGN_OR_RETURN(std::string spec, merge_resources_into_spec(record.spec_json, changes));
+  auto task = find(ns, id);
+  if (task) {
+    tpb::UpdateRequest req;
+    req.set_id(id);
+    req.set_resources_json(resources_update_json(changes));
+    tpb::Empty empty;
+    auto updated = shim_call("update", [&](grpc::ClientContext* c) { return (*task)->shim->Update(c, req, &empty); });
+    // A stopped task has no cgroup left to change: the spec alone carries the limits to the next start.
+    if (!updated && get(ns, id).value_or(TaskInfo{}).state != TaskState::kStopped) return updated;
+  }
+  BERTH_TRY(images_.db().set_container_spec(ns, id, spec));
+  images_.events().publish("/containers/update", ns, id);
+  return {};
 }
 
 Status TaskManager::logs(const std::string& ns, const std::string& id, const LogQuery& query,

@@ -223,7 +223,7 @@ grpc::Status TasksService::Metrics(grpc::ServerContext* ctx, const pb::TaskReque
 
 grpc::Status TasksService::Update(grpc::ServerContext* ctx, const pb::TaskUpdateRequest* in, pb::Empty*) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
-  BERTH_GRPC_TRY(tasks_.update_resources(ns, in->container_id(), in->resources_json()));
+  BERTH_GRPC_TRY(tasks_.update_resources(ns, in->container_id(), to_resources(in->resources())));
   return grpc::Status::OK;
 }
 

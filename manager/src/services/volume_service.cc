@@ -4,13 +4,16 @@
 
 namespace berth::manager {
 
+Resources to_resources(const pb::ContainerResources& r) {
+  return {r.memory_bytes(), r.memory_swap_bytes(), r.nano_cpus(), r.pids_limit(), r.cpu_shares()};
+}
+
 Status add_run_options(const pb::ContainerCreateRequest& in, ContainerSpecRequest& req) {
   for (const auto& text : in.volumes()) {
     BERTH_ASSIGN_OR_RETURN(auto v, parse_volume_option(text));
     req.volumes.push_back(std::move(v));
   }
-  const auto& r = in.resources();
-  req.overrides.resources = {r.memory_bytes(), r.memory_swap_bytes(), r.nano_cpus(), r.pids_limit(), r.cpu_shares()};
+  req.overrides.resources = to_resources(in.resources());
   BERTH_ASSIGN_OR_RETURN(auto security, parse_security_options({in.security_opt().begin(), in.security_opt().end()}));
   req.overrides.seccomp = security.seccomp;
   req.overrides.privileged = in.privileged();

@@ -45,9 +45,9 @@ TEST(RunOptions, FillTheCreateRequest) {
   RunOptions o;
   o.volumes = {"/a:/b"};
   o.mounts = {"type=volume,src=v,dst=/c"};
-  o.memory = "32m";
-  o.cpus = "0.5";
-  o.pids_limit = 10;
+  o.limits.memory = "32m";
+  o.limits.cpus = "0.5";
+  o.limits.pids_limit = 10;
   o.security_opt = {"seccomp=unconfined"};
   pb::ContainerCreateRequest create;
   ASSERT_TRUE(o.apply(create).ok());
@@ -57,7 +57,7 @@ TEST(RunOptions, FillTheCreateRequest) {
   EXPECT_EQ(create.resources().nano_cpus(), 500000000);
   EXPECT_EQ(create.resources().pids_limit(), 10);
   EXPECT_EQ(create.security_opt(0), "seccomp=unconfined");
-  o.pids_limit = -7;
+  o.limits.pids_limit = -7;
   EXPECT_FALSE(o.apply(create).ok());
 }
 

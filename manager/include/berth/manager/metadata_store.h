@@ -91,6 +91,7 @@ class MetadataStore {
   Result<std::vector<ContainerRecord>> list_containers(const std::string& ns);
   Status delete_container(const std::string& ns, const std::string& id);
   Status set_container_labels(const std::string& ns, const std::string& id, const Labels& labels);
+  Status set_container_spec(const std::string& ns, const std::string& id, const std::string& spec_json);
   // Ids of the containers created from an image.
   Result<std::vector<std::string>> containers_using_image(const std::string& ns, const std::string& image);
 
@@ -104,6 +105,8 @@ class MetadataStore {
  private:
   explicit MetadataStore(sql::Database db) : db_(std::move(db)) {}
   Status migrate();
+  Status set_container_column(const std::string& ns, const std::string& id, const char* column,
+                              const std::string& value);
   std::mutex mu_;  // one writer path
   sql::Database db_;
 };

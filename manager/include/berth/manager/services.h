@@ -166,6 +166,7 @@ class TasksService final : public pb::Tasks::Service {
 
 // The run options of a create request (volumes, resources, security options) into req.
 Status add_run_options(const pb::ContainerCreateRequest& in, ContainerSpecRequest& req);
+Resources to_resources(const pb::ContainerResources& r);
 
 class VolumesService final : public pb::Volumes::Service {
  public:

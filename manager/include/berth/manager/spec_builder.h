@@ -83,6 +83,12 @@ struct SpecInputs {
 
 Result<std::string> build_spec(const SpecInputs& in);
 
+// `update`: the runtime's `update --resources` document for these changes (0 fields are left out,
+// so they stay as they are), and the spec with the same changes merged into linux.resources.
+// A memory limit without a swap limit gets swap = memory (no swap), as at create.
+std::string resources_update_json(const Resources& changes);
+Result<std::string> merge_resources_into_spec(std::string_view spec_json, const Resources& changes);
+
 // A mount destination: absolute, not "/", no ".." component.
 Status validate_container_path(std::string_view path);
 

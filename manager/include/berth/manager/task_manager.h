@@ -112,7 +112,8 @@ class TaskManager {
   Status resume(const std::string& ns, const std::string& id);
   // The runtime's `events --stats` JSON for the task.
   Result<std::string> metrics(const std::string& ns, const std::string& id);
-  Status update_resources(const std::string& ns, const std::string& id, const std::string& resources_json);
+  // New limits (0 fields unchanged): applied to the running task, if any, and kept in the spec.
+  Status update_resources(const std::string& ns, const std::string& id, const Resources& changes);
   // Merges labels (an empty value removes one). berth.auto-remove=true on a container whose task
   // already stopped removes it now.
   Result<ContainerRecord> update_labels(const std::string& ns, const std::string& id, const Labels& labels);
