@@ -13,142 +13,14 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
-#include "berth/manager/oci.h"
-#include "berthd_fixture.h"
-#include "layout_builder.h"
+#include "container_fixture.h"
 
 namespace berth::manager {
 namespace {
 
-using testing::Berthd;
 using testing::CtlResult;
 
-class ContainerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (real containers)";
-    if (!path_exists("/bin/busybox")) GTEST_SKIP() << "needs /bin/busybox (busybox-static)";
-    auto dir = TempDir::create("/var/tmp/berth-container-test-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = std::move(*dir);
-    auto daemon = Berthd::start(
-        fmt::format(R"({{"shim": "{}", "runtime": "{}"}})", BERTH_SHIM_PATH, BERTH_RUNTIME_PATH));
-    ASSERT_TRUE(daemon.ok()) << daemon.error().what();
-    berthd_ = std::move(*daemon);
-    // A busybox image as an OCI archive, imported.
-    std::string layout = dir_.path() + "/layout";
-    testing::LayoutBuilder builder(layout);
-    auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer()}, {}}},
-                               "berth.test/busybox:1");
-    ASSERT_TRUE(built.ok()) << built.error().what();
-    std::string archive = dir_.path() + "/busybox.tar";
-    auto tar = run_command({"tar", "-C", layout, "-cf", archive, "."});
-    ASSERT_TRUE(tar.ok() && tar->status.success());
-    CtlResult r = ctl({"image", "import", archive});
-    ASSERT_EQ(r.code, 0) << r.err;
-    image_ = r.out.substr(0, r.out.find('\n'));
-    ASSERT_FALSE(image_.empty());
-  }
-
-  void TearDown() override {
-    if (!berthd_) return;
-    // Whatever a failed test left behind.
-    CtlResult ids = ctl({"ps", "-a", "-q"});
-    for (size_t start = 0; start < ids.out.size();) {
-      size_t nl = ids.out.find('\n', start);
-      (void)ctl({"rm", "-f", ids.out.substr(start, nl - start)});
-      start = nl == std::string::npos ? ids.out.size() : nl + 1;
-    }
-    // berthd keeps a namespace's parent cgroup (/berth/<ns>, as containerd does); this test's
-    // namespace is its own, so its parent goes with it. rmdir only removes it when empty.
-    std::error_code ec;
-    for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-      (void)::rmdir((hierarchy.path().string() + "/berth/" + ns_).c_str());
-    }
-  }
-
-  // Each test in a namespace of its own: its containers' cgroups (/berth/<ns>/<id>) and state dirs
-  // never meet another test's, so "nothing left" can be checked while other tests run.
-  CtlResult ctl(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"--namespace", ns_});
-    return berthd_->ctl(std::move(args));
-  }
-  std::string state_dir() const { return dirname_of(berthd_->socket()); }
-
-  // Every mount under berthd's root or state dir.
-  std::vector<std::string> our_mounts() const {
-    std::vector<std::string> out;
-    auto info = read_file("/proc/self/mountinfo");
-    if (!info) return out;
-    std::string dir = dirname_of(berthd_->root());
-    for (size_t start = 0; start < info->size();) {
-      size_t nl = info->find('\n', start);
-      std::string line = info->substr(start, nl - start);
-      if (line.find(" " + dir) != std::string::npos) out.push_back(line);
-      start = nl == std::string::npos ? info->size() : nl + 1;
-    }
-    return out;
-  }
-
-  // berth-shim processes started for this daemon (their command line names our state dir).
-  int shims_alive() const {
-    auto out = run_command({"pgrep", "-f", "berth-shim.*" + state_dir()});
-    if (!out) return -1;
-    int n = 0;
-    for (char c : out->out) n += c == '\n';
-    return n;
-  }
-
-  static bool missing_or_empty(const std::string& dir) {
-    std::error_code ec;
-    return !std::filesystem::exists(dir, ec) || std::filesystem::is_empty(dir, ec);
-  }
-
-  static std::string listing(const std::string& dir) {
-    auto out = run_command({"find", dir});
-    return out ? out->out : std::string();
-  }
-
-  // A cgroup directory always holds its control files: "empty" means no child cgroup.
-  static bool no_child_cgroups(const std::string& dir) {
-    std::error_code ec;
-    if (!std::filesystem::exists(dir, ec)) return true;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-      if (e.is_directory()) return false;
-    return true;
-  }
-
-  // No mount, bundle, runtime state, cgroup, shim or snapshot of any container remains.
-  void expect_nothing_left() {
-    auto mounts = our_mounts();
-    EXPECT_TRUE(mounts.empty()) << mounts[0];
-    EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/" + ns_)) << listing(state_dir() + "/tasks/" + ns_);
-    EXPECT_TRUE(missing_or_empty(state_dir() + "/runtime/" + ns_));
-    EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup/berth/" + ns_));  // v2
-    for (const char* controller : {"pids", "memory", "cpu", "devices", "freezer"})  // v1
-      EXPECT_TRUE(no_child_cgroups(std::string("/sys/fs/cgroup/") + controller + "/berth/" + ns_)) << controller;
-    EXPECT_EQ(shims_alive(), 0);
-    CtlResult snaps = ctl({"--format", "json", "snapshot", "ls"});
-    EXPECT_EQ(snaps.out.find("container/"), std::string::npos) << snaps.out;
-  }
-
-  // Polls until pred(ctl(args)) or ~10 s.
-  template <typename Pred>
-  CtlResult eventually(const std::vector<std::string>& args, Pred pred) {
-    CtlResult r;
-    for (int i = 0; i < 100; i++) {
-      r = ctl(args);
-      if (pred(r)) return r;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return r;
-  }
-
-  TempDir dir_;
-  std::unique_ptr<Berthd> berthd_;
-  std::string image_;
-  std::string ns_ = fmt::format("t{}-{}", ::getpid(), ::testing::UnitTest::GetInstance()->random_seed() ^ ::time(nullptr));
-};
+class ContainerTest : public testing::ContainerFixture {};
 
 TEST_F(ContainerTest, RunRmStreamsOutputAndReturnsExitCode) {
   CtlResult r = ctl({"run", "--rm", image_, "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
@@ -252,8 +124,7 @@ TEST_F(ContainerTest, ExecRunsInTheContainer) {
 
 TEST_F(ContainerTest, StdinReachesRunAndExecWithDashI) {
   auto with_input = [&](std::vector<std::string> args, const std::string& input) {
-    args.insert(args.begin(), {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_});
-    auto out = run_command(args, input, std::chrono::seconds(30));
+    auto out = run_command(ctl_argv(std::move(args)), input, std::chrono::seconds(30));
     EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().what());
     return out.ok() ? *out : CommandOutput{};
   };
@@ -275,9 +146,9 @@ TEST_F(ContainerTest, SignalsToAnAttachedRunReachTheContainer) {
   auto out = open_fd((out_dir.path() + "/out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_TRUE(out.ok());
   SpawnOptions options;
-  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_, "run", "--rm", "--name", "sig",
-                  image_, "/bin/sh", "-c", "trap 'echo got TERM; exit 9' TERM; echo ready; "
-                  "while true; do /bin/busybox sleep 0.1; done"};
+  options.argv = ctl_argv({"run", "--rm", "--name", "sig", image_, "/bin/sh", "-c",
+                           "trap 'echo got TERM; exit 9' TERM; echo ready; "
+                           "while true; do /bin/busybox sleep 0.1; done"});
   options.stdout_fd = out->get();
   auto run = ChildProcess::spawn(options);
   ASSERT_TRUE(run.ok());
@@ -361,7 +232,7 @@ TEST_F(ContainerTest, ContainersOutliveBerthdAndAreFoundAgain) {
 
 TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "orphan", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
-  auto pid = read_file(state_dir() + "/tasks/" + ns_ + "/orphan/shim.pid");
+  auto pid = read_file(bundle_dir("orphan") + "/shim.pid");
   ASSERT_TRUE(pid.ok());
   ASSERT_TRUE(berthd_->kill_hard().ok());
   ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
@@ -376,7 +247,7 @@ TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
 
 TEST_F(ContainerTest, TaskEventsReachTheEventStream) {
   SpawnOptions options;
-  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_, "events", "/tasks/"};
+  options.argv = ctl_argv({"events", "/tasks/"});
   auto out = TempDir::create("/tmp/berth-events-");
   ASSERT_TRUE(out.ok());
   auto fd = open_fd((out->path() + "/events").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
