@@ -199,6 +199,28 @@ TEST_F(RestartTest, ExitsWhileBerthdIsDownAreReportedAfterwards) {
   expect_nothing_left();
 }
 
+TEST_F(RestartTest, AShimSlowToAnswerIsNotTakenForDead) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "slow", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  int64_t pid = ps_all()["slow"].pid;
+  auto shim = read_file(bundle_dir("slow") + "/shim.pid");
+  ASSERT_TRUE(shim.ok());
+  pid_t shim_pid = std::stoi(*shim);
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  ASSERT_EQ(::kill(shim_pid, SIGSTOP), 0);  // berthd's Connect at start-up times out
+  Status restarted = berthd_->restart();
+  ASSERT_EQ(::kill(shim_pid, SIGCONT), 0);
+  ASSERT_TRUE(restarted.ok()) << restarted.error().what();
+  EXPECT_EQ(::kill(static_cast<pid_t>(pid), 0), 0) << "the container was killed";
+  auto listed = ps_all();
+  EXPECT_EQ(listed["slow"].status, "Up");
+  EXPECT_EQ(listed["slow"].pid, pid);
+  CtlResult r = ctl({"exec", "slow", "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = ctl({"rm", "-f", "slow"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
 TEST_F(RestartTest, FiftyContainersAtOnce) {
   constexpr int kCount = 50;
   in_parallel(kCount, [&](int i) {
