@@ -4,6 +4,7 @@
 // interactive `run -it` driven through a pty.
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -195,6 +196,41 @@ TEST_F(RestartTest, ExitsWhileBerthdIsDownAreReportedAfterwards) {
   CtlResult r = eventually({"ps", "-a", "-q"}, [](const CtlResult& c) { return c.out.find("auto") == std::string::npos; });
   EXPECT_EQ(r.out.find("auto"), std::string::npos) << r.out;
   r = ctl({"rm", "seven", "killed"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+TEST_F(RestartTest, PausedAndAttachedContainersAreFoundAgain) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "frozen", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  ASSERT_EQ(ctl({"pause", "frozen"}).code, 0);
+  // An attached run: its berthctl goes with berthd, the container stays.
+  auto out_dir = TempDir::create("/tmp/berth-attached-");
+  ASSERT_TRUE(out_dir.ok());
+  auto out = open_fd((out_dir->path() + "/out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_TRUE(out.ok());
+  SpawnOptions options;
+  options.argv = ctl_argv({"run", "--name", "attached", image_, "/bin/sh", "-c",
+                           "echo ready; while :; do /bin/busybox sleep 1; done"});
+  options.stdout_fd = out->get();
+  auto run = ChildProcess::spawn(options);
+  ASSERT_TRUE(run.ok());
+  for (int i = 0; i < 100 && read_file(out_dir->path() + "/out").value_or("") != "ready\n"; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(read_file(out_dir->path() + "/out").value_or(""), "ready\n");
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  auto ended = run->wait_for(std::chrono::seconds(30));
+  ASSERT_TRUE(ended.ok() && ended->has_value());
+  EXPECT_EQ((*ended)->shell_code(), 1);  // "cannot reach berthd"
+  ASSERT_TRUE(berthd_->restart().ok());
+
+  auto listed = ps_all();
+  EXPECT_EQ(listed["frozen"].status, "Paused");
+  EXPECT_EQ(listed["attached"].status, "Up");
+  EXPECT_EQ(ctl({"unpause", "frozen"}).code, 0);
+  EXPECT_EQ(ps_all()["frozen"].status, "Up");
+  CtlResult r = ctl({"exec", "attached", "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = ctl({"rm", "-f", "frozen", "attached"});
   EXPECT_EQ(r.code, 0) << r.err;
   expect_nothing_left();
 }
