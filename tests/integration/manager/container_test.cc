@@ -201,6 +201,7 @@ TEST_F(ContainerTest, RmiIsRefusedWhileAContainerUsesTheImage) {
   CtlResult r = ctl({"rmi", image_});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("in use by container user1"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("in use"), r.err.rfind("in use")) << "said once: " << r.err;
   ASSERT_EQ(ctl({"rm", "-f", "user1"}).code, 0);
   r = ctl({"rmi", image_});
   EXPECT_EQ(r.code, 0) << r.err;
