@@ -103,7 +103,7 @@ Status image_ls(Context& ctx, const std::vector<std::string>& args) {
 
 Status image_rm(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("usage: berthctl image rm REF [REF...]");
-  Status result;
+  // Each ref on its own, as docker does: a failure is said once, the others still go, and the exit code is 1.
   for (const auto& name : args) {
     pb::ImageRequest req;
     req.set_name(name);
@@ -112,12 +112,12 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
         ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Delete(c, req, &resp); });
     if (!st) {
       ctx.err << "berthctl: " << st.error().what() << "\n";
-      result = std::move(st);
+      ctx.exit_code = 1;
       continue;
     }
     ctx.out << name << "\n";
   }
-  return result;
+  return {};
 }
 
 Status image_inspect(Context& ctx, const std::vector<std::string>& args) {

@@ -110,6 +110,16 @@ bool process_gone(pid_t pid) {
   return close != std::string::npos && stat->size() > close + 2 && (*stat)[close + 2] == 'Z';
 }
 
+// The pid in a bundle's shim.pid while that process is still the bundle's berth-shim (alive, maybe
+// too busy or stopped to answer), else 0.
+pid_t live_shim_pid(const std::string& bundle) {
+  auto text = read_file(bundle + "/shim.pid", 64);
+  pid_t pid = text ? static_cast<pid_t>(std::atoi(text->c_str())) : 0;
+  if (pid <= 0 || process_gone(pid)) return 0;
+  auto cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline", 64 << 10);
+  return cmdline && cmdline->find(bundle + '\0') != std::string::npos ? pid : 0;
+}
+
 }  // namespace
 
 Status validate_container_id(std::string_view id) {
@@ -348,6 +358,12 @@ void TaskManager::recover_one(const std::string& ns, const ContainerRecord& reco
     task->shim_pid = static_cast<pid_t>(conn.shim_pid());
   }
   task->rootfs = ScopedMount(bundle + "/rootfs");  // still mounted from before
+  if (pid_t pid = alive || !task->shim ? 0 : live_shim_pid(bundle)) {
+    // Not dead, only slow: cleaning up would kill its container. Later calls reach it.
+    logger->warn("the shim of {}/{} (pid {}) does not answer yet: keeping its task", ns, record.id, pid);
+    task->shim_pid = pid;
+    alive = true;
+  }
   if (!alive) {
     logger->warn("the shim of {}/{} is gone: cleaning up its task", ns, record.id);
     task->shim.reset();

@@ -39,6 +39,11 @@ Result<bool> probe_shim(const std::string& path, const ShimOptions& options) {
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return make_error(ErrorCode::kAlreadyExists, "socket {} belongs to another container's shim", path);
   }
+  // Connected, then no answer: a shim is there, stopped or too busy — taking it for dead would kill
+  // its container (delete) or steal its socket (start).
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return make_error(ErrorCode::kUnavailable, "the shim at {} does not answer", path);
+  }
   return false;  // a stale socket of a dead shim
 }
 

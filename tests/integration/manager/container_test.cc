@@ -13,16 +13,12 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
-#include "berth/manager/oci.h"
-#include "berthd_fixture.h"
 #include "container_fixture.h"
-#include "layout_builder.h"
 #include "pty_session.h"
 
 namespace berth::manager {
 namespace {
 
-using testing::Berthd;
 using testing::CtlResult;
 
 class ContainerTest : public testing::ContainerFixture {};
@@ -129,8 +125,7 @@ TEST_F(ContainerTest, ExecRunsInTheContainer) {
 
 TEST_F(ContainerTest, StdinReachesRunAndExecWithDashI) {
   auto with_input = [&](std::vector<std::string> args, const std::string& input) {
-    args.insert(args.begin(), {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_});
-    auto out = run_command(args, input, std::chrono::seconds(30));
+    auto out = run_command(ctl_argv(std::move(args)), input, std::chrono::seconds(30));
     EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().what());
     return out.ok() ? *out : CommandOutput{};
   };
@@ -152,9 +147,9 @@ TEST_F(ContainerTest, SignalsToAnAttachedRunReachTheContainer) {
   auto out = open_fd((out_dir.path() + "/out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_TRUE(out.ok());
   SpawnOptions options;
-  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_, "run", "--rm", "--name", "sig",
-                  image_, "/bin/sh", "-c", "trap 'echo got TERM; exit 9' TERM; echo ready; "
-                  "while true; do /bin/busybox sleep 0.1; done"};
+  options.argv = ctl_argv({"run", "--rm", "--name", "sig", image_, "/bin/sh", "-c",
+                           "trap 'echo got TERM; exit 9' TERM; echo ready; "
+                           "while true; do /bin/busybox sleep 0.1; done"});
   options.stdout_fd = out->get();
   auto run = ChildProcess::spawn(options);
   ASSERT_TRUE(run.ok());
@@ -207,6 +202,7 @@ TEST_F(ContainerTest, RmiIsRefusedWhileAContainerUsesTheImage) {
   CtlResult r = ctl({"rmi", image_});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("in use by container user1"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("in use"), r.err.rfind("in use")) << "said once: " << r.err;
   ASSERT_EQ(ctl({"rm", "-f", "user1"}).code, 0);
   r = ctl({"rmi", image_});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -238,7 +234,7 @@ TEST_F(ContainerTest, ContainersOutliveBerthdAndAreFoundAgain) {
 
 TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "orphan", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
-  auto pid = read_file(state_dir() + "/tasks/" + ns_ + "/orphan/shim.pid");
+  auto pid = read_file(bundle_dir("orphan") + "/shim.pid");
   ASSERT_TRUE(pid.ok());
   ASSERT_TRUE(berthd_->kill_hard().ok());
   ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
@@ -253,7 +249,7 @@ TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
 
 TEST_F(ContainerTest, TaskEventsReachTheEventStream) {
   SpawnOptions options;
-  options.argv = {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_, "events", "/tasks/"};
+  options.argv = ctl_argv({"events", "/tasks/"});
   auto out = TempDir::create("/tmp/berth-events-");
   ASSERT_TRUE(out.ok());
   auto fd = open_fd((out->path() + "/events").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -306,28 +302,32 @@ TEST_F(ContainerTest, LogsKeepEveryRunAttachedOrNotWithTailSinceAndFollow) {
 }
 
 TEST_F(ContainerTest, CtrlPCtrlQDetachesAndAttachComesBack) {
-  auto session = testing::PtySession::spawn({BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_,
-                                             "run", "-it", "--rm", "--name", "sh", image_, "/bin/sh"});
-  ASSERT_TRUE(session.ok());
-  auto& run = **session;
-  ASSERT_TRUE(run.read_until("# ")) << run.screen();
-  ASSERT_TRUE(run.type("echo hi-$((1+2))\r").ok());
-  ASSERT_TRUE(run.read_until("hi-3")) << run.screen();
-  ASSERT_TRUE(run.type("\x10\x11").ok());
-  EXPECT_EQ(run.wait(), 0) << run.screen();
+  auto run = testing::PtySession::spawn(ctl_argv({"run", "-it", "--rm", "--name", "sh", image_, "/bin/sh"}));
+  ASSERT_TRUE(run.ok()) << run.error().what();
+  ASSERT_TRUE(run->expect("# ")) << run->output();
+  ASSERT_TRUE(run->type("echo hi-$((1+2))\r"));
+  ASSERT_TRUE(run->expect("hi-3")) << run->output();
+  ASSERT_TRUE(run->type("\x10\x11"));
+  auto detached = run->finish();
+  ASSERT_TRUE(detached.ok()) << detached.error().what();
+  EXPECT_EQ(detached->shell_code(), 0) << run->output();
   EXPECT_EQ(ctl({"ps", "-q"}).out, "sh\n");  // still running
 
-  session = testing::PtySession::spawn({BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_,
-                                        "attach", "sh"});
-  ASSERT_TRUE(session.ok());
-  auto& attached = **session;
-  ASSERT_TRUE(attached.type("echo back-$((2+2))\r").ok());
-  ASSERT_TRUE(attached.read_until("back-4")) << attached.screen();
-  ASSERT_TRUE(attached.resize(100, 40).ok());  // reaches the container's pty through SIGWINCH
-  ASSERT_TRUE(attached.type("stty size\r").ok());
-  EXPECT_TRUE(attached.read_until("40 100")) << attached.screen();
-  ASSERT_TRUE(attached.type("exit 4\r").ok());
-  EXPECT_EQ(attached.wait(), 4) << attached.screen();
+  auto attached = testing::PtySession::spawn(ctl_argv({"attach", "sh"}));
+  ASSERT_TRUE(attached.ok()) << attached.error().what();
+  ASSERT_TRUE(attached->type("echo back-$((2+2))\r"));
+  ASSERT_TRUE(attached->expect("back-4")) << attached->output();
+  ASSERT_TRUE(attached->resize({40, 100, 0, 0}).ok());  // reaches the container's pty through SIGWINCH
+  bool resized = false;
+  for (int i = 0; i < 20 && !resized; i++) {  // the SIGWINCH may land a moment after the resize
+    ASSERT_TRUE(attached->type("stty size\r"));
+    resized = attached->expect("40 100\r\n", std::chrono::milliseconds(500));
+  }
+  EXPECT_TRUE(resized) << attached->output();
+  ASSERT_TRUE(attached->type("exit 4\r"));
+  auto exited = attached->finish();
+  ASSERT_TRUE(exited.ok()) << exited.error().what();
+  EXPECT_EQ(exited->shell_code(), 4) << attached->output();
   // --rm holds after a detach: berthd removes the container once it exited.
   CtlResult r = eventually({"ps", "-a", "-q"}, [](const CtlResult& c) { return c.code == 0 && c.out.empty(); });
   EXPECT_EQ(r.out, "");

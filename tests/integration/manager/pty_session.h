@@ -1,14 +1,14 @@
-// A program run on a pseudo-terminal, as a user at a terminal runs it: type keys, read what the
-// terminal shows, resize it, collect the exit code.
+// A program (berthctl) run on a pseudo-terminal of ours, as a user at a terminal runs it: type keys,
+// read what the terminal shows, resize it, collect the exit status.
 #pragma once
 
-#include <sys/types.h>
+#include <sys/ioctl.h>
 
 #include <chrono>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "berth/common/child_process.h"
 #include "berth/common/error.h"
 #include "berth/common/unique_fd.h"
 
@@ -16,25 +16,22 @@ namespace berth::manager::testing {
 
 class PtySession {
  public:
-  static Result<std::unique_ptr<PtySession>> spawn(const std::vector<std::string>& argv, uint16_t cols = 80,
-                                                   uint16_t rows = 24);
-  ~PtySession();  // kills the program if it still runs
+  static Result<PtySession> spawn(const std::vector<std::string>& argv, winsize size = {24, 80, 0, 0});
 
-  Status type(std::string_view keys);
-  // Reads until token shows up (true) or the timeout passes / the program closed the terminal (false).
-  bool read_until(std::string_view token, std::chrono::milliseconds timeout = std::chrono::seconds(15));
-  Status resize(uint16_t cols, uint16_t rows);
-  // The program's exit code (128+N for signal N); -1 when it did not end within the timeout.
-  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
-  // Everything the terminal showed so far.
-  const std::string& screen() const { return screen_; }
+  bool type(const std::string& keys);
+  // Reads until `needle` shows up after what earlier calls consumed (false after `limit`, or when
+  // the program closed the terminal).
+  bool expect(const std::string& needle, std::chrono::milliseconds limit = std::chrono::seconds(20));
+  Status resize(winsize size);
+  // Reads to the end of the output, then waits for the program.
+  Result<ExitStatus> finish();
+  const std::string& output() const { return seen_; }
 
  private:
-  PtySession(pid_t pid, UniqueFd master) : pid_(pid), master_(std::move(master)) {}
-  pid_t pid_;
   UniqueFd master_;
-  std::string screen_;
-  bool reaped_ = false;
+  ChildProcess child_;
+  std::string seen_;
+  size_t consumed_ = 0;
 };
 
 }  // namespace berth::manager::testing

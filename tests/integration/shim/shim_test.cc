@@ -345,6 +345,22 @@ TEST_F(ShimTest, DeleteAfterTheShimDied) {
   EXPECT_TRUE(path_exists(bundle.dir() + "/exit.json"));
 }
 
+TEST_F(ShimTest, DeleteRefusesAShimThatIsStoppedNotDead) {
+  auto& bundle = make_bundle();
+  bundle.set_args({"sleep", "1000"});
+  auto& shim = start_shim(bundle, "stopped");
+  ASSERT_TRUE(create(shim, bundle, log_stdio(bundle)).ok());
+  ASSERT_TRUE(start(shim).ok());
+  uint32_t init = state(shim).pid();
+  ASSERT_EQ(::kill(shim.pid, SIGSTOP), 0);
+  auto out = shim_command("delete", bundle, "stopped");
+  ASSERT_EQ(::kill(shim.pid, SIGCONT), 0);
+  EXPECT_NE(out.status.code, 0) << out.out;
+  EXPECT_NE(out.err.find("does not answer"), std::string::npos) << out.err;
+  EXPECT_EQ(::kill(static_cast<pid_t>(init), 0), 0) << "the container was killed";
+  EXPECT_EQ(state(shim).status(), pb::RUNNING);
+}
+
 TEST_F(ShimTest, RuncWorksUnderTheShim) {
   if (::access("/usr/sbin/runc", X_OK) != 0) GTEST_SKIP() << "runc is not installed";
   auto& bundle = make_bundle();
