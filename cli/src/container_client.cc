@@ -183,6 +183,23 @@ bool task_running(const std::optional<pb::Task>& task) {
   return task && (task->status() == pb::TASK_RUNNING || task->status() == pb::TASK_PAUSED);
 }
 
+std::optional<pb::Task> task_or_last_exit(const pb::Container& container, std::optional<pb::Task> task) {
+  if (task) return task;
+  auto status = container.labels().find("berth.last-exit-status");
+  auto at = container.labels().find("berth.last-exited-at");
+  if (status == container.labels().end() || at == container.labels().end()) return std::nullopt;
+  pb::Task last;
+  last.set_container_id(container.id());
+  last.set_status(pb::TASK_STOPPED);
+  try {
+    last.set_exit_status(static_cast<uint32_t>(std::stoul(status->second)));
+    last.set_exited_at_unix_nano(std::stoll(at->second));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return last;
+}
+
 Status set_labels(Context& ctx, const std::string& id, const std::map<std::string, std::string>& labels) {
   pb::ContainerUpdateRequest req;
   req.set_id(id);

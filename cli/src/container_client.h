@@ -40,6 +40,9 @@ Result<std::vector<std::string>> resolve_ids(Context& ctx, const std::vector<std
 Result<pb::Container> get_container(Context& ctx, const std::string& id);
 Result<std::optional<pb::Task>> find_task(Context& ctx, const std::string& id);
 bool task_running(const std::optional<pb::Task>& task);
+// The container's task, or — without one — a stopped task made from how its last task ended
+// (labels berthd keeps), or nothing when it never ran.
+std::optional<pb::Task> task_or_last_exit(const pb::Container& container, std::optional<pb::Task> task);
 
 // Waits for a process; timeout < 0 waits forever. nullopt: the timeout passed.
 Result<std::optional<uint32_t>> wait_task(Context& ctx, const std::string& id, const std::string& exec_id,

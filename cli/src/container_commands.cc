@@ -120,6 +120,7 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& c : containers.containers()) {
     std::optional<pb::Task> task;
     if (auto it = by_id.find(c.id()); it != by_id.end()) task = it->second;
+    task = task_or_last_exit(c, std::move(task));
     bool running = task_running(task);
     if (!all && !running) continue;
     if (quiet) {

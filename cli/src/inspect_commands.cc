@@ -113,7 +113,7 @@ Status inspect(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& id : ids) {
     BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
-    write_inspect(w, container, task);
+    write_inspect(w, container, task_or_last_exit(container, std::move(task)));
   }
   w.end_array();
   ctx.out << w.str() << "\n";

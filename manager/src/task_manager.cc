@@ -508,6 +508,11 @@ Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::stri
     }
     return exit;
   }
+  if (auto record = images_.db().get_container(ns, id); record && exit.exited_at_unix_nano != 0) {
+    record->labels[kLastExitStatusLabel] = std::to_string(exit.exit_status);
+    record->labels[kLastExitedAtLabel] = std::to_string(exit.exited_at_unix_nano);
+    (void)images_.db().set_container_labels(ns, id, record->labels);
+  }
   BERTH_TRY(stop_shim(*task));
   BERTH_TRY(task->rootfs.unmount());
   (void)::rmdir((task->bundle + "/rootfs").c_str());

@@ -29,6 +29,10 @@ namespace berth::manager {
 
 // A container with this label ("true") is removed, task and all, once its init exits (run -d --rm).
 inline constexpr const char* kAutoRemoveLabel = "berth.auto-remove";
+// How the container's last task ended, kept once that task is deleted (so `ps -a` still says
+// "Exited (N)" after an attached run).
+inline constexpr const char* kLastExitStatusLabel = "berth.last-exit-status";
+inline constexpr const char* kLastExitedAtLabel = "berth.last-exited-at";
 
 struct TaskManagerOptions {
   std::string state_dir;      // berthd's state dir: tasks/, shim sockets, runtime roots
