@@ -151,11 +151,14 @@ SignalForwarder::SignalForwarder(std::function<void(int)> forward) : forward_(st
   sa.sa_flags = SA_RESTART;
   for (int sig : kForwarded) ::sigaction(sig, &sa, nullptr);
   thread_ = std::thread([this] {
-    while (!done_) {
+    for (;;) {
       pollfd p{read_end_.get(), POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
+      if (::poll(&p, 1, -1) <= 0) continue;
       unsigned char byte = 0;
-      while (::read(read_end_.get(), &byte, 1) == 1) forward_(byte);
+      while (::read(read_end_.get(), &byte, 1) == 1) {
+        if (byte == 0) return;  // the destructor's wake-up: no signal is 0
+        forward_(byte);
+      }
     }
   });
 }
@@ -165,7 +168,10 @@ SignalForwarder::~SignalForwarder() {
   sa.sa_handler = SIG_DFL;
   sigemptyset(&sa.sa_mask);
   for (int sig : kForwarded) ::sigaction(sig, &sa, nullptr);
-  done_ = true;
+  if (int fd = g_signal_pipe.load(); fd >= 0 && thread_.joinable()) {
+    unsigned char stop = 0;
+    (void)!::write(fd, &stop, 1);
+  }
   if (thread_.joinable()) thread_.join();
   int fd = g_signal_pipe.exchange(-1);
   if (fd >= 0) ::close(fd);

@@ -72,7 +72,6 @@ class SignalForwarder {
  private:
   std::function<void(int)> forward_;
   UniqueFd read_end_;
-  std::atomic<bool> done_{false};
   std::thread thread_;
 };
 

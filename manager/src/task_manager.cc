@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -401,8 +402,15 @@ Status TaskManager::stop_shim(Running& task) {
   (void)shim_call("shutdown shim", [&](grpc::ClientContext* c) { return task.shim->Shutdown(c, req, &empty); });
   // The stub stays: a call racing with this one fails against the gone shim instead of a null stub.
   if (task.shim_pid <= 0) return {};
-  for (int i = 0; i < 300 && !process_gone(task.shim_pid); i++)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // A pidfd turns readable when the shim exits (it is not our child: no waitpid).
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, task.shim_pid, 0)));
+  if (pidfd) {
+    pollfd p{pidfd.get(), POLLIN, 0};
+    (void)::poll(&p, 1, 3000);
+  } else {
+    for (int i = 0; i < 300 && !process_gone(task.shim_pid); i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   if (!process_gone(task.shim_pid)) {
     log::get("berthd")->warn("shim {} of {} ignored Shutdown: killing it", task.shim_pid, task.id);
     ::kill(task.shim_pid, SIGKILL);

@@ -66,11 +66,14 @@ void EventPublisher::send_next() {
 void EventPublisher::sent(bool ok) {
   in_flight_ = false;
   if (ok) {
+    bool drained;
     {
       std::lock_guard lock(mu_);
       queue_.pop_front();
+      drained = queue_.empty();
     }
     backoff_ = std::chrono::milliseconds(50);
+    if (drained && !drain_waits_.empty()) finish_drain_waits(true);
     send_next();
     return;
   }
@@ -88,10 +91,16 @@ void EventPublisher::when_drained(std::chrono::milliseconds timeout, std::functi
     done(empty);
     return;
   }
-  auto step = std::chrono::milliseconds(20);
-  loop_.call_after(step, [this, timeout, step, done = std::move(done)]() mutable {
-    when_drained(timeout - step, std::move(done));
+  drain_waits_.push_back(std::move(done));
+  loop_.call_after(timeout, [this, generation = drain_generation_] {
+    if (generation == drain_generation_) finish_drain_waits(false);
   });
+}
+
+void EventPublisher::finish_drain_waits(bool delivered) {
+  drain_generation_++;
+  auto waits = std::exchange(drain_waits_, {});
+  for (auto& done : waits) done(delivered);
 }
 
 }  // namespace berth::shim

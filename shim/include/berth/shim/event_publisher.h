@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <vector>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,7 @@ class EventPublisher {
  private:
   void send_next();  // loop thread
   void sent(bool ok);
+  void finish_drain_waits(bool delivered);
 
   EventLoop& loop_;
   std::string address_;
@@ -43,6 +45,8 @@ class EventPublisher {
   std::chrono::milliseconds backoff_{50};
   std::unique_ptr<grpc::ClientContext> context_;
   task::v1::PublishResponse response_;
+  std::vector<std::function<void(bool)>> drain_waits_;
+  uint64_t drain_generation_ = 0;  // a timeout only fires for the waits of its own generation
 };
 
 std::string topic_of(const task::v1::Envelope& event);
