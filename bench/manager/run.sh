@@ -80,7 +80,8 @@ t2=$(now)
 sync; sleep 5  # freshly written binaries' page cache counts as dirty until written back
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 br=$(rss "$berthd_pid"); cr=$(rss "$ctrd")
-# PSS of every shim of this run (their command lines name our work dir or containerd's namespace).
+# PSS of every shim of this run (berth-shim re-executes itself as "/proc/self/exe serve ... --bundle
+# <our work dir>/..."; containerd-shim-runc-v2 names our containerd socket).
 pss_per_shim() {
   local total=0 count=0 pid
   for pid in $(pgrep -f "$1"); do
@@ -89,7 +90,7 @@ pss_per_shim() {
   done
   echo "$((total / (count > 0 ? count : 1))) $count"
 }
-read -r bp bn < <(pss_per_shim "berth-shim serve .*$work")
+read -r bp bn < <(pss_per_shim "serve --namespace .* --bundle $work/")
 read -r cp cn < <(pss_per_shim "containerd-shim-runc-v2 .*-address $work/ctrd/c.sock")
 
 printf "\nrun --rm of /bin/true (mean of %d):\n" "$runs"

@@ -111,11 +111,9 @@ Status start(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> ids;
   po::options_description desc("start options");
   desc.add_options()("attach,a", po::bool_switch(&attach_output))("interactive,i", po::bool_switch(&interactive));
-  parse_with_ids(desc, args, ids);
-  if (ids.empty()) throw UsageError("usage: berthctl start [-a] [-i] CONTAINER...");
+  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "start [-a] [-i] CONTAINER..."));
   if ((attach_output || interactive) && ids.size() != 1)
     throw UsageError("berthctl start: -a and -i take exactly one container");
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   for (const auto& id : ids) {
     BERTH_ASSIGN_OR_RETURN(auto existing, find_task(ctx, id));
     if (task_running(existing) && !attach_output && !interactive) {  // docker: a no-op
@@ -143,9 +141,7 @@ Status restart(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> ids;
   po::options_description desc("restart options");
   desc.add_options()("time,t", po::value(&timeout));
-  parse_with_ids(desc, args, ids);
-  if (ids.empty()) throw UsageError("usage: berthctl restart [-t SECONDS] CONTAINER...");
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
+  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "restart [-t SECONDS] CONTAINER..."));
   for (const auto& id : ids) {
     BERTH_TRY(stop_task(ctx, id, timeout));
     BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));

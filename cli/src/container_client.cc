@@ -43,6 +43,14 @@ po::variables_map parse_with_ids(po::options_description& desc, const std::vecto
   return vm;
 }
 
+Result<std::vector<std::string>> parse_containers(Context& ctx, po::options_description& desc,
+                                                  const std::vector<std::string>& args, const std::string& usage) {
+  std::vector<std::string> ids;
+  parse_with_ids(desc, args, ids);
+  if (ids.empty()) throw UsageError("usage: berthctl " + usage);
+  return resolve_ids(ctx, ids);
+}
+
 // A container named in full, or by a prefix of exactly one container's id (docker style).
 Result<std::string> resolve_id(Context& ctx, const std::string& text) {
   pb::ListContainersResponse list;

@@ -34,6 +34,11 @@ po::variables_map parse_options(const po::options_description& desc, const std::
 po::variables_map parse_with_ids(po::options_description& desc, const std::vector<std::string>& args,
                                  std::vector<std::string>& ids);
 
+// Parses options and then CONTAINER... (at least one, else a usage error "usage: berthctl <usage>"),
+// each resolved to its full id.
+Result<std::vector<std::string>> parse_containers(Context& ctx, po::options_description& desc,
+                                                  const std::vector<std::string>& args, const std::string& usage);
+
 // A container named in full, or by a prefix of exactly one container's id (docker style).
 Result<std::string> resolve_id(Context& ctx, const std::string& text);
 Result<std::vector<std::string>> resolve_ids(Context& ctx, const std::vector<std::string>& texts);

@@ -161,9 +161,7 @@ Status stop(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> ids;
   po::options_description desc("stop options");
   desc.add_options()("time,t", po::value(&timeout));
-  parse_with_ids(desc, args, ids);
-  if (ids.empty()) throw UsageError("usage: berthctl stop [-t SECONDS] CONTAINER...");
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
+  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "stop [-t SECONDS] CONTAINER..."));
   for (const auto& id : ids) {
     BERTH_TRY(stop_task(ctx, id, timeout));
     ctx.out << id << "\n";
@@ -177,10 +175,8 @@ Status kill(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> ids;
   po::options_description desc("kill options");
   desc.add_options()("signal,s", po::value(&signal))("all,a", po::bool_switch(&all));
-  parse_with_ids(desc, args, ids);
-  if (ids.empty()) throw UsageError("usage: berthctl kill [-s SIGNAL] [-a] CONTAINER...");
+  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "kill [-s SIGNAL] [-a] CONTAINER..."));
   BERTH_ASSIGN_OR_RETURN(uint32_t sig, parse_signal(signal));
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   for (const auto& id : ids) BERTH_TRY(kill_task(ctx, id, sig, all));
   return {};
 }
@@ -190,9 +186,7 @@ Status rm(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> ids;
   po::options_description desc("rm options");
   desc.add_options()("force,f", po::bool_switch(&force));
-  parse_with_ids(desc, args, ids);
-  if (ids.empty()) throw UsageError("usage: berthctl rm [-f] CONTAINER...");
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
+  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "rm [-f] CONTAINER..."));
   for (const auto& id : ids) {
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
     if (task) {
@@ -314,13 +308,11 @@ Status update(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> ids;
   po::options_description desc("update options");
   limits.add_to(desc);
-  parse_with_ids(desc, args, ids);
-  if (ids.empty())
-    throw UsageError("usage: berthctl update [-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] "
-                     "[--cpu-shares N] CONTAINER...");
+  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args,
+                                                "update [-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] "
+                                                "[--cpu-shares N] CONTAINER..."));
   pb::TaskUpdateRequest req;
   BERTH_TRY(limits.apply(*req.mutable_resources()));
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
   for (const auto& id : ids) {
     req.set_container_id(id);
     pb::Empty e;

@@ -32,17 +32,6 @@ std::optional<json::Value> at(const json::Value& root, std::initializer_list<con
   return v;
 }
 
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  return u == 0 ? fmt::format("{}B", n) : fmt::format("{:.1f}{}", v, units[u]);
-}
-
 std::string cpu_time(uint64_t ms) {
   uint64_t s = ms / 1000;
   return fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
@@ -144,7 +133,7 @@ Status top(Context& ctx, const std::vector<std::string>& args) {
           .end_object();
     } else {
       table.add({std::to_string(p.uid()), std::to_string(p.pid()), std::to_string(p.ppid()), p.state(),
-                 format_time(p.started_unix()), cpu_time(p.cpu_time_ms()), human_bytes(p.rss_bytes()), p.command()});
+                 format_time(p.started_unix()), cpu_time(p.cpu_time_ms()), human_size(static_cast<int64_t>(p.rss_bytes())), p.command()});
     }
   }
   w.end_array();
@@ -192,9 +181,7 @@ Status stats(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> ids;
   po::options_description desc("stats options");
   desc.add_options()("no-stream", po::bool_switch(&no_stream));
-  parse_with_ids(desc, args, ids);
-  if (ids.empty()) throw UsageError("usage: berthctl stats [--no-stream] CONTAINER...");
-  BERTH_ASSIGN_OR_RETURN(ids, resolve_ids(ctx, ids));
+  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "stats [--no-stream] CONTAINER..."));
   constexpr auto kInterval = std::chrono::milliseconds(1000);
   std::vector<Sample> before;
   for (const auto& id : ids) {
@@ -215,7 +202,7 @@ Status stats(Context& ctx, const std::vector<std::string>& args) {
         bool limited = now.memory_limit > 0 && now.memory_limit < (uint64_t{1} << 62);
         double mem = limited ? 100.0 * static_cast<double>(now.memory) / static_cast<double>(now.memory_limit) : 0;
         table.add({ids[i].substr(0, 12), fmt::format("{:.2f}%", std::min(cpu, 100.0 * static_cast<double>(kCpus))),
-                   human_bytes(now.memory) + " / " + (limited ? human_bytes(now.memory_limit) : "-"),
+                   human_size(static_cast<int64_t>(now.memory)) + " / " + (limited ? human_size(static_cast<int64_t>(now.memory_limit)) : "-"),
                    limited ? fmt::format("{:.2f}%", mem) : "-", std::to_string(now.pids)});
       }
       before[i] = std::move(now);
