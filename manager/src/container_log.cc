@@ -142,24 +142,41 @@ Status stream_container_log(const std::string& path, const LogQuery& query, cons
   batcher.end_of_history();
   if (!batcher.flush() || !query.follow) return {};
 
-  // Follow: wake on writes and renames in the log's directory; poll live() now and then.
+  // Follow: wake on writes and renames in the log's directory. live() costs berthd a call to the
+  // shim, so it is asked only when the log has nothing new.
   UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!watch) return sys_error("inotify_init1");
   if (::inotify_add_watch(watch.get(), dirname_of(path).c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0)
     return sys_error("watch {}", dirname_of(path));
-  for (;;) {
-    bool last_round = !live();  // checked before reading: what was written before it counts
-    BERTH_TRY(current.read_lines(add));
+  size_t lines = 0;
+  auto count_and_add = [&](std::string_view line) {
+    lines++;
+    return batcher.add(line);
+  };
+  // New lines of the current file, then of the file that replaced it if the log was rotated.
+  auto read_new = [&]() -> Result<bool> {
+    size_t before = lines;
+    BERTH_TRY(current.read_lines(count_and_add));
     if (ino_t now = inode_of(path); now != 0 && now != current.inode()) {
       // Rotated: what reached the old file before the rename first, then on to the new one.
-      BERTH_TRY(current.read_lines(add));
+      BERTH_TRY(current.read_lines(count_and_add));
       auto next = open_fd(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (next) {
         current = LineReader(std::move(*next));
-        BERTH_TRY(current.read_lines(add));
+        BERTH_TRY(current.read_lines(count_and_add));
       }
     }
-    if (!batcher.flush() || last_round) return {};
+    return lines != before;
+  };
+  for (;;) {
+    BERTH_ASSIGN_OR_RETURN(bool got, read_new());
+    if (!batcher.flush()) return {};
+    if (!got && !live()) {
+      // Quiet and over: one last read for what was written before live() said so.
+      BERTH_TRY(read_new());
+      batcher.flush();
+      return {};
+    }
     pollfd p{watch.get(), POLLIN, 0};
     if (::poll(&p, 1, kFollowPollMs) > 0) {
       char events[4096];

@@ -30,8 +30,8 @@ struct LogQuery {
 };
 
 // Hands the records to emit in batches, oldest first (emit returns false to stop). With follow,
-// then waits for new records — across rotations — until live() turns false (the task stopped or the
-// client went away); what was written before that is still delivered.
+// then waits for new records — across rotations — until live() (asked when the log is quiet) turns
+// false (the task stopped or the client went away); what was written before that is still delivered.
 using LogEmit = std::function<bool(std::vector<LogEntry>&&)>;
 Status stream_container_log(const std::string& path, const LogQuery& query, const std::function<bool()>& live,
                             const LogEmit& emit);
