@@ -193,8 +193,8 @@ bool task_running(const std::optional<pb::Task>& task) {
 
 std::optional<pb::Task> task_or_last_exit(const pb::Container& container, std::optional<pb::Task> task) {
   if (task) return task;
-  auto status = container.labels().find("berth.last-exit-status");
-  auto at = container.labels().find("berth.last-exited-at");
+  auto status = container.labels().find(labels::kLastExitStatus);
+  auto at = container.labels().find(labels::kLastExitedAt);
   if (status == container.labels().end() || at == container.labels().end()) return std::nullopt;
   pb::Task last;
   last.set_container_id(container.id());
@@ -238,8 +238,7 @@ Result<pb::Task> recreate_task(Context& ctx, const pb::Container& container, boo
   BERTH_ASSIGN_OR_RETURN(auto old, find_task(ctx, container.id()));
   if (task_running(old)) return make_error(ErrorCode::kFailedPrecondition, "container {} is running", container.id());
   if (old) BERTH_TRY(delete_task(ctx, container.id()));
-  auto label = container.labels().find(kOpenStdinLabel);
-  bool open_stdin = label != container.labels().end() && label->second == "true";
+  bool open_stdin = labels::is_true(container.labels(), labels::kOpenStdin);
   pb::TaskCreateRequest req;
   req.set_container_id(container.id());
   req.set_attach(attach || open_stdin || spec_terminal(container.spec_json()));

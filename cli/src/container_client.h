@@ -9,14 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "berth/common/container_labels.h"
 #include "context.h"
 
 namespace berth::cli {
 namespace po = boost::program_options;
 
-// Labels berthctl keeps on a container (berthd's auto-remove is berth.auto-remove).
-inline constexpr const char* kAutoRemoveLabel = "berth.auto-remove";
-inline constexpr const char* kOpenStdinLabel = "berth.open-stdin";  // created with -i: its task gets a stdin FIFO
 
 template <typename Fn>
 Status containers_rpc(Context& ctx, Fn&& fn) {

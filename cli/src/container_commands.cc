@@ -48,8 +48,8 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     auto eq = l.find('=');
     (*create.mutable_labels())[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
   }
-  if (rm && detach) (*create.mutable_labels())[kAutoRemoveLabel] = "true";  // berthd removes it at exit
-  if (interactive) (*create.mutable_labels())[kOpenStdinLabel] = "true";
+  if (rm && detach) (*create.mutable_labels())[labels::kAutoRemove] = "true";  // berthd removes it at exit
+  if (interactive) (*create.mutable_labels())[labels::kOpenStdin] = "true";
   create.set_cwd(workdir);
   create.set_user(user);
   create.set_runtime(runtime);
@@ -77,7 +77,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     auto outcome = attach_process(ctx, id, "", task, {.start = true, .forward_stdin = interactive, .tty = tty});
     if (outcome && outcome->detached) {
       detached_later = true;
-      if (rm) BERTH_TRY(set_labels(ctx, id, {{kAutoRemoveLabel, "true"}}));
+      if (rm) BERTH_TRY(set_labels(ctx, id, {{labels::kAutoRemove, "true"}}));
       return 0u;
     }
     if (!outcome) {
@@ -147,12 +147,7 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
     }
   }
   w.end_array();
-  if (quiet) return {};
-  if (ctx.json) {
-    ctx.out << w.str() << "\n";
-  } else {
-    table.print(ctx.out);
-  }
+  if (!quiet) print_listing(ctx.out, ctx.json, w.str(), table);
   return {};
 }
 
@@ -285,11 +280,7 @@ Status task_ls(Context& ctx, const std::vector<std::string>& args) {
     }
   }
   w.end_array();
-  if (ctx.json) {
-    ctx.out << w.str() << "\n";
-  } else {
-    table.print(ctx.out);
-  }
+  print_listing(ctx.out, ctx.json, w.str(), table);
   return {};
 }
 

@@ -65,8 +65,7 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
   w.string_array("Env", strings({"process", "env"}));
   w.field("WorkingDir", text({"process", "cwd"})).field("Hostname", text({"hostname"}));
   w.field("Tty", spec_terminal(c.spec_json()));
-  auto stdin_label = c.labels().find(kOpenStdinLabel);
-  w.field("OpenStdin", stdin_label != c.labels().end() && stdin_label->second == "true");
+  w.field("OpenStdin", labels::is_true(c.labels(), labels::kOpenStdin));
   w.string_map("Labels", std::map<std::string, std::string>(c.labels().begin(), c.labels().end()));
   w.end_object();
   w.key("Mounts").begin_array();
@@ -137,11 +136,7 @@ Status top(Context& ctx, const std::vector<std::string>& args) {
     }
   }
   w.end_array();
-  if (ctx.json) {
-    ctx.out << w.str() << "\n";
-  } else {
-    table.print(ctx.out);
-  }
+  print_listing(ctx.out, ctx.json, w.str(), table);
   return {};
 }
 

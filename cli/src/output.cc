@@ -25,6 +25,14 @@ void Table::print(std::ostream& out) const {
   }
 }
 
+void print_listing(std::ostream& out, bool json, const std::string& json_array, const Table& table) {
+  if (json) {
+    out << json_array << "\n";
+  } else {
+    table.print(out);
+  }
+}
+
 std::string human_size(int64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

@@ -18,6 +18,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// A listing: the JSON array `json` holds (--format json), else the table.
+void print_listing(std::ostream& out, bool json, const std::string& json_array, const Table& table);
+
 std::string human_size(int64_t bytes);
 std::string format_time(int64_t unix_seconds);
 // Requires exactly n positional arguments, else a UsageError naming them.

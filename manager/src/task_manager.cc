@@ -517,8 +517,8 @@ Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::stri
     return exit;
   }
   if (auto record = images_.db().get_container(ns, id); record && exit.exited_at_unix_nano != 0) {
-    record->labels[kLastExitStatusLabel] = std::to_string(exit.exit_status);
-    record->labels[kLastExitedAtLabel] = std::to_string(exit.exited_at_unix_nano);
+    record->labels[labels::kLastExitStatus] = std::to_string(exit.exit_status);
+    record->labels[labels::kLastExitedAt] = std::to_string(exit.exited_at_unix_nano);
     (void)images_.db().set_container_labels(ns, id, record->labels);
   }
   BERTH_TRY(stop_shim(*task));
@@ -597,23 +597,18 @@ Result<std::vector<uint32_t>> TaskManager::pids(const std::string& ns, const std
   return std::vector<uint32_t>(resp.pids().begin(), resp.pids().end());
 }
 
-Status TaskManager::pause(const std::string& ns, const std::string& id) {
-  BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
-  tpb::ProcessRequest req;
-  req.set_id(id);
-  tpb::Empty empty;
-  BERTH_TRY(shim_call("pause", [&](grpc::ClientContext* c) { return task->shim->Pause(c, req, &empty); }));
-  images_.events().publish("/tasks/paused", ns, id);
-  return {};
-}
+Status TaskManager::pause(const std::string& ns, const std::string& id) { return freeze(ns, id, true); }
+Status TaskManager::resume(const std::string& ns, const std::string& id) { return freeze(ns, id, false); }
 
-Status TaskManager::resume(const std::string& ns, const std::string& id) {
+Status TaskManager::freeze(const std::string& ns, const std::string& id, bool frozen) {
   BERTH_ASSIGN_OR_RETURN(auto task, find(ns, id));
   tpb::ProcessRequest req;
   req.set_id(id);
   tpb::Empty empty;
-  BERTH_TRY(shim_call("resume", [&](grpc::ClientContext* c) { return task->shim->Resume(c, req, &empty); }));
-  images_.events().publish("/tasks/resumed", ns, id);
+  BERTH_TRY(shim_call(frozen ? "pause" : "resume", [&](grpc::ClientContext* c) {
+    return frozen ? task->shim->Pause(c, req, &empty) : task->shim->Resume(c, req, &empty);
+  }));
+  images_.events().publish(frozen ? "/tasks/paused" : "/tasks/resumed", ns, id);
   return {};
 }
 
@@ -633,8 +628,7 @@ void TaskManager::on_shim_event(const tpb::Envelope& event) {
   if (event.event_case() != tpb::Envelope::kExit || !event.exit().exec_id().empty()) return;
   auto record = images_.db().get_container(event.namespace_(), subject);
   if (!record) return;
-  auto it = record->labels.find(kAutoRemoveLabel);
-  if (it == record->labels.end() || it->second != "true") return;
+  if (!labels::is_true(record->labels, labels::kAutoRemove)) return;
   auto_remove(event.namespace_(), subject);
 }
 
@@ -665,8 +659,7 @@ Result<ContainerRecord> TaskManager::update_labels(const std::string& ns, const 
   }
   BERTH_TRY(images_.db().set_container_labels(ns, id, record.labels));
   images_.events().publish("/containers/update", ns, id);
-  auto removal = record.labels.find(kAutoRemoveLabel);
-  if (removal != record.labels.end() && removal->second == "true") {
+  if (labels::is_true(record.labels, labels::kAutoRemove)) {
     // The exit event may have come and gone before the label was set.
     auto task = get(ns, id);
     if (task && task->state == TaskState::kStopped) auto_remove(ns, id);

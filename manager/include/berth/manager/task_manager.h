@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "berth/common/container_labels.h"
 #include "berth/common/scoped_mount.h"
 #include "berth/manager/container_log.h"
 #include "berth/manager/image_manager.h"
@@ -27,12 +28,6 @@ class Envelope;
 
 namespace berth::manager {
 
-// A container with this label ("true") is removed, task and all, once its init exits (run -d --rm).
-inline constexpr const char* kAutoRemoveLabel = "berth.auto-remove";
-// How the container's last task ended, kept once that task is deleted (so `ps -a` still says
-// "Exited (N)" after an attached run).
-inline constexpr const char* kLastExitStatusLabel = "berth.last-exit-status";
-inline constexpr const char* kLastExitedAtLabel = "berth.last-exited-at";
 
 struct TaskManagerOptions {
   std::string state_dir;      // berthd's state dir: tasks/, shim sockets, runtime roots
@@ -149,6 +144,7 @@ class TaskManager {
                                                const std::vector<VolumeOption>& volumes, const std::string& scratch);
   Status stop_shim(Running& task);
   void auto_remove(const std::string& ns, const std::string& id);
+  Status freeze(const std::string& ns, const std::string& id, bool frozen);  // pause / resume
   void recover_one(const std::string& ns, const ContainerRecord& record);
   std::vector<std::string> shim_args(const std::string& verb, const std::string& ns, const std::string& id,
                                      const std::string& runtime) const;
