@@ -70,7 +70,6 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
   {
     BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode));
     auto st = write_all(fd.get(), data);
-    if (st.ok() && ::fsync(fd.get()) < 0) st = sys_error("fsync");
     if (!st) {
       ::unlink(tmp.c_str());
       return std::move(st).error().wrap("write {}", tmp);
@@ -81,7 +80,7 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
     ::unlink(tmp.c_str());
     return err;
   }
-  return fsync_dir(dir);
+  return {};
 }
 
 Status make_dirs(const std::string& path, mode_t mode) {

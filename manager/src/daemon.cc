@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 
 #include "berth/common/fs.h"
@@ -94,6 +95,12 @@ static std::string find_program(const std::string& name) {
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
+  // Shims run in "/" and outlive us: every path handed to them must not depend on our cwd.
+  // (shim and runtime only when given as paths: a bare name is looked up in PATH.)
+  for (std::string* path : {&config.address, &config.root, &config.state, &config.shim, &config.runtime}) {
+    bool name_only = (path == &config.shim || path == &config.runtime) && path->find('/') == std::string::npos;
+    if (!name_only) *path = std::filesystem::absolute(*path).lexically_normal().string();
+  }
   std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
   const auto& c = d->config_;
   BERTH_TRY(make_dirs(c.root, 0700));

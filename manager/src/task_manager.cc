@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <grpcpp/grpcpp.h>
@@ -265,13 +266,17 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     BERTH_ASSIGN_OR_RETURN(task->rootfs, mount_snapshot(mounts, rootfs));
     BERTH_TRY(write_file_atomic(task->bundle + "/config.json", record.spec_json));
     BERTH_TRY(make_dirs(options_.state_dir + "/s", 0700));
-    auto out = run_command(shim_args("start", ns, id, runtime), "", std::chrono::seconds(30));
-    if (!out) return std::move(out).error().wrap("start berth-shim");
-    if (!out->status.success())
-      return make_error(ErrorCode::kInternal, "berth-shim start failed ({}): {}", out->status.shell_code(), out->err);
-    std::string address = out->out.substr(0, out->out.find('\n'));
+    // `serve` directly, not `start` (which spawns serve and exits): one process start less per
+    // container. The shim is our child until we stop and reap it, or init's once we are gone.
+    auto argv = shim_args("serve", ns, id, runtime);
+    argv.insert(argv.end(), {"--ready-fd", "3"});
+    auto shim = spawn_until_ready(std::move(argv), 3);
+    if (!shim) return std::move(shim).error().wrap("start berth-shim");
+    task->shim_pid = shim->release();
+    BERTH_ASSIGN_OR_RETURN(std::string address, read_file(task->bundle + "/address", 4096));
+    address = address.substr(0, address.find('\n'));
     if (address.rfind("unix://", 0) != 0)
-      return make_error(ErrorCode::kInternal, "berth-shim start printed {:?}, not an address", address);
+      return make_error(ErrorCode::kInternal, "berth-shim wrote {:?}, not an address", address);
     task->socket = address.substr(7);
     task->shim = tpb::Task::NewStub(grpc::CreateChannel("unix:" + task->socket, grpc::InsecureChannelCredentials()));
     tpb::ProcessRequest preq;
@@ -402,19 +407,18 @@ Status TaskManager::stop_shim(Running& task) {
   (void)shim_call("shutdown shim", [&](grpc::ClientContext* c) { return task.shim->Shutdown(c, req, &empty); });
   // The stub stays: a call racing with this one fails against the gone shim instead of a null stub.
   if (task.shim_pid <= 0) return {};
-  // A pidfd turns readable when the shim exits (it is not our child: no waitpid).
+  // A pidfd turns readable when the shim exits; reaping through it (the shim is our child unless
+  // berthd restarted since) can never hit a reused pid.
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, task.shim_pid, 0)));
-  if (pidfd) {
-    pollfd p{pidfd.get(), POLLIN, 0};
-    (void)::poll(&p, 1, 3000);
-  } else {
-    for (int i = 0; i < 300 && !process_gone(task.shim_pid); i++)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (!process_gone(task.shim_pid)) {
+  if (!pidfd) return {};  // gone and reaped already
+  pollfd p{pidfd.get(), POLLIN, 0};
+  if (::poll(&p, 1, 3000) == 0) {
     log::get("berthd")->warn("shim {} of {} ignored Shutdown: killing it", task.shim_pid, task.id);
-    ::kill(task.shim_pid, SIGKILL);
+    (void)::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    (void)::poll(&p, 1, 3000);
   }
+  siginfo_t info{};
+  (void)::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &info, WEXITED | WNOHANG);
   return {};
 }
 

@@ -60,27 +60,14 @@ Result<std::string> start_shim(const ShimOptions& options, const std::string& se
   BERTH_ASSIGN_OR_RETURN(bool running, probe_shim(socket, options));
   if (running) return "unix://" + socket;
 
-  BERTH_ASSIGN_OR_RETURN(auto ready, make_pipe(O_CLOEXEC));
-  SpawnOptions spawn;
-  spawn.argv = {self_exe, "serve"};
+  std::vector<std::string> argv = {self_exe, "serve"};
   auto args = shim_option_args(options);
-  spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
-  spawn.argv.insert(spawn.argv.end(), {"--ready-fd", "3"});
-  spawn.extra_fds = {{3, ready.second.get()}};
-  spawn.new_session = true;  // out of the caller's session and process group
-  BERTH_ASSIGN_OR_RETURN(auto dev_null, open_fd("/dev/null", O_RDWR | O_CLOEXEC));
-  spawn.stdin_fd = spawn.stdout_fd = spawn.stderr_fd = dev_null.get();
-  spawn.cwd = "/";
-  BERTH_ASSIGN_OR_RETURN(auto child, ChildProcess::spawn(spawn));
-  ready.second.reset();
-  auto report = read_fd(ready.first.get(), 64 << 10);
-  if (!report.ok() || *report != "ok") {
-    (void)child.wait();
-    std::string why = report.ok() && !report->empty() ? *report : "it exited during start-up";
-    return make_error(ErrorCode::kInternal, "berth-shim for \"{}\": {}", options.id, why);
-  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--ready-fd", "3"});
+  auto child = spawn_until_ready(std::move(argv), 3);
+  if (!child) return std::move(child).error().wrap("berth-shim for \"{}\"", options.id);
   // The daemon lives on; it is re-parented to init (or the caller's subreaper) when we exit.
-  child.release();
+  child->release();
   return "unix://" + socket;
 }
 

@@ -6,6 +6,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
 #include "../process/hook_runner.h"
+#include "../process/seccomp_cache.h"
 #include "container_cgroup.h"
 #include "create_internal.h"
 
@@ -57,6 +58,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   if (!spec.process) return make_error(ErrorCode::kInvalidArgument, "process: required to create a container");
   BERTH_TRY(check_terminal_options(spec, options, console_fd));
   PlanOptions plan_options{options.id, bundle, options.no_pivot, options.no_new_keyring, options.preserve_fds};
+  plan_options.seccomp_cache_dir = seccomp_cache_dir(global.root);
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_init_plan(spec, plan_options));
   BERTH_ASSIGN_OR_RETURN(cgroups::Resources resources, container_resources(spec));
   BERTH_ASSIGN_OR_RETURN(auto cgroup, new_container_cgroup(spec, options.id, global.systemd_cgroup));

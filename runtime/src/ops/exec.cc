@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "../process/launcher.h"
+#include "../process/seccomp_cache.h"
 #include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "console_relay.h"
@@ -79,7 +80,8 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   if (!process.terminal && !o.console_socket.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--console-socket was given but the process has no terminal");
   }
-  BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_exec_plan(process, state.namespace_paths, o.preserve_fds, spec.linux_.seccomp));
+  BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_exec_plan(process, state.namespace_paths, o.preserve_fds, spec.linux_.seccomp,
+                                                         seccomp_cache_dir(global.root)));
   BERTH_TRY(add_capabilities(plan.caps, o.caps));
   // The namespace fds are open now; make sure they belong to this container's init, not a reused pid.
   if (!init_alive(state)) return make_error(ErrorCode::kFailedPrecondition, "container \"{}\" stopped", o.id);

@@ -184,9 +184,10 @@ Status fill_process(InitPlan& plan, const Process& p) {
 }  // namespace
 
 Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::string, std::string>& namespace_paths,
-                                int preserve_fds, const std::optional<json::Value>& seccomp) {
+                                int preserve_fds, const std::optional<json::Value>& seccomp,
+                                const std::string& seccomp_cache_dir) {
   InitPlan plan;
-  BERTH_ASSIGN_OR_RETURN(plan.seccomp, compile_seccomp(seccomp));
+  BERTH_ASSIGN_OR_RETURN(plan.seccomp, compile_seccomp(seccomp, seccomp_cache_dir));
   plan.preserve_fds = preserve_fds;
   // User first (it owns the others), mount last (after it, /proc/<pid> paths would resolve in
   // the container's procfs). pid and time apply to children: the parent joins those.
@@ -335,7 +336,7 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
     plan.mounts.push_back(std::move(step));
   }
   BERTH_ASSIGN_OR_RETURN(plan.devices, plan_devices(spec));
-  BERTH_ASSIGN_OR_RETURN(plan.seccomp, compile_seccomp(l.seccomp));
+  BERTH_ASSIGN_OR_RETURN(plan.seccomp, compile_seccomp(l.seccomp, options.seccomp_cache_dir));
   if (l.personality) {
     BERTH_ASSIGN_OR_RETURN(json::Value domain_v, l.personality->require("domain"));
     BERTH_ASSIGN_OR_RETURN(std::string domain, domain_v.as_string());

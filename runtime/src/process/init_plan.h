@@ -144,11 +144,13 @@ struct PlanOptions {
   int preserve_fds = 0;
   std::vector<PreparedHook> start_hooks;
   bool create_hooks = false;  // pause before pivot_root for prestart/createRuntime/createContainer
+  std::string seccomp_cache_dir;  // empty: compile the seccomp profile every time
 };
 
 // For `exec`: the process joins the namespaces at these paths (type → /proc/<pid>/ns/x).
 Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::string, std::string>& namespace_paths,
-                                int preserve_fds, const std::optional<json::Value>& seccomp);
+                                int preserve_fds, const std::optional<json::Value>& seccomp,
+                                const std::string& seccomp_cache_dir = "");
 
 // The cgroup hierarchies mounted under /sys/fs/cgroup, from /proc/self/mountinfo; empty when
 // /sys/fs/cgroup itself is a cgroup2 mount.

@@ -14,6 +14,7 @@
 #include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "berth/common/unique_fd.h"
+#include "seccomp_cache.h"
 
 namespace berth::runtime {
 namespace {
@@ -143,11 +144,7 @@ Result<std::vector<sock_filter>> export_bpf(void* ctx) {
   return filter;
 }
 
-}  // namespace
-
-Result<std::optional<SeccompProgram>> compile_seccomp(const std::optional<json::Value>& seccomp) {
-  if (!seccomp) return std::optional<SeccompProgram>();
-  const json::Value& s = *seccomp;
+Result<std::optional<SeccompProgram>> compile_uncached(const json::Value& s) {
   if (!s.is_object()) return s.type_error("an object");
   SeccompProgram program;
   bool notify = false;
@@ -221,6 +218,20 @@ Result<std::optional<SeccompProgram>> compile_seccomp(const std::optional<json::
   }
   BERTH_ASSIGN_OR_RETURN(program.filter, export_bpf(ctx.get()));
   return std::optional<SeccompProgram>(std::move(program));
+}
+
+}  // namespace
+
+Result<std::optional<SeccompProgram>> compile_seccomp(const std::optional<json::Value>& seccomp,
+                                                      const std::string& cache_dir) {
+  if (!seccomp) return std::optional<SeccompProgram>();
+  if (cache_dir.empty()) return compile_uncached(*seccomp);
+  SeccompCache cache(cache_dir);
+  std::string key = seccomp_cache_key(*seccomp);
+  if (auto cached = cache.find(key)) return std::optional<SeccompProgram>(std::move(*cached));
+  BERTH_ASSIGN_OR_RETURN(auto program, compile_uncached(*seccomp));
+  if (program) cache.store(key, *program);
+  return program;
 }
 
 int load_seccomp(const SeccompProgram& program) noexcept {

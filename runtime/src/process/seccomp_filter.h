@@ -24,8 +24,10 @@ struct SeccompProgram {
 };
 
 // Parses and compiles linux.seccomp; nullopt when absent. Errors name the JSON path. Syscall
-// names libseccomp doesn't know are skipped, as runc does.
-Result<std::optional<SeccompProgram>> compile_seccomp(const std::optional<json::Value>& seccomp);
+// names libseccomp doesn't know are skipped, as runc does. With a cache_dir, a program compiled
+// before for the same profile is reused (see seccomp_cache.h).
+Result<std::optional<SeccompProgram>> compile_seccomp(const std::optional<json::Value>& seccomp,
+                                                      const std::string& cache_dir = "");
 
 // Child side: loads the program; returns the listener fd (notify), 0, or -1 with errno.
 int load_seccomp(const SeccompProgram& program) noexcept;

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "berth/common/child_process.h"
 #include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "bundle.h"
@@ -32,6 +33,28 @@ TEST(Seccomp, ErrnoActionWithDefaultAndCustomErrno) {
   EXPECT_NE(out.out.find("Operation not permitted"), std::string::npos) << out.out << out.err;
   EXPECT_NE(out.out.find("Function not implemented"), std::string::npos) << out.out;
   EXPECT_NE(out.out.find("Seccomp:\t2"), std::string::npos) << out.out;
+  EXPECT_FALSE(path_exists(b.rootfs() + "/made"));
+}
+
+TEST(Seccomp, ACachedProfileIsEnforcedLikeAFreshOne) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  set_profile(b, "SCMP_ACT_ALLOW", {rule("\"mkdir\",\"mkdirat\"", "SCMP_ACT_ERRNO")});
+  b.set_args({"sh", "-c", "mkdir /made 2>&1; grep Seccomp: /proc/self/status"});
+  auto first = b.run();
+  std::string cache = b.state_root() + "/seccomp@cache";
+  ASSERT_TRUE(path_exists(cache)) << "the first create compiles and keeps the program";
+  auto second = b.run();  // from the cache
+  for (const auto* out : {&first, &second}) {
+    EXPECT_NE(out->out.find("Operation not permitted"), std::string::npos) << out->out << out->err;
+    EXPECT_NE(out->out.find("Seccomp:\t2"), std::string::npos) << out->out;
+  }
+  EXPECT_FALSE(path_exists(b.rootfs() + "/made"));
+  // A damaged entry is a miss: the profile is compiled again and still enforced.
+  auto ls = run_command({"sh", "-c", "for f in " + cache + "/*.bpf; do head -c 40 \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done"});
+  ASSERT_TRUE(ls.ok() && ls->status.success());
+  auto third = b.run();
+  EXPECT_NE(third.out.find("Operation not permitted"), std::string::npos) << third.out << third.err;
   EXPECT_FALSE(path_exists(b.rootfs() + "/made"));
 }
 

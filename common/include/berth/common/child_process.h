@@ -66,6 +66,12 @@ class ChildProcess {
   UniqueFd pidfd_;
 };
 
+// Starts a long-lived child (a shim) in its own session, stdio on /dev/null, cwd "/", with the write
+// end of a pipe as its fd `ready_fd`; returns once the child wrote "ok" there and closed it. What
+// else it wrote, or its exit before that, is the error. The caller owns the child (release() it
+// to leave it running).
+Result<ChildProcess> spawn_until_ready(std::vector<std::string> argv, int ready_fd);
+
 struct CommandOutput {
   ExitStatus status;
   std::string out;

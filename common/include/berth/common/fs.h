@@ -17,7 +17,10 @@ Result<std::string> read_fd(int fd, size_t max_size = 64 << 20);
 Status write_all(int fd, std::string_view data);
 // Plain write (truncate) to an existing file, e.g. cgroup and proc files; never creates one.
 Status write_file(const std::string& path, std::string_view data);
-// Crash-safe replace: temp file in the same dir, fsync, rename, fsync the directory.
+// Atomic replace: a temp file in the same dir renamed over path, so a reader or a process that
+// crashes midway never leaves a half-written file. Not flushed to disk: every caller writes state
+// that lives under /run (runtime and shim state, bundles) and means nothing after a reboot, and an
+// fsync per write cost a container start about 5 ms. Durable data (content store, SQLite) syncs.
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
 Status fsync_dir(const std::string& dir);
 // mkdir -p; existing directories are fine.
