@@ -1,4 +1,5 @@
 // berthd: parse flags, install logging, open the daemon, serve until SIGTERM/SIGINT.
+#include <malloc.h>
 #include <signal.h>
 
 #include <boost/program_options.hpp>
@@ -13,6 +14,9 @@ using berth::manager::Daemon;
 using berth::manager::DaemonConfig;
 
 int main(int argc, char** argv) {
+  // One malloc arena, not one per gRPC thread: berthd's calls are short and rarely concurrent, and
+  // a dozen arenas each holding freed memory made up a third of its RSS.
+  ::mallopt(M_ARENA_MAX, 1);
   DaemonConfig config;
   std::string config_file, log_level;
   po::options_description desc("Usage: berthd [options]");

@@ -20,6 +20,7 @@
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
+#include "berth/common/grpc_channel.h"
 #include "berth/common/log.h"
 #include "berth/manager/reference.h"
 #include "open_in_root.h"
@@ -278,7 +279,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     if (address.rfind("unix://", 0) != 0)
       return make_error(ErrorCode::kInternal, "berth-shim wrote {:?}, not an address", address);
     task->socket = address.substr(7);
-    task->shim = tpb::Task::NewStub(grpc::CreateChannel("unix:" + task->socket, grpc::InsecureChannelCredentials()));
+    task->shim = tpb::Task::NewStub(unix_channel(task->socket));
     tpb::ProcessRequest preq;
     preq.set_id(id);
     tpb::ConnectResponse conn;
@@ -353,7 +354,7 @@ void TaskManager::recover_one(const std::string& ns, const ContainerRecord& reco
   if (address && address->rfind("unix://", 0) == 0) {
     task->socket = address->substr(7, address->find('\n') == std::string::npos ? std::string::npos
                                                                                 : address->find('\n') - 7);
-    task->shim = tpb::Task::NewStub(grpc::CreateChannel("unix:" + task->socket, grpc::InsecureChannelCredentials()));
+    task->shim = tpb::Task::NewStub(unix_channel(task->socket));
     tpb::ProcessRequest preq;
     preq.set_id(record.id);
     tpb::ConnectResponse conn;

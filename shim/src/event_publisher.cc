@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "berth/common/grpc_channel.h"
 #include "berth/common/log.h"
 #include "berth/shim/reaper.h"
 
@@ -25,7 +26,7 @@ std::string topic_of(const task::v1::Envelope& event) {
 EventPublisher::EventPublisher(EventLoop& loop, std::string address, std::string ns)
     : loop_(loop), address_(std::move(address)), namespace_(std::move(ns)) {
   if (!address_.empty()) {
-    stub_ = task::v1::EventSink::NewStub(grpc::CreateChannel("unix:" + address_, grpc::InsecureChannelCredentials()));
+    stub_ = task::v1::EventSink::NewStub(unix_channel(address_));
   }
 }
 
@@ -65,6 +66,7 @@ void EventPublisher::send_next() {
 
 void EventPublisher::sent(bool ok) {
   in_flight_ = false;
+  context_.reset();  // the finished call lives as long as its context; until then the channel can't go idle
   if (ok) {
     bool drained;
     {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "berth/common/file_lock.h"
@@ -63,6 +64,7 @@ class Daemon {
   std::unique_ptr<TaskManager> tasks_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<grpc::Server> server_;
+  std::jthread trimmer_;  // hands freed heap back to the system now and then (see start())
 };
 
 }  // namespace berth::manager
