@@ -77,7 +77,9 @@ for i in $(seq 1 "$n"); do
   ctr --address "$work/ctrd/c.sock" run -d "$image" "d$i" sleep 100000 >/dev/null
 done
 t2=$(now)
-sync; sleep 5  # freshly written binaries' page cache counts as dirty until written back
+# Settled, as containers mostly are: freshly written binaries' page cache written back (it counts
+# as dirty until then), idle gRPC connections closed and freed heap returned, on both sides.
+sync; sleep 20
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 br=$(rss "$berthd_pid"); cr=$(rss "$ctrd")
 # PSS of every shim of this run (berth-shim re-executes itself as "/proc/self/exe serve ... --bundle

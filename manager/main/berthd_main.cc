@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "berth/common/absl_mutex_mode.h"
 #include "berth/common/log.h"
 #include "berth/manager/daemon.h"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   // One malloc arena, not one per gRPC thread: berthd's calls are short and rarely concurrent, and
   // a dozen arenas each holding freed memory made up a third of its RSS.
   ::mallopt(M_ARENA_MAX, 1);
+  berth::disable_mutex_deadlock_detection();
   DaemonConfig config;
   std::string config_file, log_level;
   po::options_description desc("Usage: berthd [options]");

@@ -21,6 +21,7 @@
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/grpc_channel.h"
+#include "berth/common/json.h"
 #include "berth/common/log.h"
 #include "berth/manager/reference.h"
 #include "open_in_root.h"
@@ -102,6 +103,20 @@ Status make_fifos(std::initializer_list<const std::string*> paths) {
     if (::mkfifo(p->c_str(), 0600) != 0 && errno != EEXIST) return sys_error("mkfifo {}", *p);
   }
   return {};
+}
+
+// `berth-shim delete` prints {"exit_status":N,"exited_at":unix-nanos}.
+std::optional<ExitInfo> parse_shim_delete_output(const std::string& text) {
+  auto tree = json::parse(text, "berth-shim delete output");
+  if (!tree) return std::nullopt;
+  auto root = json::root(*tree);
+  auto status = root.get("exit_status");
+  auto at = root.get("exited_at");
+  if (!status || !at) return std::nullopt;
+  auto code = status->as_uint32();
+  auto nanos = at->as_int64();
+  if (!code || !nanos) return std::nullopt;
+  return ExitInfo{*code, *nanos};
 }
 
 bool process_gone(pid_t pid) {
@@ -332,6 +347,14 @@ std::vector<std::string> TaskManager::shim_args(const std::string& verb, const s
           "--state-dir", options_.state_dir + "/s"};
 }
 
+void TaskManager::record_last_exit(const std::string& ns, const std::string& id, const ExitInfo& exit) {
+  auto record = images_.db().get_container(ns, id);
+  if (!record || exit.exited_at_unix_nano == 0) return;
+  record->labels[labels::kLastExitStatus] = std::to_string(exit.exit_status);
+  record->labels[labels::kLastExitedAt] = std::to_string(exit.exited_at_unix_nano);
+  (void)images_.db().set_container_labels(ns, id, record->labels);
+}
+
 Status TaskManager::recover() {
   BERTH_ASSIGN_OR_RETURN(auto namespaces, images_.db().list_namespaces());
   for (const auto& ns : namespaces) {
@@ -378,6 +401,8 @@ void TaskManager::recover_one(const std::string& ns, const ContainerRecord& reco
       auto out = run_command(shim_args("delete", ns, record.id, *runtime), "", std::chrono::seconds(30));
       if (!out || !out->status.success())
         logger->warn("berth-shim delete {}: {}", record.id, out ? out->err : out.error().what());
+      else if (auto exit = parse_shim_delete_output(out->out))
+        record_last_exit(ns, record.id, *exit);  // 137 unless the shim wrote the real status before it died
     }
     if (::umount2((bundle + "/rootfs").c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
       logger->warn("unmount {}/rootfs: {}", bundle, std::strerror(errno));
@@ -386,6 +411,7 @@ void TaskManager::recover_one(const std::string& ns, const ContainerRecord& reco
     for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid",
                              "exit.json", "log.json"})
       (void)::unlink((bundle + "/" + name).c_str());
+    if (labels::is_true(record.labels, labels::kAutoRemove)) auto_remove(ns, record.id);  // a `run -d --rm`
     return;
   }
   task->info.container_id = record.id;
@@ -521,11 +547,7 @@ Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::stri
     }
     return exit;
   }
-  if (auto record = images_.db().get_container(ns, id); record && exit.exited_at_unix_nano != 0) {
-    record->labels[labels::kLastExitStatus] = std::to_string(exit.exit_status);
-    record->labels[labels::kLastExitedAt] = std::to_string(exit.exited_at_unix_nano);
-    (void)images_.db().set_container_labels(ns, id, record->labels);
-  }
+  record_last_exit(ns, id, exit);
   BERTH_TRY(stop_shim(*task));
   BERTH_TRY(task->rootfs.unmount());
   (void)::rmdir((task->bundle + "/rootfs").c_str());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/common/absl_mutex_mode.h"
 #include "berth/common/log.h"
 #include "berth/shim/daemon.h"
 
@@ -26,6 +27,7 @@ int report(const berth::Error& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  berth::disable_mutex_deadlock_detection();
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

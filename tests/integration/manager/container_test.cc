@@ -234,14 +234,21 @@ TEST_F(ContainerTest, ContainersOutliveBerthdAndAreFoundAgain) {
 
 TEST_F(ContainerTest, ATaskWhoseShimDiedWhileBerthdWasDownIsCleanedUp) {
   ASSERT_EQ(ctl({"run", "-d", "--name", "orphan", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
-  auto pid = read_file(bundle_dir("orphan") + "/shim.pid");
-  ASSERT_TRUE(pid.ok());
+  ASSERT_EQ(ctl({"run", "-d", "--rm", "--name", "orphan-rm", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  std::vector<pid_t> shims;
+  for (const char* id : {"orphan", "orphan-rm"}) {
+    auto pid = read_file(bundle_dir(id) + "/shim.pid");
+    ASSERT_TRUE(pid.ok()) << id;
+    shims.push_back(std::stoi(*pid));
+  }
   ASSERT_TRUE(berthd_->kill_hard().ok());
-  ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (pid_t shim : shims) ASSERT_EQ(::kill(shim, SIGKILL), 0);
   ASSERT_TRUE(berthd_->restart().ok());
-  CtlResult r = ctl({"ps", "-a"});
-  EXPECT_NE(r.out.find("Created"), std::string::npos) << r.out;  // the container, without a task
+  // berthd cleans up after the dead shims (`berth-shim delete` kills the containers) and keeps how
+  // they ended: killed, 137. The container stays, without a task; the --rm one is removed.
+  CtlResult r = eventually({"ps", "-a"}, [](const CtlResult& c) { return c.out.find("orphan-rm") == std::string::npos; });
+  EXPECT_EQ(r.out.find("orphan-rm"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Exited (137)"), std::string::npos) << r.out;
   r = ctl({"rm", "orphan"});
   EXPECT_EQ(r.code, 0) << r.err;
   expect_nothing_left();

@@ -1,8 +1,12 @@
 #include "berth/common/child_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <gtest/gtest.h>
+
+#include "berth/common/fs.h"
+#include "berth/common/unique_fd.h"
 
 namespace berth {
 namespace {
@@ -61,6 +65,49 @@ TEST(ChildProcess, OnlyRequestedFdsReachTheChild) {
   ASSERT_TRUE(out.ok());
   // 0,1,2 plus the fd ls opens for the directory itself
   EXPECT_EQ(out->out, "4\n");
+}
+
+// Extra fds whose sources sit on each other's targets still arrive swapped right, the child gets
+// its own session and cwd, and nothing else leaks through.
+TEST(ChildProcess, ExtraFdsCwdAndSession) {
+  auto a = make_pipe(O_CLOEXEC);
+  auto b = make_pipe(O_CLOEXEC);
+  auto out = make_pipe(O_CLOEXEC);
+  ASSERT_TRUE(a.ok() && b.ok() && out.ok());
+  ASSERT_TRUE(write_all(a->second.get(), "A").ok() && write_all(b->second.get(), "B").ok());
+  a->second.reset();
+  b->second.reset();
+  SpawnOptions o;
+  // fd 3 gets what is now b's read end and fd 4 a's, whatever numbers those have.
+  o.argv = {"/bin/sh", "-c", "cat <&3; cat <&4; echo; pwd; ls /proc/self/fd | wc -l; "
+                             "[ \"$(cut -d' ' -f6 /proc/self/stat)\" = $$ ] && echo leader"};
+  o.extra_fds = {{3, b->first.get()}, {4, a->first.get()}};
+  o.stdout_fd = out->second.get();
+  o.cwd = "/proc";
+  o.new_session = true;
+  auto child = ChildProcess::spawn(o);
+  ASSERT_TRUE(child.ok()) << child.error().what();
+  out->second.reset();
+  auto text = read_fd(out->first.get());
+  ASSERT_TRUE(text.ok());
+  EXPECT_TRUE(child->wait()->success());
+  // 0,1,2,3,4 plus the directory ls reads
+  EXPECT_EQ(*text, "BA\n/proc\n6\nleader\n");
+}
+
+TEST(ChildProcess, SpawnUntilReady) {
+  auto ok = spawn_until_ready({"/bin/sh", "-c", "printf ok >&5; exec 5>&-; exec sleep 30"}, 5);
+  ASSERT_TRUE(ok.ok()) << ok.error().what();
+  EXPECT_GT(ok->pid(), 0);  // still running; the destructor kills and reaps it
+  auto failed = spawn_until_ready({"/bin/sh", "-c", "printf 'cannot listen' >&5; exit 1"}, 5);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message(), "cannot listen");
+  auto died = spawn_until_ready({"/bin/sh", "-c", "exit 3"}, 5);
+  ASSERT_FALSE(died.ok());
+  EXPECT_EQ(died.error().message(), "it exited during start-up");
+  auto missing = ChildProcess::spawn({.argv = {"/nonexistent/berth"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("/nonexistent/berth"), std::string::npos);
 }
 
 }  // namespace

@@ -144,6 +144,8 @@ class TaskManager {
                                                const std::vector<VolumeOption>& volumes, const std::string& scratch);
   Status stop_shim(Running& task);
   void auto_remove(const std::string& ns, const std::string& id);
+  // Keeps how the init process ended on the container (labels), for `ps -a` once the task is gone.
+  void record_last_exit(const std::string& ns, const std::string& id, const ExitInfo& exit);
   Status freeze(const std::string& ns, const std::string& id, bool frozen);  // pause / resume
   void recover_one(const std::string& ns, const ContainerRecord& record);
   std::vector<std::string> shim_args(const std::string& verb, const std::string& ns, const std::string& id,
