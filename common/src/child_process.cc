@@ -102,7 +102,8 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   if (!options.cwd.empty()) ::posix_spawn_file_actions_addchdir_np(actions, options.cwd.c_str());
 
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, argv[0], actions, &plan.attr, argv.data(), env);
+  const char* file = options.path.empty() ? argv[0] : options.path.c_str();
+  int rc = ::posix_spawnp(&pid, file, actions, &plan.attr, argv.data(), env);
   if (rc != 0) {
     errno = rc;
     if (!options.cwd.empty()) return sys_error("spawn {} in {}", options.argv[0], options.cwd);
@@ -178,12 +179,14 @@ pid_t ChildProcess::release() {
   return std::exchange(pid_, -1);
 }
 
-Result<ChildProcess> spawn_until_ready(std::vector<std::string> argv, int ready_fd) {
+Result<ChildProcess> spawn_until_ready(std::vector<std::string> argv, int ready_fd,
+                                       const std::vector<std::pair<int, int>>& extra_fds) {
   BERTH_ASSIGN_OR_RETURN(FdPair ready, make_pipe(O_CLOEXEC));
   BERTH_ASSIGN_OR_RETURN(UniqueFd dev_null, open_fd("/dev/null", O_RDWR | O_CLOEXEC));
   SpawnOptions spawn;
   spawn.argv = std::move(argv);
-  spawn.extra_fds = {{ready_fd, ready.second.get()}};
+  spawn.extra_fds = extra_fds;
+  spawn.extra_fds.emplace_back(ready_fd, ready.second.get());
   spawn.new_session = true;  // out of the caller's session and process group
   spawn.stdin_fd = spawn.stdout_fd = spawn.stderr_fd = dev_null.get();
   spawn.cwd = "/";

@@ -23,6 +23,7 @@
 #include "berth/common/grpc_channel.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
+#include "berth/common/sealed_copy.h"
 #include "berth/manager/reference.h"
 #include "open_in_root.h"
 
@@ -148,7 +149,12 @@ Status validate_container_id(std::string_view id) {
 }
 
 TaskManager::TaskManager(ImageManager& images, TaskManagerOptions options)
-    : images_(images), options_(std::move(options)), volumes_(options_.volumes_dir) {}
+    : images_(images), options_(std::move(options)), volumes_(options_.volumes_dir) {
+  // One sealed copy of berth for every shim (see common/sealed_copy.h); without it berth makes its
+  // own per container.
+  if (auto copy = make_sealed_copy(options_.runtime_path)) runtime_copy_ = std::move(*copy);
+  else log::get("berthd")->warn("no sealed copy of {}: {}", options_.runtime_path, copy.error().what());
+}
 
 TaskManager::~TaskManager() {
   std::vector<std::thread> removers;
@@ -286,7 +292,12 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     // container. The shim is our child until we stop and reap it, or init's once we are gone.
     auto argv = shim_args("serve", ns, id, runtime);
     argv.insert(argv.end(), {"--ready-fd", "3"});
-    auto shim = spawn_until_ready(std::move(argv), 3);
+    std::vector<std::pair<int, int>> fds;
+    if (runtime == options_.runtime_path && runtime_copy_) {
+      argv.insert(argv.end(), {"--runtime-fd", "4"});
+      fds.emplace_back(4, runtime_copy_.get());
+    }
+    auto shim = spawn_until_ready(std::move(argv), 3, fds);
     if (!shim) return std::move(shim).error().wrap("start berth-shim");
     task->shim_pid = shim->release();
     BERTH_ASSIGN_OR_RETURN(std::string address, read_file(task->bundle + "/address", 4096));

@@ -1,4 +1,5 @@
 // berth: a runc-compatible OCI runtime. Global flags come before the verb, as with runc.
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -107,11 +108,13 @@ int main(int argc, char** argv) {
 
   ctx.command = argv[verb_index];
   // Verbs that put berth processes inside a container run from a sealed copy of the binary.
-  if ((ctx.command == "create" || ctx.command == "run" || ctx.command == "exec") &&
-      !berth::runtime::running_from_sealed_copy()) {
+  bool sealed = berth::runtime::running_from_sealed_copy();
+  if ((ctx.command == "create" || ctx.command == "run" || ctx.command == "exec") && !sealed) {
     auto st = berth::runtime::reexec_from_sealed_copy(argv);
     return report(st.error());
   }
+  // Run from a copy, the kernel names the process after the memfd or the fd number ("4").
+  if (sealed) ::prctl(PR_SET_NAME, "berth");
   for (int i = verb_index + 1; i < argc; ++i) ctx.args.emplace_back(argv[i]);
   auto it = commands().find(ctx.command);
   if (it == commands().end()) {

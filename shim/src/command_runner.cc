@@ -50,6 +50,7 @@ void pump_pipes(UniqueFd& in, std::string_view input, UniqueFd& out, UniqueFd& e
 Result<CommandOutput> CommandRunner::run(const CommandSpec& spec) {
   SpawnOptions options;
   options.argv = spec.argv;
+  options.path = spec.path;
   UniqueFd in_w, out_r, err_r;
   UniqueFd in_r, out_w, err_w;
   if (spec.stdin_fd >= 0) {

@@ -102,7 +102,16 @@ int serve_shim(const ShimOptions& options) {
 
   Reaper reaper;
   CommandRunner runner(*loop, reaper);
-  RuntimeClient runtime({options.runtime, options.runtime_root, join_path(options.bundle, "log.json")}, runner);
+  // berthd's sealed copy of the runtime: berth then neither copies nor re-executes itself per
+  // container. Reached through our own fd table, which our children (spawned with only their
+  // stdio) do not share.
+  std::string runtime_copy;
+  if (options.runtime_fd >= 0) {
+    ::fcntl(options.runtime_fd, F_SETFD, FD_CLOEXEC);
+    runtime_copy = fmt::format("/proc/{}/fd/{}", ::getpid(), options.runtime_fd);
+  }
+  RuntimeClient runtime({options.runtime, options.runtime_root, join_path(options.bundle, "log.json"), runtime_copy},
+                        runner);
   EventPublisher events(*loop, options.address, options.ns);
   Task task({options.id, options.bundle, *loop, reaper, runtime, events});
   // Shutdown: answer, deliver what is queued (bounded), then leave the loop.

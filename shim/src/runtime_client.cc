@@ -49,6 +49,7 @@ Result<CommandOutput> RuntimeClient::run(std::vector<std::string> verb_args, con
   CommandSpec spec;
   spec.argv = {config_.binary, "--root", config_.root, "--log", config_.log_path, "--log-format", "json"};
   spec.argv.insert(spec.argv.end(), verb_args.begin(), verb_args.end());
+  spec.path = config_.exec_path;
   spec.input = input;
   if (stdio) {
     spec.stdin_fd = stdio->in;

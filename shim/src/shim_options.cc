@@ -54,7 +54,8 @@ Result<ShimOptions> parse_shim_options(const std::vector<std::string>& args) {
       ("address", po::value(&o.address), "the manager's event socket path")
       ("state-dir", po::value(&o.state_dir)->default_value("/run/berth/s"), "where shim sockets live")
       ("debug", po::bool_switch(&o.debug), "debug logging")
-      ("ready-fd", po::value(&o.ready_fd)->default_value(-1), "internal: start-up report fd");
+      ("ready-fd", po::value(&o.ready_fd)->default_value(-1), "internal: start-up report fd")
+      ("runtime-fd", po::value(&o.runtime_fd)->default_value(-1), "internal: sealed copy of the runtime (from berthd)");
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(desc).run(), vm);

@@ -27,6 +27,7 @@ ExitStatus decode_wait_status(int status);
 
 struct SpawnOptions {
   std::vector<std::string> argv;
+  std::string path;                             // the file to run; empty: argv[0], looked up in PATH
   std::optional<std::vector<std::string>> env;  // inherit when unset
   int stdin_fd = -1;                            // -1: /dev/null
   int stdout_fd = -1;                           // -1: inherit
@@ -70,7 +71,9 @@ class ChildProcess {
 // end of a pipe as its fd `ready_fd`; returns once the child wrote "ok" there and closed it. What
 // else it wrote, or its exit before that, is the error. The caller owns the child (release() it
 // to leave it running).
-Result<ChildProcess> spawn_until_ready(std::vector<std::string> argv, int ready_fd);
+// extra_fds: more {fd in child, fd here} to pass on.
+Result<ChildProcess> spawn_until_ready(std::vector<std::string> argv, int ready_fd,
+                                       const std::vector<std::pair<int, int>>& extra_fds = {});
 
 struct CommandOutput {
   ExitStatus status;

@@ -16,6 +16,7 @@
 
 #include "berth/common/container_labels.h"
 #include "berth/common/scoped_mount.h"
+#include "berth/common/unique_fd.h"
 #include "berth/manager/container_log.h"
 #include "berth/manager/image_manager.h"
 #include "berth/manager/container_options.h"
@@ -152,6 +153,7 @@ class TaskManager {
                                      const std::string& runtime) const;
   ImageManager& images_;
   TaskManagerOptions options_;
+  UniqueFd runtime_copy_;  // sealed memfd copy of options_.runtime_path, handed to each shim
   VolumeStore volumes_;
   std::mutex volumes_mu_;  // a volume is not removed between a create's mount of it and its record
   std::mutex mu_;

@@ -12,6 +12,7 @@ namespace berth::shim {
 
 struct CommandSpec {
   std::vector<std::string> argv;
+  std::string path;         // the file to run, when not argv[0]
   std::string input;        // written to stdin when stdin_fd is -1
   int stdin_fd = -1;        // given fds replace the captured pipes (the container's stdio)
   int stdout_fd = -1;

@@ -13,6 +13,7 @@ struct RuntimeConfig {
   std::string binary;  // path of berth / runc / crun
   std::string root;    // the runtime's --root (state dir), per namespace
   std::string log_path;
+  std::string exec_path;  // run from here instead: a sealed copy of binary (/proc/<shim>/fd/N)
 };
 
 // The container's stdio as the runtime process should pass it on (-1: /dev/null).

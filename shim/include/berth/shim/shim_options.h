@@ -16,6 +16,7 @@ struct ShimOptions {
   std::string state_dir = "/run/berth/s";
   bool debug = false;
   int ready_fd = -1;           // serve: where to report start-up ("ok" or an error)
+  int runtime_fd = -1;         // serve: a sealed copy of the runtime binary to run it from
 };
 
 // Parses `berth-shim <verb> [options]` (verb already removed); fills defaults and checks them.
