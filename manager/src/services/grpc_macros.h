@@ -1,7 +1,7 @@
 // Early returns from gRPC handlers: a failed Result/Status becomes the handler's grpc::Status.
 #pragma once
 
-#include "berth/manager/services.h"
+#include "services/services.h"
 
 #define BERTH_GRPC_TRY(expr)                                                 \
   do {                                                                       \

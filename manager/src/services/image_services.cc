@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "berth/manager/services.h"
+#include "services/services.h"
 #include "grpc_macros.h"
 
 namespace berth::manager {

@@ -1,4 +1,4 @@
-#include "berth/manager/services.h"
+#include "services/services.h"
 #include "grpc_macros.h"
 
 namespace berth::manager {

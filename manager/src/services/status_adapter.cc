@@ -1,4 +1,4 @@
-#include "berth/manager/services.h"
+#include "services/services.h"
 
 namespace berth::manager {
 

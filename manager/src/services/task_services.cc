@@ -1,8 +1,8 @@
 // Containers, Tasks and the shims' EventSink: translate messages, call TaskManager.
-#include "berth/manager/services.h"
+#include "services/services.h"
 #include "grpc_macros.h"
 
-#include "berth/manager/process_table.h"
+#include "tasks/process_table.h"
 
 namespace berth::manager {
 namespace {

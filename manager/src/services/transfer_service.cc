@@ -1,8 +1,8 @@
 #include <chrono>
 #include <map>
 
-#include "berth/manager/image_archive.h"
-#include "berth/manager/services.h"
+#include "images/image_archive.h"
+#include "services/services.h"
 
 namespace berth::manager {
 namespace {

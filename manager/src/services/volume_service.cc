@@ -1,5 +1,5 @@
 // Volumes, and the run options of Containers.Create (volumes, resources, security options).
-#include "berth/manager/services.h"
+#include "services/services.h"
 #include "grpc_macros.h"
 
 namespace berth::manager {

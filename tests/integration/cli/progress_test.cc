@@ -6,7 +6,7 @@
 #include "berth/common/child_process.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
-#include "berth/manager/oci.h"
+#include "images/oci.h"
 #include "berthd_fixture.h"
 #include "layout_builder.h"
 #include "registry_fixture.h"

@@ -14,7 +14,7 @@
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
-#include "berth/manager/http_client.h"
+#include "registry/http_client.h"
 #include "registry_fixture.h"
 
 namespace berth::manager::testing {

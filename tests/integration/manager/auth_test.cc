@@ -5,7 +5,7 @@
 
 #include "auth_fixtures.h"
 #include "berth/common/temp_dir.h"
-#include "berth/manager/oci.h"
+#include "images/oci.h"
 #include "berthd_fixture.h"
 #include "layout_builder.h"
 #include "registry_fixture.h"

@@ -6,7 +6,7 @@
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
-#include "berth/manager/oci.h"
+#include "images/oci.h"
 #include "layout_builder.h"
 
 namespace berth::manager::testing {

@@ -8,7 +8,7 @@
 
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
-#include "berth/manager/digest.h"
+#include "content/digest.h"
 #include "berth/manager/v1/manager.grpc.pb.h"
 #include "berthd_fixture.h"
 

@@ -6,9 +6,9 @@
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
-#include "berth/manager/digest.h"
-#include "berth/manager/layer_applier.h"
-#include "berth/manager/oci.h"
+#include "content/digest.h"
+#include "snapshots/layer_applier.h"
+#include "images/oci.h"
 #include "tar_builder.h"
 
 namespace berth::manager::testing {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "berth/common/fs.h"
-#include "berth/manager/http_client.h"
+#include "registry/http_client.h"
 
 namespace berth::manager::testing {
 

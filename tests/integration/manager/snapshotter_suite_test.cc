@@ -4,7 +4,7 @@
 
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
-#include "berth/manager/snapshotter.h"
+#include "snapshots/snapshotter.h"
 
 namespace berth::manager {
 namespace {

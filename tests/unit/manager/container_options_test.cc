@@ -1,4 +1,4 @@
-#include "berth/manager/container_options.h"
+#include "containers/container_options.h"
 
 #include <gtest/gtest.h>
 

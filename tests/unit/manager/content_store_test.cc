@@ -1,4 +1,4 @@
-#include "berth/manager/content_store.h"
+#include "content/content_store.h"
 
 #include <gtest/gtest.h>
 

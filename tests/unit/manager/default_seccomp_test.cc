@@ -1,6 +1,6 @@
 // The default seccomp profile: valid JSON that berth's runtime compiles, names libseccomp knows
 // (on some architecture), and docker's capability-conditional rules.
-#include "berth/manager/default_seccomp.h"
+#include "containers/default_seccomp.h"
 
 #include <errno.h>
 #include <seccomp.h>

@@ -1,4 +1,4 @@
-#include "berth/manager/event_bus.h"
+#include "events/event_bus.h"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "berth/common/temp_dir.h"
-#include "berth/manager/image_manager.h"
+#include "images/image_manager.h"
 #include "tar_builder.h"
 
 namespace berth::manager {

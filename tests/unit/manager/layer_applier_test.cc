@@ -1,4 +1,4 @@
-#include "berth/manager/layer_applier.h"
+#include "snapshots/layer_applier.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
 #include "berth/common/unique_fd.h"
-#include "berth/manager/digest.h"
+#include "content/digest.h"
 #include "tar_builder.h"
 
 namespace berth::manager {

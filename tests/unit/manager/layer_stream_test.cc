@@ -1,4 +1,4 @@
-#include "berth/manager/layer_stream.h"
+#include "content/layer_stream.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "berth/manager/metadata_store.h"
+#include "metadata/metadata_store.h"
 
 #include <gtest/gtest.h>
 

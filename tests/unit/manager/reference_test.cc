@@ -1,10 +1,10 @@
-#include "berth/manager/reference.h"
+#include "registry/reference.h"
 
 #include <gtest/gtest.h>
 
-#include "berth/manager/digest.h"
-#include "berth/manager/http_client.h"
-#include "berth/manager/oci.h"
+#include "content/digest.h"
+#include "registry/http_client.h"
+#include "images/oci.h"
 
 namespace berth::manager {
 namespace {

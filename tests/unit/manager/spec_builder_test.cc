@@ -1,4 +1,4 @@
-#include "berth/manager/spec_builder.h"
+#include "containers/spec_builder.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Named volumes on disk, and filling one from an image rootfs without ever leaving that rootfs.
-#include "berth/manager/volume_store.h"
+#include "containers/volume_store.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "berth/common/file_lock.h"
-#include "berth/manager/services.h"
+#include "services/services.h"
 
 namespace berth::manager {
 

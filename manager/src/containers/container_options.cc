@@ -1,0 +1,66 @@
+#include "containers/container_options.h"
+
+#include <cctype>
+
+#include "containers/spec_builder.h"
+
+namespace berth::manager {
+
+bool is_valid_name(std::string_view name, size_t max_size) {
+  bool ok = !name.empty() && name.size() <= max_size && std::isalnum(static_cast<unsigned char>(name[0]));
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+  return ok;
+}
+
+Status validate_volume_name(std::string_view name) {
+  if (!is_valid_name(name, 128))
+    return make_error(ErrorCode::kInvalidArgument, "invalid volume name {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+                      std::string(name));
+  return {};
+}
+
+Result<VolumeOption> parse_volume_option(std::string_view text) {
+  VolumeOption v;
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    size_t colon = text.find(':', start);
+    parts.push_back(text.substr(start, colon == std::string_view::npos ? colon : colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() < 2 || parts.size() > 3)
+    return make_error(ErrorCode::kInvalidArgument, "invalid volume {:?}: use SOURCE:/ctr/path[:ro|:rw]",
+                      std::string(text));
+  if (parts.size() == 3) {
+    if (parts[2] != "ro" && parts[2] != "rw")
+      return make_error(ErrorCode::kInvalidArgument, "invalid volume mode {:?} in {:?}: use ro or rw",
+                        std::string(parts[2]), std::string(text));
+    v.readonly = parts[2] == "ro";
+  }
+  v.source = std::string(parts[0]);
+  v.destination = std::string(parts[1]);
+  v.named = v.source.empty() || v.source[0] != '/';
+  if (v.named) {
+    if (v.source.find('/') != std::string::npos || v.source[0] == '.')
+      return make_error(ErrorCode::kInvalidArgument, "volume source {:?} must be an absolute host path or a name",
+                        v.source);
+    BERTH_TRY(validate_volume_name(v.source));
+  }
+  BERTH_TRY(validate_container_path(v.destination));
+  return v;
+}
+
+Result<SecurityOptions> parse_security_options(const std::vector<std::string>& options) {
+  SecurityOptions out;
+  for (const auto& o : options) {
+    if (o == "seccomp=unconfined" || o == "seccomp:unconfined") {
+      out.seccomp = false;
+    } else {
+      return make_error(ErrorCode::kInvalidArgument, "unsupported security option {:?} (supported: seccomp=unconfined)",
+                        o);
+    }
+  }
+  return out;
+}
+
+}  // namespace berth::manager

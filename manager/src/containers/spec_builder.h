@@ -1,0 +1,100 @@
+// The OCI runtime spec of a container: defaults close to `berth spec` and containerd's (namespaces,
+// mounts, capabilities, masked paths), the image config's Entrypoint/Cmd/Env/WorkingDir/User, then
+// the request's overrides. Pure functions over strings (build_spec also reads the host's CPU count
+// to refuse more --cpus than there are), so they are tested without a daemon.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/common/error.h"
+#include "containers/host_privileges.h"
+
+namespace berth::manager {
+
+struct ImageProcessConfig {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string working_dir;
+  std::string user;
+};
+
+// The "config" section of an OCI image config (missing fields are empty).
+Result<ImageProcessConfig> parse_image_process_config(std::string_view image_config_json);
+
+// A bind mount into the container: a host directory or file, or a named volume's directory.
+struct BindMount {
+  std::string source;       // absolute host path
+  std::string destination;  // absolute container path
+  bool readonly = false;
+};
+
+// Cgroup limits; 0 = none (docker's flags, in docker's units).
+struct Resources {
+  int64_t memory = 0;       // bytes
+  int64_t memory_swap = 0;  // memory + swap in bytes; 0 with a memory limit: the same (no swap); -1: unlimited
+  int64_t nano_cpus = 0;    // CPUs * 1e9
+  int64_t pids_limit = 0;
+  uint64_t cpu_shares = 0;
+};
+
+struct SpecOverrides {
+  std::optional<std::vector<std::string>> entrypoint;
+  std::vector<std::string> args;  // non-empty: replaces Cmd
+  std::vector<std::string> env;   // K=V, replacing the image's value of K
+  std::string cwd;
+  std::string user;  // non-empty: replaces the image's User
+  bool tty = false;
+  bool readonly_rootfs = false;
+  std::vector<BindMount> mounts;
+  Resources resources;
+  bool seccomp = true;  // false: no seccomp profile ("seccomp=unconfined")
+  // docker's --privileged: no seccomp, no masked or read-only paths, /sys and cgroups writable,
+  // every device allowed; with it come capabilities (all of berthd's) and devices (the host's).
+  bool privileged = false;
+  std::vector<std::string> capabilities;  // non-empty: instead of the default set
+  std::vector<HostDevice> devices;
+};
+
+struct UserIds {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> additional_gids;
+};
+
+// "uid", "uid:gid", "name", "name:group" (names through the passwd/group texts; a name that is not
+// there is an error naming it). Without a group, the user's primary group from passwd (0 if unknown).
+Result<UserIds> resolve_user(std::string_view user, std::string_view passwd, std::string_view group);
+// True when resolve_user needs the passwd/group files for this user string.
+bool user_needs_lookup(std::string_view user);
+
+// Env overrides: later K=V replace earlier ones with the same K; order of first appearance is kept.
+std::vector<std::string> merge_env(const std::vector<std::string>& base, const std::vector<std::string>& extra);
+
+struct SpecInputs {
+  std::string id;
+  std::string ns;
+  ImageProcessConfig image;
+  SpecOverrides overrides;
+  UserIds user;
+};
+
+Result<std::string> build_spec(const SpecInputs& in);
+
+// `update`: the runtime's `update --resources` document for these changes (0 fields are left out,
+// so they stay as they are), and the spec with the same changes merged into linux.resources.
+// A memory limit without a swap limit gets swap = memory (no swap), as at create.
+std::string resources_update_json(const Resources& changes);
+Result<std::string> merge_resources_into_spec(std::string_view spec_json, const Resources& changes);
+
+// A mount destination: absolute, not "/", no ".." component.
+Status validate_container_path(std::string_view path);
+
+// A process for exec, as the shim wants it: the container's process with other args, env additions,
+// cwd and terminal.
+Result<std::string> exec_process_json(std::string_view spec_json, const std::vector<std::string>& args,
+                                      const std::vector<std::string>& env, const std::string& cwd, bool tty);
+
+}  // namespace berth::manager

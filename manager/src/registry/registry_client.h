@@ -1,0 +1,69 @@
+// An OCI distribution client for one repository: manifests and blobs, with anonymous, basic and
+// bearer-token auth negotiated from the registry's WWW-Authenticate challenge.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "content/content_store.h"
+#include "registry/http_client.h"
+#include "registry/reference.h"
+
+namespace berth::manager {
+
+struct RegistryHostConfig {
+  bool plain_http = false;
+  bool skip_verify = false;
+  std::string ca_file;
+};
+
+struct RegistryOptions {
+  std::map<std::string, RegistryHostConfig> hosts;  // by registry host ("127.0.0.1:5000")
+  std::string auth_config;                          // docker-style config.json; empty: none
+  size_t max_manifest_size = 4 << 20;
+  size_t max_config_size = 16 << 20;
+};
+
+struct FetchedManifest {
+  std::string media_type;
+  std::string digest;
+  std::string body;
+};
+
+// "user:password" for host from a docker config.json ({"auths": {"host": {"auth": base64}}}), or empty.
+Result<std::string> credentials_for(const std::string& config_path, const std::string& host);
+
+class RegistryClient {
+ public:
+  RegistryClient(Reference ref, RegistryOptions options);
+
+  // object: a tag or digest. A digest is verified against the body.
+  Result<FetchedManifest> fetch_manifest(const std::string& object);
+  // A small blob read whole (image configs), verified.
+  Result<std::string> fetch_small_blob(const std::string& digest, size_t max_size);
+  // Streams a blob into writer from its current offset (HTTP Range on resume); commit is the caller's.
+  // An error from progress aborts the transfer (cancellation).
+  Status fetch_blob(const std::string& digest, ContentWriter& writer,
+                    const std::function<Status(int64_t offset)>& progress);
+
+ private:
+  Result<HttpResponse> get(const std::string& path, std::vector<std::string> headers,
+                           std::function<Status(std::string_view)> sink, size_t max_body,
+                           std::function<Status(long)> on_status = nullptr);
+  Status authenticate(const AuthChallenge& challenge);
+  Error status_error(const HttpResponse& response, const std::string& what) const;
+
+  Reference ref_;
+  RegistryOptions options_;
+  RegistryHostConfig host_;
+  std::string base_url_;
+  std::mutex mu_;
+  std::string authorization_;  // header value once negotiated
+  std::string credentials_;    // user:password from the auth config
+  bool credentials_loaded_ = false;
+};
+
+}  // namespace berth::manager
