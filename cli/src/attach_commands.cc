@@ -138,18 +138,17 @@ Status start(Context& ctx, const std::vector<std::string>& args) {
 
 Status restart(Context& ctx, const std::vector<std::string>& args) {
   int timeout = 10;
-  std::vector<std::string> ids;
   po::options_description desc("restart options");
   desc.add_options()("time,t", po::value(&timeout));
-  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "restart [-t SECONDS] CONTAINER..."));
-  for (const auto& id : ids) {
+  auto words = parse_container_words(desc, args, "restart [-t SECONDS] CONTAINER...");
+  return for_each_container(ctx, words, [&](const std::string& id) -> Status {
     BERTH_TRY(stop_task(ctx, id, timeout));
     BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
     BERTH_TRY(recreate_task(ctx, container, false));
     BERTH_TRY(start_task(ctx, id));
     ctx.out << id << "\n";
-  }
-  return {};
+    return {};
+  });
 }
 
 }  // namespace berth::cli

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "berth/common/json.h"
+#include "container_refs.h"
 #include "output.h"
 #include "task_io.h"
 
@@ -43,36 +44,54 @@ po::variables_map parse_with_ids(po::options_description& desc, const std::vecto
   return vm;
 }
 
-Result<std::vector<std::string>> parse_containers(Context& ctx, po::options_description& desc,
-                                                  const std::vector<std::string>& args, const std::string& usage) {
-  std::vector<std::string> ids;
-  parse_with_ids(desc, args, ids);
-  if (ids.empty()) throw UsageError("usage: berthctl " + usage);
-  return resolve_ids(ctx, ids);
+std::vector<std::string> parse_container_words(po::options_description& desc, const std::vector<std::string>& args,
+                                               const std::string& usage) {
+  std::vector<std::string> words;
+  parse_with_ids(desc, args, words);
+  if (words.empty()) throw UsageError("usage: berthctl " + usage);
+  return words;
 }
 
-// A container named in full, or by a prefix of exactly one container's id (docker style).
-Result<std::string> resolve_id(Context& ctx, const std::string& text) {
+Result<std::vector<std::string>> parse_containers(Context& ctx, po::options_description& desc,
+                                                  const std::vector<std::string>& args, const std::string& usage) {
+  return resolve_ids(ctx, parse_container_words(desc, args, usage));
+}
+
+Result<std::vector<std::string>> container_ids(Context& ctx) {
   pb::ListContainersResponse list;
   BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &list); }));
-  std::vector<std::string> matches;
-  for (const auto& c : list.containers()) {
-    if (c.id() == text) return text;
-    if (!text.empty() && c.id().rfind(text, 0) == 0) matches.push_back(c.id());
-  }
-  if (matches.size() == 1) return matches[0];
-  if (matches.empty()) return make_error(ErrorCode::kNotFound, "container {:?} not found", text);
-  return make_error(ErrorCode::kInvalidArgument, "{:?} matches {} containers: give more of the id", text,
-                    matches.size());
+  std::vector<std::string> ids;
+  for (const auto& c : list.containers()) ids.push_back(c.id());
+  return ids;
+}
+
+Result<std::string> resolve_id(Context& ctx, const std::string& text) {
+  BERTH_ASSIGN_OR_RETURN(auto ids, container_ids(ctx));
+  return resolve_container_ref(text, ids);
 }
 
 Result<std::vector<std::string>> resolve_ids(Context& ctx, const std::vector<std::string>& texts) {
+  BERTH_ASSIGN_OR_RETURN(auto ids, container_ids(ctx));
   std::vector<std::string> out;
   for (const auto& t : texts) {
-    BERTH_ASSIGN_OR_RETURN(auto id, resolve_id(ctx, t));
+    BERTH_ASSIGN_OR_RETURN(auto id, resolve_container_ref(t, ids));
     out.push_back(std::move(id));
   }
   return out;
+}
+
+Status for_each_container(Context& ctx, const std::vector<std::string>& words,
+                          const std::function<Status(const std::string& id)>& fn) {
+  BERTH_ASSIGN_OR_RETURN(auto ids, container_ids(ctx));
+  for (const auto& word : words) {
+    auto id = resolve_container_ref(word, ids);
+    Status done = id ? fn(*id) : Status(std::move(id).error());
+    if (!done) {
+      ctx.err << "berthctl: " << done.error().what() << "\n";
+      ctx.exit_code = 1;
+    }
+  }
+  return {};
 }
 
 Result<std::optional<pb::Task>> find_task(Context& ctx, const std::string& id) {

@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,9 +38,19 @@ po::variables_map parse_with_ids(po::options_description& desc, const std::vecto
 Result<std::vector<std::string>> parse_containers(Context& ctx, po::options_description& desc,
                                                   const std::vector<std::string>& args, const std::string& usage);
 
-// A container named in full, or by a prefix of exactly one container's id (docker style).
+// Parses options and then CONTAINER... (at least one), unresolved.
+std::vector<std::string> parse_container_words(po::options_description& desc, const std::vector<std::string>& args,
+                                               const std::string& usage);
+
+// A container by exact name, exact id or a unique prefix of a generated id (container_refs.h).
 Result<std::string> resolve_id(Context& ctx, const std::string& text);
 Result<std::vector<std::string>> resolve_ids(Context& ctx, const std::vector<std::string>& texts);
+
+// Docker's multi-container verbs (rm, stop, kill, ...): fn runs for each container the words name;
+// a word naming none, or a failing fn, is reported on stderr, the others still run, and berthctl
+// exits 1.
+Status for_each_container(Context& ctx, const std::vector<std::string>& words,
+                          const std::function<Status(const std::string& id)>& fn);
 Result<pb::Container> get_container(Context& ctx, const std::string& id);
 Result<std::optional<pb::Task>> find_task(Context& ctx, const std::string& id);
 bool task_running(const std::optional<pb::Task>& task);

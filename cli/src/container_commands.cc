@@ -153,36 +153,32 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
 
 Status stop(Context& ctx, const std::vector<std::string>& args) {
   int timeout = 10;
-  std::vector<std::string> ids;
   po::options_description desc("stop options");
   desc.add_options()("time,t", po::value(&timeout));
-  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "stop [-t SECONDS] CONTAINER..."));
-  for (const auto& id : ids) {
+  auto words = parse_container_words(desc, args, "stop [-t SECONDS] CONTAINER...");
+  return for_each_container(ctx, words, [&](const std::string& id) -> Status {
     BERTH_TRY(stop_task(ctx, id, timeout));
     ctx.out << id << "\n";
-  }
-  return {};
+    return {};
+  });
 }
 
 Status kill(Context& ctx, const std::vector<std::string>& args) {
   std::string signal = "KILL";
   bool all = false;
-  std::vector<std::string> ids;
   po::options_description desc("kill options");
   desc.add_options()("signal,s", po::value(&signal))("all,a", po::bool_switch(&all));
-  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "kill [-s SIGNAL] [-a] CONTAINER..."));
+  auto words = parse_container_words(desc, args, "kill [-s SIGNAL] [-a] CONTAINER...");
   BERTH_ASSIGN_OR_RETURN(uint32_t sig, parse_signal(signal));
-  for (const auto& id : ids) BERTH_TRY(kill_task(ctx, id, sig, all));
-  return {};
+  return for_each_container(ctx, words, [&](const std::string& id) { return kill_task(ctx, id, sig, all); });
 }
 
 Status rm(Context& ctx, const std::vector<std::string>& args) {
   bool force = false;
-  std::vector<std::string> ids;
   po::options_description desc("rm options");
   desc.add_options()("force,f", po::bool_switch(&force));
-  BERTH_ASSIGN_OR_RETURN(ids, parse_containers(ctx, desc, args, "rm [-f] CONTAINER..."));
-  for (const auto& id : ids) {
+  auto words = parse_container_words(desc, args, "rm [-f] CONTAINER...");
+  return for_each_container(ctx, words, [&](const std::string& id) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
     if (task) {
       if (task_running(task)) {
@@ -195,8 +191,8 @@ Status rm(Context& ctx, const std::vector<std::string>& args) {
     }
     BERTH_TRY(delete_container(ctx, id));
     ctx.out << id << "\n";
-  }
-  return {};
+    return {};
+  });
 }
 
 Status exec(Context& ctx, const std::vector<std::string>& args) {
@@ -240,8 +236,7 @@ namespace {
 template <bool kPause>
 Status pause_or_resume(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError(kPause ? "usage: berthctl pause CONTAINER..." : "usage: berthctl unpause CONTAINER...");
-  BERTH_ASSIGN_OR_RETURN(auto ids, resolve_ids(ctx, args));
-  for (const auto& id : ids) {
+  return for_each_container(ctx, args, [&](const std::string& id) -> Status {
     pb::TaskRequest req;
     req.set_container_id(id);
     pb::Empty e;
@@ -249,8 +244,8 @@ Status pause_or_resume(Context& ctx, const std::vector<std::string>& args) {
       return kPause ? s.Pause(c, req, &e) : s.Resume(c, req, &e);
     }));
     ctx.out << id << "\n";
-  }
-  return {};
+    return {};
+  });
 }
 }  // namespace
 
