@@ -1,6 +1,7 @@
 #include "berth/cli/cli.h"
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <ostream>
@@ -149,11 +150,34 @@ std::string usage_text() {
 
 }  // namespace
 
+namespace {
+
+// BERTH_HOST, as DOCKER_HOST is for docker (BERTH_ADDRESS is read too, for ctr's habit).
+std::string default_address() {
+  for (const char* name : {"BERTH_HOST", "BERTH_ADDRESS"}) {
+    const char* v = std::getenv(name);
+    if (v && *v) return v;
+  }
+  return "/run/berth/berthd.sock";
+}
+
+Result<std::string> socket_path(const std::string& address) {
+  if (address.starts_with("unix://")) return address.substr(7);
+  if (address.find("://") != std::string::npos)
+    return make_error(ErrorCode::kInvalidArgument, "--host {:?}: berthd listens on a unix socket only (unix://PATH)",
+                      address);
+  return address;
+}
+
+}  // namespace
+
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string address = "/run/berth/berthd.sock", ns = "default", format = "table";
+  std::string address = default_address(), ns = "default", format = "table";
   po::options_description global("Global options");
-  global.add_options()("help,h", "show help")("address,a", po::value(&address),
-                                              "berthd socket (default /run/berth/berthd.sock)")(
+  global.add_options()("help,h", "show help")("host,H", po::value(&address),
+                                              "berthd socket: unix://PATH or PATH (default $BERTH_HOST, "
+                                              "else /run/berth/berthd.sock)")(
+      "address", po::value(&address), "the same as --host")(
       "namespace,n", po::value(&ns), "namespace (default \"default\")")("format", po::value(&format),
                                                                         "table or json");
   std::vector<std::string> rest;
@@ -165,7 +189,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::vector<std::string> globals = args, verbatim;
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& a = args[i];
-    if (a == "--address" || a == "-a" || a == "--namespace" || a == "-n" || a == "--format") {
+    if (a == "--address" || a == "-H" || a == "--host" || a == "--namespace" || a == "-n" || a == "--format") {
       i++;
       continue;
     }
@@ -203,6 +227,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return rest.empty() && !vm.count("help") ? 2 : 0;
     }
     if (format != "table" && format != "json") throw UsageError("--format must be table or json");
+    auto socket = socket_path(address);
+    if (!socket) throw UsageError(socket.error().what());
+    address = *socket;
   } catch (const std::exception& e) {
     err << "berthctl: " << e.what() << "\n";
     return 2;

@@ -1,11 +1,14 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <ctime>
 #include <filesystem>
+#include <set>
 #include <ostream>
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "image_names.h"
 #include "output.h"
 #include "pull_progress.h"
 
@@ -19,6 +22,8 @@ void write_image_json(json::Writer& w, const pb::Image& image) {
       .field("name", image.name())
       .field("media_type", image.target().media_type())
       .field("digest", image.target().digest())
+      .field("id", image.id())
+      .field("image_created", image.config_created_unix() > 0 ? format_time(image.config_created_unix()) : "")
       .field("size", static_cast<int64_t>(image.content_size()))
       .field("created", format_time(image.created_unix()))
       .field("updated", format_time(image.updated_unix()));
@@ -80,10 +85,24 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
 }
 
 Status image_ls(Context& ctx, const std::vector<std::string>& args) {
-  if (!args.empty()) throw UsageError("usage: berthctl image ls");
+  bool all = false, quiet = false;
+  po::options_description desc("image ls options");
+  desc.add_options()("all,a", po::bool_switch(&all), "all images (berth keeps no intermediate images: the same list)")(
+      "quiet,q", po::bool_switch(&quiet), "only image ids");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
   pb::ListImagesResponse resp;
   BERTH_TRY(
       rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &resp); }));
+  if (quiet) {
+    std::set<std::string> seen;  // docker prints an id once however many names it has
+    for (const auto& image : resp.images()) {
+      std::string id = short_image_id(image.id());
+      if (seen.insert(id).second) ctx.out << id << "\n";
+    }
+    return {};
+  }
   if (ctx.json) {
     json::Writer w;
     w.begin_array();
@@ -92,21 +111,35 @@ Status image_ls(Context& ctx, const std::vector<std::string>& args) {
     ctx.out << w.str() << "\n";
     return {};
   }
-  Table table({"REF", "DIGEST", "SIZE", "CREATED"});
+  Table table({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
+  int64_t now = ::time(nullptr);
   for (const auto& image : resp.images()) {
-    table.add({image.name(), image.target().digest().substr(0, 19), human_size(image.content_size()),
-               format_time(image.created_unix())});
+    RepoTag name = docker_repo_tag(image.name());
+    int64_t created = image.config_created_unix();
+    table.add({name.repository, name.tag, short_image_id(image.id()),
+               created > 0 ? human_duration(now - created) + " ago" : "N/A", human_size(image.content_size())});
   }
   table.print(ctx.out);
   return {};
 }
 
 Status image_rm(Context& ctx, const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("usage: berthctl image rm REF [REF...]");
-  // Each ref on its own, as docker does: a failure is said once, the others still go, and the exit code is 1.
-  for (const auto& name : args) {
+  bool force = false;
+  std::vector<std::string> names;
+  po::options_description desc("image rm options");
+  desc.add_options()("force,f", po::bool_switch(&force), "remove every name of an image id")(
+      "name", po::value(&names));
+  po::positional_options_description pos;
+  pos.add("name", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (names.empty()) throw UsageError("usage: berthctl image rm [-f] IMAGE [IMAGE...]");
+  // Each on its own, as docker does: a failure is said once, the others still go, and the exit code is 1.
+  for (const auto& name : names) {
     pb::ImageRequest req;
     req.set_name(name);
+    req.set_force(force);
     pb::Empty resp;
     Status st = rpc(
         ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Delete(c, req, &resp); });
@@ -115,7 +148,7 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
       ctx.exit_code = 1;
       continue;
     }
-    ctx.out << name << "\n";
+    ctx.out << "Untagged: " << name << "\n";
   }
   return {};
 }

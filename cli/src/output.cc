@@ -58,3 +58,23 @@ void require_args(const std::vector<std::string>& args, size_t n, const char* us
 }
 
 }  // namespace berth::cli
+
+namespace berth::cli {
+
+std::string human_duration(int64_t seconds) {
+  auto plural = [](int64_t n, const char* unit) { return fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s"); };
+  if (seconds < 1) return "Less than a second";
+  if (seconds < 60) return plural(seconds, "second");
+  int64_t minutes = seconds / 60;
+  if (minutes == 1) return "About a minute";
+  if (minutes < 60) return plural(minutes, "minute");
+  int64_t hours = (seconds + 1800) / 3600;
+  if (hours == 1) return "About an hour";
+  if (hours < 48) return plural(hours, "hour");
+  if (hours < 24 * 7 * 2) return plural(hours / 24, "day");
+  if (hours < 24 * 30 * 2) return plural(hours / 24 / 7, "week");
+  if (hours < 24 * 365 * 2) return plural(hours / 24 / 30, "month");
+  return plural(hours / 24 / 365, "year");
+}
+
+}  // namespace berth::cli

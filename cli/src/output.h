@@ -23,6 +23,8 @@ void print_listing(std::ostream& out, bool json, const std::string& json_array, 
 
 std::string human_size(int64_t bytes);
 std::string format_time(int64_t unix_seconds);
+// docker's "how long ago": "Less than a second", "About a minute", "3 hours", "2 weeks", "5 years".
+std::string human_duration(int64_t seconds);
 // Requires exactly n positional arguments, else a UsageError naming them.
 void require_args(const std::vector<std::string>& args, size_t n, const char* usage);
 

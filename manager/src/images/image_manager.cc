@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -313,18 +315,43 @@ Status ImageManager::recover() {
   return {};
 }
 
-int64_t ImageManager::content_size(const std::string& target_digest) {
+ImageSummary ImageManager::summary(const std::string& target_digest) {
+  ImageSummary out;
   std::vector<std::string> digests = {target_digest};
   if (auto resolved = resolve(target_digest, host_platform()); resolved.ok()) {
     if (resolved->manifest_digest != target_digest) digests.push_back(resolved->manifest_digest);
-    digests.push_back(resolved->manifest.config.digest);
+    out.id = resolved->manifest.config.digest;
+    digests.push_back(out.id);
     for (const auto& l : resolved->manifest.layers) digests.push_back(l.digest);
+    if (auto config = content_.read(out.id, registry_.max_config_size); config.ok())
+      out.created_unix = parse_config_created(*config);
   }
-  int64_t total = 0;
   for (const auto& d : digests) {
-    if (auto info = content_.info(d); info.ok()) total += info->size;
+    if (auto info = content_.info(d); info.ok()) out.content_size += info->size;
   }
-  return total;
+  return out;
+}
+
+Result<std::vector<ImageRecord>> ImageManager::find(const std::string& ns, const std::string& text) {
+  if (auto ref = parse_reference(text); ref.ok()) {
+    if (auto image = db_.get_image(ns, ref->full()); image.ok()) return std::vector<ImageRecord>{*image};
+  }
+  std::string hex = text.starts_with("sha256:") ? text.substr(7) : text;
+  bool is_hex = !hex.empty() && hex.size() <= 64 &&
+                std::all_of(hex.begin(), hex.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  std::map<std::string, std::vector<ImageRecord>> by_id;
+  if (is_hex) {
+    BERTH_ASSIGN_OR_RETURN(auto all, db_.list_images(ns));
+    for (auto& image : all) {
+      auto resolved = resolve(image.digest, host_platform());
+      std::string id = resolved.ok() ? resolved->manifest.config.digest : std::string();
+      if (id.starts_with("sha256:" + hex)) by_id[id].push_back(std::move(image));
+    }
+  }
+  if (by_id.size() == 1) return std::move(by_id.begin()->second);
+  if (by_id.size() > 1)
+    return make_error(ErrorCode::kInvalidArgument, "{:?} matches {} image ids: give more of the id", text, by_id.size());
+  return make_error(ErrorCode::kNotFound, "image {:?} not found", text);
 }
 
 Result<GcReport> ImageManager::garbage_collect() {

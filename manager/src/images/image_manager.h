@@ -46,6 +46,12 @@ struct ResolvedImage {
   std::vector<std::string> diff_ids;
 };
 
+struct ImageSummary {
+  std::string id;  // config digest; empty when the manifest or config is missing
+  int64_t created_unix = 0;
+  int64_t content_size = 0;
+};
+
 class ImageManager {
  public:
   ImageManager(ContentStore& content, MetadataStore& db, Snapshotter& snapshots, EventBus& events,
@@ -63,9 +69,14 @@ class ImageManager {
   // At start-up (no pull can be running): drops the leases and half-unpacked snapshots of pulls that
   // died with a previous berthd, then collects.
   Status recover();
-  // Sum of the sizes of the blobs that make up target on this host's platform (index, manifest, config,
-  // layers), counting those present.
-  int64_t content_size(const std::string& target_digest);
+  // What docker shows of an image on this host's platform: its id (the config digest), the config's
+  // creation time, and the sum of the sizes of its blobs that are present (index, manifest, config,
+  // layers).
+  ImageSummary summary(const std::string& target_digest);
+  // The images `text` names, as docker resolves it: a reference (busybox → docker.io/library/
+  // busybox:latest), else an image id — the config digest, with or without "sha256:", in full or
+  // as a prefix of exactly one id. Every name of that id is returned (one id may carry several).
+  Result<std::vector<ImageRecord>> find(const std::string& ns, const std::string& text);
 
   ContentStore& content() { return content_; }
   MetadataStore& db() { return db_; }

@@ -2,6 +2,7 @@
 
 #include <sys/utsname.h>
 
+#include "berth/common/clock.h"
 #include "berth/common/json.h"
 #include "content/digest.h"
 
@@ -132,6 +133,17 @@ Result<std::vector<std::string>> parse_diff_ids(std::string_view config) {
   BERTH_ASSIGN_OR_RETURN(auto ids, diff_ids.as_string_array());
   for (const auto& id : ids) BERTH_TRY(validate_digest(id));
   return ids;
+}
+
+int64_t parse_config_created(std::string_view config) {
+  auto tree = json::parse(config, "image config");
+  if (!tree) return 0;
+  auto created = json::root(*tree, "config").get("created");
+  if (!created) return 0;
+  auto text = created->as_string();
+  if (!text) return 0;
+  int64_t nano = parse_rfc3339_nano(*text);
+  return nano < 0 ? 0 : nano / 1000000000;
 }
 
 std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids) {

@@ -57,6 +57,9 @@ Result<std::vector<OciDescriptor>> parse_index(std::string_view body);
 Result<OciDescriptor> choose_platform(const std::vector<OciDescriptor>& entries, const Platform& want);
 // rootfs.diff_ids of an image config.
 Result<std::vector<std::string>> parse_diff_ids(std::string_view config);
+// The "created" time of an image config in unix seconds; 0 when absent or unreadable (docker shows
+// such images as created "N/A").
+int64_t parse_config_created(std::string_view config);
 // Chain IDs per layer: chain[0] = diff[0], chain[n] = sha256(chain[n-1] + " " + diff[n]).
 std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids);
 

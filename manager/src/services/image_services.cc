@@ -10,7 +10,10 @@ namespace berth::manager {
 namespace {
 
 void fill_image(ImageManager& images, const ImageRecord& r, pb::Image* out) {
-  out->set_content_size(images.content_size(r.digest));
+  ImageSummary summary = images.summary(r.digest);
+  out->set_content_size(summary.content_size);
+  out->set_id(summary.id);
+  out->set_config_created_unix(summary.created_unix);
   out->set_name(r.name);
   out->mutable_target()->set_media_type(r.media_type);
   out->mutable_target()->set_digest(r.digest);
@@ -59,9 +62,8 @@ grpc::Status NamespacesService::Delete(grpc::ServerContext*, const pb::Namespace
 
 grpc::Status ImagesService::Get(grpc::ServerContext* ctx, const pb::ImageRequest* in, pb::Image* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
-  BERTH_GRPC_ASSIGN(auto ref, parse_reference(in->name()));
-  BERTH_GRPC_ASSIGN(auto image, images_.db().get_image(ns, ref.full()));
-  fill_image(images_, image, out);
+  BERTH_GRPC_ASSIGN(auto found, images_.find(ns, in->name()));
+  fill_image(images_, found.front(), out);
   return grpc::Status::OK;
 }
 
@@ -106,8 +108,13 @@ grpc::Status ImagesService::Update(grpc::ServerContext* ctx, const pb::Image* in
 
 grpc::Status ImagesService::Delete(grpc::ServerContext* ctx, const pb::ImageRequest* in, pb::Empty*) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
-  BERTH_GRPC_ASSIGN(auto ref, parse_reference(in->name()));
-  BERTH_GRPC_TRY(images_.remove(ns, ref.full()));
+  BERTH_GRPC_ASSIGN(auto found, images_.find(ns, in->name()));
+  if (found.size() > 1 && !in->force()) {
+    return to_grpc_status(make_error(ErrorCode::kFailedPrecondition,
+                              "unable to delete {} (must be forced): the image is referenced by {} names", in->name(),
+                              found.size()));
+  }
+  for (const auto& image : found) BERTH_GRPC_TRY(images_.remove(ns, image.name));
   return grpc::Status::OK;
 }
 

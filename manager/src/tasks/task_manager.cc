@@ -207,8 +207,8 @@ Result<UserIds> TaskManager::lookup_user(const std::string& snapshot_key, const 
 Result<ContainerRecord> TaskManager::create_container(const std::string& ns, const ContainerSpecRequest& req) {
   std::string id = req.id.empty() ? random_hex(32) : req.id;
   BERTH_TRY(validate_container_id(id));
-  BERTH_ASSIGN_OR_RETURN(auto ref, parse_reference(req.image));
-  BERTH_ASSIGN_OR_RETURN(auto image, images_.db().get_image(ns, ref.full()));
+  BERTH_ASSIGN_OR_RETURN(auto named, images_.find(ns, req.image));  // a reference or an image id
+  const ImageRecord& image = named.front();
   BERTH_ASSIGN_OR_RETURN(auto resolved, images_.resolve(image.digest, host_platform()));
   BERTH_ASSIGN_OR_RETURN(std::string config, images_.content().read(resolved.manifest.config.digest, 16 << 20));
   BERTH_ASSIGN_OR_RETURN(auto image_config, parse_image_process_config(config));
@@ -218,7 +218,7 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
 
   ContainerRecord record;
   record.id = id;
-  record.image = ref.full();
+  record.image = image.name;
   record.snapshot_key = fmt::format("container/{}/{}", ns, id);
   record.runtime = req.runtime.empty() ? "berth" : req.runtime;
   record.labels = req.labels;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
 
 #include "berth/common/temp_dir.h"
@@ -48,6 +49,22 @@ TEST(CliTest, UnreachableDaemonIsAClearFailure) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("berthctl: "), std::string::npos);
   EXPECT_NE(r.err.find("missing.sock"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, HostFlagAndBerthHostNameTheSocket) {
+  auto dir = TempDir::create("/tmp/berthctl-test-");
+  ASSERT_TRUE(dir.ok());
+  CliRun r = run({"-H", "unix://" + dir->path() + "/via-flag.sock", "images"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(dir->path() + "/via-flag.sock"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("unix://"), std::string::npos) << "the scheme is not part of the path: " << r.err;
+  ::setenv("BERTH_HOST", ("unix://" + dir->path() + "/via-env.sock").c_str(), 1);
+  r = run({"images"});
+  ::unsetenv("BERTH_HOST");
+  EXPECT_NE(r.err.find("via-env.sock"), std::string::npos) << r.err;
+  r = run({"-H", "tcp://127.0.0.1:2375", "images"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unix socket only"), std::string::npos) << r.err;
 }
 
 TEST(OutputTest, TablesAlignAndSizesReadWell) {

@@ -1,0 +1,30 @@
+#include "image_names.h"
+
+namespace berth::cli {
+
+RepoTag docker_repo_tag(const std::string& full_name) {
+  RepoTag out{full_name, "<none>"};
+  if (auto at = full_name.find('@'); at != std::string::npos) {
+    out.repository = full_name.substr(0, at);
+  } else if (auto colon = full_name.rfind(':');
+             colon != std::string::npos && full_name.find('/', colon) == std::string::npos) {
+    out.repository = full_name.substr(0, colon);  // a ':' after the last '/' is the tag, not a port
+    out.tag = full_name.substr(colon + 1);
+  }
+  for (const char* prefix : {"docker.io/library/", "docker.io/"}) {
+    std::string p = prefix;
+    if (out.repository.starts_with(p)) {
+      out.repository = out.repository.substr(p.size());
+      break;
+    }
+  }
+  return out;
+}
+
+std::string short_image_id(const std::string& config_digest) {
+  if (config_digest.empty()) return "<none>";
+  auto colon = config_digest.find(':');
+  return config_digest.substr(colon == std::string::npos ? 0 : colon + 1, 12);
+}
+
+}  // namespace berth::cli

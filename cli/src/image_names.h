@@ -1,0 +1,20 @@
+// How docker shows a stored image name: the repository in its short form (docker.io/library/
+// busybox → busybox, docker.io/me/app → me/app; other registries stay) and the tag, or <none> for
+// a name by digest.
+#pragma once
+
+#include <string>
+
+namespace berth::cli {
+
+struct RepoTag {
+  std::string repository;
+  std::string tag;
+};
+
+RepoTag docker_repo_tag(const std::string& full_name);
+
+// The short image id docker prints: the config digest's first 12 hex digits ("" → "<none>").
+std::string short_image_id(const std::string& config_digest);
+
+}  // namespace berth::cli

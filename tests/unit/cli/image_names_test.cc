@@ -1,0 +1,54 @@
+#include "image_names.h"
+
+#include <gtest/gtest.h>
+
+#include "output.h"
+
+namespace berth::cli {
+namespace {
+
+TEST(ImageNames, DockerHubNamesAreShownShort) {
+  RepoTag r = docker_repo_tag("docker.io/library/busybox:latest");
+  EXPECT_EQ(r.repository, "busybox");
+  EXPECT_EQ(r.tag, "latest");
+  r = docker_repo_tag("docker.io/me/app:1.0");
+  EXPECT_EQ(r.repository, "me/app");
+  EXPECT_EQ(r.tag, "1.0");
+}
+
+TEST(ImageNames, ARegistryPortIsNotATag) {
+  RepoTag r = docker_repo_tag("127.0.0.1:5000/test/busybox:1");
+  EXPECT_EQ(r.repository, "127.0.0.1:5000/test/busybox");
+  EXPECT_EQ(r.tag, "1");
+  r = docker_repo_tag("127.0.0.1:5000/test/busybox");
+  EXPECT_EQ(r.repository, "127.0.0.1:5000/test/busybox");
+  EXPECT_EQ(r.tag, "<none>");
+}
+
+TEST(ImageNames, ANameByDigestHasNoTag) {
+  RepoTag r = docker_repo_tag("docker.io/library/busybox@sha256:abcd");
+  EXPECT_EQ(r.repository, "busybox");
+  EXPECT_EQ(r.tag, "<none>");
+}
+
+TEST(ImageNames, ShortIdIsTwelveHexDigits) {
+  EXPECT_EQ(short_image_id("sha256:68210c80023b0123456789"), "68210c80023b");
+  EXPECT_EQ(short_image_id(""), "<none>");
+}
+
+TEST(HumanDuration, AsDockerSaysIt) {
+  EXPECT_EQ(human_duration(0), "Less than a second");
+  EXPECT_EQ(human_duration(1), "1 second");
+  EXPECT_EQ(human_duration(59), "59 seconds");
+  EXPECT_EQ(human_duration(90), "About a minute");
+  EXPECT_EQ(human_duration(5 * 60), "5 minutes");
+  EXPECT_EQ(human_duration(3600), "About an hour");
+  EXPECT_EQ(human_duration(3 * 3600), "3 hours");
+  EXPECT_EQ(human_duration(3 * 86400), "3 days");
+  EXPECT_EQ(human_duration(21 * 86400), "3 weeks");
+  EXPECT_EQ(human_duration(90 * 86400), "3 months");
+  EXPECT_EQ(human_duration(3 * 365 * 86400), "3 years");
+}
+
+}  // namespace
+}  // namespace berth::cli
