@@ -57,6 +57,9 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   BERTH_ASSIGN_OR_RETURN(Spec spec, load_spec(bundle));
   if (!spec.process) return make_error(ErrorCode::kInvalidArgument, "process: required to create a container");
   BERTH_TRY(check_terminal_options(spec, options, console_fd));
+  for (const auto& field : unknown_spec_fields(spec)) {
+    log::get("runtime")->warn("config.json: unknown field {} (ociVersion {}) is ignored", field, spec.oci_version);
+  }
   PlanOptions plan_options{options.id, bundle, options.no_pivot, options.no_new_keyring, options.preserve_fds};
   plan_options.seccomp_cache_dir = seccomp_cache_dir(global.root);
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_init_plan(spec, plan_options));
