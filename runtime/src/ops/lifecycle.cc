@@ -159,8 +159,11 @@ Status delete_container(const GlobalOptions& global, const std::string& id, bool
   auto loaded = store.load(id);
   if (!loaded) {
     // A half-created dir without state.json (crash during create) is still ours to clean.
+    // `delete --force` of a container that does not exist succeeds, as with runc: cleanup code
+    // runs it unconditionally.
     if (loaded.error().code() == ErrorCode::kNotFound && force && StateStore::validate_id(id).ok()) {
       (void)store.remove(id);
+      return {};
     }
     return std::move(loaded).error();
   }

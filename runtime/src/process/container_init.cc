@@ -236,7 +236,7 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
     fail(plan.sync_fd, errno, "set LSM label %s", plan.lsm_label.c_str());
   }
   // Only stdio and the preserved fds (3 .. 3+N-1) may reach the user process.
-  if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+  if (child::mark_cloexec_from(3 + static_cast<unsigned>(plan.preserve_fds)) < 0) {
     fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");
   }
   if (plan.scheduling.final_cpus &&
@@ -249,11 +249,27 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
   fail(plan.sync_fd, errno, "exec %s", exe);
 }
 
+// The fds init is meant to hold: those of its plan (the preserved ones are below `first`).
+bool init_keeps(int fd, const void* ctx) noexcept {
+  const auto& plan = *static_cast<const InitPlan*>(ctx);
+  if (fd == plan.sync_fd || fd == plan.console_fd || fd == plan.fifo_fd || fd == plan.start_state_fd) return true;
+  for (const auto& j : plan.joins) {
+    if (fd == j.fd) return true;
+  }
+  for (const auto& owned : plan.owned_fds) {
+    if (fd == owned.get()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void container_init_main(InitPlan& plan) noexcept {
   SyncMessage go{};
   if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
+  if (child::close_fds_except(3 + static_cast<unsigned>(plan.preserve_fds), init_keeps, &plan) < 0) {
+    fail(plan.sync_fd, errno, "close the runtime's fds");
+  }
   if (plan.new_user_ns) {
     // Become root of the new user namespace (the parent wrote the maps).
     ::setresgid(0, 0, 0);

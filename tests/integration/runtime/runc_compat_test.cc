@@ -1,0 +1,68 @@
+// The command line as scripts written for runc use it: exit codes and messages compared with
+// /usr/sbin/runc where it is installed.
+#include "bundle.h"
+
+namespace berth::test {
+namespace {
+
+std::vector<std::string> runtimes() {
+  std::vector<std::string> out = {BERTH_BINARY};
+  if (runc_available()) out.push_back(kRunc);
+  return out;
+}
+
+TEST(RuncCompat, ForceDeleteOfMissingContainerSucceeds) {
+  Bundle b;
+  for (const auto& rt : runtimes()) {
+    auto out = b.runtime(rt, {"delete", "--force", "no-such-container"});
+    EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_NE(b.runtime(rt, {"delete", "no-such-container"}).status.code, 0) << rt << ": without --force it fails";
+  }
+}
+
+TEST(RuncCompat, HelpForTheBinaryAndEveryCommand) {
+  Bundle b;
+  for (std::string verb : {"create", "start", "state", "kill", "delete", "run", "exec", "list", "spec", "features",
+                           "pause", "resume", "ps", "update", "events"}) {
+    for (const char* flag : {"--help", "-h"}) {
+      auto out = b.berth({verb, flag});
+      EXPECT_EQ(out.status.code, 0) << verb << " " << flag << ": " << out.err;
+      EXPECT_NE(out.out.find("usage: berth " + verb), std::string::npos) << verb << " " << flag << ": " << out.out;
+    }
+  }
+  for (const char* flag : {"--help", "-h"}) {
+    auto out = b.berth({flag});
+    EXPECT_EQ(out.status.code, 0);
+    EXPECT_NE(out.out.find("usage: berth"), std::string::npos);
+  }
+}
+
+TEST(RuncCompat, CheckpointAndRestoreAreAnsweredClearly) {
+  Bundle b;
+  for (const char* verb : {"checkpoint", "restore"}) {
+    auto out = b.berth({verb, "x"});
+    EXPECT_NE(out.status.code, 0);
+    EXPECT_NE(out.err.find("not supported"), std::string::npos) << out.err;
+  }
+  auto out = b.berth({"frobnicate"});
+  EXPECT_NE(out.err.find("unknown command \"frobnicate\""), std::string::npos) << out.err;
+}
+
+TEST(RuncCompat, EventsIntervalTakesGoDurations) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.set_args({"sleep", "100"});
+  ASSERT_TRUE(b.berth_detached({"run", "-d", "--bundle", b.dir(), "ev"}).status.success());
+  for (const char* interval : {"1s", "100ms", "1m30s"}) {
+    auto out = b.berth({"events", "--stats", "--interval", interval, "ev"});
+    EXPECT_EQ(out.status.code, 0) << interval << ": " << out.err;
+    EXPECT_NE(out.out.find("\"type\":\"stats\""), std::string::npos) << out.out;
+  }
+  auto bad = b.berth({"events", "--interval", "soon", "ev"});
+  EXPECT_NE(bad.status.code, 0);
+  EXPECT_NE(bad.err.find("invalid duration"), std::string::npos) << bad.err;
+  EXPECT_TRUE(b.berth({"delete", "--force", "ev"}).status.success());
+}
+
+}  // namespace
+}  // namespace berth::test
