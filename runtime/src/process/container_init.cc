@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <linux/keyctl.h>
 #include <sched.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <poll.h>
@@ -45,6 +46,18 @@ void join_and_unshare(const InitPlan& plan) noexcept {
   if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) < 0) {
     fail(plan.sync_fd, errno, "unshare namespaces (flags 0x%x)", static_cast<unsigned>(plan.unshare_flags));
   }
+}
+
+// A new network namespace has only `lo`, down: bring it up so 127.0.0.1 works, as runc does.
+void bring_up_loopback(const InitPlan& plan) noexcept {
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) fail(plan.sync_fd, errno, "socket for the loopback interface");
+  ifreq req{};
+  std::memcpy(req.ifr_name, "lo", 3);
+  if (::ioctl(sock, SIOCGIFFLAGS, &req) < 0) fail(plan.sync_fd, errno, "get the flags of lo");
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+  if (::ioctl(sock, SIOCSIFFLAGS, &req) < 0) fail(plan.sync_fd, errno, "bring up lo");
+  ::close(sock);
 }
 
 // /dev/console is the pty slave, bound over a file there (created if missing), as runc does.
@@ -285,6 +298,7 @@ void container_init_main(InitPlan& plan) noexcept {
   }
   set_initial_affinity(plan);
   join_and_unshare(plan);
+  if (plan.unshare_flags & CLONE_NEWNET) bring_up_loopback(plan);
   plan.proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (plan.proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
   if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");

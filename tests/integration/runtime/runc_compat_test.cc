@@ -66,3 +66,20 @@ TEST(RuncCompat, EventsIntervalTakesGoDurations) {
 
 }  // namespace
 }  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(RuncCompat, LoopbackIsUpInANewNetworkNamespace) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"cat", "/sys/class/net/lo/flags"});
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "lo"});
+    EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "0x9\n") << rt << ": lo is UP|LOOPBACK";
+  }
+}
+
+}  // namespace
+}  // namespace berth::test
