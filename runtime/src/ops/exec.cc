@@ -60,7 +60,12 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   StateStore store(global.root);
   BERTH_ASSIGN_OR_RETURN(ContainerState state, store.load(o.id));
   ContainerStatus status = compute_status(store, state);
-  if (status != ContainerStatus::kRunning && status != ContainerStatus::kCreated) {
+  if (status == ContainerStatus::kPaused && !o.ignore_paused) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "cannot exec in a paused container \"{}\" (use --ignore-paused to override)", o.id);
+  }
+  bool paused_ok = status == ContainerStatus::kPaused && o.ignore_paused;
+  if (status != ContainerStatus::kRunning && status != ContainerStatus::kCreated && !paused_ok) {
     return make_error(ErrorCode::kFailedPrecondition, "cannot exec in container \"{}\": it is {}", o.id,
                       status_name(status));
   }

@@ -177,6 +177,11 @@ Status delete_container(const GlobalOptions& global, const std::string& id, bool
                         status_name(status));
     }
   }
+  if (status == ContainerStatus::kPaused) {
+    // Frozen tasks act on SIGKILL only once thawed: kill the whole cgroup, which thaws it (as runc).
+    BERTH_ASSIGN_OR_RETURN(auto cgroup, open_container_cgroup(state));
+    BERTH_TRY(cgroup->kill_all(SIGKILL));
+  }
   if (status != ContainerStatus::kStopped) {
     auto pidfd = open_pidfd(state);
     if (pidfd.ok()) ::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
