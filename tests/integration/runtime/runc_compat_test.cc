@@ -1,5 +1,7 @@
 // The command line as scripts written for runc use it: exit codes and messages compared with
 // /usr/sbin/runc where it is installed.
+#include <unistd.h>
+
 #include "bundle.h"
 
 namespace berth::test {
@@ -78,6 +80,26 @@ TEST(RuncCompat, LoopbackIsUpInANewNetworkNamespace) {
     auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "lo"});
     EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
     EXPECT_EQ(out.out, "0x9\n") << rt << ": lo is UP|LOOPBACK";
+  }
+}
+
+}  // namespace
+}  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+bool cgroup_v1_host() { return ::access("/sys/fs/cgroup/memory/tasks", F_OK) == 0; }
+
+TEST(RuncCompat, UnifiedResourcesOnCgroupV1AreAnInvalidConfiguration) {
+  BERTH_REQUIRE_ROOT();
+  if (!cgroup_v1_host()) GTEST_SKIP() << "needs a cgroup v1 or hybrid host";
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.edit(".linux.resources.unified={\"memory.max\":\"104857600\"}");
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "uni"});
+    EXPECT_NE(out.status.code, 0) << rt;
+    EXPECT_NE(out.err.find("invalid configuration"), std::string::npos) << rt << ": " << out.err;
   }
 }
 
