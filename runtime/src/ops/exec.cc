@@ -2,6 +2,7 @@
 // container's own process settings (runc's rules).
 #include <charconv>
 
+#include "../process/home_env.h"
 #include "../process/launcher.h"
 #include "../process/seccomp_cache.h"
 #include "berth/common/fd_passing.h"
@@ -85,6 +86,7 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   if (!process.terminal && !o.console_socket.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--console-socket was given but the process has no terminal");
   }
+  set_home_if_unset(process.env, fmt::format("/proc/{}/root", state.pid), process.user.uid);
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_exec_plan(process, state.namespace_paths, o.preserve_fds, spec.linux_.seccomp,
                                                          seccomp_cache_dir(global.root)));
   BERTH_TRY(add_capabilities(plan.caps, o.caps));

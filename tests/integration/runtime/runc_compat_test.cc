@@ -2,6 +2,7 @@
 // /usr/sbin/runc where it is installed.
 #include <unistd.h>
 
+#include "berth/common/fs.h"
 #include "bundle.h"
 
 namespace berth::test {
@@ -100,6 +101,36 @@ TEST(RuncCompat, UnifiedResourcesOnCgroupV1AreAnInvalidConfiguration) {
     auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "uni"});
     EXPECT_NE(out.status.code, 0) << rt;
     EXPECT_NE(out.err.find("invalid configuration"), std::string::npos) << rt << ": " << out.err;
+  }
+}
+
+}  // namespace
+}  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(RuncCompat, HomeComesFromPasswdWhenUnset) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    ASSERT_TRUE(make_dirs(b.rootfs() + "/etc").ok());
+    ASSERT_TRUE(write_file_atomic(b.rootfs() + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+                                  "app:x:1000:1000::/home/app:/bin/sh\n", 0644).ok());
+    b.set_args({"sh", "-c", "echo $HOME"});
+    b.edit(".process.env=[\"PATH=/bin\"] | .process.user={\"uid\":1000,\"gid\":1000}");
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "home"});
+    EXPECT_EQ(out.out, "/home/app\n") << rt << ": " << out.err;
+    b.set_args({"sleep", "100"});
+    b.edit(".process.user={\"uid\":0,\"gid\":0}");
+    if (rt != BERTH_BINARY) continue;  // the detached part through berth_detached (stdio to files)
+    auto d = b.berth_detached({"run", "-d", "--bundle", b.dir(), "homex"});
+    ASSERT_EQ(d.status.code, 0) << d.err;
+    auto exec = b.runtime(rt, {"exec", "homex", "sh", "-c", "echo $HOME"});
+    EXPECT_EQ(exec.out, "/root\n") << rt << ": " << exec.err;
+    auto nobody = b.runtime(rt, {"exec", "--user", "4242", "homex", "sh", "-c", "echo $HOME"});
+    EXPECT_EQ(nobody.out, "/\n") << rt << ": " << nobody.err;
+    b.runtime(rt, {"delete", "--force", "homex"});
   }
 }
 
