@@ -135,6 +135,8 @@ const char* find_executable(const InitPlan& plan) noexcept {
 
 // chdir into cwd, creating it if missing (as runc does), and refuse a cwd that resolves outside
 // the container root (e.g. through a leaked host fd: CVE-2024-21626).
+void check_cwd_in_root(const InitPlan& plan) noexcept;
+
 void enter_cwd(const InitPlan& plan, bool create) noexcept {
   if (create) {
     int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -144,6 +146,10 @@ void enter_cwd(const InitPlan& plan, bool create) noexcept {
     }
   }
   if (::chdir(plan.cwd.c_str()) < 0) fail(plan.sync_fd, errno, "chdir to cwd %s", plan.cwd.c_str());
+  check_cwd_in_root(plan);
+}
+
+void check_cwd_in_root(const InitPlan& plan) noexcept {
   char buf[PATH_MAX];
   if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/') {
     fail(plan.sync_fd, EPERM, "cwd %s is outside the container root", plan.cwd.c_str());
@@ -239,10 +245,13 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
   // Priorities first: raising them needs the capabilities dropped below.
   if (apply_io_and_scheduler(plan.scheduling, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   if (drop_bounding_and_keep(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
+  // Into cwd while still root where that works (a 0700 directory the user can't enter), as runc.
+  bool in_cwd = ::chdir(plan.cwd.c_str()) == 0;
   switch_user(plan);
   if (apply_capabilities(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   ::umask(plan.umask ? *plan.umask : 022);
-  enter_cwd(plan, false);
+  if (in_cwd) check_cwd_in_root(plan);
+  else enter_cwd(plan, false);
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");
   if (plan.personality && ::personality(*plan.personality) < 0) fail(plan.sync_fd, errno, "set personality");
   if (!plan.lsm_attr_path.empty() && child::write_text(plan.lsm_attr_path.c_str(), plan.lsm_label.c_str()) < 0) {

@@ -1,5 +1,6 @@
 // The command line as scripts written for runc use it: exit codes and messages compared with
 // /usr/sbin/runc where it is installed.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "berth/common/fs.h"
@@ -131,6 +132,34 @@ TEST(RuncCompat, HomeComesFromPasswdWhenUnset) {
     auto nobody = b.runtime(rt, {"exec", "--user", "4242", "homex", "sh", "-c", "echo $HOME"});
     EXPECT_EQ(nobody.out, "/\n") << rt << ": " << nobody.err;
     b.runtime(rt, {"delete", "--force", "homex"});
+  }
+}
+
+}  // namespace
+}  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(RuncCompat, CwdOnlyRootCanEnterIsEnteredBeforeDroppingPrivileges) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    ASSERT_TRUE(make_dirs(b.rootfs() + "/root").ok());
+    ASSERT_EQ(::chmod((b.rootfs() + "/root").c_str(), 0700), 0);
+    b.set_args({"pwd"});
+    b.edit(".process.cwd=\"/root\" | .process.user={\"uid\":1000,\"gid\":1000}");
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "cwd"});
+    EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "/root\n") << rt;
+    if (rt != BERTH_BINARY) continue;  // the detached part through berth_detached (stdio to files)
+    b.set_args({"sleep", "100"});
+    b.edit(".process.cwd=\"/\" | .process.user={\"uid\":0,\"gid\":0}");
+    ASSERT_TRUE(b.berth_detached({"run", "-d", "--bundle", b.dir(), "cwdx"}).status.success());
+    auto exec = b.berth({"exec", "--user", "1000:1000", "--cwd", "/root", "cwdx", "pwd"});
+    EXPECT_EQ(exec.status.code, 0) << exec.err;
+    EXPECT_EQ(exec.out, "/root\n");
+    EXPECT_TRUE(b.berth({"delete", "--force", "cwdx"}).status.success());
   }
 }
 
