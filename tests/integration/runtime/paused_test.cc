@@ -61,5 +61,28 @@ TEST(Paused, ExecWithMissingCwdExits255) {
   EXPECT_TRUE(b.berth({"delete", "--force", "cw"}).status.success());
 }
 
+TEST(Paused, FrozenPreExistingCgroupIsRefusedNotJoined) {
+  BERTH_REQUIRE_ROOT();
+  const std::string freezer = "/sys/fs/cgroup/freezer";
+  if (!path_exists(freezer + "/freezer.state") && !path_exists(freezer + "/tasks")) {
+    GTEST_SKIP() << "needs the cgroup v1 freezer (this host's layout)";
+  }
+  Bundle b;
+  b.set_args({"true"});
+  std::string name = "berth-test-frozen-" + basename_of(b.dir());
+  b.edit(".linux.cgroupsPath=\"/" + name + "\"");
+  std::string dir = freezer + "/" + name;
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_TRUE(write_file(dir + "/freezer.state", "FROZEN").ok());
+  auto start = std::chrono::steady_clock::now();
+  auto out = b.run("fz");  // times out (and fails) if init is frozen mid-setup
+  EXPECT_NE(out.status.code, 0);
+  EXPECT_NE(out.err.find("unexpectedly frozen"), std::string::npos) << out.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_TRUE(path_exists(dir)) << "a cgroup that was not ours is left in place";
+  (void)write_file(dir + "/freezer.state", "THAWED");
+  ::rmdir(dir.c_str());
+}
+
 }  // namespace
 }  // namespace berth::test
