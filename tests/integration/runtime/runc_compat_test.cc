@@ -165,3 +165,22 @@ TEST(RuncCompat, CwdOnlyRootCanEnterIsEnteredBeforeDroppingPrivileges) {
 
 }  // namespace
 }  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(RuncCompat, DebugWritesDebugLinesInTextAndJson) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.set_args({"true"});
+  auto text = b.berth({"--debug", "run", "--bundle", b.dir(), "dbg1"});
+  EXPECT_EQ(text.status.code, 0) << text.err;
+  EXPECT_NE(text.err.find("debug"), std::string::npos) << "without --log, debug lines go to stderr: " << text.err;
+  std::string log = b.dir() + "/debug.json";
+  auto json_run = b.berth({"--debug", "--log", log, "--log-format", "json", "run", "--bundle", b.dir(), "dbg2"});
+  EXPECT_EQ(json_run.status.code, 0) << json_run.err;
+  EXPECT_NE(read_file(log).value_or("").find("{\"level\":\"debug\""), std::string::npos) << read_file(log).value_or("");
+}
+
+}  // namespace
+}  // namespace berth::test
