@@ -184,3 +184,50 @@ TEST(RuncCompat, DebugWritesDebugLinesInTextAndJson) {
 
 }  // namespace
 }  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(RuncCompat, ForceDeleteRemovesSubCgroupsBottomUp) {
+  BERTH_REQUIRE_ROOT();
+  if (!cgroup_v1_host()) GTEST_SKIP() << "needs a cgroup v1 or hybrid host";
+  Bundle b;
+  b.set_args({"sleep", "100"});
+  ASSERT_TRUE(b.berth_detached({"run", "-d", "--bundle", b.dir(), "sub"}).status.success());
+  std::string dir = "/sys/fs/cgroup/memory/berth-test-" + basename_of(b.dir());
+  ASSERT_TRUE(path_exists(dir)) << dir;
+  ASSERT_EQ(::mkdir((dir + "/child").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir + "/child/grandchild").c_str(), 0755), 0);
+  auto out = b.berth({"delete", "--force", "sub"});
+  EXPECT_EQ(out.status.code, 0) << out.err;
+  EXPECT_FALSE(path_exists(dir)) << "the container's cgroup and its sub-cgroups are gone";
+}
+
+TEST(RuncCompat, ExecJoinsTheContainersCgroupInEveryHierarchy) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.set_args({"sleep", "100"});
+  ASSERT_TRUE(b.berth_detached({"run", "-d", "--bundle", b.dir(), "hy"}).status.success());
+  std::string pid = b.state_field("hy", "pid");
+  // As seen from the host: the exec'd process's /proc/<pid>/cgroup equals init's, line by line.
+  auto init_cgroups = read_file("/proc/" + pid + "/cgroup").value_or("");
+  auto long_exec = b.berth_detached({"exec", "-d", "hy", "sleep", "50"});
+  ASSERT_EQ(long_exec.status.code, 0) << long_exec.err;
+  auto ps = b.berth({"ps", "--format", "json", "hy"});
+  auto tree = json::parse(ps.out, "ps");
+  ASSERT_TRUE(tree.ok()) << ps.out;
+  auto pids = json::root(*tree).as_array();
+  ASSERT_TRUE(pids.ok());
+  int checked = 0;
+  for (const auto& p : *pids) {
+    std::string other = std::to_string(*p.as_int64());
+    if (other == pid) continue;
+    EXPECT_EQ(read_file("/proc/" + other + "/cgroup").value_or("?"), init_cgroups) << "exec'd pid " << other;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 1);
+  EXPECT_TRUE(b.berth({"delete", "--force", "hy"}).status.success());
+}
+
+}  // namespace
+}  // namespace berth::test
