@@ -5,6 +5,7 @@
 
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
+#include "berth/runtime/duration.h"
 #include "command.h"
 
 namespace berth::runtime::cli {
@@ -73,13 +74,16 @@ int cmd_update(Context& ctx) {
 
 int cmd_events(Context& ctx) {
   bool stats = false;
-  int interval = 5;
+  std::string interval_text = "5s";
   po::options_description flags("options");
   flags.add_options()("stats", po::bool_switch(&stats), "print one stats event and exit")(
-      "interval", po::value(&interval)->default_value(5), "seconds between stats events");
+      "interval", po::value(&interval_text)->default_value("5s"), "time between stats events (1s, 100ms, 1m30s)");
   auto vm = parse(ctx, flags, {"id"});
-  if (interval <= 0) return report(make_error(ErrorCode::kInvalidArgument, "--interval must be positive"));
-  return report(container_events(ctx.global, require_id(vm, ctx), stats, interval * 1000,
+  auto interval = parse_duration(interval_text);
+  if (!interval) return report(std::move(interval).error().wrap("--interval"));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*interval).count();
+  if (ms <= 0) return report(make_error(ErrorCode::kInvalidArgument, "--interval must be positive"));
+  return report(container_events(ctx.global, require_id(vm, ctx), stats, static_cast<int>(ms),
                                  [](const std::string& line) { std::cout << line << std::endl; }));
 }
 

@@ -2,6 +2,10 @@
 
 namespace berth::runtime::cli {
 
+namespace {
+constexpr int kExecFailed = 255;
+}  // namespace
+
 int cmd_exec(Context& ctx) {
   ExecOptions o;
   std::vector<std::string> gids;
@@ -19,7 +23,8 @@ int cmd_exec(Context& ctx) {
       ("cap,c", po::value(&o.caps)->composing(), "extra capability (repeatable)")
       ("no-new-privs", po::bool_switch(&o.no_new_privs), "set no_new_privileges")
       ("preserve-fds", po::value(&o.preserve_fds)->default_value(0), "pass N extra fds (from 3)")
-      ("cgroup", po::value(&o.cgroup), "sub-cgroup to run in");
+      ("cgroup", po::value(&o.cgroup), "sub-cgroup to run in")
+      ("ignore-paused", po::bool_switch(&o.ignore_paused), "exec even if the container is paused");
   auto vm = parse(ctx, flags, {"id", "command"}, true);
   o.id = require_id(vm, ctx);
   if (vm.count("command")) o.args = vm["command"].as<std::vector<std::string>>();
@@ -31,7 +36,11 @@ int cmd_exec(Context& ctx) {
     }
   }
   auto code = exec_in_container(ctx.global, o);
-  if (!code) return report(code.error());
+  // As runc: exec's own failures exit 255, apart from any exit code of the process.
+  if (!code) {
+    report(code.error());
+    return kExecFailed;
+  }
   return *code;
 }
 

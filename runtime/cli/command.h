@@ -23,6 +23,9 @@ struct Context {
 po::variables_map parse(const Context& ctx, const po::options_description& flags,
                         const std::vector<std::string>& positional, bool rest = false);
 
+// Thrown by parse() after printing a verb's usage for -h/--help; main exits 0.
+struct HelpShown {};
+
 // Logs the error (to --log when given) and prints it on stderr; returns the exit code (1).
 int report(const Error& error);
 int report(const Status& status);

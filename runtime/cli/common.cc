@@ -48,6 +48,12 @@ po::variables_map parse(const Context& ctx, const po::options_description& flags
   }
   po::variables_map vm;
   po::store(po::command_line_parser(flag_args).options(all).style(kStyle).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: berth " << ctx.command << " [options]";
+    for (const auto& name : positional) std::cout << " <" << name << ">" << (rest && &name == &positional.back() ? "..." : "");
+    std::cout << "\n\n" << all;
+    throw HelpShown{};
+  }
   std::vector<std::string> values(ctx.args.begin() + static_cast<long>(i), ctx.args.end());
   for (size_t p = 0; p < positional.size() && !values.empty(); ++p) {
     bool last = p + 1 == positional.size();

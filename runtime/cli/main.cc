@@ -118,10 +118,17 @@ int main(int argc, char** argv) {
   for (int i = verb_index + 1; i < argc; ++i) ctx.args.emplace_back(argv[i]);
   auto it = commands().find(ctx.command);
   if (it == commands().end()) {
-    return report(berth::make_error(berth::ErrorCode::kInvalidArgument, "unknown command \"{}\"", ctx.command));
+    if (ctx.command == "checkpoint" || ctx.command == "restore") {
+      return report(berth::make_error(berth::ErrorCode::kUnimplemented,
+                                      "{}: not supported by berth (no CRIU checkpoint/restore)", ctx.command));
+    }
+    return report(berth::make_error(berth::ErrorCode::kInvalidArgument,
+                                    "unknown command \"{}\" (berth --help lists the commands)", ctx.command));
   }
   try {
     return it->second(ctx);
+  } catch (const HelpShown&) {
+    return 0;
   } catch (const po::error& e) {
     return report(berth::make_error(berth::ErrorCode::kInvalidArgument, "{}: {}", ctx.command, e.what()));
   }

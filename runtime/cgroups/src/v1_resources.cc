@@ -186,10 +186,11 @@ Status apply_unified(const std::optional<std::string>& unified_dir,
                      const std::map<std::string, std::string>& values) {
   for (const auto& [key, value] : values) {
     if (!unified_dir || !cgfs::file_exists(*unified_dir, key)) {
+      // "invalid configuration" is what runc says, and what scripts match.
       return make_error(
-          ErrorCode::kUnimplemented,
-          "linux.resources.unified.{}: not available: cgroup v2 files can only be set on a v2 host, "
-          "or on a hybrid host for controllers in the unified hierarchy",
+          ErrorCode::kInvalidArgument,
+          "invalid configuration: cannot use unified on cgroup v1 (linux.resources.unified.{}: cgroup v2 files can "
+          "only be set on a v2 host, or on a hybrid host for controllers in the unified hierarchy)",
           key);
     }
     BERTH_TRY(cgfs::write_value(*unified_dir, key, value));

@@ -49,6 +49,21 @@ Status check_terminal_options(const Spec& spec, const CreateOptions& options, in
   return {};
 }
 
+// A cgroup at cgroupsPath that exists already: a frozen one would freeze init mid-setup (and
+// create with it) so it is refused; one with processes in it is warned about. As runc.
+Status check_existing_cgroup(cgroups::Manager& cgroup) {
+  if (!cgroup.exists()) return {};
+  if (auto frozen = cgroup.frozen(); frozen.ok() && *frozen) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "container's cgroup {} is unexpectedly frozen: thaw it or choose another cgroupsPath",
+                      cgroup.path());
+  }
+  if (auto pids = cgroup.pids(); pids.ok() && !pids->empty()) {
+    log::get("runtime")->warn("container's cgroup {} is not empty: {} process(es) found", cgroup.path(), pids->size());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options, int console_fd) {
@@ -57,11 +72,16 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   BERTH_ASSIGN_OR_RETURN(Spec spec, load_spec(bundle));
   if (!spec.process) return make_error(ErrorCode::kInvalidArgument, "process: required to create a container");
   BERTH_TRY(check_terminal_options(spec, options, console_fd));
+  for (const auto& field : unknown_spec_fields(spec)) {
+    log::get("runtime")->warn("config.json: unknown field {} (ociVersion {}) is ignored", field, spec.oci_version);
+  }
   PlanOptions plan_options{options.id, bundle, options.no_pivot, options.no_new_keyring, options.preserve_fds};
   plan_options.seccomp_cache_dir = seccomp_cache_dir(global.root);
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_init_plan(spec, plan_options));
   BERTH_ASSIGN_OR_RETURN(cgroups::Resources resources, container_resources(spec));
   BERTH_ASSIGN_OR_RETURN(auto cgroup, new_container_cgroup(spec, options.id, global.systemd_cgroup));
+
+  BERTH_TRY(check_existing_cgroup(*cgroup));
 
   StateStore store(global.root);
   BERTH_TRY(store.create_dir(options.id));

@@ -87,7 +87,7 @@ std::string default_spec_json(bool rootless) {
   json::Writer w(true);
   w.begin_object();
   // The default spec uses nothing newer than 1.0, and crun 1.8 refuses newer version strings.
-  w.field("ociVersion", "1.0.2");
+  w.field("ociVersion", std::string(kOciVersion));
   write_process(w);
   w.key("root").begin_object().field("path", "rootfs").field("readonly", true).end_object();
   w.field("hostname", "berth");

@@ -2,6 +2,7 @@
 // container's own process settings (runc's rules).
 #include <charconv>
 
+#include "../process/home_env.h"
 #include "../process/launcher.h"
 #include "../process/seccomp_cache.h"
 #include "berth/common/fd_passing.h"
@@ -60,7 +61,12 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   StateStore store(global.root);
   BERTH_ASSIGN_OR_RETURN(ContainerState state, store.load(o.id));
   ContainerStatus status = compute_status(store, state);
-  if (status != ContainerStatus::kRunning && status != ContainerStatus::kCreated) {
+  if (status == ContainerStatus::kPaused && !o.ignore_paused) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "cannot exec in a paused container \"{}\" (use --ignore-paused to override)", o.id);
+  }
+  bool paused_ok = status == ContainerStatus::kPaused && o.ignore_paused;
+  if (status != ContainerStatus::kRunning && status != ContainerStatus::kCreated && !paused_ok) {
     return make_error(ErrorCode::kFailedPrecondition, "cannot exec in container \"{}\": it is {}", o.id,
                       status_name(status));
   }
@@ -80,6 +86,7 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   if (!process.terminal && !o.console_socket.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--console-socket was given but the process has no terminal");
   }
+  set_home_if_unset(process.env, fmt::format("/proc/{}/root", state.pid), process.user.uid);
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_exec_plan(process, state.namespace_paths, o.preserve_fds, spec.linux_.seccomp,
                                                          seccomp_cache_dir(global.root)));
   BERTH_TRY(add_capabilities(plan.caps, o.caps));

@@ -30,6 +30,11 @@ std::string features_json() {
   w.string_array("supportedFlags", seccomp_flag_names()).end_object();
   w.key("apparmor").begin_object().field("enabled", false).end_object();
   w.key("selinux").begin_object().field("enabled", false).end_object();
+  // runtime-spec 1.2/1.3 features this runtime refuses rather than half-implements.
+  w.key("intelRdt").begin_object().field("enabled", false).end_object();
+  w.key("mountExtensions").begin_object().key("idmap").begin_object().field("enabled", false).end_object().end_object();
+  w.key("netDevices").begin_object().field("enabled", false).end_object();
+  w.key("memoryPolicy").begin_object().field("enabled", false).end_object();
   w.end_object();
   w.end_object();
   return w.str();

@@ -159,8 +159,11 @@ Status delete_container(const GlobalOptions& global, const std::string& id, bool
   auto loaded = store.load(id);
   if (!loaded) {
     // A half-created dir without state.json (crash during create) is still ours to clean.
+    // `delete --force` of a container that does not exist succeeds, as with runc: cleanup code
+    // runs it unconditionally.
     if (loaded.error().code() == ErrorCode::kNotFound && force && StateStore::validate_id(id).ok()) {
       (void)store.remove(id);
+      return {};
     }
     return std::move(loaded).error();
   }
@@ -173,6 +176,11 @@ Status delete_container(const GlobalOptions& global, const std::string& id, bool
                         "cannot delete container \"{}\": it is {} (stop it first or use --force)", id,
                         status_name(status));
     }
+  }
+  if (status == ContainerStatus::kPaused) {
+    // Frozen tasks act on SIGKILL only once thawed: kill the whole cgroup, which thaws it (as runc).
+    BERTH_ASSIGN_OR_RETURN(auto cgroup, open_container_cgroup(state));
+    BERTH_TRY(cgroup->kill_all(SIGKILL));
   }
   if (status != ContainerStatus::kStopped) {
     auto pidfd = open_pidfd(state);

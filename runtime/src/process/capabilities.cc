@@ -9,6 +9,7 @@
 
 #include "berth/common/capability_names.h"
 #include "berth/common/fs.h"
+#include "berth/common/log.h"
 
 namespace berth::runtime {
 namespace {
@@ -22,7 +23,11 @@ Result<uint64_t> parse_set(const json::Value& caps, std::string_view key, uint64
   uint64_t mask = 0;
   for (size_t i = 0; i < names.size(); ++i) {
     auto n = capability_number(names[i]);
-    if (!n) return make_error(ErrorCode::kInvalidArgument, "{}[{}]: unknown capability \"{}\"", v->path(), i, names[i]);
+    if (!n) {
+      // As runc and crun: spec tooling emits names newer than the kernel or runtime may know.
+      log::get("runtime")->warn("{}[{}]: unknown capability \"{}\" is ignored", v->path(), i, names[i]);
+      continue;
+    }
     if (!(allowed & (1ULL << *n))) {
       return make_error(ErrorCode::kPermissionDenied,
                         "{}[{}]: {} is not in this runtime's own bounding set, so it can't be granted", v->path(),
@@ -97,7 +102,10 @@ Status add_capabilities(CapabilitySets& sets, const std::vector<std::string>& na
   for (const auto& name : names) {
     std::string upper = name.starts_with("CAP_") ? name : "CAP_" + name;
     auto n = capability_number(upper);
-    if (!n) return make_error(ErrorCode::kInvalidArgument, "--cap: unknown capability \"{}\"", name);
+    if (!n) {
+      log::get("runtime")->warn("--cap: unknown capability \"{}\" is ignored", name);
+      continue;
+    }
     uint64_t bit = 1ULL << *n;
     sets.bounding |= bit;
     sets.effective |= bit;

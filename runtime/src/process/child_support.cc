@@ -1,6 +1,8 @@
 #include "child_support.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -190,6 +192,49 @@ int write_text(const char* path, const char* text) noexcept {
   ::close(fd);
   errno = saved;
   return n == static_cast<ssize_t>(len) ? 0 : -1;
+}
+
+namespace {
+
+// Calls fn(fd) for each open fd >= first but the directory's own. Returns 0 or -1 with errno.
+template <typename Fn>
+int for_each_fd_from(unsigned first, Fn fn) noexcept {
+  int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  alignas(8) char buf[4096];
+  long n;
+  // Closing while reading is safe for procfs fd directories: entries are by number.
+  while ((n = ::syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<dirent64*>(buf + off);
+      off += d->d_reclen;
+      unsigned fd = 0;
+      const char* p = d->d_name;
+      if (*p < '0' || *p > '9') continue;
+      for (; *p >= '0' && *p <= '9'; ++p) fd = fd * 10 + static_cast<unsigned>(*p - '0');
+      if (fd >= first && static_cast<int>(fd) != dir) fn(static_cast<int>(fd));
+    }
+  }
+  int err = errno;
+  ::close(dir);
+  if (n < 0) {
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int mark_cloexec_from(unsigned first) noexcept {
+  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  return for_each_fd_from(first, [](int fd) { ::fcntl(fd, F_SETFD, FD_CLOEXEC); });
+}
+
+int close_fds_except(unsigned first, bool (*keep)(int fd, const void* ctx), const void* ctx) noexcept {
+  return for_each_fd_from(first, [&](int fd) {
+    if (!keep(fd, ctx)) ::close(fd);
+  });
 }
 
 }  // namespace berth::runtime::child

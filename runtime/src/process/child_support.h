@@ -35,4 +35,14 @@ unsigned long locked_mount_flags(int fd) noexcept;
 
 int write_text(const char* path, const char* text) noexcept;
 
+// Marks every fd >= first close-on-exec: close_range(CLOEXEC), or, where that is refused (an old
+// kernel, or a seccomp profile without close_range, as the OCI tools' default one), a walk of
+// /proc/self/fd, as runc does. Returns 0 or -1 with errno.
+int mark_cloexec_from(unsigned first) noexcept;
+
+// Closes every fd >= first for which keep(fd) is false (a walk of /proc/self/fd). The init is
+// cloned, not exec'd: it starts with all of the runtime's fds (its log sinks, a dup of the
+// caller's stderr) and must hold only those it is meant to have. Returns 0 or -1 with errno.
+int close_fds_except(unsigned first, bool (*keep)(int fd, const void* ctx), const void* ctx) noexcept;
+
 }  // namespace berth::runtime::child

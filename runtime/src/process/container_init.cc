@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <linux/keyctl.h>
 #include <sched.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <poll.h>
@@ -45,6 +46,18 @@ void join_and_unshare(const InitPlan& plan) noexcept {
   if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) < 0) {
     fail(plan.sync_fd, errno, "unshare namespaces (flags 0x%x)", static_cast<unsigned>(plan.unshare_flags));
   }
+}
+
+// A new network namespace has only `lo`, down: bring it up so 127.0.0.1 works, as runc does.
+void bring_up_loopback(const InitPlan& plan) noexcept {
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) fail(plan.sync_fd, errno, "socket for the loopback interface");
+  ifreq req{};
+  std::memcpy(req.ifr_name, "lo", 3);
+  if (::ioctl(sock, SIOCGIFFLAGS, &req) < 0) fail(plan.sync_fd, errno, "get the flags of lo");
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+  if (::ioctl(sock, SIOCSIFFLAGS, &req) < 0) fail(plan.sync_fd, errno, "bring up lo");
+  ::close(sock);
 }
 
 // /dev/console is the pty slave, bound over a file there (created if missing), as runc does.
@@ -122,6 +135,8 @@ const char* find_executable(const InitPlan& plan) noexcept {
 
 // chdir into cwd, creating it if missing (as runc does), and refuse a cwd that resolves outside
 // the container root (e.g. through a leaked host fd: CVE-2024-21626).
+void check_cwd_in_root(const InitPlan& plan) noexcept;
+
 void enter_cwd(const InitPlan& plan, bool create) noexcept {
   if (create) {
     int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -131,6 +146,10 @@ void enter_cwd(const InitPlan& plan, bool create) noexcept {
     }
   }
   if (::chdir(plan.cwd.c_str()) < 0) fail(plan.sync_fd, errno, "chdir to cwd %s", plan.cwd.c_str());
+  check_cwd_in_root(plan);
+}
+
+void check_cwd_in_root(const InitPlan& plan) noexcept {
   char buf[PATH_MAX];
   if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/') {
     fail(plan.sync_fd, EPERM, "cwd %s is outside the container root", plan.cwd.c_str());
@@ -226,17 +245,20 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
   // Priorities first: raising them needs the capabilities dropped below.
   if (apply_io_and_scheduler(plan.scheduling, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   if (drop_bounding_and_keep(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
+  // Into cwd while still root where that works (a 0700 directory the user can't enter), as runc.
+  bool in_cwd = ::chdir(plan.cwd.c_str()) == 0;
   switch_user(plan);
   if (apply_capabilities(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   ::umask(plan.umask ? *plan.umask : 022);
-  enter_cwd(plan, false);
+  if (in_cwd) check_cwd_in_root(plan);
+  else enter_cwd(plan, false);
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");
   if (plan.personality && ::personality(*plan.personality) < 0) fail(plan.sync_fd, errno, "set personality");
   if (!plan.lsm_attr_path.empty() && child::write_text(plan.lsm_attr_path.c_str(), plan.lsm_label.c_str()) < 0) {
     fail(plan.sync_fd, errno, "set LSM label %s", plan.lsm_label.c_str());
   }
   // Only stdio and the preserved fds (3 .. 3+N-1) may reach the user process.
-  if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+  if (child::mark_cloexec_from(3 + static_cast<unsigned>(plan.preserve_fds)) < 0) {
     fail(plan.sync_fd, errno, "mark inherited fds close-on-exec");
   }
   if (plan.scheduling.final_cpus &&
@@ -249,11 +271,27 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
   fail(plan.sync_fd, errno, "exec %s", exe);
 }
 
+// The fds init is meant to hold: those of its plan (the preserved ones are below `first`).
+bool init_keeps(int fd, const void* ctx) noexcept {
+  const auto& plan = *static_cast<const InitPlan*>(ctx);
+  if (fd == plan.sync_fd || fd == plan.console_fd || fd == plan.fifo_fd || fd == plan.start_state_fd) return true;
+  for (const auto& j : plan.joins) {
+    if (fd == j.fd) return true;
+  }
+  for (const auto& owned : plan.owned_fds) {
+    if (fd == owned.get()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void container_init_main(InitPlan& plan) noexcept {
   SyncMessage go{};
   if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
+  if (child::close_fds_except(3 + static_cast<unsigned>(plan.preserve_fds), init_keeps, &plan) < 0) {
+    fail(plan.sync_fd, errno, "close the runtime's fds");
+  }
   if (plan.new_user_ns) {
     // Become root of the new user namespace (the parent wrote the maps).
     ::setresgid(0, 0, 0);
@@ -269,6 +307,7 @@ void container_init_main(InitPlan& plan) noexcept {
   }
   set_initial_affinity(plan);
   join_and_unshare(plan);
+  if (plan.unshare_flags & CLONE_NEWNET) bring_up_loopback(plan);
   plan.proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (plan.proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
   if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 
+#include "home_env.h"
 #include "berth/common/fs.h"
 
 namespace berth::runtime {
@@ -369,6 +370,7 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
     plan.has_process = false;
   } else {
     BERTH_TRY(fill_process(plan, *spec.process));
+    set_home_if_unset(plan.env, plan.rootfs, plan.uid);
   }
   for (const auto& h : spec.hooks.start_container) {
     PreparedHook p{h.path, h.args.empty() ? std::vector<std::string>{h.path} : h.args, h.env, {}, {}, h.timeout.value_or(0)};

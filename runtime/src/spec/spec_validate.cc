@@ -9,7 +9,7 @@
 namespace berth::runtime {
 namespace {
 
-// "1.2.0", "1.0.2-dev" → {1, 2}; nullopt when not a semver-like string.
+// "1.3.0", "1.0.2-dev" → {1, 3}; nullopt when not a semver-like string.
 std::optional<std::pair<int, int>> major_minor(std::string_view v) {
   int major = 0, minor = 0;
   auto [p1, e1] = std::from_chars(v.data(), v.data() + v.size(), major);
@@ -22,9 +22,11 @@ std::optional<std::pair<int, int>> major_minor(std::string_view v) {
 Status validate_version(const std::string& version) {
   auto mm = major_minor(version);
   if (!mm) return make_error(ErrorCode::kInvalidArgument, "ociVersion: \"{}\" is not a version", version);
-  if (mm->first != 1 || mm->second > 2) {
-    return make_error(ErrorCode::kInvalidArgument, "ociVersion: {} is not supported (this runtime supports {} to {})",
-                      version, kOciVersionMin, kOciVersionMax);
+  if (mm->first != 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "ociVersion: {} is not supported: this runtime implements runtime-spec 1.x ({} to {}), "
+                      "not major version {}",
+                      version, kOciVersionMin, kOciVersionMax, mm->first);
   }
   return {};
 }
@@ -149,6 +151,21 @@ Status validate_spec(const Spec& spec) {
   BERTH_TRY(validate_namespaces(spec));
   BERTH_TRY(validate_sysctl(spec));
   BERTH_TRY(validate_mounts(spec));
+  // Known to runtime-spec 1.2/1.3 but not implemented: refused rather than silently ignored.
+  json::Value root = json::root(spec.tree);
+  for (std::string_view field : {"netDevices", "memoryPolicy"}) {
+    if (auto l = root.get("linux"); l && l->get(field)) {
+      return make_error(ErrorCode::kUnimplemented, "linux.{}: not supported by this runtime", field);
+    }
+  }
+  if (auto mounts = root.get("mounts"); mounts && mounts->is_array()) {
+    for (const auto& m : mounts->as_array().value_or(std::vector<json::Value>{})) {
+      if (m.is_object() && (m.get("uidMappings") || m.get("gidMappings"))) {
+        return make_error(ErrorCode::kUnimplemented,
+                          "{}: idmapped mounts (uidMappings/gidMappings) are not supported by this runtime", m.path());
+      }
+    }
+  }
   if (spec.linux_.intel_rdt) {
     return make_error(ErrorCode::kUnimplemented, "linux.intelRdt: resctrl is not supported by this runtime");
   }

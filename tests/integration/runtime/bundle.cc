@@ -11,6 +11,7 @@
 namespace berth::test {
 
 bool busybox_available() { return ::access("/bin/busybox", X_OK) == 0; }
+bool runc_available() { return ::access(kRunc, X_OK) == 0; }
 
 Bundle::Bundle() : dir_(std::move(TempDir::create("/tmp/berth-it-").value())) {
   std::string bin = rootfs() + "/bin";
@@ -44,7 +45,13 @@ void Bundle::set_args(const std::vector<std::string>& args) {
 std::string Bundle::config() const { return read_file(dir() + "/config.json").value_or(""); }
 
 CommandOutput Bundle::berth(const std::vector<std::string>& args, const std::string& input) const {
-  std::vector<std::string> argv = {BERTH_BINARY, "--root", state_root()};
+  return runtime(BERTH_BINARY, args, input);
+}
+
+CommandOutput Bundle::runtime(const std::string& binary, const std::vector<std::string>& args,
+                              const std::string& input) const {
+  std::string root = binary == BERTH_BINARY ? state_root() : state_root() + "-" + basename_of(binary);
+  std::vector<std::string> argv = {binary, "--root", root};
   argv.insert(argv.end(), args.begin(), args.end());
   auto out = run_command(argv, input, std::chrono::seconds(30));
   EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().what());

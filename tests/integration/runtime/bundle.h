@@ -22,6 +22,9 @@ namespace berth::test {
   } while (0)
 
 bool busybox_available();
+// /usr/sbin/runc, when installed: tests compare berth's behaviour with it.
+bool runc_available();
+inline constexpr char kRunc[] = "/usr/sbin/runc";
 
 class Bundle {
  public:
@@ -37,6 +40,9 @@ class Bundle {
 
   // Runs berth with --root <state_root> and the given args; stdin from `input`.
   CommandOutput berth(const std::vector<std::string>& args, const std::string& input = {}) const;
+  // The same, with another runtime binary (runc, crun) and its own state root beside berth's.
+  CommandOutput runtime(const std::string& binary, const std::vector<std::string>& args,
+                        const std::string& input = {}) const;
   // For verbs that leave a container process behind (create, run -d): its stdio goes to files in
   // the bundle, since the container keeps berth's stdio open. Returns status and berth's stderr.
   CommandOutput berth_detached(const std::vector<std::string>& args) const;

@@ -44,14 +44,22 @@ TEST(Capabilities, RootKeepsExactlyTheConfiguredSets) {
   EXPECT_EQ(status_line(out.out, "CapInh"), "0000000000000000") << "inheritable is never filled by default";
 }
 
-TEST(Capabilities, UnknownAndUngrantableNamesAreRefused) {
+TEST(Capabilities, UnknownNamesAreWarnedAboutAndIgnoredUngrantableOnesRefused) {
   BERTH_REQUIRE_ROOT();
   Bundle b;
+  b.set_args({"true"});
   b.edit(".process.capabilities.bounding += [\"CAP_FLY\"]");
   auto out = b.run();
-  EXPECT_NE(out.status.code, 0);
-  EXPECT_NE(out.err.find("process.capabilities.bounding[3]: unknown capability \"CAP_FLY\""), std::string::npos)
+  EXPECT_EQ(out.status.code, 0) << out.err;
+  EXPECT_NE(out.err.find("process.capabilities.bounding[3]: unknown capability \"CAP_FLY\" is ignored"),
+            std::string::npos)
       << out.err;
+  b.set_args({"sleep", "100"});
+  ASSERT_TRUE(b.berth_detached({"run", "-d", "--bundle", b.dir(), "capx"}).status.success());
+  auto exec = b.berth({"exec", "--cap", "CAP_FLY", "capx", "true"});
+  EXPECT_EQ(exec.status.code, 0) << exec.err;
+  EXPECT_NE(exec.err.find("--cap: unknown capability \"CAP_FLY\" is ignored"), std::string::npos) << exec.err;
+  EXPECT_TRUE(b.berth({"delete", "--force", "capx"}).status.success());
   auto status = read_file("/proc/self/status").value_or("");
   if (status_line(status, "CapBnd") != "000001ffffffffff" &&
       !(std::stoull(status_line(status, "CapBnd"), nullptr, 16) & (1ULL << 24))) {

@@ -83,7 +83,14 @@ TEST(Capabilities, NamesAndSets) {
   CapabilitySets extra;
   ASSERT_TRUE(add_capabilities(extra, {"NET_ADMIN"}).ok());
   EXPECT_EQ(extra.ambient, 1ULL << 12);
-  EXPECT_FALSE(add_capabilities(extra, {"WINGS"}).ok());
+  // Unknown names are warned about and ignored, as runc and crun do.
+  CapabilitySets before = extra;
+  EXPECT_TRUE(add_capabilities(extra, {"WINGS"}).ok());
+  EXPECT_EQ(extra.bounding, before.bounding);
+  auto unknown = parse(R"({"capabilities":{"bounding":["CAP_KILL","CAP_FLY"]}})", "process");
+  auto with_unknown = parse_capabilities(unknown.value);
+  ASSERT_TRUE(with_unknown.ok()) << with_unknown.error().what();
+  EXPECT_EQ(with_unknown->bounding, 1ULL << 5);
 }
 
 TEST(Rlimits, ParsedAndChecked) {

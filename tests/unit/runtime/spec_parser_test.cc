@@ -30,17 +30,32 @@ TEST(SpecParser, DefaultSpecRoundTrips) {
   }
 }
 
-TEST(SpecParser, AcceptsVersionsOneZeroToOneTwo) {
-  for (const char* v : {"1.0.0", "1.0.2-dev", "1.1.0", "1.2.0", "1.2.1"}) {
+TEST(SpecParser, AcceptsEveryOneDotX) {
+  for (const char* v : {"1.0.0", "1.0.2-dev", "1.1.0", "1.2.0", "1.2.1", "1.3.0", "1.4.0", "1.99.1"}) {
     std::string text = minimal();
     text.replace(text.find("1.0.2"), 5, v);
     EXPECT_TRUE(parse_spec(text).ok()) << v;
   }
-  for (const char* v : {"0.9.0", "1.3.0", "2.0.0", "abc"}) {
+  std::string two = minimal();
+  two.replace(two.find("1.0.2"), 5, "2.0.0");
+  EXPECT_NE(error_of(two).find("not major version 2"), std::string::npos) << error_of(two);
+  for (const char* v : {"0.9.0", "2.0.0", "abc"}) {
     std::string text = minimal();
     text.replace(text.find("1.0.2"), 5, v);
     EXPECT_NE(error_of(text).find("ociVersion"), std::string::npos) << v;
   }
+}
+
+TEST(SpecParser, NamesUnknownFieldsAndRefusesUnimplementedOnes) {
+  auto spec = parse_spec(minimal(R"(,"futureTop":1,"mounts":[{"destination":"/x","type":"tmpfs","newKnob":true}])"));
+  ASSERT_TRUE(spec.ok()) << spec.error().what();
+  EXPECT_EQ(unknown_spec_fields(*spec), (std::vector<std::string>{"futureTop", "mounts[0].newKnob"}));
+  auto known = parse_spec(minimal());
+  ASSERT_TRUE(known.ok());
+  EXPECT_TRUE(unknown_spec_fields(*known).empty());
+  std::string net = minimal();
+  net.replace(net.find("\"namespaces\""), 12, R"("netDevices":{"eth0":{}},"namespaces")");
+  EXPECT_NE(error_of(net).find("linux.netDevices: not supported"), std::string::npos) << error_of(net);
 }
 
 TEST(SpecParser, ErrorsNameTheJsonPath) {

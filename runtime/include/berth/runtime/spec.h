@@ -151,9 +151,14 @@ Result<ProcessSpec> parse_process_json(std::string_view text);
 // Checks the cross-field rules (namespaces vs hostname, mappings vs user ns, ...).
 Status validate_spec(const Spec& spec);
 
-// The versions this runtime accepts.
+// The versions this runtime implements. Any 1.x is accepted (a newer minor is warned about only
+// through the fields berth does not know); 2.x and later are refused.
 inline constexpr std::string_view kOciVersionMin = "1.0.0";
-inline constexpr std::string_view kOciVersionMax = "1.2.0";
-inline constexpr std::string_view kOciVersion = "1.2.0";
+inline constexpr std::string_view kOciVersionMax = "1.3.0";
+inline constexpr std::string_view kOciVersion = "1.3.0";
+
+// The config.json fields berth does not know ("linux.fooBar", "process.x"), as JSON paths; the
+// runtime ignores them and `create` warns about each.
+std::vector<std::string> unknown_spec_fields(const Spec& spec);
 
 }  // namespace berth::runtime

@@ -1,0 +1,49 @@
+#include "home_env.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "berth/common/fs.h"
+#include "berth/common/unique_fd.h"
+
+namespace berth::runtime {
+namespace {
+
+// The home field of uid's line in <root>/etc/passwd, resolved without leaving the root.
+std::string home_from_passwd(const std::string& root, uint32_t uid) {
+  UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return {};
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  UniqueFd file(static_cast<int>(::syscall(SYS_openat2, dir.get(), "etc/passwd", &how, sizeof how)));
+  if (!file) return {};
+  auto text = read_fd(file.get(), 4 << 20);
+  if (!text) return {};
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    // name:password:uid:gid:gecos:home:shell
+    std::vector<std::string> fields;
+    std::istringstream parts(line);
+    for (std::string f; std::getline(parts, f, ':');) fields.push_back(f);
+    if (fields.size() >= 6 && fields[2] == std::to_string(uid)) return fields[5];
+  }
+  return {};
+}
+
+}  // namespace
+
+void set_home_if_unset(std::vector<std::string>& env, const std::string& root, uint32_t uid) {
+  for (const auto& e : env) {
+    if (e.starts_with("HOME=")) return;
+  }
+  std::string home = home_from_passwd(root, uid);
+  env.push_back("HOME=" + (home.empty() ? std::string("/") : home));
+}
+
+}  // namespace berth::runtime
