@@ -122,6 +122,17 @@ TEST_F(RunOptionsTest, DeeplyNestedIndexIsAnErrorNotACrash) {
   EXPECT_EQ(ctl({"version"}).code, 0) << "berthd died";
 }
 
+// Issue 16 item 6: an oversized tag came back only as "received initial metadata size exceeds
+// limit" (berthd's error quoted it whole in the grpc-message trailer); now the error itself, cut.
+TEST_F(RunOptionsTest, OversizedNamesGetTheirOwnError) {
+  CtlResult r = ctl({"image", "tag", image_, "berth.test/x:" + std::string(30000, 'a')});
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.err.find("metadata size"), std::string::npos) << r.err.substr(0, 300);
+  EXPECT_NE(r.err.find("bytes in all"), std::string::npos) << r.err.substr(0, 300);
+  EXPECT_LT(r.err.size(), 4096u);
+  EXPECT_EQ(ctl({"version"}).code, 0);
+}
+
 TEST_F(RunOptionsTest, ImageRoutingAVolumeIntoProcIsRefused) {
   testing::TarBuilder evil("gzip");
   evil.symlink("data", "/proc/self").dir("decoy").dir("proc").dir("proc/self").dir("proc/self/fd");
