@@ -215,9 +215,6 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return rest.empty() && !vm.count("help") ? 2 : 0;
     }
     if (format != "table" && format != "json") throw UsageError("--format must be table or json");
-    // The namespace travels as gRPC metadata, where a non-ASCII value aborts the gRPC library
-    // (an assertion, exit 134): checked here with berthd's own rule.
-    if (Status st = validate_namespace_name(ns); !st) throw UsageError(st.error().message());
   } catch (const std::exception& e) {
     err << "berthctl: " << e.what() << "\n";
     return 2;
@@ -237,6 +234,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } else {
     err << "berthctl: unknown command \"" << rest[0] << "\"\n" << usage_text();
     return 2;
+  }
+  // The namespace travels as gRPC metadata, where a non-ASCII value aborts the gRPC library (an
+  // assertion, exit 134): checked here with berthd's own rule, failing as berthd would (exit 1).
+  if (Status st = validate_namespace_name(ns); !st) {
+    err << "berthctl: " << st.error().message() << "\n";
+    return 1;
   }
   Context ctx{address, ns,  format == "json",
               out,     err, grpc::CreateChannel("unix:" + address, grpc::InsecureChannelCredentials())};
