@@ -19,7 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     char tmpl[] = "/tmp/berth-fuzz-layer-XXXXXX";
     const char* p = ::mkdtemp(tmpl);
     if (p == nullptr) std::abort();
-    return std::string(p);
+    static std::string made = p;
+    std::atexit([] { ::rmdir(made.c_str()); });  // empty by then: each input's root is removed
+    return made;
   }();
   static int fd = ::memfd_create("layer", MFD_CLOEXEC);
   if (fd < 0 || ::ftruncate(fd, 0) != 0 || ::pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) return 0;
