@@ -13,6 +13,18 @@
 namespace berth::cli {
 namespace po = boost::program_options;
 
+Status validate_namespace_name(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 76;
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+  if (ok) return {};
+  std::string shown(name.substr(0, 80));
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return make_error(ErrorCode::kInvalidArgument, "invalid namespace \"{}{}\" ({} bytes): use 1-76 of [a-z0-9._-]",
+                    shown, name.size() > 80 ? "..." : "", name.size());
+}
+
 std::unique_ptr<grpc::ClientContext> Context::call() const {
   auto c = std::make_unique<grpc::ClientContext>();
   c->AddMetadata("berth-namespace", ns);
@@ -249,6 +261,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } else {
     err << "berthctl: unknown command \"" << rest[0] << "\"\n" << usage_text();
     return 2;
+  }
+  // The namespace travels as gRPC metadata, where a non-ASCII value aborts the gRPC library (an
+  // assertion, exit 134): checked here with berthd's own rule, failing as berthd would (exit 1).
+  if (Status st = validate_namespace_name(ns); !st) {
+    err << "berthctl: " << st.error().message() << "\n";
+    return 1;
   }
   Context ctx{address, ns,  format == "json",
               out,     err, grpc::CreateChannel("unix:" + address, grpc::InsecureChannelCredentials())};

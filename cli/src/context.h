@@ -29,6 +29,9 @@ struct Context {
   std::unique_ptr<grpc::ClientContext> call() const;
 };
 
+// berthd's namespace rule (1-76 of [a-z0-9._-]), checked before the name goes into gRPC metadata.
+Status validate_namespace_name(std::string_view name);
+
 // A failed RPC as a berth Error (the server's message, the gRPC code as the error code).
 Error from_grpc(const grpc::Status& status);
 

@@ -117,7 +117,10 @@ Status ResourceOptions::apply(pb::ContainerResources& r) const {
   if (pids_limit < 0 && pids_limit != -1)
     return make_error(ErrorCode::kInvalidArgument, "invalid --pids-limit {}: use a positive number", pids_limit);
   r.set_pids_limit(pids_limit > 0 ? pids_limit : 0);
-  r.set_cpu_shares(cpu_shares);
+  if (cpu_shares != 0 && (cpu_shares < kMinCpuShares || cpu_shares > kMaxCpuShares))
+    return make_error(ErrorCode::kInvalidArgument, "invalid --cpu-shares {}: use {} to {}", cpu_shares, kMinCpuShares,
+                      kMaxCpuShares);
+  r.set_cpu_shares(static_cast<uint64_t>(cpu_shares));
   return {};
 }
 

@@ -21,11 +21,14 @@ Result<int64_t> parse_nano_cpus(std::string_view text);
 // type=volume takes a volume name as the source.
 Result<std::string> mount_to_volume(std::string_view text);
 
+// cgroup cpu.shares bounds (the kernel's); 0 means unset.
+inline constexpr int64_t kMinCpuShares = 2, kMaxCpuShares = 262144;
+
 // The resource-limit flags, shared by `run` and `update`.
 struct ResourceOptions {
   std::string memory, memory_swap, cpus;
   int64_t pids_limit = 0;
-  uint64_t cpu_shares = 0;
+  int64_t cpu_shares = 0;  // signed: boost would wrap "-3" into an unsigned 2^64-3
 
   void add_to(boost::program_options::options_description& desc);
   static std::set<std::string> flags_with_value();

@@ -6,7 +6,42 @@
 
 namespace berth::json {
 
+namespace {
+
+// The deepest array/object nesting in text, counting only brackets outside strings; stops
+// counting once past `limit`. yajl's tree builder and yajl_tree_free recurse per level, so a
+// few hundred thousand nested arrays (a 600 KB document) overflow the stack: checked first.
+size_t nesting_depth(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) break;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
 Result<Tree> parse(std::string_view text, std::string_view what) {
+  if (nesting_depth(text, kMaxDepth) > kMaxDepth) {
+    return make_error(ErrorCode::kInvalidArgument, "{}: invalid JSON: nested deeper than {} levels", what, kMaxDepth);
+  }
   std::string copy(text);  // yajl_tree_parse wants a NUL-terminated buffer
   char errbuf[1024] = {0};
   yajl_val v = yajl_tree_parse(copy.c_str(), errbuf, sizeof errbuf);

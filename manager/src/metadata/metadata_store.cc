@@ -99,7 +99,10 @@ Status MetadataStore::create_namespace(const std::string& name) {
   std::lock_guard lock(mu_);
   BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO namespaces VALUES(?, ?)"));
   auto r = st.bind(1, name).bind(2, now()).run();
-  if (!r) return make_error(r.error().code(), "namespace {:?} already exists", name);
+  if (!r && r.error().code() == ErrorCode::kAlreadyExists) {
+    return make_error(ErrorCode::kAlreadyExists, "namespace {:?} already exists", name);
+  }
+  if (!r) return std::move(r).error().wrap("create namespace {:?}", name);
   return {};
 }
 
@@ -155,7 +158,8 @@ Status MetadataStore::put_image(const std::string& ns, const ImageRecord& image)
                .bind(6, encode_labels(image.labels))
                .bind(7, now())
                .run();
-  if (!r) return make_error(ErrorCode::kNotFound, "namespace {:?} not found", ns);
+  if (!r && r.error().code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "namespace {:?} not found", ns);
+  if (!r) return std::move(r).error().wrap("store image {:?}", image.name);
   return {};
 }
 

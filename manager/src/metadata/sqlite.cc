@@ -1,6 +1,45 @@
 #include "metadata/sqlite.h"
 
+#include <cerrno>
+
 namespace berth::manager::sql {
+
+ErrorCode error_code_for(int extended_rc) {
+  switch (extended_rc) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE: return ErrorCode::kAlreadyExists;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return ErrorCode::kNotFound;  // the row it refers to is gone
+    default: break;
+  }
+  switch (extended_rc & 0xff) {
+    case SQLITE_CONSTRAINT: return ErrorCode::kFailedPrecondition;
+    case SQLITE_FULL:
+    case SQLITE_NOMEM: return ErrorCode::kResourceExhausted;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN: return ErrorCode::kUnavailable;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH: return ErrorCode::kPermissionDenied;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return ErrorCode::kDataLoss;
+    default: return ErrorCode::kInternal;
+  }
+}
+
+Error error_for(sqlite3* db, int rc, std::string_view what) {
+  int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+  if ((extended & 0xff) != (rc & 0xff)) extended = rc;
+  // A write that hit a full disk shows as SQLITE_FULL, or as an I/O error whose errno says so.
+  int sys = db != nullptr ? sqlite3_system_errno(db) : 0;
+  ErrorCode code = error_code_for(extended);
+  if ((extended & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT)) code = ErrorCode::kResourceExhausted;
+  std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (code == ErrorCode::kResourceExhausted && (extended & 0xff) != SQLITE_NOMEM) {
+    return make_error(code, "sqlite{}{}: no space left for the metadata database ({})", what.empty() ? "" : " ", what, msg);
+  }
+  return make_error(code, "sqlite{}{}: {}", what.empty() ? "" : " ", what, msg);
+}
 
 Statement& Statement::bind(int i, std::string_view v) {
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -16,8 +55,7 @@ Result<bool> Statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  ErrorCode code = rc == SQLITE_CONSTRAINT ? ErrorCode::kAlreadyExists : ErrorCode::kInternal;
-  return make_error(code, "sqlite: {}", sqlite3_errmsg(db_));
+  return error_for(db_, rc, "");
 }
 
 Status Statement::run() {
@@ -52,23 +90,23 @@ Result<Database> Database::open(const std::string& path) {
 Result<Statement> Database::prepare(std::string_view text) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, text.data(), static_cast<int>(text.size()), &stmt, nullptr) != SQLITE_OK) {
-    return error("prepare");
+    return error("prepare");  // SQLITE_FULL etc. keep their code
   }
   return Statement(db_, stmt);
 }
 
 Status Database::exec(const std::string& text) {
   char* msg = nullptr;
-  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-    Error err = make_error(ErrorCode::kInternal, "sqlite: {}", msg ? msg : "unknown error");
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &msg);
+  if (rc != SQLITE_OK) {
     sqlite3_free(msg);
-    return err;
+    return error_for(db_, rc, "");
   }
   return {};
 }
 
 Error Database::error(std::string_view what) const {
-  return make_error(ErrorCode::kInternal, "sqlite {}: {}", what, sqlite3_errmsg(db_));
+  return error_for(db_, sqlite3_errcode(db_), what);
 }
 
 }  // namespace berth::manager::sql

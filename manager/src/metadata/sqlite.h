@@ -12,6 +12,13 @@
 
 namespace berth::manager::sql {
 
+// An SQLite result code (extended codes included) as the error code it means: a unique or primary
+// key clash is "already exists", a full disk "resource exhausted", a busy database "unavailable",
+// everything unknown "internal" (issue 16: every failure used to read "already exists").
+ErrorCode error_code_for(int extended_rc);
+// The error for rc on db (errno-aware: an I/O error from ENOSPC is a full disk too).
+Error error_for(sqlite3* db, int rc, std::string_view what);
+
 class Statement {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}

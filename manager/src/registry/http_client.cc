@@ -65,9 +65,14 @@ size_t on_body(char* data, size_t size, size_t count, void* opaque) {
     t->sink_status = t->request->sink(chunk);
     return t->sink_status.ok() ? chunk.size() : 0;
   }
-  size_t limit = success ? t->request->max_body : 64 << 10;
+  size_t limit = success ? t->request->max_body : kMaxErrorBody;
   if (t->response->body.size() + chunk.size() > limit) {
-    if (!success) return chunk.size();  // keep the head of an error body only
+    if (!success) {
+      // Keep the head of an error body and stop reading: the rest only explains the status.
+      t->response->body.append(chunk.substr(0, limit - t->response->body.size()));
+      t->response->body_truncated = true;
+      return 0;
+    }
     t->sink_status = make_error(ErrorCode::kResourceExhausted,
                                 "response from {} is larger than the {} byte limit", t->request->url, limit);
     return 0;
@@ -108,6 +113,10 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  std::chrono::seconds deadline = request.deadline.count() > 0 ? request.deadline
+                                  : request.sink                ? std::chrono::seconds(0)
+                                                                : kDefaultDeadline;
+  if (deadline.count() > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(deadline.count() * 1000));
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buf);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
@@ -125,6 +134,11 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
   if (!request.tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, request.tls.ca_file.c_str());
   CURLcode rc = curl_easy_perform(c);
   if (!t.sink_status.ok()) return std::move(t.sink_status).error();
+  if (rc == CURLE_WRITE_ERROR && response.body_truncated) rc = CURLE_OK;  // we stopped an error body
+  if (rc == CURLE_OPERATION_TIMEDOUT && deadline.count() > 0) {
+    return make_error(ErrorCode::kDeadlineExceeded, "{} {}: no complete response within {} s ({})", request.method,
+                      request.url, deadline.count(), error_buf[0] ? error_buf : curl_easy_strerror(rc));
+  }
   if (rc != CURLE_OK) {
     return make_error(ErrorCode::kUnavailable, "{} {}: {}", request.method, request.url,
                       error_buf[0] ? error_buf : curl_easy_strerror(rc));

@@ -1,6 +1,7 @@
 // One HTTP(S) request over libcurl, with bounded bodies and streaming sinks.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -15,6 +16,11 @@ struct TlsOptions {
   std::string ca_file;  // extra CA bundle; empty: system CAs
 };
 
+// Error (non-2xx) bodies are kept up to this many bytes; the transfer stops there, so a registry
+// sending an endless error body is not read for as long as it sends.
+inline constexpr size_t kMaxErrorBody = 64 << 10;
+inline constexpr std::chrono::seconds kDefaultDeadline{300};
+
 struct HttpRequest {
   std::string url;
   std::string method = "GET";
@@ -24,6 +30,10 @@ struct HttpRequest {
   // Called once with a 2xx status before its first body byte reaches the sink.
   std::function<Status(long)> on_status;
   size_t max_body = 4 << 20;
+  // The whole request, redirects included, must end within this. Zero: kDefaultDeadline for a
+  // body collected in memory (manifests, tokens: a registry trickling one must not hold a pull
+  // forever); none for a streamed body (blobs of any size; the low-speed limit guards those).
+  std::chrono::seconds deadline{0};
   TlsOptions tls;
   std::string basic_user;  // user:password, sent only to this host
 };
@@ -34,6 +44,7 @@ struct HttpResponse {
   std::string www_authenticate;
   std::string docker_content_digest;
   std::string body;  // 2xx without a sink, or the (truncated) error body
+  bool body_truncated = false;  // an error body longer than kMaxErrorBody
 };
 
 Result<HttpResponse> http_request(const HttpRequest& request);

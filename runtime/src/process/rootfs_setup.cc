@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "child_support.h"
+#include "mount_safety.h"
 #include "sync_channel.h"
 
 namespace berth::runtime {
@@ -24,12 +25,17 @@ using child::open_in_root;
 // Opens dest inside the root, creating it first (as a dir, or a file for file binds).
 // Symlinks in the path are resolved inside the root first, so what gets created is where the
 // container will look, never on the host; the final openat2 pins it against a swapped-in symlink.
-int prepare_target(const InitPlan& plan, int rootfd, const char* dest, bool file) noexcept {
+// Where it lands is checked first, before anything is created there: not inside /proc or the
+// dangerous parts of /sys, however the rootfs's symlinks route it (see mount_safety.h).
+int prepare_target(const InitPlan& plan, int rootfd, const MountStep& m, bool file) noexcept {
+  const char* dest = m.dest.c_str();
   char resolved[PATH_MAX];
   if (child::secure_join(rootfd, dest, resolved, sizeof resolved) < 0) fail(plan.sync_fd, errno, "resolve %s", dest);
+  child::check_mount_destination(plan.sync_fd, m, resolved, -1);
   if (child::ensure_in_root(rootfd, resolved, file, 0755) < 0) fail(plan.sync_fd, errno, "create mount point %s", dest);
   int fd = open_in_root(rootfd, resolved, O_PATH);
   if (fd < 0) fail(plan.sync_fd, errno, "open mount point %s", dest);
+  child::check_mount_destination(plan.sync_fd, m, resolved, fd);
   return fd;
 }
 
@@ -71,7 +77,7 @@ void mount_cgroups(const InitPlan& plan, int rootfd, const MountStep& m) noexcep
   char path[64];
   unsigned long ro = m.flags & MS_RDONLY;
   unsigned long base = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
-  int fd = prepare_target(plan, rootfd, m.dest.c_str(), false);
+  int fd = prepare_target(plan, rootfd, m, false);
   if (plan.cgroup_hierarchies.empty()) {
     if (::mount("cgroup2", fd_path(path, fd), "cgroup2", m.flags, nullptr) < 0) {
       // Refused without a cgroup namespace inside a user namespace: the container's own cgroup.
@@ -127,7 +133,7 @@ void do_mount(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
     mount_cgroups(plan, rootfd, m);
     return;
   }
-  int fd = prepare_target(plan, rootfd, m.dest.c_str(), m.bind && m.source_is_file);
+  int fd = prepare_target(plan, rootfd, m, m.bind && m.source_is_file);
   char path[64];
   fd_path(path, fd);
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
@@ -251,35 +257,26 @@ int open_verified_dev_null(const InitPlan& plan, int rootfd) noexcept {
   return fd;
 }
 
+// After every mount: each target is opened with no symlink followed and verified to be on the
+// filesystem its path promises, then mounted on through its fd with the new mount API. Nothing
+// goes through /proc/self/fd/N, which the container's /proc resolves (a bind over /proc/1 with
+// fd/N -> /decoy symlinks redirected the old path-based masking: issue 16).
 void mask_paths(const InitPlan& plan, int rootfd) noexcept {
-  char path[64];
-  char null_path[64];
   int dev_null = plan.masked_paths.empty() ? -1 : open_verified_dev_null(plan, rootfd);
-  if (dev_null >= 0) fd_path(null_path, dev_null);
   for (const auto& p : plan.masked_paths) {
-    int fd = open_in_root(rootfd, p.c_str(), O_PATH);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;
-      fail(plan.sync_fd, errno, "open masked path %s", p.c_str());
-    }
+    int fd = child::open_protected_target(plan.sync_fd, rootfd, p.c_str(), "masked path");
+    if (fd < 0) continue;
     struct stat st {};
-    ::fstatat(fd, "", &st, AT_EMPTY_PATH);
-    int r = S_ISDIR(st.st_mode) ? ::mount("tmpfs", fd_path(path, fd), "tmpfs", MS_RDONLY, "size=0")
-                                : ::mount(null_path, fd_path(path, fd), nullptr, MS_BIND, nullptr);
+    if (::fstatat(fd, "", &st, AT_EMPTY_PATH) < 0) fail(plan.sync_fd, errno, "stat masked path %s", p.c_str());
+    int r = S_ISDIR(st.st_mode) ? child::mount_empty_tmpfs_on(fd) : child::bind_on(dev_null, fd);
     if (r < 0) fail(plan.sync_fd, errno, "mask %s", p.c_str());
     ::close(fd);
   }
   for (const auto& p : plan.readonly_paths) {
-    int fd = open_in_root(rootfd, p.c_str(), O_PATH);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;
-      fail(plan.sync_fd, errno, "open read-only path %s", p.c_str());
-    }
-    if (::mount(fd_path(path, fd), fd_path(path, fd), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-      fail(plan.sync_fd, errno, "bind read-only path %s", p.c_str());
-    }
+    int fd = child::open_protected_target(plan.sync_fd, rootfd, p.c_str(), "read-only path");
+    if (fd < 0) continue;
+    if (child::bind_readonly_on_itself(fd) < 0) fail(plan.sync_fd, errno, "make %s read-only", p.c_str());
     ::close(fd);
-    remount_bind(plan, rootfd, p.c_str(), MS_RDONLY);
   }
   if (dev_null >= 0) ::close(dev_null);
 }
@@ -306,6 +303,7 @@ void setup_rootfs(const InitPlan& plan) noexcept {
   }
   int rootfd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) fail(plan.sync_fd, errno, "open rootfs %s", plan.rootfs.c_str());
+  child::check_rootfs_entries(plan.sync_fd, rootfd);
   for (const auto& m : plan.mounts) do_mount(plan, rootfd, m);
   setup_dev(plan, rootfd);
   ::close(rootfd);
@@ -325,7 +323,7 @@ void finish_rootfs(const InitPlan& plan) noexcept {
   int rootfd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) fail(plan.sync_fd, errno, "open /");
   mask_paths(plan, rootfd);
-  if (plan.readonly_root) remount_bind(plan, rootfd, "/", MS_RDONLY);
+  if (plan.readonly_root && child::set_readonly(rootfd) < 0) fail(plan.sync_fd, errno, "make / read-only");
   if (plan.rootfs_propagation != 0 && ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) < 0) {
     fail(plan.sync_fd, errno, "set propagation of / to the configured rootfsPropagation");
   }

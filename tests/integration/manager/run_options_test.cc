@@ -8,6 +8,9 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "container_fixture.h"
+#include "images/oci.h"
+#include "layout_builder.h"
+#include "tar_builder.h"
 
 namespace berth::manager {
 namespace {
@@ -99,6 +102,61 @@ TEST_F(RunOptionsTest, BadMountsFailNamingThePath) {
 }  // namespace bind_mounts
 
 namespace named_volumes {
+// Issue 16's escape through berthd with no special spec: an image whose layer carries
+// `data -> /proc/self` and `proc/self/fd/N -> /decoy`, run with a named volume on /data (filled
+// from the image). The volume's bind used to land on the container's /proc/1 and redirect the
+// masking of /proc; it must be refused, as runc refuses it. Nothing is ever written to /proc.
+// Issue 16 item 2: an imported archive whose index.json is 300 000 nested arrays crashed berthd
+// (stack overflow in yajl); now a clean error, and berthd still answers.
+TEST_F(RunOptionsTest, DeeplyNestedIndexIsAnErrorNotACrash) {
+  std::string layout = dir_.path() + "/deep-layout";
+  ASSERT_TRUE(make_dirs(layout + "/blobs/sha256").ok());
+  ASSERT_TRUE(write_file_atomic(layout + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}").ok());
+  ASSERT_TRUE(write_file_atomic(layout + "/index.json", std::string(300000, '[') + std::string(300000, ']')).ok());
+  std::string archive = dir_.path() + "/deep.tar";
+  auto tar = run_command({"tar", "-C", layout, "-cf", archive, "."});
+  ASSERT_TRUE(tar.ok() && tar->status.success());
+  CtlResult r = ctl({"image", "import", archive});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("nested deeper than 256 levels"), std::string::npos) << r.err;
+  EXPECT_EQ(ctl({"version"}).code, 0) << "berthd died";
+}
+
+// Issue 16 item 6: an oversized tag came back only as "received initial metadata size exceeds
+// limit" (berthd's error quoted it whole in the grpc-message trailer); now the error itself, cut.
+TEST_F(RunOptionsTest, OversizedNamesGetTheirOwnError) {
+  CtlResult r = ctl({"image", "tag", image_, "berth.test/x:" + std::string(30000, 'a')});
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.err.find("metadata size"), std::string::npos) << r.err.substr(0, 300);
+  EXPECT_NE(r.err.find("bytes in all"), std::string::npos) << r.err.substr(0, 300);
+  EXPECT_LT(r.err.size(), 4096u);
+  EXPECT_EQ(ctl({"version"}).code, 0);
+}
+
+TEST_F(RunOptionsTest, ImageRoutingAVolumeIntoProcIsRefused) {
+  testing::TarBuilder evil("gzip");
+  evil.symlink("data", "/proc/self").dir("decoy").dir("proc").dir("proc/self").dir("proc/self/fd");
+  for (int i = 0; i < 64; ++i) evil.symlink("proc/self/fd/" + std::to_string(i), "/decoy");
+  std::string layout = dir_.path() + "/evil-layout";
+  testing::LayoutBuilder builder(layout);
+  auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer(), evil.finish()}, {}}},
+                             "berth.test/evil:1");
+  ASSERT_TRUE(built.ok()) << built.error().what();
+  std::string archive = dir_.path() + "/evil.tar";
+  auto tar = run_command({"tar", "-C", layout, "-cf", archive, "."});
+  ASSERT_TRUE(tar.ok() && tar->status.success());
+  CtlResult r = ctl({"image", "import", archive});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string image = r.out.substr(0, r.out.find('\n'));
+  std::string before = read_file("/proc/sys/kernel/core_pattern").value_or("");
+  r = ctl({"run", "--rm", "-v", "vol:/data", image, "/bin/sh", "-c", "echo ran"});
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("ran"), std::string::npos);
+  EXPECT_NE(r.err.find("cannot be mounted because it is inside /proc"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file("/proc/sys/kernel/core_pattern").value_or(""), before);
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+}
+
 TEST_F(RunOptionsTest, NamedVolumesAreFilledFromTheImageAndOutliveContainers) {
   // A new volume over /etc starts with the image's /etc.
   CtlResult r = ctl({"run", "--rm", "-v", "conf:/etc", image_, "/bin/sh", "-c", "/bin/busybox cat /etc/hostname; echo 1 > /etc/x"});

@@ -42,6 +42,26 @@ TEST(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(r.code, 2);
 }
 
+// Issue 16 item 6: a non-ASCII namespace went into gRPC metadata and aborted berthctl (exit 134).
+TEST(CliTest, BadNamespacesAreErrorsNotAborts) {
+  auto dir = TempDir::create("/tmp/berthctl-test-");
+  ASSERT_TRUE(dir.ok());
+  std::string sock = dir->path() + "/missing.sock";
+  CliRun r = run({"--address", sock, "-n", "\xc3\xbcn\xc3\xaf", "images"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("invalid namespace \"??n??\""), std::string::npos) << r.err;
+  r = run({"--address", sock, "--namespace", std::string(100000, 'a'), "ps"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("(100000 bytes): use 1-76 of [a-z0-9._-]"), std::string::npos) << r.err;
+  EXPECT_LT(r.err.size(), 400u);
+  EXPECT_EQ(run({"--address", sock, "-n", "a\nb", "ps"}).code, 1);
+  EXPECT_EQ(run({"--address", sock, "-n", "", "ps"}).code, 1);
+  // A good one gets as far as the (missing) daemon.
+  r = run({"--address", sock, "-n", "ok-name.1", "ps"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.find("invalid namespace"), std::string::npos) << r.err;
+}
+
 TEST(CliTest, UnreachableDaemonIsAClearFailure) {
   auto dir = TempDir::create("/tmp/berthctl-test-");
   ASSERT_TRUE(dir.ok());

@@ -61,5 +61,30 @@ TEST(RunOptions, FillTheCreateRequest) {
   EXPECT_FALSE(o.apply(create).ok());
 }
 
+// Issue 16: "--cpu-shares -3" was stored as 18446744073709551613.
+TEST(RunOptions, CpuSharesAreRangeChecked) {
+  auto parse = [](const std::string& flag) {
+    ResourceOptions o;
+    boost::program_options::options_description desc;
+    o.add_to(desc);
+    boost::program_options::variables_map vm;
+    boost::program_options::store(
+        boost::program_options::command_line_parser(std::vector<std::string>{flag}).options(desc).run(), vm);
+    boost::program_options::notify(vm);
+    pb::ContainerResources r;
+    Status st = o.apply(r);
+    return std::make_pair(st, r.cpu_shares());
+  };
+  auto [neg, neg_value] = parse("--cpu-shares=-3");
+  ASSERT_FALSE(neg.ok()) << neg_value;
+  EXPECT_EQ(neg.error().message(), "invalid --cpu-shares -3: use 2 to 262144");
+  EXPECT_FALSE(parse("--cpu-shares=262145").first.ok());
+  EXPECT_FALSE(parse("--cpu-shares=1").first.ok());
+  auto [ok, value] = parse("--cpu-shares=512");
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(value, 512u);
+  EXPECT_EQ(parse("--cpu-shares=0").second, 0u);
+}
+
 }  // namespace
 }  // namespace berth::cli

@@ -11,6 +11,29 @@ TEST(Json, ParseErrorNamesDocument) {
   EXPECT_NE(r.error().message().find("config.json: invalid JSON"), std::string::npos);
 }
 
+// 300 000 nested arrays (600 KB) overflowed the stack in yajl's recursive tree code (issue 16).
+TEST(Json, DeepNestingIsRefusedNotACrash) {
+  std::string deep = std::string(300000, '[') + std::string(300000, ']');
+  auto r = parse(deep, "manifest");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message(), "manifest: invalid JSON: nested deeper than 256 levels");
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += "{\"a\":";
+  EXPECT_FALSE(parse(objects + "1" + std::string(100000, '}'), "config").ok());
+  // Unbalanced: still refused before yajl sees it.
+  EXPECT_FALSE(parse(std::string(300000, '['), "index.json").ok());
+}
+
+TEST(Json, NestingUpToTheLimitParses) {
+  std::string ok = std::string(kMaxDepth, '[') + std::string(kMaxDepth, ']');
+  EXPECT_TRUE(parse(ok, "t").ok());
+  EXPECT_FALSE(parse("[" + ok + "]", "t").ok());
+  // Brackets inside strings (escaped quotes too) are not nesting.
+  std::string in_string = "{\"k\": \"\\\"" + std::string(1000, '[') + "\"}";
+  EXPECT_TRUE(parse(in_string, "t").ok()) << in_string;
+}
+
 TEST(Json, PathsInTypeErrors) {
   auto tree = parse(R"({"process": {"args": ["sh", 3], "user": {"uid": -1}}})", "config.json");
   ASSERT_TRUE(tree.ok());

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
+#include "metadata/sqlite.h"
 
 namespace berth::manager {
 namespace {
@@ -20,6 +26,71 @@ class MetadataStoreTest : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<MetadataStore> db_;
 };
+
+// Issue 16: SQLite errors were all one message ("already exists" on a full disk).
+TEST(SqliteErrors, MappedByCause) {
+  EXPECT_EQ(sql::error_code_for(SQLITE_CONSTRAINT_UNIQUE), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(sql::error_code_for(SQLITE_CONSTRAINT_PRIMARYKEY), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(sql::error_code_for(SQLITE_CONSTRAINT_FOREIGNKEY), ErrorCode::kNotFound);
+  EXPECT_EQ(sql::error_code_for(SQLITE_CONSTRAINT_NOTNULL), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(sql::error_code_for(SQLITE_FULL), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(sql::error_code_for(SQLITE_BUSY), ErrorCode::kUnavailable);
+  EXPECT_EQ(sql::error_code_for(SQLITE_READONLY_DBMOVED), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(sql::error_code_for(SQLITE_CORRUPT), ErrorCode::kDataLoss);
+  EXPECT_EQ(sql::error_code_for(SQLITE_IOERR_WRITE), ErrorCode::kInternal);
+}
+
+// A database that may not grow (max_page_count) fails like a full disk: SQLITE_FULL.
+TEST(SqliteErrors, FullDatabaseIsResourceExhausted) {
+  auto dir = TempDir::create("/tmp/berth-sqlite-test-");
+  ASSERT_TRUE(dir.ok());
+  auto db = sql::Database::open(dir->path() + "/t.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db->exec("CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB)").ok());
+  ASSERT_TRUE(db->exec("INSERT INTO t VALUES('a', 'x')").ok());
+  auto dup = db->exec("INSERT INTO t VALUES('a', 'y')");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(db->exec("PRAGMA max_page_count=8").ok());
+  auto full = db->exec("INSERT INTO t VALUES('b', zeroblob(1000000))");
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code(), ErrorCode::kResourceExhausted) << full.error().what();
+  EXPECT_NE(full.error().message().find("no space"), std::string::npos) << full.error().what();
+}
+
+// The whole store on a really full filesystem (a 512 KiB tmpfs, filled up): namespace create says
+// "no space", not "already exists"; an image write does not claim the namespace is missing.
+TEST(SqliteErrors, FullDiskIsReportedAsSuch) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (mounts a small tmpfs)";
+  auto dir = TempDir::create("/tmp/berth-full-disk-");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_EQ(::mount("tmpfs", dir->path().c_str(), "tmpfs", 0, "size=512k"), 0);
+  struct Unmount {
+    std::string p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{dir->path()};
+  {
+    auto store = MetadataStore::open(dir->path() + "/meta.db");
+    ASSERT_TRUE(store.ok()) << store.error().what();
+    ASSERT_TRUE((*store)->create_namespace("before").ok());
+    int fd = ::open((dir->path() + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(fd, 0);
+    std::string block(4096, 'f');
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    ::close(fd);
+    auto ns = (*store)->create_namespace("after");
+    ASSERT_FALSE(ns.ok());
+    EXPECT_EQ(ns.error().code(), ErrorCode::kResourceExhausted) << ns.error().what();
+    EXPECT_EQ(ns.error().message().find("already exists"), std::string::npos) << ns.error().what();
+    EXPECT_NE(ns.error().message().find("no space"), std::string::npos) << ns.error().what();
+    ImageRecord img{"x:1", "application/vnd.oci.image.manifest.v1+json", "sha256:" + std::string(64, 'a'), 1, {}, 0, 0};
+    img.labels["k"] = std::string(200000, 'v');
+    auto put = (*store)->put_image("before", img);
+    ASSERT_FALSE(put.ok());
+    EXPECT_EQ(put.error().code(), ErrorCode::kResourceExhausted) << put.error().what();
+  }
+}
 
 TEST_F(MetadataStoreTest, MigratesAndReopens) {
   EXPECT_EQ(db_->schema_version(), MetadataStore::kSchemaVersion);

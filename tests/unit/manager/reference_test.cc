@@ -107,3 +107,18 @@ TEST(OciTest, ChainIds) {
 
 }  // namespace
 }  // namespace berth::manager
+
+namespace berth::manager {
+namespace {
+
+// From fuzz_reference: errors quote the name with fmt's "{:?}"; invalid UTF-8 must come out
+// escaped (a fuzz build linking Debian's shared libfmt aborted on it in an fmt assertion).
+TEST(ReferenceTest, InvalidUtf8IsAnErrorNotAnAbort) {
+  auto r = parse_reference(std::string(26, '\xe3'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("\\xe3"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(parse_platform(std::string(26, '\xe3')).ok());
+}
+
+}  // namespace
+}  // namespace berth::manager

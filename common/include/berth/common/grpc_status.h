@@ -3,12 +3,25 @@
 #pragma once
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "berth/common/error.h"
 
 namespace berth {
 
+// The message travels in the grpc-message trailer, which clients refuse beyond ~8 KiB
+// ("received initial metadata size exceeds limit" instead of the error): a message quoting an
+// oversized name is cut to kMaxStatusMessage bytes.
+inline constexpr size_t kMaxStatusMessage = 2048;
+
 inline grpc::Status to_grpc_status(const Error& error) {
-  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(error.code())), error.what());
+  std::string message = error.what();
+  if (message.size() > kMaxStatusMessage) {
+    size_t total = message.size();
+    message.resize(kMaxStatusMessage);
+    message += "... (" + std::to_string(total) + " bytes in all)";
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(error.code())), message);
 }
 
 }  // namespace berth

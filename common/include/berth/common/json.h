@@ -23,7 +23,11 @@ struct TreeDeleter {
 };
 using Tree = std::unique_ptr<yajl_val_s, TreeDeleter>;
 
-// Parses a document; `what` names it in errors ("config.json").
+// Arrays and objects nested deeper than this are refused by parse(): every real document
+// (specs, manifests, indexes, image configs) stays within a few tens of levels.
+inline constexpr size_t kMaxDepth = 256;
+
+// Parses a document; `what` names it in errors ("config.json"). Refuses nesting beyond kMaxDepth.
 Result<Tree> parse(std::string_view text, std::string_view what);
 
 class Value {
