@@ -229,7 +229,20 @@ grpc::Status TasksService::Update(grpc::ServerContext* ctx, const pb::TaskUpdate
 
 grpc::Status TaskEventSink::Publish(grpc::ServerContext*, const ::berth::task::v1::Envelope* in,
                                     ::berth::task::v1::PublishResponse*) {
-  tasks_.on_shim_event(*in);
+  namespace tpb = ::berth::task::v1;
+  std::string subject;
+  switch (in->event_case()) {
+    case tpb::Envelope::kCreate: subject = in->create().container_id(); break;
+    case tpb::Envelope::kStart: subject = in->start().container_id(); break;
+    case tpb::Envelope::kExit: subject = in->exit().container_id(); break;
+    case tpb::Envelope::kDelete: subject = in->delete_().container_id(); break;
+    case tpb::Envelope::kExecAdded: subject = in->exec_added().container_id(); break;
+    case tpb::Envelope::kExecStarted: subject = in->exec_started().container_id(); break;
+    case tpb::Envelope::kOom: subject = in->oom().container_id(); break;
+    default: break;
+  }
+  bool init_exit = in->event_case() == tpb::Envelope::kExit && in->exit().exec_id().empty();
+  tasks_.on_shim_event(in->topic(), in->namespace_(), subject, init_exit);
   return grpc::Status::OK;
 }
 

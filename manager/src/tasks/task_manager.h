@@ -1,11 +1,13 @@
 // Containers and their tasks: a container is a record (image, snapshot, OCI spec); its task is the
 // running side — a bundle under <state>/tasks/<ns>/<id> (config.json, rootfs = the container's
 // snapshot mounted), one berth-shim serving it, and the stdio (FIFOs for an attached client, or the
-// JSON-lines container.log). Knows nothing about gRPC on the manager side; talks to shims over
-// berth.task.v1.
+// JSON-lines container.log). Knows nothing about gRPC: shims are reached through a ShimClient,
+// started and stopped by a Shims (ShimManager), files named by a Bundle, live tasks in a TaskTable.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,17 +17,14 @@
 #include <vector>
 
 #include "berth/common/container_labels.h"
-#include "berth/common/scoped_mount.h"
-#include "berth/common/unique_fd.h"
 #include "tasks/container_log.h"
+#include "tasks/shim_manager.h"
+#include "tasks/task_table.h"
+#include "tasks/task_types.h"
 #include "images/image_manager.h"
 #include "containers/container_options.h"
 #include "containers/spec_builder.h"
 #include "containers/volume_store.h"
-
-namespace berth::task::v1 {
-class Envelope;
-}
 
 namespace berth::manager {
 
@@ -53,40 +52,10 @@ struct VolumeInfo {
   std::vector<std::string> containers;  // the containers whose spec mounts it
 };
 
-enum class TaskState { kUnknown = 0, kCreated = 1, kRunning = 2, kStopped = 3, kPaused = 4 };
-
-struct TaskInfo {
-  std::string container_id;
-  uint32_t pid = 0;
-  TaskState state = TaskState::kUnknown;
-  uint32_t exit_status = 0;
-  int64_t exited_at_unix_nano = 0;
-  std::string stdin_path, stdout_path, stderr_path, log_path;
-  bool terminal = false;
-};
-
-struct ExitInfo {
-  uint32_t exit_status = 0;
-  int64_t exited_at_unix_nano = 0;
-};
-
-struct ExecRequest {
-  std::string exec_id;  // empty: generated
-  std::vector<std::string> args;
-  std::vector<std::string> env;
-  std::string cwd;
-  bool tty = false;
-  bool stdin = false;
-};
-
-struct ExecInfo {
-  std::string exec_id;
-  std::string stdin_path, stdout_path, stderr_path;
-};
-
 class TaskManager {
  public:
-  TaskManager(ImageManager& images, TaskManagerOptions options);
+  // shims: nullptr starts real berth-shims (ShimManager); tests pass a fake.
+  TaskManager(ImageManager& images, TaskManagerOptions options, std::unique_ptr<Shims> shims = nullptr);
   ~TaskManager();
 
   Result<ContainerRecord> create_container(const std::string& ns, const ContainerSpecRequest& request);
@@ -130,12 +99,15 @@ class TaskManager {
   // running); cleans up after shims that died meanwhile (`berth-shim delete`, rootfs unmounted).
   Status recover();
 
-  // An event from a shim: republished on the bus as topic / namespace / container id.
-  void on_shim_event(const task::v1::Envelope& event);
+  // An event from a shim: republished on the bus as topic / namespace / container id; init_exit
+  // is the exit of a container's init (an auto-remove container goes then).
+  void on_shim_event(const std::string& topic, const std::string& ns, const std::string& id, bool init_exit);
+  // A shim exited without being stopped (kill -9, a crash): what it held is killed, the exit (137
+  // unless the shim recorded another) kept, the rootfs unmounted and the task forgotten. key is
+  // "<ns>/<id>". Called by the shim watcher; returns at once, the work runs on a thread of its own.
+  void shim_died(const std::string& key);
 
  private:
-  struct Running;
-  Result<std::shared_ptr<Running>> find(const std::string& ns, const std::string& id);
   Result<std::string> runtime_binary(const std::string& name) const;
   Result<UserIds> lookup_user(const std::string& snapshot_key, const std::string& user,
                               const std::string& scratch);
@@ -143,25 +115,33 @@ class TaskManager {
   // when new, filled from the image at their destination, the snapshot mounted at scratch).
   Result<std::vector<BindMount>> volume_mounts(const std::string& ns, const std::string& snapshot_key,
                                                const std::vector<VolumeOption>& volumes, const std::string& scratch);
-  Status stop_shim(Running& task);
+  ShimTarget target(const LiveTask& task) const { return {task.ns, task.id, &task.bundle, task.runtime}; }
+  // The end of a task whose init was deleted (or whose shim died): exit kept, shim stopped, rootfs
+  // unmounted, bundle files removed, forgotten. The task is marked deleting.
+  Status finish_task(LiveTask& task, const ExitInfo& exit, bool shim_alive);
+  void clean_up_dead_shim(const std::shared_ptr<LiveTask>& task);
+  bool shim_gone(const LiveTask& task) const;
   void auto_remove(const std::string& ns, const std::string& id);
-  // Keeps how the init process ended on the container (labels), for `ps -a` once the task is gone.
+  void in_background(std::function<void()> job);
+  // Keeps how the init process ended on the container, for `ps -a` once the task is gone.
   void record_last_exit(const std::string& ns, const std::string& id, const ExitInfo& exit);
   Status freeze(const std::string& ns, const std::string& id, bool frozen);  // pause / resume
   void recover_one(const std::string& ns, const ContainerRecord& record);
-  std::vector<std::string> shim_args(const std::string& verb, const std::string& ns, const std::string& id,
-                                     const std::string& runtime) const;
   ImageManager& images_;
   TaskManagerOptions options_;
-  UniqueFd runtime_copy_;  // sealed memfd copy of options_.runtime_path, handed to each shim
   VolumeStore volumes_;
   std::mutex volumes_mu_;  // a volume is not removed between a create's mount of it and its record
+  TaskTable tasks_;
+  std::condition_variable died_cv_;  // with tasks_.mutex(): LiveTask::died was set
+  std::unique_ptr<Shims> shims_;     // after tasks_: its watcher calls shim_died until it is gone
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Running>> tasks_;  // "<ns>/<id>"
+  bool stopping_ = false;
   std::set<std::string> auto_removing_;
-  std::vector<std::thread> removers_;                      // auto-removals in flight (joined at the end)
+  std::vector<std::thread> workers_;  // auto-removals and dead-shim clean-ups in flight (joined at the end)
 };
 
 Status validate_container_id(std::string_view id);
+// A random id for an exec that was given none.
+std::string new_exec_id();
 
 }  // namespace berth::manager

@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 
 #include <string>
+#include <string_view>
 
 #include "berth/common/error.h"
 
@@ -22,6 +23,12 @@ inline grpc::Status to_grpc_status(const Error& error) {
     message += "... (" + std::to_string(total) + " bytes in all)";
   }
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(error.code())), message);
+}
+
+// And back: a failed call's status as an Error, "what: message".
+inline Error from_grpc_status(const grpc::Status& status, std::string_view what) {
+  return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())),
+               std::string(what) + ": " + status.error_message());
 }
 
 }  // namespace berth

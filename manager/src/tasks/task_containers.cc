@@ -1,0 +1,184 @@
+// The container side of TaskManager: records (image, snapshot, spec), their labels and limits, the
+// runtime a container names, and its log.
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "berth/common/fs.h"
+#include "berth/common/log.h"
+#include "containers/open_in_root.h"
+#include "registry/reference.h"
+#include "tasks/task_manager.h"
+
+namespace berth::manager {
+namespace {
+
+std::string random_hex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  size_t got = 0;
+  while (got < bytes) {
+    ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// Reads a small file inside a rootfs without following symlinks out of it; missing is empty.
+std::string read_in_root(const std::string& root, const char* path) {
+  auto file = open_in_root(root, path, O_RDONLY);
+  if (!file) return {};
+  auto text = read_fd(file->get(), 4 << 20);
+  return text ? *text : std::string();
+}
+
+}  // namespace
+
+std::string new_exec_id() { return random_hex(6); }
+
+Status validate_container_id(std::string_view id) {
+  if (!is_valid_name(id, 76))
+    return make_error(ErrorCode::kInvalidArgument, "invalid container id {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 76",
+                      std::string(id));
+  return {};
+}
+
+Result<std::string> TaskManager::runtime_binary(const std::string& name) const {
+  if (name.empty() || name == "berth") return options_.runtime_path;
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) != 0) return sys_error("runtime {}", name);
+    return name;
+  }
+  const char* path = ::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return make_error(ErrorCode::kNotFound, "runtime {:?} not found in PATH", name);
+}
+
+Result<UserIds> TaskManager::lookup_user(const std::string& snapshot_key, const std::string& user,
+                                         const std::string& scratch) {
+  if (!user_needs_lookup(user)) return resolve_user(user, "", "");
+  BERTH_ASSIGN_OR_RETURN(auto mounts, images_.snapshots().mounts(snapshot_key));
+  BERTH_TRY(make_dirs(scratch, 0700));
+  BERTH_ASSIGN_OR_RETURN(auto mnt, mount_snapshot(mounts, scratch));
+  std::string passwd = read_in_root(scratch, "/etc/passwd");
+  std::string group = read_in_root(scratch, "/etc/group");
+  BERTH_TRY(mnt.unmount());
+  (void)::rmdir(scratch.c_str());
+  return resolve_user(user, passwd, group);
+}
+
+Result<ContainerRecord> TaskManager::create_container(const std::string& ns, const ContainerSpecRequest& req) {
+  std::string id = req.id.empty() ? random_hex(32) : req.id;
+  BERTH_TRY(validate_container_id(id));
+  BERTH_ASSIGN_OR_RETURN(auto named, images_.find(ns, req.image));  // a reference or an image id
+  const ImageRecord& image = named.front();
+  BERTH_ASSIGN_OR_RETURN(auto resolved, images_.resolve(image.digest, host_platform()));
+  BERTH_ASSIGN_OR_RETURN(std::string config, images_.content().read(resolved.manifest.config.digest, 16 << 20));
+  BERTH_ASSIGN_OR_RETURN(auto image_config, parse_image_process_config(config));
+  BERTH_TRY(runtime_binary(req.runtime));
+  if (images_.db().get_container(ns, id).ok())
+    return make_error(ErrorCode::kAlreadyExists, "container {:?} already exists", id);
+
+  ContainerRecord record;
+  record.id = id;
+  record.image = image.name;
+  record.snapshot_key = fmt::format("container/{}/{}", ns, id);
+  record.runtime = req.runtime.empty() ? "berth" : req.runtime;
+  record.labels = req.labels;
+  std::string parent = resolved.diff_ids.empty() ? std::string() : chain_ids(resolved.diff_ids).back();
+  BERTH_TRY(images_.snapshots().prepare(record.snapshot_key, parent));
+  auto built = [&]() -> Status {
+    SpecInputs in{id, ns, image_config, req.overrides, {}};
+    std::unique_lock volume_lock(volumes_mu_, std::defer_lock);
+    if (!req.volumes.empty()) volume_lock.lock();
+    BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, req.volumes, bundle_dir(ns, id) + "/rootfs"));
+    in.overrides.mounts.insert(in.overrides.mounts.end(), mounts.begin(), mounts.end());
+    std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
+    BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));
+    BERTH_ASSIGN_OR_RETURN(record.spec_json, build_spec(in));
+    BERTH_TRY(Bundle(bundle_dir(ns, id)).create_dir());
+    return images_.db().add_container(ns, record);
+  }();
+  if (!built) {
+    (void)images_.snapshots().remove(record.snapshot_key);
+    (void)remove_tree(bundle_dir(ns, id));
+    return std::move(built).error();
+  }
+  images_.events().publish("/containers/create", ns, id);
+  return images_.db().get_container(ns, id);
+}
+
+Status TaskManager::delete_container(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  if (tasks_.contains(ns, id))
+    return make_error(ErrorCode::kFailedPrecondition, "container {} has a task: delete it first (or rm -f)", id);
+  auto removed = images_.snapshots().remove(record.snapshot_key);
+  if (!removed && removed.error().code() != ErrorCode::kNotFound) return removed;
+  BERTH_TRY(Bundle(bundle_dir(ns, id)).remove());
+  BERTH_TRY(images_.db().delete_container(ns, id));
+  images_.events().publish("/containers/delete", ns, id);
+  return {};
+}
+
+Result<ContainerRecord> TaskManager::update_labels(const std::string& ns, const std::string& id,
+                                                   const Labels& labels) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  for (const auto& [k, v] : labels) {
+    if (v.empty()) {
+      record.labels.erase(k);
+    } else {
+      record.labels[k] = v;
+    }
+  }
+  BERTH_TRY(images_.db().set_container_labels(ns, id, record.labels));
+  images_.events().publish("/containers/update", ns, id);
+  if (labels::is_true(record.labels, labels::kAutoRemove)) {
+    // The exit event may have come and gone before the label was set.
+    auto task = get(ns, id);
+    if (task && task->state == TaskState::kStopped) auto_remove(ns, id);
+  }
+  return record;
+}
+
+Status TaskManager::update_resources(const std::string& ns, const std::string& id, const Resources& changes) {
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  BERTH_ASSIGN_OR_RETURN(std::string spec, merge_resources_into_spec(record.spec_json, changes));
+  auto task = tasks_.find(ns, id);
+  if (task) {
+    auto updated = (*task)->shim.client->update(id, resources_update_json(changes));
+    // A stopped task has no cgroup left to change: the spec alone carries the limits to the next start.
+    if (!updated && get(ns, id).value_or(TaskInfo{}).state != TaskState::kStopped) return updated;
+  }
+  BERTH_TRY(images_.db().set_container_spec(ns, id, spec));
+  images_.events().publish("/containers/update", ns, id);
+  return {};
+}
+
+Status TaskManager::logs(const std::string& ns, const std::string& id, const LogQuery& query,
+                         const std::function<bool()>& client_gone, const LogEmit& emit) {
+  BERTH_TRY(images_.db().get_container(ns, id));
+  auto live = [&] {
+    if (client_gone()) return false;
+    auto task = get(ns, id);
+    return task && task->state != TaskState::kStopped;
+  };
+  auto streamed = stream_container_log(Bundle(bundle_dir(ns, id)).log(), query, live, emit);
+  if (!streamed && streamed.error().code() == ErrorCode::kNotFound)
+    return make_error(ErrorCode::kFailedPrecondition, "container {} has no log yet: it was never started", id);
+  return streamed;
+}
+
+}  // namespace berth::manager

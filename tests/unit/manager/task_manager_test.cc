@@ -1,0 +1,352 @@
+// TaskManager's decisions — what it asks of a shim, and in which order, for create, start, exec,
+// delete, recovery and a shim's death — against a fake shim. Real stores (native snapshotter, so
+// the rootfs is a bind mount: root only); the "shim" and the container "init" are sleep processes,
+// so pidfds are real.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "berth/common/container_labels.h"
+#include "berth/common/fs.h"
+#include "berth/common/temp_dir.h"
+#include "images/image_manager.h"
+#include "tasks/task_manager.h"
+
+namespace berth::manager {
+namespace {
+
+// A sleeping child standing in for a process (a shim, a container init); killed and reaped at the end.
+struct Sleeper {
+  Sleeper() {
+    pid = ::fork();
+    if (pid == 0) {
+      ::execl("/bin/sleep", "sleep", "1000", nullptr);
+      ::_exit(127);
+    }
+  }
+  ~Sleeper() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  bool alive() const {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+  }
+  pid_t pid = -1;
+};
+
+// What the fake shims were asked, in order: "spawn", "create", "start", "exec:<id>", ...
+struct ShimLog {
+  std::vector<std::string> calls;
+  bool fail_create = false;
+  bool dead = false;  // every call fails as against a gone shim
+  std::vector<std::unique_ptr<Sleeper>> processes;
+  int count(const std::string& call) const { return static_cast<int>(std::count(calls.begin(), calls.end(), call)); }
+};
+
+class FakeShimClient final : public ShimClient {
+ public:
+  explicit FakeShimClient(ShimLog& log) : log_(log) {}
+  Result<uint32_t> create(const std::string&, const std::string&, const ShimStdio&) override {
+    BERTH_TRY(call("create"));
+    if (log_.fail_create) return make_error(ErrorCode::kInternal, "runtime create failed");
+    log_.processes.push_back(std::make_unique<Sleeper>());  // the container's init
+    return static_cast<uint32_t>(log_.processes.back()->pid);
+  }
+  Result<uint32_t> start(const std::string&, const std::string& exec_id) override {
+    BERTH_TRY(call(exec_id.empty() ? "start" : "start:" + exec_id));
+    return 42u;
+  }
+  Result<ShimProcessState> state(const std::string&, const std::string&) override {
+    BERTH_TRY(call("state"));
+    return ShimProcessState{42, TaskState::kRunning, 0, 0};
+  }
+  Status kill(const std::string&, const std::string&, uint32_t, bool) override { return call("kill"); }
+  Result<ExitInfo> remove(const std::string&, const std::string& exec_id) override {
+    BERTH_TRY(call(exec_id.empty() ? "delete" : "delete:" + exec_id));
+    return ExitInfo{3, 1000};
+  }
+  Status exec(const std::string&, const std::string& exec_id, const std::string&, const ShimStdio&) override {
+    return call("exec:" + exec_id);
+  }
+  Result<ExitInfo> wait(const std::string&, const std::string&) override {
+    BERTH_TRY(call("wait"));
+    return ExitInfo{0, 1};
+  }
+  Status resize_pty(const std::string&, const std::string&, uint32_t, uint32_t) override { return call("resize"); }
+  Status close_stdin(const std::string&, const std::string&) override { return call("close"); }
+  Result<std::vector<uint32_t>> pids(const std::string&) override {
+    BERTH_TRY(call("pids"));
+    return std::vector<uint32_t>{42};
+  }
+  Status pause(const std::string&) override { return call("pause"); }
+  Status resume(const std::string&) override { return call("resume"); }
+  Result<std::string> stats(const std::string&) override {
+    BERTH_TRY(call("stats"));
+    return std::string("{}");
+  }
+  Status update(const std::string&, const std::string&) override { return call("update"); }
+  Result<uint32_t> connect(const std::string&, std::chrono::milliseconds) override {
+    BERTH_TRY(call("connect"));
+    return 1u;
+  }
+  Status shutdown(const std::string&) override { return call("shutdown"); }
+
+ private:
+  Status call(const std::string& name) {
+    log_.calls.push_back(name);
+    if (log_.dead) return make_error(ErrorCode::kUnavailable, "{}: connection refused", name);
+    return {};
+  }
+  ShimLog& log_;
+};
+
+class FakeShims final : public Shims {
+ public:
+  explicit FakeShims(ShimLog& log) : log_(log) {}
+  Result<ShimHandle> spawn(const ShimTarget&) override {
+    log_.calls.push_back("spawn");
+    return handle();
+  }
+  std::optional<ShimHandle> reconnect(const ShimTarget& target) override {
+    log_.calls.push_back("reconnect:" + target.id);
+    if (target.id.find("dead") != std::string::npos) return std::nullopt;
+    return handle();
+  }
+  void stop(const std::string& id, ShimHandle& handle) override {
+    log_.calls.push_back("stop:" + id);
+    if (handle.client) (void)handle.client->shutdown(id);
+  }
+  std::optional<ExitInfo> cleanup(const ShimTarget& target) override {
+    log_.calls.push_back("cleanup:" + target.id);
+    return ExitInfo{137, 2000};
+  }
+  void watch(const std::string& key, const ShimHandle&) override { log_.calls.push_back("watch:" + key); }
+  void unwatch(const std::string& key) override { log_.calls.push_back("unwatch:" + key); }
+
+ private:
+  ShimHandle handle() {
+    log_.processes.push_back(std::make_unique<Sleeper>());
+    ShimHandle h;
+    h.pid = log_.processes.back()->pid;
+    h.pidfd = open_pidfd(h.pid);
+    h.client = std::make_unique<FakeShimClient>(log_);
+    last_shim = log_.processes.back().get();
+    return h;
+  }
+  ShimLog& log_;
+
+ public:
+  Sleeper* last_shim = nullptr;  // the last shim handed out
+};
+
+class TaskManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "the rootfs is a bind mount";
+    auto dir = TempDir::create("/var/tmp/berth-tasks-test-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::move(*dir);
+    auto content = ContentStore::open(dir_.path() + "/content");
+    ASSERT_TRUE(content.ok());
+    content_.emplace(std::move(*content));
+    auto db = MetadataStore::open(dir_.path() + "/meta.db");
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(*db);
+    auto snaps = Snapshotter::open("native", dir_.path() + "/snapshots", *db_);
+    ASSERT_TRUE(snaps.ok());
+    snapshots_ = std::move(*snaps);
+    images_ = std::make_unique<ImageManager>(*content_, *db_, *snapshots_, events_, RegistryOptions{});
+    make_manager();
+  }
+  void TearDown() override {
+    tasks_.reset();
+    // Mounts a test left (a failed one) must not keep the temp dir.
+    for (const auto& id : ids_) (void)::umount2((dir_.path() + "/state/tasks/default/" + id + "/rootfs").c_str(), MNT_DETACH);
+  }
+
+  void make_manager() {
+    auto fake = std::make_unique<FakeShims>(log_);
+    shims_ = fake.get();
+    TaskManagerOptions options{dir_.path() + "/state", "/bin/false", "/bin/true", dir_.path() + "/sock",
+                               dir_.path() + "/volumes"};
+    tasks_ = std::make_unique<TaskManager>(*images_, options, std::move(fake));
+  }
+
+  // A container record with an empty snapshot: all a task needs.
+  void add_container(const std::string& id, Labels labels = {}) {
+    ContainerRecord r;
+    r.id = id;
+    r.image = "example/image:1";
+    r.snapshot_key = "container/default/" + id;
+    r.runtime = "berth";
+    r.spec_json = R"({"ociVersion":"1.0.2","process":{"terminal":false,"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"}})";
+    r.labels = std::move(labels);
+    ASSERT_TRUE(snapshots_->prepare(r.snapshot_key, "").ok());
+    ASSERT_TRUE(db_->add_container("default", r).ok());
+    ASSERT_TRUE(Bundle(tasks_->bundle_dir("default", id)).create_dir().ok());
+    ids_.push_back(id);
+  }
+  Bundle bundle(const std::string& id) const { return Bundle(tasks_->bundle_dir("default", id)); }
+  bool mounted(const std::string& path) const {
+    auto mounts = read_file("/proc/self/mountinfo", 1 << 22);
+    return mounts && mounts->find(" " + path + " ") != std::string::npos;
+  }
+  Labels labels_of(const std::string& id) {
+    auto r = db_->get_container("default", id);
+    return r ? r->labels : Labels{};
+  }
+
+  TempDir dir_;
+  std::optional<ContentStore> content_;
+  std::unique_ptr<MetadataStore> db_;
+  std::unique_ptr<Snapshotter> snapshots_;
+  EventBus events_;
+  std::unique_ptr<ImageManager> images_;
+  ShimLog log_;
+  FakeShims* shims_ = nullptr;
+  std::unique_ptr<TaskManager> tasks_;
+  std::vector<std::string> ids_;
+};
+
+TEST_F(TaskManagerTest, CreateStartDeleteAskTheShimOnceEachAndLeaveNoTaskFiles) {
+  add_container("c1");
+  auto created = tasks_->create_task("default", "c1", true, false);
+  ASSERT_TRUE(created.ok()) << created.error().what();
+  EXPECT_EQ(created->state, TaskState::kCreated);
+  EXPECT_EQ(created->stdout_path, bundle("c1").init_fifo("stdout"));
+  EXPECT_TRUE(mounted(bundle("c1").rootfs()));
+  EXPECT_TRUE(path_exists(bundle("c1").config()));
+  EXPECT_EQ(log_.calls, (std::vector<std::string>{"spawn", "create", "watch:default/c1"}));
+
+  auto started = tasks_->start("default", "c1", "");
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(started->state, TaskState::kRunning);
+  EXPECT_EQ(started->pid, 42u);
+  EXPECT_EQ(log_.count("state"), 0) << "Start's answer is enough";
+  EXPECT_EQ(log_.count("connect"), 0) << "berthd spawned the shim: it knows its pid";
+
+  ASSERT_TRUE(tasks_->create_task("default", "c1", false, false).error().code() == ErrorCode::kAlreadyExists);
+  ASSERT_FALSE(tasks_->delete_container("default", "c1").ok()) << "refused while the task exists";
+
+  log_.calls.clear();
+  auto deleted = tasks_->delete_task("default", "c1", "");
+  ASSERT_TRUE(deleted.ok()) << deleted.error().what();
+  EXPECT_EQ(deleted->exit_status, 3u);
+  EXPECT_EQ(log_.calls, (std::vector<std::string>{"delete", "unwatch:default/c1", "stop:c1", "shutdown"}));
+  EXPECT_FALSE(mounted(bundle("c1").rootfs()));
+  EXPECT_TRUE(bundle("c1").task_files().empty());
+  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "3");
+  EXPECT_EQ(tasks_->get("default", "c1").error().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(tasks_->delete_container("default", "c1").ok());
+  EXPECT_FALSE(path_exists(bundle("c1").dir()));
+}
+
+TEST_F(TaskManagerTest, AFailedCreateStopsTheShimAndUndoesEverything) {
+  add_container("c1");
+  log_.fail_create = true;
+  auto created = tasks_->create_task("default", "c1", true, true);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(log_.calls,
+            (std::vector<std::string>{"spawn", "create", "unwatch:default/c1", "stop:c1", "shutdown"}));
+  EXPECT_FALSE(mounted(bundle("c1").rootfs()));
+  EXPECT_TRUE(bundle("c1").task_files().empty());
+  log_.fail_create = false;
+  EXPECT_TRUE(tasks_->create_task("default", "c1", false, false).ok()) << "nothing left to get in the way";
+}
+
+TEST_F(TaskManagerTest, ExecFifosLiveInExecsAndGoWithTheExec) {
+  add_container("c1");
+  ASSERT_TRUE(tasks_->create_task("default", "c1", false, false).ok());
+  ExecRequest req;
+  req.exec_id = "e1";
+  req.args = {"true"};
+  req.stdin = true;
+  auto exec = tasks_->exec("default", "c1", req);
+  ASSERT_TRUE(exec.ok()) << exec.error().what();
+  EXPECT_EQ(exec->stdin_path, bundle("c1").exec_fifo("e1", "stdin"));
+  EXPECT_TRUE(path_exists(exec->stdout_path));
+  EXPECT_TRUE(path_exists(exec->stderr_path));
+  EXPECT_EQ(log_.count("exec:e1"), 1);
+  ASSERT_TRUE(tasks_->delete_task("default", "c1", "e1").ok());
+  EXPECT_EQ(log_.count("delete:e1"), 1);
+  EXPECT_FALSE(path_exists(exec->stdin_path));
+  EXPECT_FALSE(path_exists(exec->stdout_path));
+  EXPECT_TRUE(tasks_->get("default", "c1").ok()) << "deleting an exec keeps the task";
+  req.exec_id = "../x";
+  EXPECT_EQ(tasks_->exec("default", "c1", req).error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(tasks_->delete_task("default", "c1", "").ok());
+  EXPECT_TRUE(bundle("c1").task_files().empty()) << "execs/ goes with the task";
+}
+
+TEST_F(TaskManagerTest, RecoveryAdoptsLiveShimsAndCleansUpAfterDeadOnes) {
+  add_container("alive");
+  add_container("dead", {{labels::kAutoRemove, "true"}});
+  add_container("never-ran");
+  ASSERT_TRUE(tasks_->create_task("default", "alive", false, false).ok());
+  ASSERT_TRUE(tasks_->create_task("default", "dead", false, false).ok());
+  tasks_.reset();  // berthd goes away; its tasks stay (mounts too)
+  EXPECT_TRUE(mounted(bundle("dead").rootfs()));
+  log_.calls.clear();
+  make_manager();
+  ASSERT_TRUE(tasks_->recover().ok());
+  EXPECT_EQ(log_.count("reconnect:alive"), 1);
+  EXPECT_EQ(log_.count("reconnect:dead"), 1);
+  EXPECT_EQ(log_.count("reconnect:never-ran"), 0) << "no bundle config: no task to look for";
+  EXPECT_EQ(log_.count("cleanup:dead"), 1);
+  EXPECT_EQ(log_.count("watch:default/alive"), 1);
+  EXPECT_TRUE(tasks_->get("default", "alive").ok());
+  EXPECT_EQ(tasks_->get("default", "dead").error().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(mounted(bundle("dead").rootfs()));
+  EXPECT_TRUE(bundle("dead").task_files().empty());
+  // A `run -d --rm` container whose shim died is removed (on a thread of its own: joined here).
+  tasks_.reset();
+  EXPECT_EQ(db_->get_container("default", "dead").error().code(), ErrorCode::kNotFound);
+  make_manager();
+  ASSERT_TRUE(tasks_->recover().ok());
+  EXPECT_TRUE(tasks_->delete_task("default", "alive", "").ok());
+}
+
+TEST_F(TaskManagerTest, AShimThatDiesIsCleanedUpItsInitKilledAndWaitSays137) {
+  add_container("c1");
+  ASSERT_TRUE(tasks_->create_task("default", "c1", false, false).ok());
+  ASSERT_TRUE(tasks_->start("default", "c1", "").ok());
+  Sleeper* init = log_.processes.back().get();
+  Sleeper* shim = shims_->last_shim;
+  ASSERT_TRUE(init->alive());
+  log_.dead = true;
+  ::kill(shim->pid, SIGKILL);
+  tasks_->shim_died("default/c1");  // what the watcher calls once the shim's pidfd turns readable
+  auto exit = tasks_->wait("default", "c1", "");
+  ASSERT_TRUE(exit.ok()) << exit.error().what();
+  EXPECT_EQ(exit->exit_status, 137u);
+  EXPECT_EQ(log_.count("cleanup:c1"), 1);
+  EXPECT_FALSE(init->alive()) << "the init the shim held is killed";
+  EXPECT_FALSE(mounted(bundle("c1").rootfs()));
+  EXPECT_TRUE(bundle("c1").task_files().empty());
+  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "137");
+  EXPECT_EQ(tasks_->get("default", "c1").error().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(tasks_->delete_container("default", "c1").ok());
+}
+
+TEST_F(TaskManagerTest, DeleteOfATaskWhoseShimDiedCleansUpInsteadOfFailing) {
+  add_container("c1");
+  ASSERT_TRUE(tasks_->create_task("default", "c1", false, false).ok());
+  log_.dead = true;
+  ::kill(shims_->last_shim->pid, SIGKILL);
+  auto deleted = tasks_->delete_task("default", "c1", "");
+  ASSERT_TRUE(deleted.ok()) << deleted.error().what();
+  EXPECT_EQ(deleted->exit_status, 137u);
+  EXPECT_EQ(log_.count("cleanup:c1"), 1);
+  EXPECT_TRUE(bundle("c1").task_files().empty());
+}
+
+}  // namespace
+}  // namespace berth::manager
