@@ -252,12 +252,12 @@ Status TaskManager::finish_task(LiveTask& task, const ExitInfo& exit, bool shim_
     return st;
   }
   task.bundle.remove_task_files();
+  tasks_.erase(task);  // first: whoever waits for `died` finds the task gone once woken
   {
     std::lock_guard lock(tasks_.mutex());
     task.died = exit;
   }
   died_cv_.notify_all();
-  tasks_.erase(task);
   return {};
 }
 

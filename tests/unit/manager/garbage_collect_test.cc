@@ -2,30 +2,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "berth/common/temp_dir.h"
-#include "images/image_manager.h"
+#include "store_fixture.h"
 #include "tar_builder.h"
 
 namespace berth::manager {
 namespace {
 
-class GarbageCollectTest : public ::testing::Test {
+class GarbageCollectTest : public StoreTest {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "layer extraction sets owners";
-    auto dir = TempDir::create("/var/tmp/berth-gc-test-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = std::move(*dir);
-    auto content = ContentStore::open(dir_.path() + "/content");
-    ASSERT_TRUE(content.ok());
-    content_.emplace(std::move(*content));
-    auto db = MetadataStore::open(dir_.path() + "/meta.db");
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(*db);
-    auto snaps = Snapshotter::open("native", dir_.path() + "/snapshots", *db_);
-    ASSERT_TRUE(snaps.ok());
-    snapshots_ = std::move(*snaps);
-    images_ = std::make_unique<ImageManager>(*content_, *db_, *snapshots_, events_, RegistryOptions{});
+    open_stores("/var/tmp/berth-gc-test-");
   }
 
   std::string store(const std::string& data) {
@@ -56,12 +43,6 @@ class GarbageCollectTest : public ::testing::Test {
     return digest;
   }
 
-  TempDir dir_;
-  std::optional<ContentStore> content_;
-  std::unique_ptr<MetadataStore> db_;
-  std::unique_ptr<Snapshotter> snapshots_;
-  EventBus events_;
-  std::unique_ptr<ImageManager> images_;
 };
 
 TEST_F(GarbageCollectTest, KeepsWhatImagesAndLeasesReferenceOnly) {

@@ -5,18 +5,19 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "berth/common/container_labels.h"
 #include "berth/common/fs.h"
-#include "berth/common/temp_dir.h"
-#include "images/image_manager.h"
+#include "store_fixture.h"
 #include "tasks/task_manager.h"
 
 namespace berth::manager {
@@ -27,6 +28,7 @@ struct Sleeper {
   Sleeper() {
     pid = ::fork();
     if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no sleeper behind
       ::execl("/bin/sleep", "sleep", "1000", nullptr);
       ::_exit(127);
     }
@@ -47,6 +49,7 @@ struct ShimLog {
   std::vector<std::string> calls;
   bool fail_create = false;
   bool dead = false;  // every call fails as against a gone shim
+  std::function<void()> on_wait;  // runs inside wait(), once berthd is in the call
   std::vector<std::unique_ptr<Sleeper>> processes;
   int count(const std::string& call) const { return static_cast<int>(std::count(calls.begin(), calls.end(), call)); }
 };
@@ -77,6 +80,7 @@ class FakeShimClient final : public ShimClient {
     return call("exec:" + exec_id);
   }
   Result<ExitInfo> wait(const std::string&, const std::string&) override {
+    if (log_.on_wait) log_.on_wait();
     BERTH_TRY(call("wait"));
     return ExitInfo{0, 1};
   }
@@ -147,23 +151,12 @@ class FakeShims final : public Shims {
   Sleeper* last_shim = nullptr;  // the last shim handed out
 };
 
-class TaskManagerTest : public ::testing::Test {
+class TaskManagerTest : public StoreTest {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "the rootfs is a bind mount";
-    auto dir = TempDir::create("/var/tmp/berth-tasks-test-");
-    ASSERT_TRUE(dir.ok());
-    dir_ = std::move(*dir);
-    auto content = ContentStore::open(dir_.path() + "/content");
-    ASSERT_TRUE(content.ok());
-    content_.emplace(std::move(*content));
-    auto db = MetadataStore::open(dir_.path() + "/meta.db");
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(*db);
-    auto snaps = Snapshotter::open("native", dir_.path() + "/snapshots", *db_);
-    ASSERT_TRUE(snaps.ok());
-    snapshots_ = std::move(*snaps);
-    images_ = std::make_unique<ImageManager>(*content_, *db_, *snapshots_, events_, RegistryOptions{});
+    open_stores("/var/tmp/berth-tasks-test-");
+    if (HasFatalFailure()) return;
     make_manager();
   }
   void TearDown() override {
@@ -194,7 +187,8 @@ class TaskManagerTest : public ::testing::Test {
     ASSERT_TRUE(Bundle(tasks_->bundle_dir("default", id)).create_dir().ok());
     ids_.push_back(id);
   }
-  Bundle bundle(const std::string& id) const { return Bundle(tasks_->bundle_dir("default", id)); }
+  // Also while no TaskManager exists (between a "berthd" and the next).
+  Bundle bundle(const std::string& id) const { return Bundle(dir_.path() + "/state/tasks/default/" + id); }
   bool mounted(const std::string& path) const {
     auto mounts = read_file("/proc/self/mountinfo", 1 << 22);
     return mounts && mounts->find(" " + path + " ") != std::string::npos;
@@ -204,12 +198,6 @@ class TaskManagerTest : public ::testing::Test {
     return r ? r->labels : Labels{};
   }
 
-  TempDir dir_;
-  std::optional<ContentStore> content_;
-  std::unique_ptr<MetadataStore> db_;
-  std::unique_ptr<Snapshotter> snapshots_;
-  EventBus events_;
-  std::unique_ptr<ImageManager> images_;
   ShimLog log_;
   FakeShims* shims_ = nullptr;
   std::unique_ptr<TaskManager> tasks_;
@@ -323,7 +311,8 @@ TEST_F(TaskManagerTest, AShimThatDiesIsCleanedUpItsInitKilledAndWaitSays137) {
   ASSERT_TRUE(init->alive());
   log_.dead = true;
   ::kill(shim->pid, SIGKILL);
-  tasks_->shim_died("default/c1");  // what the watcher calls once the shim's pidfd turns readable
+  // What the watcher calls once the shim's pidfd turns readable — here while a Wait is in the shim.
+  log_.on_wait = [&] { tasks_->shim_died("default/c1"); };
   auto exit = tasks_->wait("default", "c1", "");
   ASSERT_TRUE(exit.ok()) << exit.error().what();
   EXPECT_EQ(exit->exit_status, 137u);
