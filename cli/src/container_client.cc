@@ -274,16 +274,6 @@ Status start_task(Context& ctx, const std::string& id) {
   return tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Start(c, start, &started); });
 }
 
-bool spec_terminal(const std::string& spec_json) {
-  auto tree = json::parse(spec_json, "spec");
-  if (!tree) return false;
-  auto process = json::root(*tree).get("process");
-  auto terminal = process ? process->get("terminal") : std::nullopt;
-  if (!terminal) return false;
-  auto value = terminal->as_bool();
-  return value.ok() && *value;
-}
-
 Result<AttachOutcome> attach_process(Context& ctx, const std::string& id, const std::string& exec_id,
                                      const pb::Task& stdio, const AttachOptions& options) {
   auto close_stdin = [&ctx, id, exec_id] {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "berth/common/container_labels.h"
+#include "berth/common/spec_terminal.h"
 #include "context.h"
 
 namespace berth::cli {
@@ -75,7 +76,6 @@ Status start_task(Context& ctx, const std::string& id);
 Result<uint32_t> parse_signal(const std::string& text);
 std::string status_text(const std::optional<pb::Task>& task);
 std::vector<std::string> spec_args(const std::string& spec_json);
-bool spec_terminal(const std::string& spec_json);
 
 struct AttachOptions {
   bool start = false;          // call Start once the FIFOs are open (run, exec, start -a)

@@ -84,7 +84,9 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
       (void)kill_task(ctx, id, SIGKILL, true);
       (void)wait_task(ctx, id, "", 10);
     }
-    BERTH_TRY(delete_task(ctx, id));
+    // Not found: berthd ended the task itself (its shim died) and kept its exit.
+    if (auto deleted = delete_task(ctx, id); !deleted && deleted.error().code() != ErrorCode::kNotFound)
+      return std::move(deleted).error();
     if (!outcome) return std::move(outcome).error();
     return outcome->exit_status;
   }();

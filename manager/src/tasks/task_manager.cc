@@ -14,22 +14,9 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
+#include "berth/common/spec_terminal.h"
 
 namespace berth::manager {
-namespace {
-
-// Whether the spec's process has a terminal.
-bool spec_terminal(const std::string& spec_json) {
-  auto tree = json::parse(spec_json, "spec");
-  if (!tree) return false;
-  auto process = json::root(*tree).get("process");
-  auto terminal = process ? process->get("terminal") : std::nullopt;
-  if (!terminal) return false;
-  auto value = terminal->as_bool();
-  return value.ok() && *value;
-}
-
-}  // namespace
 
 TaskManager::TaskManager(ImageManager& images, TaskManagerOptions options, std::unique_ptr<Shims> shims)
     : images_(images), options_(std::move(options)), volumes_(options_.volumes_dir), shims_(std::move(shims)) {
@@ -284,6 +271,9 @@ void TaskManager::clean_up_dead_shim(const std::shared_ptr<LiveTask>& task) {
   if (!exit) exit = ExitInfo{128 + SIGKILL, now_unix_nano()};
   if (auto st = finish_task(*task, *exit, false); !st)
     log::get("berthd")->warn("clean up after the shim of {}: {}", task->key(), st.error().what());
+  // What the shim would have said: its task ended and is gone.
+  images_.events().publish("/tasks/exit", task->ns, task->id);
+  images_.events().publish("/tasks/delete", task->ns, task->id);
   auto record = images_.db().get_container(task->ns, task->id);
   if (record && labels::is_true(record->labels, labels::kAutoRemove)) auto_remove(task->ns, task->id);
 }
