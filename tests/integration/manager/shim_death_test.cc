@@ -35,6 +35,7 @@ class TaskEvents {
     pb::SubscribeRequest request;
     request.add_topic_prefixes("/tasks/");
     reader_ = stub_->Subscribe(&context_, request);
+    reader_->WaitForInitialMetadata();  // berthd sends its headers once the subscription is live
   }
   ~TaskEvents() {
     context_.TryCancel();
@@ -107,7 +108,6 @@ TEST_F(ShimDeathTest, AShimKilledHardEndsItsContainerAtOnce) {
   TaskEvents events(berthd_->socket(), ns_, std::chrono::seconds(60));
   CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/sh", "-c", "exec /bin/busybox sleep 1000"});
   ASSERT_EQ(r.code, 0) << r.err;
-  // Once the start arrived, the stream is live: the exit cannot be missed.
   ASSERT_TRUE(events.await("/tasks/start", "victim"));
   auto [status, pid] = ps_entry("victim");
   ASSERT_EQ(status, "Up");
