@@ -12,6 +12,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
+#include "berth/common/path_lookup.h"
 
 namespace berth::manager {
 
@@ -78,16 +79,7 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
 // A path as is; a bare name through PATH, then next to berthd itself.
 static std::string find_program(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
-  const char* path = ::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start < dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string candidate = dirs.substr(start, end - start) + "/" + name;
-    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
+  if (auto found = find_in_path(name)) return *found;
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n > 0) {

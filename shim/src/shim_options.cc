@@ -6,12 +6,13 @@
 #include <cstdlib>
 
 #include "berth/common/fs.h"
+#include "berth/common/path_lookup.h"
 
 namespace berth::shim {
 namespace po = boost::program_options;
 namespace {
 
-Result<std::string> find_in_path(const std::string& name) {
+Result<std::string> find_runtime(const std::string& name) {
   if (name.find('/') != std::string::npos) {
     char* real = ::realpath(name.c_str(), nullptr);
     if (!real) return sys_error("runtime {}", name);
@@ -19,16 +20,7 @@ Result<std::string> find_in_path(const std::string& name) {
     std::free(real);
     return path;
   }
-  const char* env = std::getenv("PATH");
-  std::string path_list = env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= path_list.size()) {
-    size_t end = path_list.find(':', start);
-    if (end == std::string::npos) end = path_list.size();
-    std::string candidate = join_path(path_list.substr(start, end - start), name);
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
+  if (auto found = berth::find_in_path(name)) return *found;
   return make_error(ErrorCode::kNotFound, "runtime \"{}\" is not in PATH", name);
 }
 
@@ -69,7 +61,7 @@ Result<ShimOptions> parse_shim_options(const std::vector<std::string>& args) {
   if (!bundle) return sys_error("--bundle {}", o.bundle);
   o.bundle = bundle;
   std::free(bundle);
-  BERTH_ASSIGN_OR_RETURN(o.runtime, find_in_path(o.runtime));
+  BERTH_ASSIGN_OR_RETURN(o.runtime, find_runtime(o.runtime));
   if (o.runtime_root.empty()) o.runtime_root = "/run/berth/runtime/" + o.ns;
   return o;
 }

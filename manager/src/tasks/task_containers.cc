@@ -6,6 +6,7 @@
 
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
+#include "berth/common/path_lookup.h"
 #include "containers/open_in_root.h"
 #include "registry/reference.h"
 #include "tasks/task_manager.h"
@@ -54,16 +55,7 @@ Result<std::string> TaskManager::runtime_binary(const std::string& name) const {
     if (::access(name.c_str(), X_OK) != 0) return sys_error("runtime {}", name);
     return name;
   }
-  const char* path = ::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string candidate = dirs.substr(start, end - start) + "/" + name;
-    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
+  if (auto found = find_in_path(name)) return *found;
   return make_error(ErrorCode::kNotFound, "runtime {:?} not found in PATH", name);
 }
 
