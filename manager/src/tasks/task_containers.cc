@@ -42,6 +42,14 @@ std::string read_in_root(const std::string& root, const char* path) {
 
 std::string new_exec_id() { return random_hex(6); }
 
+// How a container's last task ended is berthd's to say: a client can neither set nor clear it.
+Status refuse_berthd_labels(const Labels& labels) {
+  for (const char* key : {labels::kLastExitStatus, labels::kLastExitedAt})
+    if (labels.contains(key))
+      return make_error(ErrorCode::kInvalidArgument, "label {:?} is set by berthd only", key);
+  return {};
+}
+
 Status validate_container_id(std::string_view id) {
   if (!is_valid_name(id, 76))
     return make_error(ErrorCode::kInvalidArgument, "invalid container id {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 76",
@@ -75,6 +83,7 @@ Result<UserIds> TaskManager::lookup_user(const std::string& snapshot_key, const 
 Result<ContainerRecord> TaskManager::create_container(const std::string& ns, const ContainerSpecRequest& req) {
   std::string id = req.id.empty() ? random_hex(32) : req.id;
   BERTH_TRY(validate_container_id(id));
+  BERTH_TRY(refuse_berthd_labels(req.labels));
   BERTH_ASSIGN_OR_RETURN(auto named, images_.find(ns, req.image));  // a reference or an image id
   const ImageRecord& image = named.front();
   BERTH_ASSIGN_OR_RETURN(auto resolved, images_.resolve(image.digest, host_platform()));
@@ -127,6 +136,7 @@ Status TaskManager::delete_container(const std::string& ns, const std::string& i
 
 Result<ContainerRecord> TaskManager::update_labels(const std::string& ns, const std::string& id,
                                                    const Labels& labels) {
+  BERTH_TRY(refuse_berthd_labels(labels));
   BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
   for (const auto& [k, v] : labels) {
     if (v.empty()) {

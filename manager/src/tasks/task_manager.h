@@ -141,6 +141,8 @@ class TaskManager {
 };
 
 Status validate_container_id(std::string_view id);
+// Refuses labels only berthd writes (a container's last exit) in a client's create or update.
+Status refuse_berthd_labels(const Labels& labels);
 // A random id for an exec that was given none.
 std::string new_exec_id();
 

@@ -337,5 +337,24 @@ TEST_F(TaskManagerTest, DeleteOfATaskWhoseShimDiedCleansUpInsteadOfFailing) {
   EXPECT_TRUE(bundle("c1").task_files().empty());
 }
 
+TEST_F(TaskManagerTest, ClientsCannotForgeOrClearTheLastExit) {
+  add_container("c1");
+  ASSERT_TRUE(tasks_->create_task("default", "c1", false, false).ok());
+  ASSERT_TRUE(tasks_->delete_task("default", "c1", "").ok());
+  ASSERT_EQ(labels_of("c1")[labels::kLastExitStatus], "3");
+  for (const char* key : {labels::kLastExitStatus, labels::kLastExitedAt}) {
+    for (const char* value : {"0", ""}) {  // set, or cleared
+      auto updated = tasks_->update_labels("default", "c1", {{key, value}});
+      ASSERT_FALSE(updated.ok()) << key << "=" << value;
+      EXPECT_EQ(updated.error().code(), ErrorCode::kInvalidArgument);
+    }
+  }
+  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "3");
+  auto user = tasks_->update_labels("default", "c1", {{"owner", "me"}});
+  ASSERT_TRUE(user.ok()) << user.error().what();
+  EXPECT_EQ(labels_of("c1")["owner"], "me");
+  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "3") << "kept across a client's update";
+}
+
 }  // namespace
 }  // namespace berth::manager
