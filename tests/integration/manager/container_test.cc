@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
+#include "berth/manager/daemon.h"
 #include "container_fixture.h"
 #include "pty_session.h"
 
@@ -106,6 +109,49 @@ TEST_F(ContainerTest, RmRefusesARunningContainerUnlessForced) {
   r = ctl({"rm", "-f", "busy"});
   EXPECT_EQ(r.code, 0) << r.err;
   expect_nothing_left();
+}
+
+// Issue 16 item 5: two berthd instances (two roots) with one container name in one namespace.
+// Their cgroups were both /berth/<ns>/<id>: `rm -f` on one killed the other's container.
+TEST_F(ContainerTest, TwoDaemonsWithOneContainerNameShareNoCgroup) {
+  auto other = testing::Berthd::start(
+      fmt::format(R"({{"shim": "{}", "runtime": "{}"}})", BERTH_SHIM_PATH, BERTH_RUNTIME_PATH));
+  ASSERT_TRUE(other.ok()) << other.error().what();
+  std::string other_parent = default_cgroup_parent((*other)->root());
+  ASSERT_NE(other_parent, cgroup_parent());
+  struct Cleanup {
+    std::function<void()> run;
+    ~Cleanup() { run(); }
+  } cleanup{[&] {
+    (void)(*other)->ctl({"--namespace", ns_, "rm", "-f", "same"});
+    (void)(*other)->terminate();
+    remove_cgroup_parent(other_parent);
+  }};
+  auto other_ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--namespace", ns_});
+    return (*other)->ctl(std::move(args));
+  };
+  CtlResult r = other_ctl({"image", "import", dir_.path() + "/busybox.tar"});
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  ASSERT_EQ(ctl({"run", "-d", "--name", "same", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = other_ctl({"run", "-d", "--name", "same", image_, "/bin/busybox", "sleep", "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& parent : {cgroup_parent(), other_parent}) {
+    auto procs = read_file(fmt::format("/sys/fs/cgroup/pids{}/{}/same/cgroup.procs", parent, ns_));
+    ASSERT_TRUE(procs.ok()) << parent << ": " << procs.error().what();
+    EXPECT_EQ(std::count(procs->begin(), procs->end(), '\n'), 1) << parent << ":\n" << *procs;
+  }
+
+  r = ctl({"rm", "-f", "same"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+  r = other_ctl({"exec", "same", "/bin/busybox", "echo", "still here"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "still here\n");
+  EXPECT_EQ(other_ctl({"ps", "-q"}).out.empty(), false);
+  r = other_ctl({"rm", "-f", "same"});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST_F(ContainerTest, ExecRunsInTheContainer) {
