@@ -488,6 +488,7 @@ Result<TaskInfo> TaskManager::get(const std::string& ns, const std::string& id) 
   info.state = to_state(resp.status());
   info.exit_status = resp.exit_status();
   info.exited_at_unix_nano = resp.exited_at_unix_nano();
+  info.log_dropped_bytes = resp.log_dropped_bytes();
   return info;
 }
 
