@@ -373,6 +373,27 @@ TEST(RuncCompat, ASeccompFilterRefusingGetcwdDoesNotFailTheCwdCheck) {
                     "ran\n");
 }
 
+// Issue 20: an unreachable seccomp notify agent (listenerPath) fails the start with a clear
+// error naming the socket, exit 1, nothing left — as with runc ("failed to connect with seccomp
+// agent specified in the seccomp profile").
+TEST(RuncCompat, AnUnreachableSeccompAgentIsAClearError) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"echo", "hi"});
+    std::string sock = b.dir() + "/no-agent.sock";
+    b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}",
+                                              "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
+                       sock));
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "agent"});
+    EXPECT_EQ(out.status.code, 1) << rt << ": " << out.err;
+    EXPECT_NE(out.err.find(sock), std::string::npos) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "") << rt;
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    EXPECT_FALSE(path_exists(root + "/agent")) << rt << ": state left";
+  }
+}
+
 // Issue 20: systemd socket activation as runc does it — with LISTEN_PID naming the runtime, its
 // fds 3..3+LISTEN_FDS-1 reach the container (before the --preserve-fds ones) with LISTEN_FDS=N
 // and LISTEN_PID=1; a LISTEN_PID of another process passes nothing.
