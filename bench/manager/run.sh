@@ -31,8 +31,8 @@ cleanup() {
   podman --root "$work/podman" --runroot "$work/podman-run" rm -af >/dev/null 2>&1
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  # The daemons keep their namespaces' parent cgroups (berthd /berth/default, containerd /default).
-  rmdir /sys/fs/cgroup/*/berth/default /sys/fs/cgroup/*/berth /sys/fs/cgroup/*/default 2>/dev/null
+  # The daemons keep their namespaces' parent cgroups (berthd /berth/<root hash>/default, containerd /default).
+  rmdir /sys/fs/cgroup/*/berth/*/default /sys/fs/cgroup/*/berth/* /sys/fs/cgroup/*/berth /sys/fs/cgroup/*/default 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -86,7 +86,7 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
         .end_object();
   }
   w.end_array();
-  if (task) w.field("LogPath", task->log_path());
+  if (task) w.field("LogPath", task->log_path()).field("LogDroppedBytes", task->log_dropped_bytes());
   if (spec) w.key("Spec").value(spec->raw());
   w.end_object();
 }

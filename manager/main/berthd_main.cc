@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
       "snapshotter", po::value<std::string>(), "overlay, native or auto (default auto)")(
       "shim", po::value<std::string>(), "berth-shim binary (default: berth-shim in PATH)")(
       "runtime", po::value<std::string>(), "the runtime called \"berth\" (default: berth in PATH)")(
+      "cgroup-parent", po::value<std::string>(),
+      "cgroup of the containers' cgroups (default /berth/<8 hex digits of sha256(root)>)")(
       "log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn, error");
   po::variables_map vm;
   try {
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   if (vm.count("snapshotter")) config.snapshotter = vm["snapshotter"].as<std::string>();
   if (vm.count("shim")) config.shim = vm["shim"].as<std::string>();
   if (vm.count("runtime")) config.runtime = vm["runtime"].as<std::string>();
+  if (vm.count("cgroup-parent")) config.cgroup_parent = vm["cgroup-parent"].as<std::string>();
 
   // Signals are taken synchronously by one thread, so shutdown runs outside a signal handler.
   sigset_t signals;

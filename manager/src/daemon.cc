@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "berth/common/json.h"
 #include "berth/common/log.h"
 #include "berth/common/path_lookup.h"
+#include "content/digest.h"
 
 namespace berth::manager {
 
@@ -24,7 +26,7 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   static const std::set<std::string> kKnown = {"address",          "root",        "state",
                                                "snapshotter",      "auth_config", "max_manifest_bytes",
                                                "max_config_bytes", "registries",  "shim",
-                                               "runtime"};
+                                               "runtime",          "cgroup_parent"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -42,6 +44,7 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("snapshotter", config.snapshotter));
   BERTH_TRY(str("shim", config.shim));
   BERTH_TRY(str("runtime", config.runtime));
+  BERTH_TRY(str("cgroup_parent", config.cgroup_parent));
   BERTH_TRY(str("auth_config", config.registry.auth_config));
   for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
                             std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
@@ -89,6 +92,10 @@ static std::string find_program(const std::string& name) {
   return name;
 }
 
+std::string default_cgroup_parent(const std::string& root) {
+  return "/berth/" + std::string(digest_hex(sha256_digest(root)).substr(0, 8));
+}
+
 Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   // Shims run in "/" and outlive us: every path handed to them must not depend on our cwd.
   // (shim and runtime only when given as paths: a bare name is looked up in PATH.)
@@ -96,6 +103,12 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
     bool name_only = (path == &config.shim || path == &config.runtime) && path->find('/') == std::string::npos;
     if (!name_only) *path = std::filesystem::absolute(*path).lexically_normal().string();
   }
+  if (config.cgroup_parent.empty()) config.cgroup_parent = default_cgroup_parent(config.root);
+  std::filesystem::path parent(config.cgroup_parent);
+  if (!parent.is_absolute() || parent.lexically_normal() != parent || parent == "/" ||
+      std::ranges::any_of(parent, [](const auto& part) { return part == ".."; }))
+    return make_error(ErrorCode::kInvalidArgument, "cgroup parent {:?}: not an absolute normalized path below /",
+                      config.cgroup_parent);
   std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
   const auto& c = d->config_;
   BERTH_TRY(make_dirs(c.root, 0700));
@@ -113,10 +126,11 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
   BERTH_TRY(d->images_->recover());
   TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address,
-                                  c.root + "/volumes"};
+                                  c.root + "/volumes", c.cgroup_parent};
   d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
   BERTH_TRY(d->tasks_->recover());
-  log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
+  log::get("berthd")->info("root {} (snapshotter {}, cgroups under {})", c.root, d->snapshots_->driver(),
+                           c.cgroup_parent);
   return d;
 }
 

@@ -10,6 +10,7 @@ int cmd_run(Context& ctx) {
       ("keep", po::bool_switch(&options.keep), "keep the container's state after it exits");
   auto vm = parse(ctx, flags, {"id"});
   options.create.id = require_id(vm, ctx);
+  options.create.listen_fds = socket_activation_fds();
   auto code = run_container(ctx.global, options);
   if (!code) return report(code.error());
   return *code;

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
+#include "berth/common/log.h"
 #include "berth/shim/reaper.h"
 
 namespace berth::shim {
@@ -42,8 +44,38 @@ Status LogFile::append_record(std::string_view stream, std::string_view line) {
   w.key("log").string(line);
   w.end_object();
   std::string record = w.str() + "\n";
+  Status st = write_record(record);
+  if (!st) {
+    if (!failing_) {
+      log::get("shim")->error("container log {}: {}; dropping output until it can be written", path_,
+                              st.error().what());
+      failing_ = true;
+      dropped_at_failure_ = dropped_bytes();
+    }
+    dropped_.fetch_add(line.size(), std::memory_order_relaxed);
+  } else if (failing_) {
+    failing_ = false;
+    log::get("shim")->warn("container log {} is written again; {} bytes of output were dropped", path_,
+                           dropped_bytes() - dropped_at_failure_);
+  }
+  return ok_status();
+}
+
+Status LogFile::write_record(const std::string& record) {
   if (size_ > 0 && size_ + record.size() > max_bytes_) BERTH_TRY(rotate());
-  BERTH_TRY(write_all(fd_.get(), record));
+  std::string_view rest = record;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd_.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status err = sys_error("write");
+      // Cut a partly written record off again: the file holds whole lines only.
+      if (rest.size() != record.size() && ::ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0)
+        size_ += record.size() - rest.size();  // left as it is: count what is there
+      return err;
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
   size_ += record.size();
   return ok_status();
 }

@@ -246,7 +246,7 @@ Result<ProcessState> Task::state(const std::string& exec_id) {
   std::lock_guard lock(mu_);
   BERTH_ASSIGN_OR_RETURN(auto* proc, find(exec_id));
   return ProcessState{proc->exec_id, proc->pid, proc->status, proc->stdio, proc->exit.exit_status,
-                      proc->exit.exited_at_unix_nano};
+                      proc->exit.exited_at_unix_nano, proc->io ? proc->io->log_dropped_bytes() : 0};
 }
 
 Status Task::kill(const std::string& exec_id, int signal, bool all) {

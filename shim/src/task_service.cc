@@ -65,6 +65,7 @@ TaskService::Reactor* TaskService::State(Ctx* ctx, const pb::ProcessRequest* req
   stdio_to_proto(state->stdio, resp->mutable_stdio());
   resp->set_exit_status(state->exit_status);
   resp->set_exited_at_unix_nano(state->exited_at_unix_nano);
+  resp->set_log_dropped_bytes(state->log_dropped_bytes);
   return finish(ctx, ok_status());
 }
 

@@ -311,7 +311,7 @@ Result<std::string> build_spec(const SpecInputs& in) {
     write_mount(w, m.destination.c_str(), "bind", m.source.c_str(), {"rbind", "rprivate", m.readonly ? "ro" : "rw"});
   w.end_array();
   w.key("linux").begin_object();
-  w.field("cgroupsPath", fmt::format("/berth/{}/{}", in.ns, in.id));
+  w.field("cgroupsPath", fmt::format("{}/{}/{}", in.cgroup_parent, in.ns, in.id));
   write_resources(w, o.resources, o.privileged);
   if (!o.devices.empty()) {
     w.key("devices").begin_array();

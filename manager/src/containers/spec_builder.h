@@ -79,6 +79,7 @@ struct SpecInputs {
   ImageProcessConfig image;
   SpecOverrides overrides;
   UserIds user;
+  std::string cgroup_parent = "/berth";  // cgroupsPath = <cgroup_parent>/<ns>/<id>
 };
 
 Result<std::string> build_spec(const SpecInputs& in);

@@ -28,6 +28,7 @@ void fill_task(const TaskInfo& t, pb::Task* out) {
   out->set_stderr(t.stderr_path);
   out->set_log_path(t.log_path);
   out->set_terminal(t.terminal);
+  out->set_log_dropped_bytes(t.log_dropped_bytes);
 }
 
 }  // namespace

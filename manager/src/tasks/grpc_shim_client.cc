@@ -62,7 +62,8 @@ class GrpcShimClient final : public ShimClient {
   Result<ShimProcessState> state(const std::string& id, const std::string& exec_id) override {
     tpb::StateResponse resp;
     BERTH_TRY(call("task state", [&](auto* c) { return stub_->State(c, process(id, exec_id), &resp); }));
-    return ShimProcessState{resp.pid(), to_state(resp.status()), resp.exit_status(), resp.exited_at_unix_nano()};
+    return ShimProcessState{resp.pid(), to_state(resp.status()), resp.exit_status(), resp.exited_at_unix_nano(),
+                            resp.log_dropped_bytes()};
   }
   Status kill(const std::string& id, const std::string& exec_id, uint32_t signal, bool all) override {
     tpb::KillRequest req;

@@ -24,6 +24,7 @@ struct ShimProcessState {
   TaskState state = TaskState::kUnknown;
   uint32_t exit_status = 0;
   int64_t exited_at_unix_nano = 0;
+  uint64_t log_dropped_bytes = 0;  // output the container log could not take (full disk)
 };
 
 class ShimClient {

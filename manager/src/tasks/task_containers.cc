@@ -102,7 +102,7 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
   std::string parent = resolved.diff_ids.empty() ? std::string() : chain_ids(resolved.diff_ids).back();
   BERTH_TRY(images_.snapshots().prepare(record.snapshot_key, parent));
   auto built = [&]() -> Status {
-    SpecInputs in{id, ns, image_config, req.overrides, {}};
+    SpecInputs in{id, ns, image_config, req.overrides, {}, options_.cgroup_parent};
     std::unique_lock volume_lock(volumes_mu_, std::defer_lock);
     if (!req.volumes.empty()) volume_lock.lock();
     BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, req.volumes, bundle_dir(ns, id) + "/rootfs"));

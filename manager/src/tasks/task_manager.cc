@@ -162,6 +162,7 @@ Result<TaskInfo> TaskManager::get(const std::string& ns, const std::string& id) 
   info.state = state.state;
   info.exit_status = state.exit_status;
   info.exited_at_unix_nano = state.exited_at_unix_nano;
+  info.log_dropped_bytes = state.log_dropped_bytes;
   return info;
 }
 

@@ -35,6 +35,7 @@ struct TaskManagerOptions {
   std::string runtime_path;   // the runtime called "berth"
   std::string event_address;  // the socket where berthd serves EventSink (shims publish there)
   std::string volumes_dir;    // named volumes: <volumes_dir>/<ns>/<name>/_data
+  std::string cgroup_parent = "/berth";  // containers' cgroups: <cgroup_parent>/<ns>/<id>
 };
 
 struct ContainerSpecRequest {

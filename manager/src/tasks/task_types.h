@@ -17,6 +17,7 @@ struct TaskInfo {
   int64_t exited_at_unix_nano = 0;
   std::string stdin_path, stdout_path, stderr_path, log_path;
   bool terminal = false;
+  uint64_t log_dropped_bytes = 0;  // output the container log could not take (full disk)
 };
 
 struct ExitInfo {

@@ -1,5 +1,6 @@
 #include "console_relay.h"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,6 +33,16 @@ Result<UniqueFd> OwnConsole::receive_master() {
   pair_.second.reset();
   BERTH_ASSIGN_OR_RETURN(ReceivedFd received, receive_fd(pair_.first.get()));
   return std::move(received.fd);
+}
+
+Status require_caller_terminal() {
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (::isatty(fd)) return {};
+  }
+  UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (tty) return {};
+  return sys_error("open /dev/tty").wrap(
+      "process.terminal is true but the caller has no terminal to relay (use --console-socket, or run -d with it)");
 }
 
 void copy_window_size(int from, int master) {

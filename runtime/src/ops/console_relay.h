@@ -43,4 +43,9 @@ class OwnConsole {
 // Copies the window size of `from` (a tty) to the pty master.
 void copy_window_size(int from, int master);
 
+// A foreground terminal process relays the caller's terminal: without one (stdio all redirected,
+// no controlling terminal) it would wait for input that never comes — refused, as runc does
+// ("open /dev/tty: no such device or address").
+Status require_caller_terminal();
+
 }  // namespace berth::runtime

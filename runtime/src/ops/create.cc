@@ -2,6 +2,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
 #include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
@@ -66,6 +70,18 @@ Status check_existing_cgroup(cgroups::Manager& cgroup) {
 
 }  // namespace
 
+int socket_activation_fds() {
+  const char* pid = ::getenv("LISTEN_PID");
+  const char* fds = ::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr) return 0;
+  long listen_pid = 0, n = 0;
+  auto [p1, e1] = std::from_chars(pid, pid + std::strlen(pid), listen_pid);
+  auto [p2, e2] = std::from_chars(fds, fds + std::strlen(fds), n);
+  if (e1 != std::errc() || e2 != std::errc() || *p1 != '\0' || *p2 != '\0') return 0;
+  if (listen_pid != ::getpid() || n <= 0 || n > 1024) return 0;
+  return static_cast<int>(n);
+}
+
 Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options, int console_fd) {
   BERTH_TRY(StateStore::validate_id(options.id));
   BERTH_ASSIGN_OR_RETURN(std::string bundle, absolute(options.bundle, "bundle"));
@@ -75,7 +91,14 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   for (const auto& field : unknown_spec_fields(spec)) {
     log::get("runtime")->warn("config.json: unknown field {} (ociVersion {}) is ignored", field, spec.oci_version);
   }
-  PlanOptions plan_options{options.id, bundle, options.no_pivot, options.no_new_keyring, options.preserve_fds};
+  if (options.listen_fds > 0) {
+    auto& env = spec.process->env;
+    std::erase_if(env, [](const std::string& e) { return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID="); });
+    env.push_back(fmt::format("LISTEN_FDS={}", options.listen_fds));
+    env.push_back("LISTEN_PID=1");
+  }
+  PlanOptions plan_options{options.id, bundle, options.no_pivot, options.no_new_keyring,
+                           options.listen_fds + options.preserve_fds};
   plan_options.seccomp_cache_dir = seccomp_cache_dir(global.root);
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_init_plan(spec, plan_options));
   BERTH_ASSIGN_OR_RETURN(cgroups::Resources resources, container_resources(spec));

@@ -98,6 +98,7 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
   int console_fd = -1;
   if (process.terminal) {
     if (o.console_socket.empty()) {
+      BERTH_TRY(require_caller_terminal());
       BERTH_ASSIGN_OR_RETURN(OwnConsole created, OwnConsole::create());
       own.emplace(std::move(created));
       console_fd = own->child_end();

@@ -19,7 +19,9 @@ std::string features_json() {
                   "nomand",     "norelatime", "nostrictatime", "nosuid", "private",   "rbind",         "relatime",
                   "remount",    "ro",       "rprivate",   "rshared",    "rslave",     "runbindable",   "rw",
                   "shared",     "silent",   "slave",      "strictatime", "suid",      "sync",          "tmpcopyup",
-                  "unbindable"});
+                  "unbindable", "ratime",   "rdev",       "rdiratime",  "rexec",      "rnoatime",      "rnodev",
+                  "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow",  "rrelatime",
+                  "rro",        "rrw",      "rstrictatime", "rsuid",    "rsymfollow"});
   w.key("linux").begin_object();
   w.string_array("namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"});
   w.string_array("capabilities", known_capability_names());

@@ -20,6 +20,7 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
       return make_error(ErrorCode::kInvalidArgument,
                         "process.terminal is true: a detached run needs --console-socket to receive the pty");
     }
+    BERTH_TRY(require_caller_terminal());
     BERTH_ASSIGN_OR_RETURN(OwnConsole created, OwnConsole::create());
     console.emplace(std::move(created));
   }

@@ -151,9 +151,11 @@ void enter_cwd(const InitPlan& plan, bool create) noexcept {
 
 void check_cwd_in_root(const InitPlan& plan) noexcept {
   char buf[PATH_MAX];
-  if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/') {
-    fail(plan.sync_fd, EPERM, "cwd %s is outside the container root", plan.cwd.c_str());
+  const char* cwd = ::getcwd(buf, sizeof buf);
+  if (cwd == nullptr && errno != ENOENT) {
+    fail(plan.sync_fd, errno, "verify that cwd %s is inside the container root (getcwd)", plan.cwd.c_str());
   }
+  if (cwd == nullptr || cwd[0] != '/') fail(plan.sync_fd, EPERM, "cwd %s is outside the container root", plan.cwd.c_str());
 }
 
 void switch_user(const InitPlan& plan) noexcept {
@@ -236,6 +238,10 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
            static_cast<unsigned long long>(r.limit.rlim_max));
     }
   }
+  // Into cwd while still root where that works (a 0700 directory the user can't enter), as runc,
+  // and checked before a filter is loaded: one that refuses getcwd made every cwd look "outside".
+  bool in_cwd = ::chdir(plan.cwd.c_str()) == 0;
+  if (in_cwd) check_cwd_in_root(plan);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
   bool seccomp_late = plan.seccomp && !plan.seccomp->notify && plan.no_new_privileges;
   if (plan.seccomp && !plan.seccomp->notify && !seccomp_late && load_seccomp(*plan.seccomp) < 0) {
@@ -245,13 +251,10 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
   // Priorities first: raising them needs the capabilities dropped below.
   if (apply_io_and_scheduler(plan.scheduling, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   if (drop_bounding_and_keep(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
-  // Into cwd while still root where that works (a 0700 directory the user can't enter), as runc.
-  bool in_cwd = ::chdir(plan.cwd.c_str()) == 0;
   switch_user(plan);
   if (apply_capabilities(plan.caps, plan.last_cap, &what) < 0) fail(plan.sync_fd, errno, "%s", what);
   ::umask(plan.umask ? *plan.umask : 022);
-  if (in_cwd) check_cwd_in_root(plan);
-  else enter_cwd(plan, false);
+  if (!in_cwd) enter_cwd(plan, false);
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(plan.sync_fd, errno, "no_new_privs");
   if (plan.personality && ::personality(*plan.personality) < 0) fail(plan.sync_fd, errno, "set personality");
   if (!plan.lsm_attr_path.empty() && child::write_text(plan.lsm_attr_path.c_str(), plan.lsm_label.c_str()) < 0) {

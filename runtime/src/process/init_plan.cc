@@ -47,6 +47,36 @@ const std::map<std::string_view, unsigned long>& propagation_options() {
   return k;
 }
 
+struct RecursiveOption {
+  uint64_t set;
+  uint64_t clr;
+};
+
+// runc's recursive mount options (mount_setattr(2) with AT_RECURSIVE, Linux 5.12).
+const std::map<std::string_view, RecursiveOption>& recursive_options() {
+  static const std::map<std::string_view, RecursiveOption> k = {
+      {"rro", {MOUNT_ATTR_RDONLY, 0}},
+      {"rrw", {0, MOUNT_ATTR_RDONLY}},
+      {"rnosuid", {MOUNT_ATTR_NOSUID, 0}},
+      {"rsuid", {0, MOUNT_ATTR_NOSUID}},
+      {"rnodev", {MOUNT_ATTR_NODEV, 0}},
+      {"rdev", {0, MOUNT_ATTR_NODEV}},
+      {"rnoexec", {MOUNT_ATTR_NOEXEC, 0}},
+      {"rexec", {0, MOUNT_ATTR_NOEXEC}},
+      {"rnodiratime", {MOUNT_ATTR_NODIRATIME, 0}},
+      {"rdiratime", {0, MOUNT_ATTR_NODIRATIME}},
+      {"rrelatime", {MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME}},
+      {"rnorelatime", {0, MOUNT_ATTR_RELATIME}},
+      {"rnoatime", {MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME}},
+      {"ratime", {0, MOUNT_ATTR_NOATIME}},
+      {"rstrictatime", {MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME}},
+      {"rnostrictatime", {0, MOUNT_ATTR_STRICTATIME}},
+      {"rnosymfollow", {MOUNT_ATTR_NOSYMFOLLOW, 0}},
+      {"rsymfollow", {0, MOUNT_ATTR_NOSYMFOLLOW}},
+  };
+  return k;
+}
+
 // args[0] → the paths init tries in order, using PATH from the container's env (runc looks the
 // binary up inside the container, after pivot_root).
 std::vector<std::string> exec_candidates(const Process& p) {
@@ -80,6 +110,8 @@ Result<MountStep> plan_mount(const Mount& m, size_t index, const std::string& bu
   step.bind = opts.bind || m.type == "bind";
   step.is_cgroup = m.type == "cgroup" || m.type == "cgroup2";
   step.is_sysfs = m.type == "sysfs";
+  step.rec_attr_set = opts.rec_attr_set;
+  step.rec_attr_clr = opts.rec_attr_clr;
   if (step.bind) {
     if (step.source.empty()) return make_error(ErrorCode::kInvalidArgument, "mounts[{}].source: a bind mount needs a source", index);
     // Relative bind sources are relative to the bundle.
@@ -100,6 +132,10 @@ Result<MountStep> plan_mount(const Mount& m, size_t index, const std::string& bu
     }
     step.flags = opts.flags;
     if (step.source.empty()) step.source = step.fstype;
+    if ((step.flags & MS_RDONLY) != 0 && (step.fstype == "tmpfs" || step.dest == "/dev" || step.dest == "/dev/")) {
+      step.flags &= ~MS_RDONLY;
+      step.readonly_later = true;
+    }
   }
   return step;
 }
@@ -205,17 +241,42 @@ Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::stri
   return plan;
 }
 
+namespace {
+
+struct MountinfoLine {
+  std::string_view root, mountpoint, fstype, superoptions;
+};
+
+// id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+std::optional<MountinfoLine> parse_mountinfo_line(std::string_view line) {
+  auto dash = line.find(" - ");
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto left = split(line.substr(0, dash), ' ');
+  auto right = split(line.substr(dash + 3), ' ');
+  if (left.size() < 5 || right.size() < 3) return std::nullopt;
+  return MountinfoLine{left[3], left[4], right[0], right[2]};
+}
+
+}  // namespace
+
+std::vector<std::string> host_proc_sys_mounts(const std::string& mountinfo_text, const std::string& rootfs) {
+  std::vector<std::string> out;
+  for (std::string_view line : split(mountinfo_text, '\n')) {
+    auto m = parse_mountinfo_line(line);
+    if (!m || m->root != "/" || (m->fstype != "proc" && m->fstype != "sysfs")) continue;
+    if (m->mountpoint == rootfs || m->mountpoint.starts_with(rootfs + "/")) continue;
+    out.emplace_back(m->mountpoint);  // mountinfo escapes spaces as \040; such a path fails (ENOENT) and is skipped
+  }
+  return out;
+}
+
 std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinfo_text) {
   std::vector<CgroupHierarchy> out;
   for (std::string_view line : split(mountinfo_text, '\n')) {
-    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
-    auto dash = line.find(" - ");
-    if (dash == std::string_view::npos) continue;
-    auto left = split(line.substr(0, dash), ' ');
-    auto right = split(line.substr(dash + 3), ' ');
-    if (left.size() < 5 || right.size() < 3) continue;
-    std::string_view mountpoint = left[4];
-    std::string_view fstype = right[0];
+    auto m = parse_mountinfo_line(line);
+    if (!m) continue;
+    std::string_view mountpoint = m->mountpoint;
+    std::string_view fstype = m->fstype;
     // A later mount on the same point hides a hierarchy (a tmpfs over a hybrid host's unified).
     std::erase_if(out, [&](const CgroupHierarchy& h) { return mountpoint == "/sys/fs/cgroup/" + h.name; });
     if (fstype != "cgroup" && fstype != "cgroup2") continue;
@@ -228,7 +289,7 @@ std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinf
     h.name = std::string(mountpoint.substr(std::string_view("/sys/fs/cgroup/").size()));
     h.fstype = std::string(fstype);
     if (fstype == "cgroup") {
-      for (std::string_view opt : split(right[2], ',')) {
+      for (std::string_view opt : split(m->superoptions, ',')) {
         if (opt == "rw" || opt == "ro" || opt.empty()) continue;
         if (!h.options.empty()) h.options += ",";
         h.options += opt;
@@ -275,6 +336,9 @@ ParsedMountOptions parse_mount_options(const std::vector<std::string>& options) 
       } else {
         out.flags |= f->second.flag;
       }
+    } else if (auto r = recursive_options().find(o); r != recursive_options().end()) {
+      out.rec_attr_set = (out.rec_attr_set & ~r->second.clr) | r->second.set;
+      out.rec_attr_clr = (out.rec_attr_clr & ~r->second.set) | r->second.clr;
     } else if (o == "tmpcopyup" || o == "defaults") {
       // tmpcopyup is a crun/runc extension for tmpfs; berth doesn't copy up (the mount is fresh).
     } else {
@@ -361,6 +425,10 @@ Result<InitPlan> make_init_plan(const Spec& spec, const PlanOptions& options) {
   if (std::any_of(plan.mounts.begin(), plan.mounts.end(), [](const MountStep& m) { return m.is_cgroup; })) {
     BERTH_ASSIGN_OR_RETURN(std::string mountinfo, read_file("/proc/self/mountinfo"));
     plan.cgroup_hierarchies = host_cgroup_hierarchies(mountinfo);
+  }
+  if (plan.no_pivot) {
+    BERTH_ASSIGN_OR_RETURN(std::string mountinfo, read_file("/proc/self/mountinfo"));
+    plan.no_pivot_hidden = host_proc_sys_mounts(mountinfo, plan.rootfs);
   }
   plan.keyring_name = "_ses." + options.id;
   plan.hostname = spec.hostname;

@@ -30,6 +30,12 @@ struct MountStep {
   bool source_is_file = false;     // bind of a file: the target is created as a file
   bool is_cgroup = false;
   bool is_sysfs = false;
+  // Recursive options ("rro", "rnosuid", ...): mount_setattr(AT_RECURSIVE) on the whole tree.
+  uint64_t rec_attr_set = 0;
+  uint64_t rec_attr_clr = 0;
+  // A read-only tmpfs or /dev is mounted writable and made read-only in finish_rootfs, once
+  // /dev/pts, devices and the console are in place (as runc does).
+  bool readonly_later = false;
 };
 
 // A host cgroup hierarchy, mounted again inside the container for a "cgroup" mount.
@@ -76,6 +82,8 @@ struct InitPlan {
   std::string rootfs;  // absolute host path
   bool readonly_root = false;
   bool no_pivot = false;
+  // --no-pivot: the full procfs and sysfs mounts outside the rootfs, hidden before the chroot.
+  std::vector<std::string> no_pivot_hidden;
   bool new_keyring = true;
   unsigned long rootfs_propagation = 0;  // applied to "/" after the pivot (before it too, shared aside)
 
@@ -156,6 +164,10 @@ Result<InitPlan> make_exec_plan(const Process& process, const std::map<std::stri
 // /sys/fs/cgroup itself is a cgroup2 mount.
 std::vector<CgroupHierarchy> host_cgroup_hierarchies(const std::string& mountinfo_text);
 
+// The full (root "/") procfs and sysfs mounts not under rootfs, from /proc/self/mountinfo: under
+// --no-pivot they would stay reachable in the container's mount namespace (runc's msMoveRoot).
+std::vector<std::string> host_proc_sys_mounts(const std::string& mountinfo_text, const std::string& rootfs);
+
 // Once the container's cgroup exists: its directories (Manager::paths(), hierarchy → host dir)
 // become the sources of a "cgroup" mount, unless the container has a cgroup namespace (then the
 // hierarchies are mounted and show the namespace's view).
@@ -171,6 +183,8 @@ struct ParsedMountOptions {
   unsigned long propagation = 0;
   bool bind = false;
   bool recursive = false;
+  uint64_t rec_attr_set = 0;  // MOUNT_ATTR_* of the recursive options (rro, rnosuid, ...)
+  uint64_t rec_attr_clr = 0;
   std::string data;
 };
 ParsedMountOptions parse_mount_options(const std::vector<std::string>& options);

@@ -60,6 +60,20 @@ void set_propagation(const InitPlan& plan, int rootfd, const char* dest, unsigne
   ::close(fd);
 }
 
+// The recursive options of a mount (rro, rnosuid, ...) on its whole tree.
+void set_recursive_attrs(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
+  if (m.rec_attr_set == 0 && m.rec_attr_clr == 0) return;
+  int fd = open_in_root(rootfd, m.dest.c_str(), O_PATH);
+  if (fd < 0) fail(plan.sync_fd, errno, "reopen %s", m.dest.c_str());
+  struct mount_attr attr{};
+  attr.attr_set = m.rec_attr_set;
+  attr.attr_clr = m.rec_attr_clr;
+  if (::mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+    fail(plan.sync_fd, errno, "set the recursive options of %s (mount_setattr, Linux 5.12)", m.dest.c_str());
+  }
+  ::close(fd);
+}
+
 // Binds the container's cgroup directory (a host path the runtime made) onto `at`, an O_PATH fd
 // of the mount point; the caller remounts it with the mount's flags, which a bind ignores.
 void bind_cgroup_dir(const InitPlan& plan, int at, const char* source, const char* dest) noexcept {
@@ -131,6 +145,7 @@ void mount_cgroups(const InitPlan& plan, int rootfd, const MountStep& m) noexcep
 void do_mount(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
   if (m.is_cgroup) {
     mount_cgroups(plan, rootfd, m);
+    set_recursive_attrs(plan, rootfd, m);
     return;
   }
   int fd = prepare_target(plan, rootfd, m, m.bind && m.source_is_file);
@@ -153,6 +168,7 @@ void do_mount(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
   ::close(fd);
   if ((m.bind || m.is_sysfs) && remount != 0) remount_bind(plan, rootfd, m.dest.c_str(), remount);
   if (m.propagation != 0) set_propagation(plan, rootfd, m.dest.c_str(), m.propagation);
+  set_recursive_attrs(plan, rootfd, m);
 }
 
 struct DefaultDevice {
@@ -230,6 +246,18 @@ void pivot(const InitPlan& plan) noexcept {
   if (!plan.no_pivot && old_root < 0) fail(plan.sync_fd, errno, "open the old root");
   if (::chdir(plan.rootfs.c_str()) < 0) fail(plan.sync_fd, errno, "chdir %s", plan.rootfs.c_str());
   if (plan.no_pivot) {
+    // Under a chroot the host's procfs and sysfs stay in this mount namespace, and a full procfs
+    // lets the kernel allow new procfs mounts: detach them (or cover them) first, as runc does.
+    for (const auto& p : plan.no_pivot_hidden) {
+      if (::mount(nullptr, p.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+        if (errno == ENOENT) continue;  // under one detached already
+        fail(plan.sync_fd, errno, "make %s a slave before hiding it", p.c_str());
+      }
+      if (::umount2(p.c_str(), MNT_DETACH) < 0) {
+        if (errno != EINVAL && errno != EPERM) fail(plan.sync_fd, errno, "detach %s", p.c_str());
+        if (::mount("tmpfs", p.c_str(), "tmpfs", 0, nullptr) < 0) fail(plan.sync_fd, errno, "cover %s", p.c_str());
+      }
+    }
     if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) fail(plan.sync_fd, errno, "move rootfs to /");
     if (::chroot(".") < 0) fail(plan.sync_fd, errno, "chroot");
   } else {
@@ -323,6 +351,16 @@ void finish_rootfs(const InitPlan& plan) noexcept {
   int rootfd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) fail(plan.sync_fd, errno, "open /");
   mask_paths(plan, rootfd);
+  for (const auto& m : plan.mounts) {
+    if (!m.readonly_later) continue;
+    int fd = open_in_root(rootfd, m.dest.c_str(), O_PATH);
+    struct mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (fd < 0 || ::mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+      fail(plan.sync_fd, errno, "make %s read-only", m.dest.c_str());
+    }
+    ::close(fd);
+  }
   if (plan.readonly_root && child::set_readonly(rootfd) < 0) fail(plan.sync_fd, errno, "make / read-only");
   if (plan.rootfs_propagation != 0 && ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) < 0) {
     fail(plan.sync_fd, errno, "set propagation of / to the configured rootfsPropagation");

@@ -1,5 +1,6 @@
 // Cross-field rules of the spec, checked before anything is created.
 #include <sched.h>
+#include <sys/stat.h>
 
 #include <charconv>
 #include <set>
@@ -70,24 +71,46 @@ Status validate_namespaces(const Spec& spec) {
   return {};
 }
 
+// A namespace the spec joins by path that is the runtime's own ("host" as runc means it: the
+// current one): a sysctl set there would be set for the host.
+bool joins_own_namespace(const Namespace* ns, const char* proc_name) {
+  if (ns == nullptr || ns->path.empty()) return false;
+  struct stat target{}, own{};
+  if (::stat(ns->path.c_str(), &target) != 0) return false;  // joining it reports the bad path
+  if (::stat(fmt::format("/proc/self/ns/{}", proc_name).c_str(), &own) != 0) return false;
+  return target.st_dev == own.st_dev && target.st_ino == own.st_ino;
+}
+
 Status validate_sysctl(const Spec& spec) {
   const Linux& l = spec.linux_;
   for (const auto& [key, value] : l.sysctl) {
     bool ipc = key.starts_with("kernel.msg") || key.starts_with("kernel.sem") || key.starts_with("kernel.shm") ||
                key.starts_with("fs.mqueue.");
     bool net = key.starts_with("net.");
-    bool uts = key == "kernel.hostname" || key == "kernel.domainname";
-    if (ipc && !l.creates(NamespaceType::kIpc) && !l.find(NamespaceType::kIpc)) {
+    // kernel.domainname is namespaced and has no field of its own before spec 1.2: allowed, as by runc.
+    bool domainname = key == "kernel.domainname" && l.find(NamespaceType::kUts);
+    if (ipc && !l.find(NamespaceType::kIpc)) {
       return make_error(ErrorCode::kInvalidArgument, "linux.sysctl.{}: needs the container's own ipc namespace", key);
     }
     if (net && !l.find(NamespaceType::kNetwork)) {
       return make_error(ErrorCode::kInvalidArgument, "linux.sysctl.{}: needs the container's own network namespace",
                         key);
     }
-    if (uts) {
+    // runc: `sysctl "net.x" not allowed in host network namespace`; the same for ipc (runc sets those on the host).
+    if (net && joins_own_namespace(l.find(NamespaceType::kNetwork), "net")) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "linux.sysctl.{}: not allowed in host network namespace ({} is the runtime's own)", key,
+                        l.find(NamespaceType::kNetwork)->path);
+    }
+    if (ipc && joins_own_namespace(l.find(NamespaceType::kIpc), "ipc")) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "linux.sysctl.{}: not allowed in host ipc namespace ({} is the runtime's own)", key,
+                        l.find(NamespaceType::kIpc)->path);
+    }
+    if (key == "kernel.hostname" || (key == "kernel.domainname" && !domainname)) {
       return make_error(ErrorCode::kInvalidArgument, "linux.sysctl.{}: use the hostname/domainname fields", key);
     }
-    if (!ipc && !net) {
+    if (!ipc && !net && !domainname) {
       return make_error(ErrorCode::kInvalidArgument,
                         "linux.sysctl.{}: not namespaced; the container can't own it", key);
     }

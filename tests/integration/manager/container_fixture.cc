@@ -6,6 +6,7 @@
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
+#include "berth/manager/daemon.h"
 #include "images/oci.h"
 #include "layout_builder.h"
 
@@ -77,11 +78,19 @@ void ContainerFixture::TearDown() {
     (void)ctl({"rm", "-f", ids.out.substr(start, nl - start)});
     start = nl == std::string::npos ? ids.out.size() : nl + 1;
   }
-  // berthd keeps a namespace's parent cgroup (/berth/<ns>, as containerd does); this test's
-  // namespace is its own, so its parent goes with it. rmdir only removes it when empty.
+  // berthd keeps a namespace's parent cgroup (<parent>/<ns>, as containerd does); this test's
+  // namespace and berthd root are its own, so they go with it.
+  remove_cgroup_parent(cgroup_parent());
+}
+
+std::string ContainerFixture::cgroup_parent() const { return default_cgroup_parent(berthd_->root()); }
+
+void ContainerFixture::remove_cgroup_parent(const std::string& parent) const {
   std::error_code ec;
   for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    (void)::rmdir((hierarchy.path().string() + "/berth/" + ns_).c_str());
+    // rmdir only removes a cgroup without children.
+    (void)::rmdir((hierarchy.path().string() + parent + "/" + ns_).c_str());
+    (void)::rmdir((hierarchy.path().string() + parent).c_str());
   }
 }
 
@@ -125,9 +134,9 @@ void ContainerFixture::expect_nothing_left() {
   EXPECT_TRUE(mounts.empty()) << mounts[0];
   EXPECT_TRUE(missing_or_empty(state_dir() + "/tasks/" + ns_)) << listing(state_dir() + "/tasks/" + ns_);
   EXPECT_TRUE(no_container_state(state_dir() + "/runtime/" + ns_)) << listing(state_dir() + "/runtime/" + ns_);
-  EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup/berth/" + ns_));  // v2
+  EXPECT_TRUE(no_child_cgroups("/sys/fs/cgroup" + cgroup_parent() + "/" + ns_));  // v2
   for (const char* controller : {"pids", "memory", "cpu", "devices", "freezer"})  // v1
-    EXPECT_TRUE(no_child_cgroups(std::string("/sys/fs/cgroup/") + controller + "/berth/" + ns_)) << controller;
+    EXPECT_TRUE(no_child_cgroups(fmt::format("/sys/fs/cgroup/{}{}/{}", controller, cgroup_parent(), ns_))) << controller;
   EXPECT_EQ(shims_alive(), 0);
   CtlResult snaps = ctl({"--format", "json", "snapshot", "ls"});
   EXPECT_EQ(snaps.out.find("container/"), std::string::npos) << snaps.out;

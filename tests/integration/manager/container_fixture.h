@@ -26,6 +26,10 @@ class ContainerFixture : public ::testing::Test {
   // The full command line of that berthctl, for tests that run it themselves (stdin, pty, signals).
   std::vector<std::string> ctl_argv(std::vector<std::string> args) const;
   std::string state_dir() const;
+  // The cgroup under which our berthd puts containers (<parent>/<ns>/<id>).
+  std::string cgroup_parent() const;
+  // Removes <parent>/<ns> and <parent> in every hierarchy where they are empty.
+  void remove_cgroup_parent(const std::string& parent) const;
   // Where berthd keeps the bundle of one of our containers.
   std::string bundle_dir(const std::string& id) const { return state_dir() + "/tasks/" + ns_ + "/" + id; }
 

@@ -3,16 +3,21 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <thread>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
+#include "berth/common/scoped_mount.h"
 #include "berth/common/temp_dir.h"
+#include "berth/manager/daemon.h"
 #include "container_fixture.h"
 #include "pty_session.h"
 
@@ -106,6 +111,49 @@ TEST_F(ContainerTest, RmRefusesARunningContainerUnlessForced) {
   r = ctl({"rm", "-f", "busy"});
   EXPECT_EQ(r.code, 0) << r.err;
   expect_nothing_left();
+}
+
+// Issue 16 item 5: two berthd instances (two roots) with one container name in one namespace.
+// Their cgroups were both /berth/<ns>/<id>: `rm -f` on one killed the other's container.
+TEST_F(ContainerTest, TwoDaemonsWithOneContainerNameShareNoCgroup) {
+  auto other = testing::Berthd::start(
+      fmt::format(R"({{"shim": "{}", "runtime": "{}"}})", BERTH_SHIM_PATH, BERTH_RUNTIME_PATH));
+  ASSERT_TRUE(other.ok()) << other.error().what();
+  std::string other_parent = default_cgroup_parent((*other)->root());
+  ASSERT_NE(other_parent, cgroup_parent());
+  struct Cleanup {
+    std::function<void()> run;
+    ~Cleanup() { run(); }
+  } cleanup{[&] {
+    (void)(*other)->ctl({"--namespace", ns_, "rm", "-f", "same"});
+    (void)(*other)->terminate();
+    remove_cgroup_parent(other_parent);
+  }};
+  auto other_ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--namespace", ns_});
+    return (*other)->ctl(std::move(args));
+  };
+  CtlResult r = other_ctl({"image", "import", dir_.path() + "/busybox.tar"});
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  ASSERT_EQ(ctl({"run", "-d", "--name", "same", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = other_ctl({"run", "-d", "--name", "same", image_, "/bin/busybox", "sleep", "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& parent : {cgroup_parent(), other_parent}) {
+    auto procs = read_file(fmt::format("/sys/fs/cgroup/pids{}/{}/same/cgroup.procs", parent, ns_));
+    ASSERT_TRUE(procs.ok()) << parent << ": " << procs.error().what();
+    EXPECT_EQ(std::count(procs->begin(), procs->end(), '\n'), 1) << parent << ":\n" << *procs;
+  }
+
+  r = ctl({"rm", "-f", "same"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+  r = other_ctl({"exec", "same", "/bin/busybox", "echo", "still here"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "still here\n");
+  EXPECT_EQ(other_ctl({"ps", "-q"}).out.empty(), false);
+  r = other_ctl({"rm", "-f", "same"});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST_F(ContainerTest, ExecRunsInTheContainer) {
@@ -306,6 +354,44 @@ TEST_F(ContainerTest, LogsKeepEveryRunAttachedOrNotWithTailSinceAndFollow) {
   EXPECT_EQ(r.out, "first\nsecond\n");
   EXPECT_EQ(ctl({"rm", "twice", "slow"}).code, 0);
   EXPECT_EQ(ctl({"logs", "twice"}).code, 1);
+  expect_nothing_left();
+}
+
+// Issue 16 item 4 through berthd: with the container log's filesystem full, the shim drops and
+// counts output, and inspect shows the count (LogDroppedBytes) while the container runs on.
+TEST_F(ContainerTest, InspectShowsWhatAFullLogDiskDropped) {
+  std::string ns_dir = state_dir() + "/tasks/" + ns_;
+  ASSERT_TRUE(make_dirs(ns_dir, 0700).ok());
+  {
+    auto tmpfs = ScopedMount::mount("tmpfs", ns_dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=512k,mode=0700");
+    ASSERT_TRUE(tmpfs.ok()) << tmpfs.error().what();
+    ASSERT_EQ(ctl({"run", "-d", "--name", "chatty", image_, "/bin/sh", "-c",
+                   "/bin/busybox yes 0123456789 | /bin/busybox head -c 8388608; exec /bin/busybox sleep 1000"})
+                  .code,
+              0);
+    auto inspect = [&](const char* section, const char* field) {
+      auto tree = json::parse(ctl({"inspect", "chatty"}).out, "inspect");
+      if (!tree) return int64_t{-1};
+      auto list = json::root(*tree).as_array();
+      if (!list || list->size() != 1) return int64_t{-1};
+      auto holder = section ? (*list)[0].get(section) : std::optional<json::Value>((*list)[0]);
+      auto v = holder ? holder->get(field) : std::nullopt;
+      if (!v) return int64_t{-1};
+      if (auto b = v->as_bool()) return int64_t{*b};
+      return v->as_int64().value_or(-1);
+    };
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int64_t dropped = 0;
+    while ((dropped = inspect(nullptr, "LogDroppedBytes")) <= 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    EXPECT_GT(dropped, 0);
+    EXPECT_EQ(inspect("State", "Running"), 1);
+    // Room again for the exit record, then the usual clean-up.
+    ASSERT_EQ(::truncate((bundle_dir("chatty") + "/container.log").c_str(), 0), 0);
+    EXPECT_EQ(ctl({"rm", "-f", "chatty"}).code, 0);
+    ASSERT_TRUE(tmpfs->unmount().ok());
+  }
   expect_nothing_left();
 }
 

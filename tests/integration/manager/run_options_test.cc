@@ -24,7 +24,7 @@ class RunOptionsTest : public testing::ContainerFixture {
   }
   // A cgroup v1 control file of a container (this host's hierarchy), trimmed.
   std::string cgroup_file(const std::string& controller, const std::string& id, const std::string& file) const {
-    auto text = read_file(fmt::format("/sys/fs/cgroup/{}/berth/{}/{}/{}", controller, ns_, id, file));
+    auto text = read_file(fmt::format("/sys/fs/cgroup/{}{}/{}/{}/{}", controller, cgroup_parent(), ns_, id, file));
     if (!text) return "missing: " + std::string(text.error().what());
     return text->substr(0, text->find('\n'));
   }

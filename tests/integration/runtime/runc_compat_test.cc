@@ -1,9 +1,13 @@
 // The command line as scripts written for runc use it: exit codes and messages compared with
 // /usr/sbin/runc where it is installed.
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "berth/common/child_process.h"
 #include "berth/common/fs.h"
+#include "berth/common/scoped_mount.h"
+#include "berth/common/temp_dir.h"
 #include "bundle.h"
 
 namespace berth::test {
@@ -227,6 +231,196 @@ TEST(RuncCompat, ExecJoinsTheContainersCgroupInEveryHierarchy) {
   }
   EXPECT_EQ(checked, 1);
   EXPECT_TRUE(b.berth({"delete", "--force", "hy"}).status.success());
+}
+
+}  // namespace
+}  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+// Issue 20: net sysctls in a network namespace that is the runtime's own ("host" as runc means it)
+// are refused before anything is created — runc: `sysctl "net..." not allowed in host network
+// namespace`; joined by path or not, a namespace of the container's own takes them.
+TEST(RuncCompat, NetSysctlsAreRefusedInTheHostNetworkNamespace) {
+  BERTH_REQUIRE_ROOT();
+  // The host's own value: harmless should it get through.
+  std::string ttl = read_file("/proc/sys/net/ipv4/ip_default_ttl").value_or("64\n");
+  ttl = ttl.substr(0, ttl.find('\n'));
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"cat", "/proc/sys/net/ipv4/ip_default_ttl"});
+    b.edit(fmt::format(R"(.linux.sysctl = {{"net.ipv4.ip_default_ttl": "{}"}} | .linux.namespaces |= map(
+                            if .type == "network" then .path = "/proc/self/ns/net" else . end))",
+                       ttl));
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "sy"});
+    EXPECT_EQ(out.status.code, 1) << rt << ": " << out.err;
+    EXPECT_NE(out.err.find("not allowed in host network namespace"), std::string::npos) << rt << ": " << out.err;
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    EXPECT_FALSE(path_exists(root + "/sy")) << rt << ": state left";
+    EXPECT_FALSE(path_exists("/sys/fs/cgroup/pids/sy")) << rt << ": cgroup left";
+
+    b.edit(R"(.linux.sysctl = {"net.ipv4.ip_default_ttl": "42"} | .linux.namespaces |= map(del(.path)))");
+    out = b.runtime(rt, {"run", "--bundle", b.dir(), "sy2"});
+    EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "42\n") << rt;
+  }
+}
+
+}  // namespace
+}  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+// `run [flags] --bundle B ID` of a bundle running args, edited by jq_filter, under runtime rt:
+// expects exit 0 and `want` on stdout.
+void expect_run_prints(const std::string& rt, const std::vector<std::string>& args, const std::string& jq_filter,
+                       const std::string& want, std::vector<std::string> flags = {}) {
+  Bundle b;
+  b.set_args(args);
+  if (!jq_filter.empty()) b.edit(jq_filter);
+  flags.insert(flags.begin(), "run");
+  flags.insert(flags.end(), {"--bundle", b.dir(), "c"});
+  auto out = b.runtime(rt, flags);
+  EXPECT_EQ(out.status.code, 0) << rt << " " << jq_filter << ": " << out.err;
+  EXPECT_EQ(out.out, want) << rt << " " << jq_filter << ": " << out.err;
+}
+
+// Issue 20: "rro" (and the other recursive options) act on every mount of a bind tree through
+// mount_setattr(AT_RECURSIVE); "ro" alone leaves submounts writable. The host's tree stays as it was.
+TEST(RuncCompat, RroMakesAWholeBindTreeReadOnly) {
+  BERTH_REQUIRE_ROOT();
+  auto src = TempDir::create("/tmp/berth-rro-");
+  ASSERT_TRUE(src.ok());
+  ASSERT_TRUE(make_dirs(src->path() + "/sub", 0755).ok());
+  auto sub = ScopedMount::mount("tmpfs", src->path() + "/sub", "tmpfs", MS_NOSUID, "size=64k");
+  ASSERT_TRUE(sub.ok()) << sub.error().what();
+  for (const auto& rt : runtimes()) {
+    for (std::string option : {"rro", "ro"}) {
+      expect_run_prints(rt,
+                        {"sh", "-c", "touch /mnt/top 2>/dev/null && echo top-rw || echo top-ro; "
+                                     "touch /mnt/sub/f 2>/dev/null && echo sub-rw || echo sub-ro"},
+                        fmt::format(R"(.mounts += [{{"destination": "/mnt", "type": "bind", "source": "{}",
+                                                     "options": ["rbind", "{}"]}}])",
+                                    src->path(), option),
+                        option == "rro" ? "top-ro\nsub-ro\n" : "top-ro\nsub-rw\n");
+    }
+  }
+  EXPECT_TRUE(write_file_atomic(src->path() + "/sub/from-host", "x", 0644).ok());
+  EXPECT_TRUE(write_file_atomic(src->path() + "/from-host", "x", 0644).ok());
+}
+
+// Issue 20: a read-only /dev (or tmpfs) is mounted writable and made read-only at the end, as runc
+// does: init used to fail creating /dev/pts in it.
+TEST(RuncCompat, AReadOnlyDevIsFilledFirst) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    expect_run_prints(rt,
+                      {"sh", "-c", "[ -e /dev/pts/ptmx ] && echo pts; echo x >/dev/null && echo null; "
+                                   "touch /dev/f 2>/dev/null && echo dev-rw || echo dev-ro; "
+                                   "touch /tmp/f 2>/dev/null && echo tmp-rw || echo tmp-ro"},
+                      R"(.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)
+                         | .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+                                        "options": ["ro", "mode=1777"]}])",
+                      "pts\nnull\ndev-ro\ntmp-ro\n");
+  }
+}
+
+// Issue 20: --no-pivot detaches the host's procfs and sysfs from the container's mount namespace
+// before the chroot (runc's msMoveRoot; the parsing is unit-tested in NoPivot.*); the container
+// still gets its own /proc and /sys.
+TEST(RuncCompat, NoPivotStillMountsTheContainersProcAndSys) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    expect_run_prints(rt, {"sh", "-c", "cat /proc/1/comm; [ -d /sys/kernel ] && echo sys"}, "", "sh\nsys\n",
+                      {"--no-pivot"});
+  }
+  EXPECT_GT(host_mounts_containing(" - proc "), 0);  // the host's own stay
+}
+
+// Issue 20: `run` of a terminal: true config in the foreground with nothing to relay (stdio
+// redirected, no controlling terminal) waited forever for a shell's input; runc refuses it
+// ("open /dev/tty: no such device or address", exit 1) and leaves nothing behind.
+TEST(RuncCompat, AForegroundTerminalWithoutACallerTerminalIsRefused) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.edit(".process.terminal=true");
+    b.set_args({"sh"});
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    // setsid: no controlling terminal, whoever runs the test.
+    auto out = run_command({"setsid", "-w", rt, "--root", root, "run", "--bundle", b.dir(), "notty"}, "",
+                           std::chrono::seconds(30));
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->status.code, 1) << rt << ": " << out->err;
+    EXPECT_NE(out->err.find("/dev/tty"), std::string::npos) << rt << ": " << out->err;
+    EXPECT_FALSE(path_exists(root + "/notty")) << rt << ": state left";
+  }
+}
+
+// Issue 20: a filter that refuses getcwd, loaded early (no noNewPrivileges), made berth's
+// cwd-inside-the-root check (CVE-2024-21626) fail with a misleading "cwd / is outside the container
+// root". The check now runs before any filter is loaded, so the container runs. runc differs here:
+// Debian's 1.1.5 (with the CVE fix) refuses it — "failed to verify if current working directory is
+// safe: operation not permitted" — since it checks after loading the filter.
+TEST(RuncCompat, ASeccompFilterRefusingGetcwdDoesNotFailTheCwdCheck) {
+  BERTH_REQUIRE_ROOT();
+  expect_run_prints(BERTH_BINARY, {"echo", "ran"},
+                    R"(.process.noNewPrivileges = false | .process.cwd = "/" | .linux.seccomp = {
+                         "defaultAction": "SCMP_ACT_ALLOW",
+                         "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]})",
+                    "ran\n");
+}
+
+// Issue 20: an unreachable seccomp notify agent (listenerPath) fails the start with a clear
+// error naming the socket, exit 1, nothing left — as with runc ("failed to connect with seccomp
+// agent specified in the seccomp profile").
+TEST(RuncCompat, AnUnreachableSeccompAgentIsAClearError) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"echo", "hi"});
+    std::string sock = b.dir() + "/no-agent.sock";
+    b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}",
+                                              "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
+                       sock));
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "agent"});
+    EXPECT_EQ(out.status.code, 1) << rt << ": " << out.err;
+    EXPECT_NE(out.err.find(sock), std::string::npos) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "") << rt;
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    EXPECT_FALSE(path_exists(root + "/agent")) << rt << ": state left";
+  }
+}
+
+// Issue 20: systemd socket activation as runc does it — with LISTEN_PID naming the runtime, its
+// fds 3..3+LISTEN_FDS-1 reach the container (before the --preserve-fds ones) with LISTEN_FDS=N
+// and LISTEN_PID=1; a LISTEN_PID of another process passes nothing.
+TEST(RuncCompat, SocketActivationFdsReachTheContainer) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    for (bool ours : {true, false}) {
+      Bundle b;
+      ASSERT_TRUE(write_file_atomic(b.dir() + "/listen", "activated\n", 0644).ok());
+      ASSERT_TRUE(write_file_atomic(b.dir() + "/extra", "preserved\n", 0644).ok());
+      b.set_args({"sh", "-c", "echo \"[$LISTEN_FDS] [$LISTEN_PID]\"; cat <&3; cat <&4"});
+      std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+      std::string script = fmt::format(
+          "export LISTEN_PID={} LISTEN_FDS=1; exec \"$@\" 3<{}/listen 4<{}/extra", ours ? "$$" : "1", b.dir(), b.dir());
+      auto out = run_command({"/bin/sh", "-c", script, "sh", rt, "--root", root, "run", "--preserve-fds", "1",
+                              "--bundle", b.dir(), "la"},
+                             "", std::chrono::seconds(30));
+      ASSERT_TRUE(out.ok());
+      if (ours) {
+        EXPECT_EQ(out->status.code, 0) << rt << ": " << out->err;
+        EXPECT_EQ(out->out, "[1] [1]\nactivated\npreserved\n") << rt << ": " << out->err;
+      } else {
+        // Only --preserve-fds 1: fd 3 as it is, no fd 4 and no LISTEN_* variables.
+        EXPECT_EQ(out->out, "[] []\nactivated\n") << rt << ": " << out->err;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -1,13 +1,17 @@
 // berth-shim over real gRPC with real containers (berth, and runc under the shim too).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "berth/common/fs.h"
+#include "berth/common/scoped_mount.h"
 #include "shim_fixture.h"
 
 namespace berth::test {
@@ -418,6 +422,88 @@ TEST_F(ShimTest, AHundredConcurrentShims) {
     ASSERT_TRUE(shutdown(*shims[i]).ok());
   }
   for (auto* s : shims) EXPECT_TRUE(wait_gone(s->pid));
+}
+
+// A field of /proc/PID/status in KiB (VmHWM: the peak RSS).
+uint64_t status_kib(pid_t pid, const std::string& field) {
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  std::string key;
+  while (status >> key) {
+    if (key == field + ":") {
+      uint64_t kib = 0;
+      status >> kib;
+      return kib;
+    }
+  }
+  return 0;
+}
+
+// Issue 16 item 4: the log on a full filesystem. A chatty container writes 64 MiB while not one
+// byte fits: the shim's peak RSS stays small (it grew with the output), the loss is counted in
+// State, said in the shim log, and output is logged again once space returns.
+TEST_F(ShimTest, AFullLogFilesystemDropsCountsAndRecovers) {
+  std::string logs = work_.path() + "/logs";
+  ASSERT_TRUE(make_dirs(logs, 0700).ok());
+  auto tmpfs = ScopedMount::mount("tmpfs", logs, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=256k");
+  ASSERT_TRUE(tmpfs.ok()) << tmpfs.error().what();
+  {  // Fill it up to the last byte.
+    UniqueFd fill(::open((logs + "/filler").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fill.valid());
+    std::string block(4096, 'f');
+    while (::write(fill.get(), block.data(), block.size()) > 0) {
+    }
+    ASSERT_EQ(errno, ENOSPC);
+  }
+
+  constexpr uint64_t kFlood = 64 << 20;
+  auto& bundle = make_bundle();
+  bundle.set_args({"sh", "-c",
+                   fmt::format("yes \"$1\" | head -c {}; echo flooded; while [ ! -e /signal/go ]; do sleep 0.01; done; "
+                               "echo resumed",
+                               kFlood),
+                   "sh", std::string(1000, 'x')});
+  std::string signal = work_.path() + "/signal";
+  ASSERT_TRUE(make_dirs(signal, 0755).ok());
+  bundle.edit(fmt::format(R"(.mounts += [{{"destination": "/signal", "type": "bind", "source": "{}",
+                                           "options": ["rbind", "ro"]}}])",
+                          signal));
+  auto& shim = start_shim(bundle, "fulldisk");
+  pb::Stdio stdio;
+  stdio.set_log_path(logs + "/container.log");
+  ASSERT_TRUE(create(shim, bundle, stdio).ok());
+  uint64_t rss_before = status_kib(shim.pid, "VmRSS");
+  ASSERT_TRUE(start(shim).ok());
+
+  // All of it dropped: the flood and the line "flooded" that ends its cut last line.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  uint64_t dropped = 0;
+  while ((dropped = state(shim).log_dropped_bytes()) < kFlood + 8 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_EQ(state(shim).status(), pb::RUNNING);
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(dropped, kFlood + 8);
+  uint64_t peak = status_kib(shim.pid, "VmHWM");
+  std::printf("shim RSS before start %lu KiB, peak after 64 MiB on a full disk %lu KiB\n",
+              static_cast<unsigned long>(rss_before), static_cast<unsigned long>(peak));
+  EXPECT_LT(peak, rss_before + 16 * 1024);
+  std::string shim_log = read_all(bundle.dir() + "/shim.log");
+  EXPECT_NE(shim_log.find("No space left on device; dropping output until it can be written"), std::string::npos)
+      << shim_log;
+
+  // Space returns: the next line is logged, and the loss is reported once.
+  ASSERT_EQ(::unlink((logs + "/filler").c_str()), 0);
+  auto go = write_file_atomic(signal + "/go", "", 0644);
+  ASSERT_TRUE(go.ok()) << go.error().what();
+  pb::WaitResponse exit;
+  ASSERT_TRUE(wait(shim, "", &exit).ok());
+  EXPECT_EQ(exit.exit_status(), 0u);
+  EXPECT_NE(read_all(logs + "/container.log").find("\"log\":\"resumed\\n\""), std::string::npos);
+  EXPECT_EQ(state(shim).log_dropped_bytes(), kFlood + 8);
+  shim_log = read_all(bundle.dir() + "/shim.log");
+  EXPECT_NE(shim_log.find(fmt::format("is written again; {} bytes of output were dropped", kFlood + 8)),
+            std::string::npos)
+      << shim_log;
+  ASSERT_TRUE(remove(shim).ok());
 }
 
 }  // namespace

@@ -101,5 +101,27 @@ TEST(CgroupHierarchies, BindSourcesAreTheContainersDirsWithoutACgroupNamespace) 
   EXPECT_EQ(v2.cgroup2_bind_source, "/sys/fs/cgroup/berth/c");
 }
 
+TEST(MountOptions, RecursiveOptionsBecomeMountAttrs) {
+  auto o = parse_mount_options({"rbind", "rro", "rnosuid", "rnoexec"});
+  EXPECT_EQ(o.rec_attr_set, uint64_t{MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC});
+  EXPECT_EQ(o.rec_attr_clr, 0u);
+  EXPECT_EQ(o.flags, 0u);  // not the plain flags: those act on the top mount only
+  EXPECT_EQ(o.data, "");   // nor mount data, where they used to end up (and be ignored by a bind)
+  auto later = parse_mount_options({"rro", "rrw", "rnoatime"});  // the last one wins
+  EXPECT_EQ(later.rec_attr_set, uint64_t{MOUNT_ATTR_NOATIME});
+  EXPECT_EQ(later.rec_attr_clr, uint64_t{MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME});
+}
+
+TEST(NoPivot, HostProcAndSysMountsOutsideTheRootfsAreHidden) {
+  const char* kMountinfo =
+      "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+      "23 1 0:22 / /sys rw,nosuid - sysfs sysfs rw\n"
+      "24 22 0:23 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw\n"
+      "25 1 0:21 /sys /srv/procsys rw - proc proc rw\n"  // not a full procfs: runc leaves it
+      "26 1 0:24 / /bundle/rootfs/proc rw - proc proc rw\n"
+      "27 1 8:1 / /bundle/rootfs rw - ext4 /dev/sda1 rw\n";
+  EXPECT_EQ(host_proc_sys_mounts(kMountinfo, "/bundle/rootfs"), (std::vector<std::string>{"/proc", "/sys"}));
+}
+
 }  // namespace
 }  // namespace berth::runtime

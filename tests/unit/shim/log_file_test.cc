@@ -1,6 +1,10 @@
 #include "berth/shim/log_file.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <fstream>
 
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
@@ -73,6 +77,68 @@ TEST(LogFile, RotatesAndKeepsMaxFiles) {
   auto newest = records(path);
   ASSERT_FALSE(newest.empty());
   EXPECT_EQ(newest.back().second, "line number 99\n");
+}
+
+uint64_t rss_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      uint64_t kib = 0;
+      status >> kib;
+      return kib;
+    }
+  }
+  return 0;
+}
+
+// A file that takes nothing (ENOSPC on every write): the log keeps no output and counts it all.
+TEST(LogFile, AnUnwritableFileDropsAndCountsInsteadOfKeeping) {
+  auto log = LogFile::open("/dev/full", 0, 0);
+  ASSERT_TRUE(log.ok());
+  std::string line(4095, 'o');
+  line += '\n';
+  std::string chunk;
+  while (chunk.size() < 64 * 1024) chunk += line;
+  uint64_t before = rss_kib();
+  uint64_t written = 0;
+  for (int i = 0; i < 512; i++, written += chunk.size()) ASSERT_TRUE((*log)->write("stdout", chunk).ok());
+  EXPECT_EQ((*log)->dropped_bytes(), written);  // every chunk ends a line: nothing pending
+  EXPECT_LT(rss_kib(), before + 8 * 1024) << written << " bytes written";  // it kept all of them
+}
+
+// EFBIG past RLIMIT_FSIZE stands in for a full disk: a record cut in the middle is taken back,
+// and once the file can grow again the next record is written.
+TEST(LogFile, APartlyWrittenRecordIsCutAndWritingResumes) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/c.log";
+  auto log = LogFile::open(path, 0, 0);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->write("stdout", "before\n").ok());
+  uint64_t size = read_file(path)->size();
+
+  struct sigaction ignore{}, old{};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGXFSZ, &ignore, &old), 0);
+  struct rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct rlimit small = saved;
+  small.rlim_cur = size + 40;  // room for part of the next record only
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  ASSERT_TRUE((*log)->write("stdout", "lost one\n").ok());
+  ASSERT_TRUE((*log)->write("stderr", "lost two\n").ok());
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+  ASSERT_EQ(::sigaction(SIGXFSZ, &old, nullptr), 0);
+  EXPECT_EQ((*log)->dropped_bytes(), 18u);
+  EXPECT_EQ(read_file(path)->size(), size);  // the cut record is gone again
+
+  ASSERT_TRUE((*log)->write("stdout", "after\n").ok());
+  auto got = records(path);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].second, "before\n");
+  EXPECT_EQ(got[1].second, "after\n");
+  EXPECT_EQ((*log)->dropped_bytes(), 18u);
 }
 
 }  // namespace

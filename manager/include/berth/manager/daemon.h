@@ -22,14 +22,20 @@ struct DaemonConfig {
   std::string snapshotter = "auto";
   std::string shim = "berth-shim";  // a path, or a name looked up in PATH
   std::string runtime = "berth";    // the runtime called "berth" (path or name in PATH)
+  // Where containers' cgroups go: <cgroup_parent>/<namespace>/<id>. Empty: default_cgroup_parent(root),
+  // so two berthd instances (two roots) never share a container's cgroup.
+  std::string cgroup_parent;
   RegistryOptions registry;
 };
 
 // Reads a JSON config file:
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
-//  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
+//  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "cgroup_parent": "/berth/a", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
+
+// "/berth/<first 8 hex digits of sha256(root)>" for an absolute, normalized root.
+std::string default_cgroup_parent(const std::string& root);
 
 class Daemon {
  public:

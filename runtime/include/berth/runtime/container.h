@@ -26,7 +26,13 @@ struct CreateOptions {
   int preserve_fds = 0;
   bool no_pivot = false;
   bool no_new_keyring = false;
+  // systemd socket activation: fds 3..3+N-1 go to the container before the --preserve-fds ones,
+  // with LISTEN_FDS=N and LISTEN_PID=1 in its environment (as runc does).
+  int listen_fds = 0;
 };
+
+// LISTEN_FDS when LISTEN_PID names this process (sd_listen_fds(3)), else 0.
+int socket_activation_fds();
 
 Status create_container(const GlobalOptions& global, const CreateOptions& options);
 Status start_container(const GlobalOptions& global, const std::string& id);

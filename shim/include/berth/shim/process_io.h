@@ -40,6 +40,8 @@ class ProcessIo : public std::enable_shared_from_this<ProcessIo> {
   // Any thread.
   void close_stdin();
   void stop();
+  // Output the log file could not take (any thread).
+  uint64_t log_dropped_bytes() const { return log_ ? log_->dropped_bytes() : 0; }
 
  private:
   explicit ProcessIo(EventLoop& loop, StdioConfig config) : loop_(loop), config_(std::move(config)) {}

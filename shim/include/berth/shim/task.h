@@ -29,6 +29,7 @@ struct ProcessState {
   StdioConfig stdio;
   uint32_t exit_status = 0;
   int64_t exited_at_unix_nano = 0;
+  uint64_t log_dropped_bytes = 0;
 };
 
 struct TaskContext {
