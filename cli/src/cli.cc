@@ -32,8 +32,10 @@ std::unique_ptr<grpc::ClientContext> Context::call() const {
 }
 
 Error from_grpc(const grpc::Status& status) {
+  // gRPC's own words for a socket it could not use; berthd's UNAVAILABLE errors (a registry that
+  // can't be reached) say what they are about themselves.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      status.error_message().find("connect") != std::string::npos) {
+      status.error_message().starts_with("failed to connect to all addresses")) {
     return make_error(ErrorCode::kUnavailable, "cannot reach berthd: {}", status.error_message());
   }
   return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())), status.error_message());
@@ -274,15 +276,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     Status st = verb(ctx, verb_args);
     if (!st) {
       err << "berthctl: " << st.error().what() << "\n";
-      return 1;
+      return ctx.failure_code.value_or(1);
     }
     return ctx.exit_code;
   } catch (const UsageError& e) {
     err << "berthctl: " << e.what() << "\n";
-    return 2;
+    return ctx.failure_code.value_or(2);
   } catch (const po::error& e) {
     err << "berthctl: " << e.what() << "\n";
-    return 2;
+    return ctx.failure_code.value_or(2);
   }
   return 0;
 }

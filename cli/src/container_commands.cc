@@ -9,15 +9,17 @@
 #include "berth/common/json.h"
 #include "container_client.h"
 #include "output.h"
+#include "pull_progress.h"
 #include "run_options.h"
 
 namespace berth::cli {
 
 
 Status run(Context& ctx, const std::vector<std::string>& args) {
+  ctx.failure_code = 125;  // docker's code for a run that failed before the container's process ran
   auto with_value = RunOptions::flags_with_value();
   with_value.insert({"--name", "-e", "--env", "-w", "--workdir", "-u", "--user", "--runtime", "--entrypoint", "-l",
-                     "--label"});
+                     "--label", "--pull"});
   size_t split = first_positional(args, with_value);
   std::vector<std::string> options(args.begin(), args.begin() + static_cast<long>(std::min(split, args.size())));
   if (!options.empty() && options.back() == "--") options.pop_back();
@@ -25,16 +27,16 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     throw UsageError("usage: berthctl run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
                      "[--read-only] [--runtime R] [--entrypoint P] [-v SRC:DST[:ro]] [--mount type=bind,src=S,dst=D] "
                      "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
-                     "[--security-opt seccomp=unconfined] [--privileged] IMAGE [CMD...]");
+                     "[--security-opt seccomp=unconfined] [--privileged] [--pull missing|always|never] IMAGE [CMD...]");
   bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
-  std::string name, workdir, user, runtime, entrypoint;
+  std::string name, workdir, user, runtime, entrypoint, pull = "missing";
   std::vector<std::string> env, labels;
   po::options_description desc("run options");
   desc.add_options()("rm", po::bool_switch(&rm))("detach,d", po::bool_switch(&detach))("name", po::value(&name))(
       "env,e", po::value(&env))("workdir,w", po::value(&workdir))("user,u", po::value(&user))(
       "runtime", po::value(&runtime))("entrypoint", po::value(&entrypoint))("label,l", po::value(&labels))(
       "tty,t", po::bool_switch(&tty))("interactive,i", po::bool_switch(&interactive))(
-      "read-only", po::bool_switch(&readonly));
+      "read-only", po::bool_switch(&readonly))("pull", po::value(&pull));
   RunOptions run_options;
   run_options.add_to(desc);
   parse_options(desc, options);
@@ -57,6 +59,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
   create.set_tty(tty);
   create.set_readonly_rootfs(readonly);
   BERTH_TRY(run_options.apply(create));
+  BERTH_TRY(ensure_image(ctx, args[split], pull));
   pb::Container container;
   BERTH_TRY(containers_rpc(
       ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Create(c, create, &container); }));

@@ -5,6 +5,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct Context {
   std::ostream& err;
   std::shared_ptr<grpc::Channel> channel;
   int exit_code = 0;  // what berthctl exits with when the verb succeeded (run/exec: the process's)
+  // What it exits with when the verb fails (1; 2 for usage errors). `run` sets 125 for both, as docker.
+  std::optional<int> failure_code;
 
   // A call context carrying the namespace header.
   std::unique_ptr<grpc::ClientContext> call() const;

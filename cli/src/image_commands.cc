@@ -60,20 +60,7 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   req.set_reference(positional[0]);
   req.set_platform(platform);
   req.set_unpack(!no_unpack);
-  auto call = ctx.call();
-  auto reader = pb::Transfer::NewStub(ctx.channel)->Pull(call.get(), req);
-  PullProgressView view(ctx.err, !ctx.json && ::isatty(STDERR_FILENO));
-  pb::PullProgress p;
-  std::string name, digest;
-  while (reader->Read(&p)) {
-    if (p.status() == "pulled") {
-      name = p.ref();
-      continue;
-    }
-    if (!ctx.json) view.update(p);
-  }
-  grpc::Status st = reader->Finish();
-  if (!st.ok()) return from_grpc(st);
+  BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
   if (ctx.json) {
     json::Writer w;
     w.begin_object().field("name", name).end_object();
@@ -81,6 +68,24 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   } else {
     ctx.out << name << "\n";
   }
+  return {};
+}
+
+Status ensure_image(Context& ctx, const std::string& image, const std::string& policy) {
+  if (policy != "missing" && policy != "always" && policy != "never")
+    throw UsageError(fmt::format("invalid --pull {:?}: use missing, always or never", policy));
+  if (policy != "always") {
+    auto found = get_image(ctx, image);
+    if (found || found.error().code() != ErrorCode::kNotFound) return found ? Status{} : Status(std::move(found).error());
+    if (policy == "never")
+      return make_error(ErrorCode::kNotFound, "No such image: {} (--pull never)", with_default_tag(image));
+    ctx.err << "Unable to find image '" << with_default_tag(image) << "' locally\n" << std::flush;
+  }
+  pb::PullRequest req;
+  req.set_reference(image);
+  req.set_unpack(true);
+  BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
+  ctx.err << "Status: Downloaded image for " << with_default_tag(image) << "\n" << std::flush;
   return {};
 }
 

@@ -27,4 +27,12 @@ std::string short_image_id(const std::string& config_digest) {
   return config_digest.substr(colon == std::string::npos ? 0 : colon + 1, 12);
 }
 
+std::string with_default_tag(const std::string& reference) {
+  auto slash = reference.rfind('/');
+  auto colon = reference.rfind(':');
+  bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
+  if (tagged || reference.find('@') != std::string::npos) return reference;
+  return reference + ":latest";
+}
+
 }  // namespace berth::cli

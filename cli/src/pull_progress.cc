@@ -1,6 +1,7 @@
 #include "pull_progress.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <ostream>
 
@@ -38,6 +39,28 @@ void PullProgressView::update(const pb::PullProgress& p) {
   for (const auto& ref : order_) out_ << "\r\x1b[2K" << line(state_[ref]) << "\n";
   drawn_ = order_.size();
   out_ << std::flush;
+}
+
+}  // namespace berth::cli
+
+namespace berth::cli {
+
+Result<std::string> pull_with_progress(Context& ctx, const pb::PullRequest& req) {
+  auto call = ctx.call();
+  auto reader = pb::Transfer::NewStub(ctx.channel)->Pull(call.get(), req);
+  PullProgressView view(ctx.err, !ctx.json && ::isatty(STDERR_FILENO));
+  pb::PullProgress p;
+  std::string name;
+  while (reader->Read(&p)) {
+    if (p.status() == "pulled") {
+      name = p.ref();
+      continue;
+    }
+    if (!ctx.json) view.update(p);
+  }
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) return from_grpc(st);
+  return name;
 }
 
 }  // namespace berth::cli

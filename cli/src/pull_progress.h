@@ -24,4 +24,11 @@ class PullProgressView {
   size_t drawn_ = 0;
 };
 
+// Pulls through berthd's Transfer service, drawing progress on ctx.err; the stored image's name.
+Result<std::string> pull_with_progress(Context& ctx, const pb::PullRequest& req);
+
+// docker run's --pull: "missing" pulls an image that is not stored (saying so on stderr, as
+// docker does), "always" pulls every time, "never" fails when it is not stored.
+Status ensure_image(Context& ctx, const std::string& image, const std::string& policy);
+
 }  // namespace berth::cli
