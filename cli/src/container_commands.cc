@@ -2,12 +2,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <map>
 #include <optional>
 #include <ostream>
 
 #include "berth/common/json.h"
 #include "container_client.h"
+#include "container_refs.h"
+#include "image_names.h"
 #include "output.h"
 #include "pull_progress.h"
 #include "run_options.h"
@@ -100,7 +103,14 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     auto removed = delete_container(ctx, id);
     if (result && !removed) return removed;
   }
-  BERTH_TRY(result);
+  if (!result) {
+    ctx.failure_code = launch_failure_code(result.error().message());
+    if (detach && !detached_later)
+      return Error(result.error().code(),
+                   fmt::format("{}\nthe container stays created, as docker's: `berthctl rm {}` removes it",
+                               result.error().message(), is_generated_id(id) ? id.substr(0, 12) : id));
+    return std::move(result).error();
+  }
   ctx.exit_code = static_cast<int>(*result);
   return {};
 }
@@ -117,7 +127,11 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
   std::map<std::string, pb::Task> by_id;
   for (const auto& t : tasks.tasks()) by_id[t.container_id()] = t;
-  Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID"});
+  // docker's columns; PORTS stays empty until berthd publishes ports. Berth's container has one
+  // identifier, its --name or a generated id: CONTAINER ID shows a generated id's first 12 digits
+  // (or the name), NAMES what to type to name it (the name, or that short id).
+  Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
+  int64_t now = ::time(nullptr);
   json::Writer w;
   w.begin_array();
   for (const auto& c : containers.containers()) {
@@ -132,10 +146,10 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
     }
     std::string command;
     for (const auto& a : spec_args(c.spec_json())) command += (command.empty() ? "" : " ") + a;
-    std::string pid = running ? std::to_string(task->pid()) : "-";
     if (ctx.json) {
       w.begin_object()
           .field("id", c.id())
+          .field("name", c.id())
           .field("image", c.image())
           .field("command", command)
           .field("created", format_time(c.created_unix()))
@@ -145,8 +159,9 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
           .end_object();
     } else {
       if (command.size() > 30) command = command.substr(0, 27) + "...";
-      table.add({c.id().substr(0, 12), c.image(), "\"" + command + "\"", format_time(c.created_unix()),
-                 status_text(task), pid});
+      std::string short_id = is_generated_id(c.id()) ? c.id().substr(0, 12) : c.id();
+      table.add({short_id, docker_image_name(c.image()), "\"" + command + "\"",
+                 human_duration(now - c.created_unix()) + " ago", status_text(task), "", short_id});
     }
   }
   w.end_array();

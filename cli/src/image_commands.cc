@@ -8,14 +8,13 @@
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "image_client.h"
 #include "image_names.h"
 #include "output.h"
 #include "pull_progress.h"
 
 namespace berth::cli {
 namespace po = boost::program_options;
-
-namespace {
 
 void write_image_json(json::Writer& w, const pb::Image& image) {
   w.begin_object()
@@ -39,8 +38,6 @@ Result<pb::Image> get_image(Context& ctx, const std::string& name) {
       ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Get(c, req, &image); }));
   return image;
 }
-
-}  // namespace
 
 Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   po::options_description desc("image pull options");

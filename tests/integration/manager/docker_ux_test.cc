@@ -84,5 +84,64 @@ TEST_F(DockerUxTest, RegistryErrorsNameTheRegistry) {
   EXPECT_NE(r.err.find("registry berth-test.localtest" + port + ": "), std::string::npos) << r.err;
 }
 
+// docker ps: CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES.
+TEST_F(DockerUxTest, PsShowsNames) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "web", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  CtlResult r = ctl({"ps"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string header = r.out.substr(0, r.out.find('\n'));
+  size_t id = header.find("CONTAINER ID"), image = header.find("IMAGE"), command = header.find("COMMAND"),
+         created = header.find("CREATED"), status = header.find("STATUS"), ports = header.find("PORTS"),
+         names = header.find("NAMES");
+  ASSERT_NE(names, std::string::npos) << header;
+  EXPECT_TRUE(id < image && image < command && command < created && created < status && status < ports &&
+              ports < names)
+      << header;
+  std::string row = r.out.substr(r.out.find('\n') + 1);
+  EXPECT_EQ(row.substr(names, 4), "web\n") << r.out;
+  EXPECT_NE(row.find("Up"), std::string::npos) << r.out;
+  EXPECT_NE(row.find(" ago"), std::string::npos) << r.out;
+  EXPECT_EQ(ctl({"rm", "-f", "web"}).code, 0);
+  expect_nothing_left();
+}
+
+// docker inspect falls back to images; a word naming nothing is reported, the others printed.
+TEST_F(DockerUxTest, InspectFallsBackToImages) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "c1", image_, "/bin/busybox", "true"}).code, 0);
+  CtlResult r = ctl({"inspect", image_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"media_type\""), std::string::npos) << r.out;
+  r = ctl({"inspect", "c1", "nosuch", image_});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("No such object: nosuch"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("\"c1\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"media_type\""), std::string::npos) << r.out;
+  EXPECT_EQ(ctl({"rm", "-f", "c1"}).code, 0);
+  expect_nothing_left();
+}
+
+// docker run's exit codes: 125 the daemon failed, 126 the command can't be run, 127 not found.
+TEST_F(DockerUxTest, RunExitCodesAsDocker) {
+  CtlResult r = ctl({"run", "--rm", image_, "/nosuchcmd"});
+  EXPECT_EQ(r.code, 127) << r.err;
+  r = ctl({"run", "--rm", image_, "nosuchcmd"});
+  EXPECT_EQ(r.code, 127) << r.err;
+  r = ctl({"run", "--rm", image_, "/bin"});
+  EXPECT_EQ(r.code, 126) << r.err;
+  r = ctl({"run", "--rm", "--name", "bad name", image_, "true"});
+  EXPECT_EQ(r.code, 125) << r.err;
+  r = ctl({"run", "--no-such-flag", image_, "true"});
+  EXPECT_EQ(r.code, 125) << r.err;
+  r = ctl({"run", "--rm", image_, "/bin/busybox", "sh", "-c", "exit 3"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  // Detached: the container stays Created (as docker's), and the error says how to remove it.
+  r = ctl({"run", "-d", "--name", "broken", image_, "/nosuchcmd"});
+  EXPECT_EQ(r.code, 127) << r.err;
+  EXPECT_NE(r.err.find("rm broken"), std::string::npos) << r.err;
+  EXPECT_EQ(ctl({"rm", "-f", "broken"}).code, 0);
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+  expect_nothing_left();
+}
+
 }  // namespace
 }  // namespace berth::manager
