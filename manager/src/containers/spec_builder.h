@@ -41,7 +41,7 @@ struct Resources {
 };
 
 struct SpecOverrides {
-  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::vector<std::string>> entrypoint;  // set: replaces the Entrypoint and drops the image's Cmd
   std::vector<std::string> args;  // non-empty: replaces Cmd
   std::vector<std::string> env;   // K=V, replacing the image's value of K
   std::string cwd;

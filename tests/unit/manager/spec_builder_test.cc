@@ -86,6 +86,26 @@ TEST(SpecBuilder, BuildsTheSpecFromImageAndOverrides) {
   EXPECT_FALSE(build_spec(in).ok());
 }
 
+// Issue 15: docker's --entrypoint drops the image's Cmd; arguments after the image still follow it.
+TEST(SpecBuilder, EntrypointOverrideDropsTheImagesCmd) {
+  SpecInputs in;
+  in.id = "c";
+  in.ns = "default";
+  in.image.entrypoint = {"/docker-entrypoint.sh"};
+  in.image.cmd = {"nginx", "-g", "daemon off;"};
+  auto args_of = [&]() {
+    auto spec = build_spec(in);
+    EXPECT_TRUE(spec.ok()) << spec.error().what();
+    auto tree = json::parse(spec.value_or("{}"), "spec");
+    return json::root(*tree).get("process")->get("args")->as_string_array().value_or({});
+  };
+  EXPECT_EQ(args_of(), (std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"}));
+  in.overrides.entrypoint = std::vector<std::string>{"/bin/sh"};
+  EXPECT_EQ(args_of(), std::vector<std::string>{"/bin/sh"});
+  in.overrides.args = {"-c", "echo hi"};
+  EXPECT_EQ(args_of(), (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));
+}
+
 TEST(SpecBuilder, ExecProcessKeepsTheContainersUserAndEnv) {
   SpecInputs in;
   in.id = "c";
