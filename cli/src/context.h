@@ -75,6 +75,9 @@ Status snapshot_usage(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_tree(Context& ctx, const std::vector<std::string>& args);
 Status volume_ls(Context& ctx, const std::vector<std::string>& args);
 Status volume_rm(Context& ctx, const std::vector<std::string>& args);
+Status volume_create(Context& ctx, const std::vector<std::string>& args);
+Status volume_inspect(Context& ctx, const std::vector<std::string>& args);
+Status volume_prune(Context& ctx, const std::vector<std::string>& args);
 Status namespace_ls(Context& ctx, const std::vector<std::string>& args);
 Status namespace_create(Context& ctx, const std::vector<std::string>& args);
 Status namespace_rm(Context& ctx, const std::vector<std::string>& args);
@@ -96,6 +99,13 @@ Status update(Context& ctx, const std::vector<std::string>& args);
 Status top(Context& ctx, const std::vector<std::string>& args);
 Status stats(Context& ctx, const std::vector<std::string>& args);
 Status task_ls(Context& ctx, const std::vector<std::string>& args);
+Status wait(Context& ctx, const std::vector<std::string>& args);
+Status info(Context& ctx, const std::vector<std::string>& args);
+Status container_prune(Context& ctx, const std::vector<std::string>& args);
+Status image_prune(Context& ctx, const std::vector<std::string>& args);
+
+// docker's prune question on stderr ("WARNING! This will remove <what>. ... [y/N]"); true on y.
+bool confirm(Context& ctx, const std::string& what);
 Status task_rm(Context& ctx, const std::vector<std::string>& args);
 Status events(Context& ctx, const std::vector<std::string>& args);
 Status version(Context& ctx, const std::vector<std::string>& args);

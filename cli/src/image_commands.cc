@@ -155,6 +155,36 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
+// docker image prune: Berth keeps no untagged (dangling) images, so only -a has work: every image no
+// container was created from.
+Status image_prune(Context& ctx, const std::vector<std::string>& args) {
+  bool all = false, force = false;
+  po::options_description desc("image prune options");
+  desc.add_options()("all,a", po::bool_switch(&all))("force,f", po::bool_switch(&force));
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (!all) return {};
+  if (!force && !confirm(ctx, "all images without at least one container associated to them")) return {};
+  pb::ListImagesResponse images;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &images); }));
+  pb::ListContainersResponse containers;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Containers::NewStub(ctx.channel)->List(c, {}, &containers); }));
+  std::set<std::string> used;
+  for (const auto& c : containers.containers()) used.insert(c.image());
+  bool first = true;
+  for (const auto& image : images.images()) {
+    if (used.contains(image.name())) continue;
+    pb::ImageRequest req;
+    req.set_name(image.name());
+    pb::Empty resp;
+    BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Delete(c, req, &resp); }));
+    ctx.out << (first ? "Deleted Images:\n" : "") << "untagged: " << image.name() << "\n";
+    first = false;
+  }
+  return {};
+}
+
 Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
   require_args(args, 1, "image inspect REF");
   BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));

@@ -70,22 +70,8 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
   w.string_map("Labels", std::map<std::string, std::string>(c.labels().begin(), c.labels().end()));
   w.end_object();
   w.key("Mounts").begin_array();
-  auto mounts = spec ? at(*spec, {"mounts"}) : std::nullopt;
-  auto list = mounts ? mounts->as_array() : Result<std::vector<json::Value>>(std::vector<json::Value>{});
-  for (const auto& m : list ? *list : std::vector<json::Value>{}) {
-    auto type = m.get("type");
-    auto t = type ? type->as_string() : Result<std::string>(std::string());
-    if (!t || *t != "bind") continue;
-    auto src = m.get("source"), dst = m.get("destination");
-    auto options = m.get("options");
-    auto opts = options ? options->as_string_array() : Result<std::vector<std::string>>(std::vector<std::string>{});
-    bool ro = opts && std::find(opts->begin(), opts->end(), "ro") != opts->end();
-    w.begin_object()
-        .field("Source", src ? src->as_string().value_or("") : "")
-        .field("Destination", dst ? dst->as_string().value_or("") : "")
-        .field("RW", !ro)
-        .end_object();
-  }
+  for (const auto& b : spec_binds(c.spec_json()))
+    w.begin_object().field("Source", b.source).field("Destination", b.destination).field("RW", !b.readonly).end_object();
   w.end_array();
   if (task) w.field("LogPath", task->log_path());
   if (spec) w.key("Spec").value(spec->raw());

@@ -169,6 +169,10 @@ Result<ImageProcessConfig> parse_image_process_config(std::string_view image_con
   if (auto v = config->get("User"); v && !v->is_null()) {
     BERTH_ASSIGN_OR_RETURN(out.user, v->as_string());
   }
+  if (auto v = config->get("Volumes"); v && !v->is_null()) {
+    BERTH_ASSIGN_OR_RETURN(auto entries, v->as_object());
+    for (const auto& [path, ignored] : entries) out.volumes.push_back(path);
+  }
   return out;
 }
 

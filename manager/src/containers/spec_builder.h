@@ -19,6 +19,7 @@ struct ImageProcessConfig {
   std::vector<std::string> env;
   std::string working_dir;
   std::string user;
+  std::vector<std::string> volumes;  // the keys of Volumes
 };
 
 // The "config" section of an OCI image config (missing fields are empty).

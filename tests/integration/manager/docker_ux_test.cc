@@ -1,6 +1,9 @@
 // Issue 15, "the first ten minutes of a Docker user": berthctl against a real berthd (started with
 // no registry configuration, as a new user's), checked against what docker prints and exits with.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "berth/common/child_process.h"
 
 #include "container_fixture.h"
 #include "images/oci.h"
@@ -140,6 +143,108 @@ TEST_F(DockerUxTest, RunExitCodesAsDocker) {
   EXPECT_NE(r.err.find("rm broken"), std::string::npos) << r.err;
   EXPECT_EQ(ctl({"rm", "-f", "broken"}).code, 0);
   EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+  expect_nothing_left();
+}
+
+// Anonymous volumes (-v /data), --volumes-from, run --rm and rm -v taking anonymous volumes along,
+// volume create / inspect / prune.
+TEST_F(DockerUxTest, AnonymousVolumesVolumesFromAndPrune) {
+  CtlResult r = ctl({"run", "-d", "--name", "data", "-v", "/data", "-v", "named:/named", image_, "/bin/busybox",
+                     "sh", "-c", "echo kept > /data/f; echo also > /named/g"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  eventually({"ps", "-q"}, [](const CtlResult& p) { return p.out.empty(); });
+  r = ctl({"--format", "json", "volume", "ls"});
+  size_t anon_at = r.out.find("\"name\":\"");
+  ASSERT_NE(anon_at, std::string::npos) << r.out;
+  // --volumes-from sees both, at the same paths.
+  r = ctl({"run", "--rm", "--volumes-from", "data", image_, "/bin/busybox", "cat", "/data/f", "/named/g"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "kept\nalso\n");
+  r = ctl({"run", "--rm", "--volumes-from", "data:ro", image_, "/bin/busybox", "touch", "/data/x"});
+  EXPECT_NE(r.code, 0);
+  r = ctl({"run", "--rm", "--volumes-from", "nosuch", image_, "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 125);
+  EXPECT_NE(r.err.find("No such container: nosuch"), std::string::npos) << r.err;
+
+  // run --rm removes its anonymous volume, not the named one.
+  std::string before = ctl({"volume", "ls"}).out;
+  r = ctl({"run", "--rm", "-v", "/scratch", "-v", "named:/named", image_, "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ctl({"volume", "ls"}).out, before);
+
+  // volume create / inspect.
+  r = ctl({"volume", "create", "made"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "made\n");
+  EXPECT_EQ(ctl({"volume", "create", "made"}).code, 0);  // as docker: an existing one is fine
+  r = ctl({"volume", "create"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::string anonymous = r.out.substr(0, r.out.find('\n'));
+  EXPECT_EQ(anonymous.size(), 64u) << r.out;
+  EXPECT_NE(ctl({"volume", "create", "bad/name"}).code, 0);
+  r = ctl({"volume", "inspect", "made", "nosuch"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("\"Name\": \"made\""), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("No such volume: nosuch"), std::string::npos) << r.err;
+
+  // prune: unused anonymous volumes only; -a every unused one. "data" still uses its two.
+  r = ctl({"volume", "prune", "-f"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Deleted Volumes:\n" + anonymous + "\n");
+  EXPECT_EQ(ctl({"rm", "-v", "data"}).code, 0);
+  r = ctl({"volume", "prune", "-f", "-a"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("made\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("named\n"), std::string::npos) << r.out;
+  EXPECT_EQ(ctl({"volume", "ls", "-q"}).code, 2);
+  EXPECT_EQ(ctl({"--format", "json", "volume", "ls"}).out, "[]\n");
+  expect_nothing_left();
+}
+
+// -v NAME:/path makes a volume even when ./NAME is a directory (as docker); berthctl warns.
+TEST_F(DockerUxTest, VolumeNamedLikeADirectoryWarns) {
+  std::string cwd = dir_.path() + "/cwd";
+  ASSERT_EQ(::mkdir(cwd.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((cwd + "/hostdir").c_str(), 0700), 0);
+  std::vector<std::string> argv = ctl_argv({"run", "--rm", "-v", "hostdir:/data", image_, "/bin/busybox", "true"});
+  argv.insert(argv.begin(), {"sh", "-c", "cd \"$0\" && exec \"$@\"", cwd});
+  auto r = run_command(argv);
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  EXPECT_TRUE(r->status.success()) << r->err;
+  EXPECT_NE(r->err.find("warning: -v hostdir:/data mounts the volume named \"hostdir\""), std::string::npos) << r->err;
+  EXPECT_NE(r->err.find("$PWD/hostdir:/data"), std::string::npos) << r->err;
+  EXPECT_EQ(ctl({"volume", "rm", "hostdir"}).code, 0);
+  expect_nothing_left();
+}
+
+// docker wait, container prune, image prune -a.
+TEST_F(DockerUxTest, WaitAndPrune) {
+  ASSERT_EQ(ctl({"run", "-d", "--name", "quick", image_, "/bin/busybox", "sh", "-c", "exit 7"}).code, 0);
+  CtlResult r = ctl({"wait", "quick"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "7\n");
+  EXPECT_EQ(ctl({"wait", "quick"}).out, "7\n");  // already exited: at once
+  r = ctl({"wait", "nosuch", "quick"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "7\n");
+  ASSERT_EQ(ctl({"run", "-d", "--name", "up", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = ctl({"info"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Containers: 2\n Running: 1\n Paused: 0\n Stopped: 1\nImages: 1\n"), std::string::npos) << r.out;
+
+  r = ctl({"container", "prune", "-f"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Deleted Containers:\nquick\n");
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "up\n");
+  // Without -f the question is asked; anything but y keeps everything.
+  EXPECT_EQ(ctl({"image", "prune", "-a"}).out, "");
+  r = ctl({"image", "prune", "-a", "-f"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");  // the one image is used by "up"
+  EXPECT_EQ(ctl({"rm", "-f", "up"}).code, 0);
+  r = ctl({"image", "prune", "-a", "-f"});
+  EXPECT_EQ(r.out, "Deleted Images:\nuntagged: " + image_ + "\n");
+  EXPECT_EQ(ctl({"images", "-q"}).out, "");
   expect_nothing_left();
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -43,6 +44,26 @@ TEST(CliTest, UsageErrorsExitTwo) {
 }
 
 // Issue 16 item 6: a non-ASCII namespace went into gRPC metadata and aborted berthctl (exit 134).
+// Issue 15: every verb's --help prints its usage on stdout and exits 0, without reaching berthd.
+TEST(CliTest, EveryVerbHasHelp) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"run", "--help"}, {"run", "--rm", "--help"}, {"inspect", "--help"}, {"ps", "--help"},
+           {"rm", "-f", "--help"}, {"volume", "prune", "--help"}, {"images", "--help"}, {"wait", "--help"},
+           {"exec", "--help"}, {"container", "prune", "--help"}, {"logs", "--help"}}) {
+    args.insert(args.begin(), {"--address", "/nonexistent/sock"});
+    CliRun r = run(args);
+    EXPECT_EQ(r.code, 0) << args[2] << ": " << r.err;
+    EXPECT_NE(r.out.find("Usage of berthctl " + args[2]), std::string::npos) << r.out;
+    EXPECT_GT(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args[2] << ": " << r.out;
+    EXPECT_EQ(r.err, "");
+  }
+  CliRun r = run({"--address", "/nonexistent/sock", "run", "--help"});
+  EXPECT_NE(r.out.find("--pull missing|always|never"), std::string::npos) << r.out;
+  // After run's IMAGE, --help is the container command's.
+  r = run({"--address", "/nonexistent/sock", "run", "busybox", "ls", "--help"});
+  EXPECT_EQ(r.code, 125);
+}
+
 TEST(CliTest, BadNamespacesAreErrorsNotAborts) {
   auto dir = TempDir::create("/tmp/berthctl-test-");
   ASSERT_TRUE(dir.ok());

@@ -14,9 +14,11 @@ const char* kGroup = "root:x:0:\nwww:x:44:\nstaff:x:50:www,other\nadm:x:4:www\n"
 
 TEST(SpecBuilder, ParsesTheImageConfig) {
   auto c = parse_image_process_config(
-      R"({"config":{"Entrypoint":["/init"],"Cmd":["a","b"],"Env":["A=1"],"WorkingDir":"/w","User":"www"}})");
+      R"({"config":{"Entrypoint":["/init"],"Cmd":["a","b"],"Env":["A=1"],"WorkingDir":"/w","User":"www",)"
+      R"("Volumes":{"/data":{},"/logs":{}}}})");
   ASSERT_TRUE(c.ok()) << c.error().what();
   EXPECT_EQ(c->entrypoint, std::vector<std::string>{"/init"});
+  EXPECT_EQ(c->volumes, (std::vector<std::string>{"/data", "/logs"}));
   EXPECT_EQ(c->cmd, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(c->env, std::vector<std::string>{"A=1"});
   EXPECT_EQ(c->working_dir, "/w");
