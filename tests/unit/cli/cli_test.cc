@@ -8,6 +8,7 @@
 
 #include "berth/common/temp_dir.h"
 #include "output.h"
+#include "pull_progress.h"
 
 namespace berth::cli {
 namespace {
@@ -106,6 +107,25 @@ TEST(CliTest, HostFlagAndBerthHostNameTheSocket) {
   r = run({"-H", "tcp://127.0.0.1:2375", "images"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("unix socket only"), std::string::npos) << r.err;
+}
+
+// Issue 15: pull bars fit any width (the last column free, so nothing wraps), with speed and ETA.
+TEST(OutputTest, PullLinesFitTheTerminal) {
+  pb::PullProgress p;
+  p.set_ref("layer-sha256:00101c2f28551234567890abcdef");
+  p.set_status("downloading");
+  p.set_offset(512 << 10);
+  p.set_total(1 << 20);
+  std::string wide = progress_line(p, 200, 256 << 10);
+  EXPECT_NE(wide.find("|==============="), std::string::npos) << wide;
+  EXPECT_NE(wide.find("512.0 KiB / 1.0 MiB 256.0 KiB/s 2s"), std::string::npos) << wide;
+  for (size_t width : {120u, 80u, 60u, 50u, 40u, 20u, 5u, 1u}) {
+    std::string line = progress_line(p, width, 256 << 10);
+    EXPECT_LT(line.size(), width) << width << ": " << line;
+  }
+  EXPECT_NE(progress_line(p, 100, 256 << 10).find("/s"), std::string::npos);
+  p.set_status("done");
+  EXPECT_EQ(progress_line(p, SIZE_MAX, 0).find('|'), std::string::npos);
 }
 
 TEST(OutputTest, TablesAlignAndSizesReadWell) {
