@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <ostream>
@@ -32,8 +33,10 @@ std::unique_ptr<grpc::ClientContext> Context::call() const {
 }
 
 Error from_grpc(const grpc::Status& status) {
+  // gRPC's own words for a socket it could not use; berthd's UNAVAILABLE errors (a registry that
+  // can't be reached) say what they are about themselves.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      status.error_message().find("connect") != std::string::npos) {
+      status.error_message().starts_with("failed to connect to all addresses")) {
     return make_error(ErrorCode::kUnavailable, "cannot reach berthd: {}", status.error_message());
   }
   return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())), status.error_message());
@@ -92,6 +95,7 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"inspect", image_inspect},
         {"tag", image_tag},
         {"import", image_import},
+        {"prune", image_prune},
         {"export", image_export}}},
       {"content", {{"ls", content_ls}, {"get", content_get}, {"push", content_push}, {"rm", content_rm}}},
       {"snapshot",
@@ -103,10 +107,17 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"rm", snapshot_rm},
         {"usage", snapshot_usage},
         {"tree", snapshot_tree}}},
-      {"volume", {{"ls", volume_ls}, {"list", volume_ls}, {"rm", volume_rm}}},
+      {"volume",
+       {{"ls", volume_ls},
+        {"list", volume_ls},
+        {"rm", volume_rm},
+        {"create", volume_create},
+        {"inspect", volume_inspect},
+        {"prune", volume_prune}}},
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
       {"container",
-       {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats}}},
+       {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats},
+        {"prune", container_prune}, {"wait", wait}}},
       {"task", {{"ls", task_ls}, {"list", task_ls}, {"kill", kill}, {"rm", task_rm}, {"exec", exec},
                 {"pause", pause}, {"resume", unpause}}},
   };
@@ -134,7 +145,9 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"update", update},
                                                      {"top", top},
                                                      {"stats", stats},
-                                                     {"inspect", inspect}};
+                                                     {"inspect", inspect},
+                                                     {"wait", wait},
+                                                     {"info", info}};
   return kVerbs;
 }
 
@@ -147,17 +160,38 @@ std::string usage_text() {
     for (const auto& [verb, fn] : verbs) names += (names.empty() ? "" : "|") + verb;
     text += names + "\n";
   }
-  text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF   (aliases)\n";
+  text += "  events [TOPIC-PREFIX...]\n  version\n  info\n  pull REF | images | rmi REF   (aliases)\n";
   text +=
-      "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [-v SRC:DST[:ro]]\n"
+      "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"
+      "      [-v SRC:DST[:ro]|-v /DST] [--volumes-from C[:ro]] [--pull missing|always|never]\n"
       "      [-m SIZE] [--cpus N] [--pids-limit N] [--security-opt seccomp=unconfined] IMAGE [CMD...]\n"
-      "  ps [-a] [-q] | logs [-f] [--tail N] ID | stop [-t S] ID... | kill [-s SIG] ID... | rm [-f] ID...\n"
+      "  ps [-a] [-q] | logs [-f] [--tail N] ID | stop [-t S] ID... | kill [-s SIG] ID... | rm [-f] [-v] ID...\n"
       "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n"
       "  start [-a] [-i] ID... | restart [-t S] ID... | attach [--no-stdin] ID | logs [-f] [-t] [--since T] ID\n"
-      "  top ID | stats [--no-stream] ID... | inspect ID...\n"
+      "  top ID | stats [--no-stream] ID... | inspect NAME... | wait ID...\n"
       "  update [-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] ID...\n"
       "  (attached with -it: Ctrl-P Ctrl-Q detaches and leaves the container running)\n";
   return text;
+}
+
+// `VERB --help`: the lines of the usage that show the verb (or its group), on stdout.
+std::string verb_help(const std::string& verb) {
+  std::string text = usage_text(), out;
+  bool matched = false;
+  for (size_t start = 0; start < text.size();) {
+    size_t nl = text.find('\n', start);
+    std::string line = text.substr(start, nl - start + 1);
+    start = nl + 1;
+    if (line.starts_with("      ")) {  // a continuation of the line before
+      if (matched) out += line;
+      continue;
+    }
+    matched = false;
+    for (const std::string& form : {"  " + verb + " ", "  " + verb + "\n", "| " + verb + " ", "| " + verb + "\n"})
+      matched = matched || line.find(form) != std::string::npos;
+    if (matched) out += line;
+  }
+  return "Usage of berthctl " + verb + ":\n" + out;
 }
 
 }  // namespace
@@ -197,7 +231,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // to the container's command line ("run IMAGE echo -n hi"); after the other container verbs only
   // the long forms are global (their own -a/-n/-f mean other things).
   static const std::set<std::string> kContainerVerbs = {"run", "exec", "ps", "logs", "stop", "kill", "rm",
-                                                        "start", "restart", "attach", "top", "stats", "inspect", "update"};
+                                                        "start", "restart", "attach", "top", "stats", "inspect", "update", "wait"};
   std::vector<std::string> globals = args, verbatim;
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& a = args[i];
@@ -234,6 +268,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     po::notify(vm);
     rest = po::collect_unrecognized(parsed.options, po::include_positional);
     rest.insert(rest.end(), verbatim.begin(), verbatim.end());
+    if (vm.count("help") && !rest.empty()) {  // "images --help", "volume prune --help"
+      out << verb_help(rest[0]);
+      return 0;
+    }
     if (vm.count("help") || rest.empty()) {
       (rest.empty() && !vm.count("help") ? err : out) << usage_text();
       return rest.empty() && !vm.count("help") ? 2 : 0;
@@ -262,6 +300,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "berthctl: unknown command \"" << rest[0] << "\"\n" << usage_text();
     return 2;
   }
+  // Every verb's --help prints its usage and exits 0 (after run/exec's IMAGE/CONTAINER a --help is the
+  // command's own).
+  {
+    size_t end = verb_args.size();
+    if (rest[0] == "run" || rest[0] == "exec") {
+      end = 0;
+      while (end < verb_args.size() && verb_args[end].starts_with("-")) end++;
+    }
+    if (std::find(verb_args.begin(), verb_args.begin() + static_cast<long>(end), "--help") !=
+        verb_args.begin() + static_cast<long>(end)) {
+      out << verb_help(rest[0]);
+      return 0;
+    }
+  }
   // The namespace travels as gRPC metadata, where a non-ASCII value aborts the gRPC library (an
   // assertion, exit 134): checked here with berthd's own rule, failing as berthd would (exit 1).
   if (Status st = validate_namespace_name(ns); !st) {
@@ -274,15 +326,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     Status st = verb(ctx, verb_args);
     if (!st) {
       err << "berthctl: " << st.error().what() << "\n";
-      return 1;
+      return ctx.failure_code.value_or(1);
     }
     return ctx.exit_code;
   } catch (const UsageError& e) {
     err << "berthctl: " << e.what() << "\n";
-    return 2;
+    return ctx.failure_code.value_or(2);
   } catch (const po::error& e) {
     err << "berthctl: " << e.what() << "\n";
-    return 2;
+    return ctx.failure_code.value_or(2);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -329,6 +330,48 @@ Result<AttachOutcome> attach_process(Context& ctx, const std::string& id, const 
   if (!st.ok()) return from_grpc(st);
   outcome.exit_status = resp.exit_status();
   return outcome;
+}
+
+std::vector<SpecBind> spec_binds(const std::string& spec_json) {
+  std::vector<SpecBind> out;
+  auto tree = json::parse(spec_json, "spec");
+  if (!tree) return out;
+  auto mounts = json::root(*tree).get("mounts");
+  auto list = mounts ? mounts->as_array() : Result<std::vector<json::Value>>(std::vector<json::Value>{});
+  for (const auto& m : list ? *list : std::vector<json::Value>{}) {
+    auto type = m.get("type");
+    if (!type || type->as_string().value_or("") != "bind") continue;
+    auto src = m.get("source"), dst = m.get("destination"), options = m.get("options");
+    auto opts = options ? options->as_string_array() : Result<std::vector<std::string>>(std::vector<std::string>{});
+    out.push_back({src ? src->as_string().value_or("") : "", dst ? dst->as_string().value_or("") : "",
+                   opts && std::find(opts->begin(), opts->end(), "ro") != opts->end()});
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> anonymous_volumes(Context& ctx, const pb::Container& container) {
+  pb::ListVolumesResponse resp;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Volumes::NewStub(ctx.channel)->List(c, {}, &resp); }));
+  std::vector<std::string> out;
+  auto binds = spec_binds(container.spec_json());
+  for (const auto& v : resp.volumes()) {
+    bool anonymous = is_generated_id(v.name());  // docker's anonymous volume names: 64 hex digits
+    bool mounted = std::any_of(binds.begin(), binds.end(), [&](const SpecBind& b) { return b.source == v.mountpoint(); });
+    bool shared = std::any_of(v.containers().begin(), v.containers().end(),
+                              [&](const std::string& c) { return c != container.id(); });  // --volumes-from
+    if (anonymous && mounted && !shared) out.push_back(v.name());
+  }
+  return out;
+}
+
+Status remove_volumes(Context& ctx, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    pb::VolumeRequest req;
+    req.set_name(name);
+    pb::Empty resp;
+    BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Volumes::NewStub(ctx.channel)->Remove(c, req, &resp); }));
+  }
+  return {};
 }
 
 }  // namespace berth::cli

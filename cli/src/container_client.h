@@ -76,6 +76,16 @@ Status start_task(Context& ctx, const std::string& id);
 Result<uint32_t> parse_signal(const std::string& text);
 std::string status_text(const std::optional<pb::Task>& task);
 std::vector<std::string> spec_args(const std::string& spec_json);
+struct SpecBind {
+  std::string source, destination;
+  bool readonly = false;
+};
+// The bind mounts of a container's spec (-v, --mount, volumes).
+std::vector<SpecBind> spec_binds(const std::string& spec_json);
+// The anonymous volumes (64-hex names) a container mounts and no other container does; removed by
+// `rm -v` and `run --rm`.
+Result<std::vector<std::string>> anonymous_volumes(Context& ctx, const pb::Container& container);
+Status remove_volumes(Context& ctx, const std::vector<std::string>& names);
 
 struct AttachOptions {
   bool start = false;          // call Start once the FIFOs are open (run, exec, start -a)

@@ -2,22 +2,53 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <ctime>
+#include <filesystem>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <ostream>
 
 #include "berth/common/json.h"
 #include "container_client.h"
+#include "container_refs.h"
+#include "image_names.h"
 #include "output.h"
+#include "pull_progress.h"
 #include "run_options.h"
 
 namespace berth::cli {
 
 
+namespace {
+
+// docker's --volumes-from CONTAINER[:ro|:rw]: its volumes and bind mounts, at the same paths.
+Status add_volumes_from(Context& ctx, const std::string& text, pb::ContainerCreateRequest& create) {
+  auto colon = text.rfind(':');
+  std::string mode = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (mode != "" && mode != "ro" && mode != "rw")
+    return make_error(ErrorCode::kInvalidArgument, "--volumes-from {:?}: the mode is ro or rw", text);
+  BERTH_ASSIGN_OR_RETURN(std::string id, resolve_id(ctx, mode.empty() ? text : text.substr(0, colon)));
+  BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
+  pb::ListVolumesResponse volumes;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Volumes::NewStub(ctx.channel)->List(c, {}, &volumes); }));
+  for (const auto& b : spec_binds(container.spec_json())) {
+    std::string source = b.source;
+    for (const auto& v : volumes.volumes())
+      if (v.mountpoint() == b.source) source = v.name();
+    bool readonly = mode.empty() ? b.readonly : mode == "ro";
+    create.add_volumes(source + ":" + b.destination + (readonly ? ":ro" : ""));
+  }
+  return {};
+}
+
+}  // namespace
+
 Status run(Context& ctx, const std::vector<std::string>& args) {
+  ctx.failure_code = 125;  // docker's code for a run that failed before the container's process ran
   auto with_value = RunOptions::flags_with_value();
   with_value.insert({"--name", "-e", "--env", "-w", "--workdir", "-u", "--user", "--runtime", "--entrypoint", "-l",
-                     "--label"});
+                     "--label", "--pull", "--volumes-from"});
   size_t split = first_positional(args, with_value);
   std::vector<std::string> options(args.begin(), args.begin() + static_cast<long>(std::min(split, args.size())));
   if (!options.empty() && options.back() == "--") options.pop_back();
@@ -25,16 +56,17 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     throw UsageError("usage: berthctl run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
                      "[--read-only] [--runtime R] [--entrypoint P] [-v SRC:DST[:ro]] [--mount type=bind,src=S,dst=D] "
                      "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
-                     "[--security-opt seccomp=unconfined] [--privileged] IMAGE [CMD...]");
+                     "[--security-opt seccomp=unconfined] [--privileged] [--pull missing|always|never] [--volumes-from C[:ro|:rw]] IMAGE [CMD...]");
   bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
-  std::string name, workdir, user, runtime, entrypoint;
-  std::vector<std::string> env, labels;
+  std::string name, workdir, user, runtime, entrypoint, pull = "missing";
+  std::vector<std::string> env, labels, volumes_from;
   po::options_description desc("run options");
   desc.add_options()("rm", po::bool_switch(&rm))("detach,d", po::bool_switch(&detach))("name", po::value(&name))(
       "env,e", po::value(&env))("workdir,w", po::value(&workdir))("user,u", po::value(&user))(
       "runtime", po::value(&runtime))("entrypoint", po::value(&entrypoint))("label,l", po::value(&labels))(
       "tty,t", po::bool_switch(&tty))("interactive,i", po::bool_switch(&interactive))(
-      "read-only", po::bool_switch(&readonly));
+      "read-only", po::bool_switch(&readonly))("pull", po::value(&pull))(
+      "volumes-from", po::value(&volumes_from));
   RunOptions run_options;
   run_options.add_to(desc);
   parse_options(desc, options);
@@ -57,6 +89,16 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
   create.set_tty(tty);
   create.set_readonly_rootfs(readonly);
   BERTH_TRY(run_options.apply(create));
+  for (const auto& from : volumes_from) BERTH_TRY(add_volumes_from(ctx, from, create));
+  for (const auto& v : run_options.volumes) {
+    std::string source = v.substr(0, v.find(':'));
+    std::error_code ec;
+    if (v.find(':') != std::string::npos && !source.empty() && source[0] != '/' && std::filesystem::is_directory(source, ec))
+      ctx.err << "berthctl: warning: -v " << v << " mounts the volume named \"" << source
+              << "\", not the directory ./" << source << " (as docker): give a path, -v \"$PWD/" << source
+              << v.substr(source.size()) << "\", to mount the directory\n";
+  }
+  BERTH_TRY(ensure_image(ctx, args[split], pull));
   pb::Container container;
   BERTH_TRY(containers_rpc(
       ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Create(c, create, &container); }));
@@ -96,10 +138,19 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
       (void)wait_task(ctx, id, "", 10);
       (void)delete_task(ctx, id);
     }
+    auto anonymous = anonymous_volumes(ctx, container);  // docker's --rm takes them along
     auto removed = delete_container(ctx, id);
+    if (removed && anonymous) removed = remove_volumes(ctx, *anonymous);
     if (result && !removed) return removed;
   }
-  BERTH_TRY(result);
+  if (!result) {
+    ctx.failure_code = launch_failure_code(result.error().message());
+    if (detach && !detached_later)
+      return Error(result.error().code(),
+                   fmt::format("{}\nthe container stays created, as docker's: `berthctl rm {}` removes it",
+                               result.error().message(), is_generated_id(id) ? id.substr(0, 12) : id));
+    return std::move(result).error();
+  }
   ctx.exit_code = static_cast<int>(*result);
   return {};
 }
@@ -116,7 +167,11 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
   std::map<std::string, pb::Task> by_id;
   for (const auto& t : tasks.tasks()) by_id[t.container_id()] = t;
-  Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID"});
+  // docker's columns; PORTS stays empty until berthd publishes ports. Berth's container has one
+  // identifier, its --name or a generated id: CONTAINER ID shows a generated id's first 12 digits
+  // (or the name), NAMES what to type to name it (the name, or that short id).
+  Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
+  int64_t now = ::time(nullptr);
   json::Writer w;
   w.begin_array();
   for (const auto& c : containers.containers()) {
@@ -131,10 +186,10 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
     }
     std::string command;
     for (const auto& a : spec_args(c.spec_json())) command += (command.empty() ? "" : " ") + a;
-    std::string pid = running ? std::to_string(task->pid()) : "-";
     if (ctx.json) {
       w.begin_object()
           .field("id", c.id())
+          .field("name", c.id())
           .field("image", c.image())
           .field("command", command)
           .field("created", format_time(c.created_unix()))
@@ -144,8 +199,9 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
           .end_object();
     } else {
       if (command.size() > 30) command = command.substr(0, 27) + "...";
-      table.add({c.id().substr(0, 12), c.image(), "\"" + command + "\"", format_time(c.created_unix()),
-                 status_text(task), pid});
+      std::string short_id = is_generated_id(c.id()) ? c.id().substr(0, 12) : c.id();
+      table.add({short_id, docker_image_name(c.image()), "\"" + command + "\"",
+                 human_duration(now - c.created_unix()) + " ago", status_text(task), "", short_id});
     }
   }
   w.end_array();
@@ -176,10 +232,10 @@ Status kill(Context& ctx, const std::vector<std::string>& args) {
 }
 
 Status rm(Context& ctx, const std::vector<std::string>& args) {
-  bool force = false;
+  bool force = false, volumes = false;
   po::options_description desc("rm options");
-  desc.add_options()("force,f", po::bool_switch(&force));
-  auto words = parse_container_words(desc, args, "rm [-f] CONTAINER...");
+  desc.add_options()("force,f", po::bool_switch(&force))("volumes,v", po::bool_switch(&volumes));
+  auto words = parse_container_words(desc, args, "rm [-f] [-v] CONTAINER...");
   return for_each_container(ctx, words, [&](const std::string& id) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
     if (task) {
@@ -191,7 +247,13 @@ Status rm(Context& ctx, const std::vector<std::string>& args) {
       }
       BERTH_TRY(delete_task(ctx, id));
     }
+    std::vector<std::string> anonymous;
+    if (volumes) {
+      BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
+      BERTH_ASSIGN_OR_RETURN(anonymous, anonymous_volumes(ctx, container));
+    }
     BERTH_TRY(delete_container(ctx, id));
+    BERTH_TRY(remove_volumes(ctx, anonymous));
     ctx.out << id << "\n";
     return {};
   });
@@ -253,6 +315,87 @@ Status pause_or_resume(Context& ctx, const std::vector<std::string>& args) {
 
 Status pause(Context& ctx, const std::vector<std::string>& args) { return pause_or_resume<true>(ctx, args); }
 Status unpause(Context& ctx, const std::vector<std::string>& args) { return pause_or_resume<false>(ctx, args); }
+
+// docker wait: blocks until each container stops, printing its exit code.
+Status wait(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description desc("wait options");
+  auto words = parse_container_words(desc, args, "wait CONTAINER...");
+  return for_each_container(ctx, words, [&](const std::string& id) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
+    BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
+    task = task_or_last_exit(container, std::move(task));
+    if (!task) return make_error(ErrorCode::kFailedPrecondition, "container {} has never been started", id);
+    uint32_t status = task->exit_status();
+    if (task->status() != pb::TASK_STOPPED) {
+      BERTH_ASSIGN_OR_RETURN(auto waited, wait_task(ctx, id, ""));
+      status = waited.value_or(0);
+    }
+    ctx.out << status << "\n" << std::flush;
+    return {};
+  });
+}
+
+bool confirm(Context& ctx, const std::string& warning) {
+  ctx.err << "WARNING! This will remove " << warning << ".\nAre you sure you want to continue? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y";
+}
+
+// docker container prune: every container that is not running (created or exited).
+Status container_prune(Context& ctx, const std::vector<std::string>& args) {
+  bool force = false;
+  po::options_description desc("container prune options");
+  desc.add_options()("force,f", po::bool_switch(&force));
+  parse_options(desc, args);
+  if (!force && !confirm(ctx, "all stopped containers")) return {};
+  pb::ListContainersResponse containers;
+  BERTH_TRY(containers_rpc(
+      ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &containers); }));
+  bool first = true;
+  for (const auto& c : containers.containers()) {
+    BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, c.id()));
+    if (task_running(task) || (task && task->status() == pb::TASK_PAUSED)) continue;
+    if (task) BERTH_TRY(delete_task(ctx, c.id()));
+    BERTH_TRY(delete_container(ctx, c.id()));
+    ctx.out << (first ? "Deleted Containers:\n" : "") << c.id() << "\n";
+    first = false;
+  }
+  return {};
+}
+
+// docker info, from what berthd's API tells: the server version and the namespace's counts. (The
+// storage driver, cgroup version and root dirs are berthd's config: see `berthd --help`.)
+Status info(Context& ctx, const std::vector<std::string>& args) {
+  if (!args.empty()) throw UsageError("usage: berthctl info");
+  pb::VersionResponse version;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Version::NewStub(ctx.channel)->Get(c, {}, &version); }));
+  pb::ListContainersResponse containers;
+  BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &containers); }));
+  pb::ListTasksResponse tasks;
+  BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
+  pb::ListImagesResponse images;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &images); }));
+  int running = 0, paused = 0;
+  for (const auto& t : tasks.tasks()) {
+    running += t.status() == pb::TASK_RUNNING;
+    paused += t.status() == pb::TASK_PAUSED;
+  }
+  int stopped = containers.containers_size() - running - paused;
+  if (ctx.json) {
+    json::Writer w;
+    w.begin_object().field("server_version", version.version()).field("socket", ctx.address).field("namespace", ctx.ns);
+    w.field("containers", static_cast<int64_t>(containers.containers_size())).field("running", static_cast<int64_t>(running));
+    w.field("paused", static_cast<int64_t>(paused)).field("stopped", static_cast<int64_t>(stopped));
+    w.field("images", static_cast<int64_t>(images.images_size())).end_object();
+    ctx.out << w.str() << "\n";
+    return {};
+  }
+  ctx.out << "Server Version: " << version.version() << "\nSocket: " << ctx.address << "\nNamespace: " << ctx.ns
+          << "\nContainers: " << containers.containers_size() << "\n Running: " << running << "\n Paused: " << paused
+          << "\n Stopped: " << stopped << "\nImages: " << images.images_size() << "\n";
+  return {};
+}
 
 Status container_ls(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> all = {"-a"};

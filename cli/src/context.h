@@ -5,6 +5,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct Context {
   std::ostream& err;
   std::shared_ptr<grpc::Channel> channel;
   int exit_code = 0;  // what berthctl exits with when the verb succeeded (run/exec: the process's)
+  // What it exits with when the verb fails (1; 2 for usage errors). `run` sets 125 for both, as docker.
+  std::optional<int> failure_code;
 
   // A call context carrying the namespace header.
   std::unique_ptr<grpc::ClientContext> call() const;
@@ -72,6 +75,9 @@ Status snapshot_usage(Context& ctx, const std::vector<std::string>& args);
 Status snapshot_tree(Context& ctx, const std::vector<std::string>& args);
 Status volume_ls(Context& ctx, const std::vector<std::string>& args);
 Status volume_rm(Context& ctx, const std::vector<std::string>& args);
+Status volume_create(Context& ctx, const std::vector<std::string>& args);
+Status volume_inspect(Context& ctx, const std::vector<std::string>& args);
+Status volume_prune(Context& ctx, const std::vector<std::string>& args);
 Status namespace_ls(Context& ctx, const std::vector<std::string>& args);
 Status namespace_create(Context& ctx, const std::vector<std::string>& args);
 Status namespace_rm(Context& ctx, const std::vector<std::string>& args);
@@ -93,6 +99,13 @@ Status update(Context& ctx, const std::vector<std::string>& args);
 Status top(Context& ctx, const std::vector<std::string>& args);
 Status stats(Context& ctx, const std::vector<std::string>& args);
 Status task_ls(Context& ctx, const std::vector<std::string>& args);
+Status wait(Context& ctx, const std::vector<std::string>& args);
+Status info(Context& ctx, const std::vector<std::string>& args);
+Status container_prune(Context& ctx, const std::vector<std::string>& args);
+Status image_prune(Context& ctx, const std::vector<std::string>& args);
+
+// docker's prune question on stderr ("WARNING! This will remove <what>. ... [y/N]"); true on y.
+bool confirm(Context& ctx, const std::string& what);
 Status task_rm(Context& ctx, const std::vector<std::string>& args);
 Status events(Context& ctx, const std::vector<std::string>& args);
 Status version(Context& ctx, const std::vector<std::string>& args);

@@ -8,14 +8,13 @@
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "image_client.h"
 #include "image_names.h"
 #include "output.h"
 #include "pull_progress.h"
 
 namespace berth::cli {
 namespace po = boost::program_options;
-
-namespace {
 
 void write_image_json(json::Writer& w, const pb::Image& image) {
   w.begin_object()
@@ -40,8 +39,6 @@ Result<pb::Image> get_image(Context& ctx, const std::string& name) {
   return image;
 }
 
-}  // namespace
-
 Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   po::options_description desc("image pull options");
   std::string platform;
@@ -60,20 +57,7 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   req.set_reference(positional[0]);
   req.set_platform(platform);
   req.set_unpack(!no_unpack);
-  auto call = ctx.call();
-  auto reader = pb::Transfer::NewStub(ctx.channel)->Pull(call.get(), req);
-  PullProgressView view(ctx.err, !ctx.json && ::isatty(STDERR_FILENO));
-  pb::PullProgress p;
-  std::string name, digest;
-  while (reader->Read(&p)) {
-    if (p.status() == "pulled") {
-      name = p.ref();
-      continue;
-    }
-    if (!ctx.json) view.update(p);
-  }
-  grpc::Status st = reader->Finish();
-  if (!st.ok()) return from_grpc(st);
+  BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
   if (ctx.json) {
     json::Writer w;
     w.begin_object().field("name", name).end_object();
@@ -81,6 +65,24 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   } else {
     ctx.out << name << "\n";
   }
+  return {};
+}
+
+Status ensure_image(Context& ctx, const std::string& image, const std::string& policy) {
+  if (policy != "missing" && policy != "always" && policy != "never")
+    throw UsageError(fmt::format("invalid --pull {:?}: use missing, always or never", policy));
+  if (policy != "always") {
+    auto found = get_image(ctx, image);
+    if (found || found.error().code() != ErrorCode::kNotFound) return found ? Status{} : Status(std::move(found).error());
+    if (policy == "never")
+      return make_error(ErrorCode::kNotFound, "No such image: {} (--pull never)", with_default_tag(image));
+    ctx.err << "Unable to find image '" << with_default_tag(image) << "' locally\n" << std::flush;
+  }
+  pb::PullRequest req;
+  req.set_reference(image);
+  req.set_unpack(true);
+  BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
+  ctx.err << "Status: Downloaded image for " << with_default_tag(image) << "\n" << std::flush;
   return {};
 }
 
@@ -149,6 +151,36 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
       continue;
     }
     ctx.out << "Untagged: " << name << "\n";
+  }
+  return {};
+}
+
+// docker image prune: Berth keeps no untagged (dangling) images, so only -a has work: every image no
+// container was created from.
+Status image_prune(Context& ctx, const std::vector<std::string>& args) {
+  bool all = false, force = false;
+  po::options_description desc("image prune options");
+  desc.add_options()("all,a", po::bool_switch(&all))("force,f", po::bool_switch(&force));
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (!all) return {};
+  if (!force && !confirm(ctx, "all images without at least one container associated to them")) return {};
+  pb::ListImagesResponse images;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &images); }));
+  pb::ListContainersResponse containers;
+  BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Containers::NewStub(ctx.channel)->List(c, {}, &containers); }));
+  std::set<std::string> used;
+  for (const auto& c : containers.containers()) used.insert(c.image());
+  bool first = true;
+  for (const auto& image : images.images()) {
+    if (used.contains(image.name())) continue;
+    pb::ImageRequest req;
+    req.set_name(image.name());
+    pb::Empty resp;
+    BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Delete(c, req, &resp); }));
+    ctx.out << (first ? "Deleted Images:\n" : "") << "untagged: " << image.name() << "\n";
+    first = false;
   }
   return {};
 }

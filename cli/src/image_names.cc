@@ -27,4 +27,19 @@ std::string short_image_id(const std::string& config_digest) {
   return config_digest.substr(colon == std::string::npos ? 0 : colon + 1, 12);
 }
 
+std::string docker_image_name(const std::string& full_name) {
+  RepoTag name = docker_repo_tag(full_name);
+  if (name.tag == "latest") return name.repository;
+  if (name.tag == "<none>") return full_name.find('@') != std::string::npos ? name.repository + full_name.substr(full_name.find('@')) : full_name;
+  return name.repository + ":" + name.tag;
+}
+
+std::string with_default_tag(const std::string& reference) {
+  auto slash = reference.rfind('/');
+  auto colon = reference.rfind(':');
+  bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
+  if (tagged || reference.find('@') != std::string::npos) return reference;
+  return reference + ":latest";
+}
+
 }  // namespace berth::cli

@@ -8,6 +8,7 @@
 #include "berth/common/clock.h"
 #include "berth/common/json.h"
 #include "container_client.h"
+#include "image_client.h"
 #include "output.h"
 
 namespace berth::cli {
@@ -69,22 +70,8 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
   w.string_map("Labels", std::map<std::string, std::string>(c.labels().begin(), c.labels().end()));
   w.end_object();
   w.key("Mounts").begin_array();
-  auto mounts = spec ? at(*spec, {"mounts"}) : std::nullopt;
-  auto list = mounts ? mounts->as_array() : Result<std::vector<json::Value>>(std::vector<json::Value>{});
-  for (const auto& m : list ? *list : std::vector<json::Value>{}) {
-    auto type = m.get("type");
-    auto t = type ? type->as_string() : Result<std::string>(std::string());
-    if (!t || *t != "bind") continue;
-    auto src = m.get("source"), dst = m.get("destination");
-    auto options = m.get("options");
-    auto opts = options ? options->as_string_array() : Result<std::vector<std::string>>(std::vector<std::string>{});
-    bool ro = opts && std::find(opts->begin(), opts->end(), "ro") != opts->end();
-    w.begin_object()
-        .field("Source", src ? src->as_string().value_or("") : "")
-        .field("Destination", dst ? dst->as_string().value_or("") : "")
-        .field("RW", !ro)
-        .end_object();
-  }
+  for (const auto& b : spec_binds(c.spec_json()))
+    w.begin_object().field("Source", b.source).field("Destination", b.destination).field("RW", !b.readonly).end_object();
   w.end_array();
   if (task) w.field("LogPath", task->log_path()).field("LogDroppedBytes", task->log_dropped_bytes());
   if (spec) w.key("Spec").value(spec->raw());
@@ -93,15 +80,34 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
 
 }  // namespace
 
+// docker inspect: each word names a container, else an image; the ones found are printed, each
+// one that names nothing is reported ("No such object") and makes the exit code 1.
 Status inspect(Context& ctx, const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("usage: berthctl inspect CONTAINER...");
-  BERTH_ASSIGN_OR_RETURN(auto ids, resolve_ids(ctx, args));
+  if (args.empty()) throw UsageError("usage: berthctl inspect CONTAINER|IMAGE...");
   json::Writer w(true);
   w.begin_array();
-  for (const auto& id : ids) {
-    BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
-    BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
-    write_inspect(w, container, task_or_last_exit(container, std::move(task)));
+  for (const auto& word : args) {
+    Status st = [&]() -> Status {
+      auto id = resolve_id(ctx, word);
+      if (!id && id.error().code() == ErrorCode::kNotFound) {
+        auto image = get_image(ctx, word);
+        if (!image && image.error().code() == ErrorCode::kNotFound)
+          return make_error(ErrorCode::kNotFound, "No such object: {}", word);
+        BERTH_TRY(image);
+        write_image_json(w, *image);
+        return {};
+      }
+      BERTH_TRY(id);
+      BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, *id));
+      BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, *id));
+      write_inspect(w, container, task_or_last_exit(container, std::move(task)));
+      return {};
+    }();
+    if (!st) {
+      if (st.error().code() != ErrorCode::kNotFound) return st;
+      ctx.err << "berthctl: " << st.error().message() << "\n";
+      ctx.exit_code = 1;
+    }
   }
   w.end_array();
   ctx.out << w.str() << "\n";

@@ -36,6 +36,18 @@ Result<int64_t> parse_size(std::string_view text, bool allow_unlimited) {
   return n * unit;
 }
 
+int launch_failure_code(std::string_view message) {
+  std::string lower;
+  for (char c : message) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("exec:") == std::string::npos) return 125;
+  if (lower.find("executable file not found") != std::string::npos ||
+      lower.find("no such file or directory") != std::string::npos)
+    return 127;
+  if (lower.find("permission denied") != std::string::npos || lower.find("is a directory") != std::string::npos)
+    return 126;
+  return 125;
+}
+
 Result<int64_t> parse_nano_cpus(std::string_view text) {
   auto bad = [&] {
     return make_error(ErrorCode::kInvalidArgument, "invalid --cpus {:?}: use a positive number such as 1.5",

@@ -21,6 +21,10 @@ Result<int64_t> parse_nano_cpus(std::string_view text);
 // type=volume takes a volume name as the source.
 Result<std::string> mount_to_volume(std::string_view text);
 
+// docker run's exit code for a process that could not be started, from the runtime's error: 127 when
+// the command is not there, 126 when it can't be executed, else 125 (a daemon error).
+int launch_failure_code(std::string_view message);
+
 // cgroup cpu.shares bounds (the kernel's); 0 means unset.
 inline constexpr int64_t kMinCpuShares = 2, kMaxCpuShares = 262144;
 

@@ -1,5 +1,7 @@
 #include "containers/container_options.h"
 
+#include <algorithm>
+
 #include <cctype>
 
 #include "containers/spec_builder.h"
@@ -28,6 +30,12 @@ Result<VolumeOption> parse_volume_option(std::string_view text) {
     if (colon == std::string_view::npos) break;
     start = colon + 1;
   }
+  if (parts.size() == 1 && text.starts_with("/")) {  // docker's anonymous volume
+    v.named = true;
+    v.destination = std::string(text);
+    BERTH_TRY(validate_container_path(v.destination));
+    return v;
+  }
   if (parts.size() < 2 || parts.size() > 3)
     return make_error(ErrorCode::kInvalidArgument, "invalid volume {:?}: use SOURCE:/ctr/path[:ro|:rw]",
                       std::string(text));
@@ -48,6 +56,18 @@ Result<VolumeOption> parse_volume_option(std::string_view text) {
   }
   BERTH_TRY(validate_container_path(v.destination));
   return v;
+}
+
+std::vector<VolumeOption> with_image_volumes(std::vector<VolumeOption> volumes,
+                                             const std::vector<std::string>& image_volumes) {
+  for (const auto& dst : image_volumes) {
+    if (!validate_container_path(dst)) continue;  // docker skips what it can't mount as well
+    bool covered = std::any_of(volumes.begin(), volumes.end(), [&](const VolumeOption& v) {
+      return v.destination == dst || v.destination + "/" == dst || v.destination == dst + "/";
+    });
+    if (!covered) volumes.push_back({true, "", dst, false});
+  }
+  return volumes;
 }
 
 Result<SecurityOptions> parse_security_options(const std::vector<std::string>& options) {

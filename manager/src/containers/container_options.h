@@ -12,14 +12,19 @@
 namespace berth::manager {
 
 struct VolumeOption {
-  bool named = false;       // a named volume (source is its name), else a host path
+  bool named = false;       // a named volume (source is its name; empty: anonymous, a new one), else a host path
   std::string source;
   std::string destination;
   bool readonly = false;
 };
 
-// "/host/path:/ctr/path[:ro|:rw]" or "NAME:/ctr/path[:ro|:rw]" (NAME: [a-zA-Z0-9][a-zA-Z0-9_.-]*).
+// "/host/path:/ctr/path[:ro|:rw]" or "NAME:/ctr/path[:ro|:rw]" (NAME: [a-zA-Z0-9][a-zA-Z0-9_.-]*), or
+// "/ctr/path" alone: an anonymous volume.
 Result<VolumeOption> parse_volume_option(std::string_view text);
+// The request's volumes plus, as docker, an anonymous volume for each of the image's VOLUMEs that
+// no requested volume or mount covers.
+std::vector<VolumeOption> with_image_volumes(std::vector<VolumeOption> volumes,
+                                             const std::vector<std::string>& image_volumes);
 // [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most max_size: the names of containers and volumes.
 bool is_valid_name(std::string_view name, size_t max_size);
 Status validate_volume_name(std::string_view name);

@@ -169,6 +169,10 @@ Result<ImageProcessConfig> parse_image_process_config(std::string_view image_con
   if (auto v = config->get("User"); v && !v->is_null()) {
     BERTH_ASSIGN_OR_RETURN(out.user, v->as_string());
   }
+  if (auto v = config->get("Volumes"); v && !v->is_null()) {
+    BERTH_ASSIGN_OR_RETURN(auto entries, v->as_object());
+    for (const auto& [path, ignored] : entries) out.volumes.push_back(path);
+  }
   return out;
 }
 
@@ -262,7 +266,9 @@ std::vector<std::string> merge_env(const std::vector<std::string>& base, const s
 Result<std::string> build_spec(const SpecInputs& in) {
   const auto& o = in.overrides;
   std::vector<std::string> args = o.entrypoint ? *o.entrypoint : in.image.entrypoint;
-  const auto& cmd = o.args.empty() ? in.image.cmd : o.args;
+  // docker: an --entrypoint replaces the image's Entrypoint and drops its Cmd (made for the old one).
+  const std::vector<std::string> none;
+  const auto& cmd = !o.args.empty() ? o.args : (o.entrypoint ? none : in.image.cmd);
   args.insert(args.end(), cmd.begin(), cmd.end());
   if (args.empty()) {
     return make_error(ErrorCode::kInvalidArgument,

@@ -19,6 +19,7 @@ struct ImageProcessConfig {
   std::vector<std::string> env;
   std::string working_dir;
   std::string user;
+  std::vector<std::string> volumes;  // the keys of Volumes
 };
 
 // The "config" section of an OCI image config (missing fields are empty).
@@ -41,7 +42,7 @@ struct Resources {
 };
 
 struct SpecOverrides {
-  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::vector<std::string>> entrypoint;  // set: replaces the Entrypoint and drops the image's Cmd
   std::vector<std::string> args;  // non-empty: replaces Cmd
   std::vector<std::string> env;   // K=V, replacing the image's value of K
   std::string cwd;

@@ -31,11 +31,47 @@ Result<std::string> credentials_for(const std::string& config_path, const std::s
   return std::string();
 }
 
+bool is_loopback_registry(std::string_view host) {
+  if (host.starts_with("[")) return host.starts_with("[::1]");
+  host = host.substr(0, host.find(':'));
+  if (host == "localhost") return true;
+  // 127.0.0.0/8: four decimal parts, the first 127.
+  int parts = 0, first = -1;
+  for (size_t start = 0; start <= host.size(); parts++) {
+    size_t dot = std::min(host.find('.', start), host.size());
+    auto part = host.substr(start, dot - start);
+    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string_view::npos)
+      return false;
+    if (parts == 0) first = std::stoi(std::string(part));
+    start = dot + 1;
+  }
+  return parts == 4 && first == 127;
+}
+
 RegistryClient::RegistryClient(Reference ref, RegistryOptions options)
     : ref_(std::move(ref)), options_(std::move(options)) {
   std::string host = ref_.registry_host();
-  if (auto it = options_.hosts.find(ref_.domain); it != options_.hosts.end()) host_ = it->second;
+  if (auto it = options_.hosts.find(ref_.domain); it != options_.hosts.end()) {
+    host_ = it->second;
+  } else if (is_loopback_registry(ref_.domain)) {
+    host_.skip_verify = true;
+    http_fallback_ = true;
+  }
   base_url_ = (host_.plain_http ? "http://" : "https://") + host + "/v2/" + ref_.repository;
+}
+
+Error RegistryClient::transport_error(Error error) const {
+  std::string message = error.message();
+  bool tls = message.find("SSL") != std::string::npos || message.find("TLS") != std::string::npos ||
+             message.find("certificate") != std::string::npos;
+  std::string hint;
+  if (tls && !host_.plain_http) {
+    hint = fmt::format(
+        " (a plain-HTTP registry needs \"registries\": {{\"{0}\": {{\"plain_http\": true}}}} in berthd's "
+        "config; a private CA needs \"ca_file\" there, or \"skip_verify\": true)",
+        ref_.domain);
+  }
+  return Error(error.code(), fmt::format("registry {}: {}{}", ref_.domain, message, hint));
 }
 
 Error RegistryClient::status_error(const HttpResponse& response, const std::string& what) const {
@@ -98,7 +134,7 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
                       ref_.domain);
   }
   // Credentials must not leave a TLS registry in clear text.
-  if (!host_.plain_http && realm.starts_with("http://") && !credentials_.empty()) {
+  if (!host_.plain_http && !http_fallback_ && realm.starts_with("http://") && !credentials_.empty()) {
     return make_error(ErrorCode::kPermissionDenied,
                       "{} sends tokens from a plain-HTTP realm {}; refusing to send credentials", ref_.domain,
                       realm);
@@ -109,7 +145,9 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
                     "service=" + url_escape(challenge.param("service")) + "&scope=" + url_escape(scope);
   HttpRequest request{
       .url = url, .max_body = 1 << 20, .tls = {host_.skip_verify, host_.ca_file}, .basic_user = credentials_};
-  BERTH_ASSIGN_OR_RETURN(HttpResponse response, http_request(request));
+  auto sent = http_request(request);
+  if (!sent) return transport_error(std::move(sent).error());
+  HttpResponse response = std::move(*sent);
   if (response.status != 200) return status_error(response, "token for");
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(response.body, "token response"));
   auto token = json::root(tree).get("token");
@@ -124,19 +162,29 @@ Result<HttpResponse> RegistryClient::get(const std::string& path, std::vector<st
                                          std::function<Status(std::string_view)> sink, size_t max_body,
                                          std::function<Status(long)> on_status) {
   for (int attempt = 0;; ++attempt) {
-    std::string auth;
+    std::string auth, base;
     {
       std::lock_guard lock(mu_);
       auth = authorization_;
+      base = base_url_;
     }
-    HttpRequest request{.url = base_url_ + path,
+    HttpRequest request{.url = base + path,
                         .headers = headers,
                         .sink = sink,
                         .on_status = on_status,
                         .max_body = max_body,
                         .tls = {host_.skip_verify, host_.ca_file}};
     if (!auth.empty()) request.headers.push_back("Authorization: " + auth);
-    BERTH_ASSIGN_OR_RETURN(HttpResponse response, http_request(request));
+    auto sent = http_request(request);
+    if (!sent && sent.error().code() == ErrorCode::kUnavailable && http_fallback_ && base.starts_with("https://")) {
+      std::lock_guard lock(mu_);  // docker's insecure registry: HTTPS failed, plain HTTP next
+      if (base_url_ == base) base_url_ = "http://" + base.substr(8);
+      log::get("berthd")->info("registry {}: HTTPS failed ({}), trying plain HTTP", ref_.domain, sent.error().message());
+      attempt--;
+      continue;
+    }
+    if (!sent) return transport_error(std::move(sent).error());
+    HttpResponse response = std::move(*sent);
     if (response.status != 401 || attempt > 0 || response.www_authenticate.empty()) return response;
     std::lock_guard lock(mu_);
     if (authorization_ == auth) BERTH_TRY(authenticate(parse_auth_challenge(response.www_authenticate)));

@@ -20,6 +20,10 @@ struct RegistryHostConfig {
   std::string ca_file;
 };
 
+// Docker's default for a registry not in the config: insecure (HTTPS without verification, then
+// plain HTTP) on a loopback address — 127.0.0.0/8, ::1, localhost — and TLS everywhere else.
+bool is_loopback_registry(std::string_view host);
+
 struct RegistryOptions {
   std::map<std::string, RegistryHostConfig> hosts;  // by registry host ("127.0.0.1:5000")
   std::string auth_config;                          // docker-style config.json; empty: none
@@ -55,11 +59,13 @@ class RegistryClient {
                            std::function<Status(long)> on_status = nullptr);
   Status authenticate(const AuthChallenge& challenge);
   Error status_error(const HttpResponse& response, const std::string& what) const;
+  Error transport_error(Error error) const;
 
   Reference ref_;
   RegistryOptions options_;
   RegistryHostConfig host_;
-  std::string base_url_;
+  std::string base_url_;  // guarded by mu_: an insecure registry falls back to plain HTTP
+  bool http_fallback_ = false;
   std::mutex mu_;
   std::string authorization_;  // header value once negotiated
   std::string credentials_;    // user:password from the auth config

@@ -173,6 +173,7 @@ class VolumesService final : public pb::Volumes::Service {
   explicit VolumesService(TaskManager& tasks) : tasks_(tasks) {}
   grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListVolumesResponse* out) override;
   grpc::Status Remove(grpc::ServerContext*, const pb::VolumeRequest* in, pb::Empty*) override;
+  grpc::Status Create(grpc::ServerContext*, const pb::VolumeRequest* in, pb::Volume* out) override;
 
  private:
   TaskManager& tasks_;

@@ -42,4 +42,12 @@ grpc::Status VolumesService::Remove(grpc::ServerContext* ctx, const pb::VolumeRe
   return grpc::Status::OK;
 }
 
+grpc::Status VolumesService::Create(grpc::ServerContext* ctx, const pb::VolumeRequest* in, pb::Volume* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto v, tasks_.create_volume(ns, in->name()));
+  out->set_name(v.name);
+  out->set_mountpoint(v.mountpoint);
+  return grpc::Status::OK;
+}
+
 }  // namespace berth::manager

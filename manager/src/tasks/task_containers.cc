@@ -104,8 +104,9 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
   auto built = [&]() -> Status {
     SpecInputs in{id, ns, image_config, req.overrides, {}, options_.cgroup_parent};
     std::unique_lock volume_lock(volumes_mu_, std::defer_lock);
-    if (!req.volumes.empty()) volume_lock.lock();
-    BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, req.volumes, bundle_dir(ns, id) + "/rootfs"));
+    auto volumes = with_image_volumes(req.volumes, image_config.volumes);
+    if (!volumes.empty()) volume_lock.lock();
+    BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, volumes, bundle_dir(ns, id) + "/rootfs"));
     in.overrides.mounts.insert(in.overrides.mounts.end(), mounts.begin(), mounts.end());
     std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
     BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));

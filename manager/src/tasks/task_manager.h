@@ -94,6 +94,7 @@ class TaskManager {
 
   // Named volumes of a namespace; remove is refused while a container uses the volume.
   Result<std::vector<VolumeInfo>> list_volumes(const std::string& ns);
+  Result<VolumeInfo> create_volume(const std::string& ns, const std::string& name);  // "": anonymous
   Status remove_volume(const std::string& ns, const std::string& name);
 
   // At start-up: reconnects to the shims of tasks a previous berthd started (their containers kept

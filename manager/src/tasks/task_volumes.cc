@@ -7,6 +7,8 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
+#include "berth/common/clock.h"
+#include "content/digest.h"
 #include "tasks/task_manager.h"
 
 namespace berth::manager {
@@ -29,6 +31,11 @@ std::vector<std::string> mount_sources(const std::string& spec_json) {
   return out;
 }
 
+// A new anonymous volume's name: 64 hex digits, as docker's.
+std::string anonymous_volume_name(std::string_view seed) {
+  return sha256_digest(fmt::format("{} {}", seed, now_unix_nano())).substr(7);
+}
+
 }  // namespace
 
 Result<std::vector<BindMount>> TaskManager::volume_mounts(const std::string& ns, const std::string& snapshot_key,
@@ -45,10 +52,14 @@ Result<std::vector<BindMount>> TaskManager::volume_mounts(const std::string& ns,
       out.push_back(std::move(m));
       continue;
     }
-    m.source = volumes_.data_dir(ns, v.source);
-    BERTH_ASSIGN_OR_RETURN(bool created, volumes_.ensure(ns, v.source));
+    std::string name = v.source;
+    if (name.empty()) {  // anonymous: a new volume with a 64-hex name, as docker's
+      name = anonymous_volume_name(snapshot_key + " " + v.destination);
+    }
+    m.source = volumes_.data_dir(ns, name);
+    BERTH_ASSIGN_OR_RETURN(bool created, volumes_.ensure(ns, name));
     if (created) {
-      log::get("berthd")->info("created volume {} in namespace {}", v.source, ns);
+      log::get("berthd")->info("created volume {} in namespace {}", name, ns);
       if (!rootfs) {
         BERTH_ASSIGN_OR_RETURN(auto mounts, images_.snapshots().mounts(snapshot_key));
         BERTH_TRY(make_dirs(scratch, 0700));
@@ -57,8 +68,8 @@ Result<std::vector<BindMount>> TaskManager::volume_mounts(const std::string& ns,
       }
       auto copied = copy_up(scratch, v.destination, m.source);
       if (!copied) {
-        (void)volumes_.remove(ns, v.source);
-        return std::move(copied).error().wrap("volume {}", v.source);
+        (void)volumes_.remove(ns, name);
+        return std::move(copied).error().wrap("volume {}", name);
       }
     }
     out.push_back(std::move(m));
@@ -84,6 +95,15 @@ Result<std::vector<VolumeInfo>> TaskManager::list_volumes(const std::string& ns)
     out.push_back(std::move(info));
   }
   return out;
+}
+
+Result<VolumeInfo> TaskManager::create_volume(const std::string& ns, const std::string& name) {
+  std::string n = name.empty() ? anonymous_volume_name(ns) : name;
+  BERTH_TRY(validate_volume_name(n));
+  std::lock_guard lock(volumes_mu_);
+  BERTH_ASSIGN_OR_RETURN(bool created, volumes_.ensure(ns, n));
+  if (created) log::get("berthd")->info("created volume {} in namespace {}", n, ns);
+  return VolumeInfo{n, volumes_.data_dir(ns, n), {}};
 }
 
 Status TaskManager::remove_volume(const std::string& ns, const std::string& name) {

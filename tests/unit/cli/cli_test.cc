@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
 #include "berth/common/temp_dir.h"
 #include "output.h"
+#include "pull_progress.h"
 
 namespace berth::cli {
 namespace {
@@ -43,6 +45,26 @@ TEST(CliTest, UsageErrorsExitTwo) {
 }
 
 // Issue 16 item 6: a non-ASCII namespace went into gRPC metadata and aborted berthctl (exit 134).
+// Issue 15: every verb's --help prints its usage on stdout and exits 0, without reaching berthd.
+TEST(CliTest, EveryVerbHasHelp) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"run", "--help"}, {"run", "--rm", "--help"}, {"inspect", "--help"}, {"ps", "--help"},
+           {"rm", "-f", "--help"}, {"volume", "prune", "--help"}, {"images", "--help"}, {"wait", "--help"},
+           {"exec", "--help"}, {"container", "prune", "--help"}, {"logs", "--help"}}) {
+    args.insert(args.begin(), {"--address", "/nonexistent/sock"});
+    CliRun r = run(args);
+    EXPECT_EQ(r.code, 0) << args[2] << ": " << r.err;
+    EXPECT_NE(r.out.find("Usage of berthctl " + args[2]), std::string::npos) << r.out;
+    EXPECT_GT(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args[2] << ": " << r.out;
+    EXPECT_EQ(r.err, "");
+  }
+  CliRun r = run({"--address", "/nonexistent/sock", "run", "--help"});
+  EXPECT_NE(r.out.find("--pull missing|always|never"), std::string::npos) << r.out;
+  // After run's IMAGE, --help is the container command's.
+  r = run({"--address", "/nonexistent/sock", "run", "busybox", "ls", "--help"});
+  EXPECT_EQ(r.code, 125);
+}
+
 TEST(CliTest, BadNamespacesAreErrorsNotAborts) {
   auto dir = TempDir::create("/tmp/berthctl-test-");
   ASSERT_TRUE(dir.ok());
@@ -85,6 +107,25 @@ TEST(CliTest, HostFlagAndBerthHostNameTheSocket) {
   r = run({"-H", "tcp://127.0.0.1:2375", "images"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("unix socket only"), std::string::npos) << r.err;
+}
+
+// Issue 15: pull bars fit any width (the last column free, so nothing wraps), with speed and ETA.
+TEST(OutputTest, PullLinesFitTheTerminal) {
+  pb::PullProgress p;
+  p.set_ref("layer-sha256:00101c2f28551234567890abcdef");
+  p.set_status("downloading");
+  p.set_offset(512 << 10);
+  p.set_total(1 << 20);
+  std::string wide = progress_line(p, 200, 256 << 10);
+  EXPECT_NE(wide.find("|==============="), std::string::npos) << wide;
+  EXPECT_NE(wide.find("512.0 KiB / 1.0 MiB 256.0 KiB/s 2s"), std::string::npos) << wide;
+  for (size_t width : {120u, 80u, 60u, 50u, 40u, 20u, 5u, 1u}) {
+    std::string line = progress_line(p, width, 256 << 10);
+    EXPECT_LT(line.size(), width) << width << ": " << line;
+  }
+  EXPECT_NE(progress_line(p, 100, 256 << 10).find("/s"), std::string::npos);
+  p.set_status("done");
+  EXPECT_EQ(progress_line(p, SIZE_MAX, 0).find('|'), std::string::npos);
 }
 
 TEST(OutputTest, TablesAlignAndSizesReadWell) {

@@ -50,5 +50,22 @@ TEST(HumanDuration, AsDockerSaysIt) {
   EXPECT_EQ(human_duration(3 * 365 * 86400), "3 years");
 }
 
+// Issue 15: ps shows the image as docker does.
+TEST(ImageNamesTest, PsImageColumn) {
+  EXPECT_EQ(docker_image_name("docker.io/library/busybox:latest"), "busybox");
+  EXPECT_EQ(docker_image_name("docker.io/library/busybox:1.36"), "busybox:1.36");
+  EXPECT_EQ(docker_image_name("127.0.0.1:5000/app:v1"), "127.0.0.1:5000/app:v1");
+  EXPECT_EQ(docker_image_name("docker.io/me/app@sha256:ab"), "me/app@sha256:ab");
+}
+
+// Issue 15: run's "Unable to find image 'busybox:latest' locally" names the tag docker would pull.
+TEST(ImageNamesTest, DefaultTagIsLatest) {
+  EXPECT_EQ(with_default_tag("busybox"), "busybox:latest");
+  EXPECT_EQ(with_default_tag("busybox:1.36"), "busybox:1.36");
+  EXPECT_EQ(with_default_tag("127.0.0.1:5000/app"), "127.0.0.1:5000/app:latest");
+  EXPECT_EQ(with_default_tag("127.0.0.1:5000/app:v2"), "127.0.0.1:5000/app:v2");
+  EXPECT_EQ(with_default_tag("app@sha256:0123"), "app@sha256:0123");
+}
+
 }  // namespace
 }  // namespace berth::cli

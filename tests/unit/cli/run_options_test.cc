@@ -86,5 +86,17 @@ TEST(RunOptions, CpuSharesAreRangeChecked) {
   EXPECT_EQ(parse("--cpu-shares=0").second, 0u);
 }
 
+// Issue 15: docker run's 126 and 127 (runc's and berth's wording of the init's exec failure).
+TEST(RunOptionsTest, LaunchFailureCodesAsDocker) {
+  EXPECT_EQ(launch_failure_code("create task: berth create: container init: exec: \"nosuchcmd\": executable file "
+                                "not found in $PATH: No such file or directory"),
+            127);
+  EXPECT_EQ(launch_failure_code("exec: \"/nosuchcmd\": No such file or directory"), 127);
+  EXPECT_EQ(launch_failure_code("exec: \"/bin\": Permission denied"), 126);
+  EXPECT_EQ(launch_failure_code("runc create failed: exec: \"/\": is a directory"), 126);
+  EXPECT_EQ(launch_failure_code("bind mount source /x: No such file or directory"), 125);
+  EXPECT_EQ(launch_failure_code("container \"x\" already exists"), 125);
+}
+
 }  // namespace
 }  // namespace berth::cli

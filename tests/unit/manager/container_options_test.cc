@@ -28,8 +28,23 @@ TEST(ContainerOptions, ParsesNamedVolumes) {
   EXPECT_TRUE(v->readonly);
 }
 
+// Issue 15: docker's anonymous "-v /data", and an anonymous volume per image VOLUME not covered.
+TEST(ContainerOptions, AnonymousVolumes) {
+  auto v = parse_volume_option("/data");
+  ASSERT_TRUE(v.ok()) << v.error().what();
+  EXPECT_TRUE(v->named);
+  EXPECT_EQ(v->source, "");
+  EXPECT_EQ(v->destination, "/data");
+  auto all = with_image_volumes({*v, {false, "/srv", "/cache", true}}, {"/data", "/cache/", "/logs", "relative", "/"});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].destination, "/logs");
+  EXPECT_TRUE(all[2].named);
+  EXPECT_EQ(all[2].source, "");
+  EXPECT_FALSE(all[2].readonly);
+}
+
 TEST(ContainerOptions, RefusesBadVolumes) {
-  for (const char* bad : {"/a", "/a:/b:rx", "/a:b", "/a:/b/../c", "/a:/", "a/b:/c", "./a:/c", "-a:/c", ":/c",
+  for (const char* bad : {"/", "/a/../b", "a", "/a:/b:rx", "/a:b", "/a:/b/../c", "/a:/", "a/b:/c", "./a:/c", "-a:/c", ":/c",
                           "/a:/b:ro:x", "a b:/c", "/a:"}) {
     auto v = parse_volume_option(bad);
     EXPECT_FALSE(v.ok()) << bad;

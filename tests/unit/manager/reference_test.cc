@@ -4,10 +4,21 @@
 
 #include "content/digest.h"
 #include "registry/http_client.h"
+#include "registry/registry_client.h"
 #include "images/oci.h"
 
 namespace berth::manager {
 namespace {
+
+// Issue 15: as docker, registries on 127.0.0.0/8, ::1 and localhost are insecure by default.
+TEST(ReferenceTest, LoopbackRegistriesAreDockersDefaultInsecureOnes) {
+  for (const char* host : {"127.0.0.1:5000", "127.0.0.1", "127.1.2.3:443", "localhost:5000", "localhost",
+                           "[::1]:5000", "[::1]"})
+    EXPECT_TRUE(is_loopback_registry(host)) << host;
+  for (const char* host : {"docker.io", "10.0.0.1:5000", "128.0.0.1", "127.0.0.1.example.com", "127.0.0",
+                           "1270.0.0.1", "[::2]:5000", "localhost.example.com", "", "127..0.1"})
+    EXPECT_FALSE(is_loopback_registry(host)) << host;
+}
 
 TEST(ReferenceTest, NormalisesLikeDocker) {
   struct Case {

@@ -14,9 +14,11 @@ const char* kGroup = "root:x:0:\nwww:x:44:\nstaff:x:50:www,other\nadm:x:4:www\n"
 
 TEST(SpecBuilder, ParsesTheImageConfig) {
   auto c = parse_image_process_config(
-      R"({"config":{"Entrypoint":["/init"],"Cmd":["a","b"],"Env":["A=1"],"WorkingDir":"/w","User":"www"}})");
+      R"({"config":{"Entrypoint":["/init"],"Cmd":["a","b"],"Env":["A=1"],"WorkingDir":"/w","User":"www",)"
+      R"("Volumes":{"/data":{},"/logs":{}}}})");
   ASSERT_TRUE(c.ok()) << c.error().what();
   EXPECT_EQ(c->entrypoint, std::vector<std::string>{"/init"});
+  EXPECT_EQ(c->volumes, (std::vector<std::string>{"/data", "/logs"}));
   EXPECT_EQ(c->cmd, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(c->env, std::vector<std::string>{"A=1"});
   EXPECT_EQ(c->working_dir, "/w");
@@ -84,6 +86,26 @@ TEST(SpecBuilder, BuildsTheSpecFromImageAndOverrides) {
   in.overrides.args = {"x"};
   in.overrides.cwd = "relative";
   EXPECT_FALSE(build_spec(in).ok());
+}
+
+// Issue 15: docker's --entrypoint drops the image's Cmd; arguments after the image still follow it.
+TEST(SpecBuilder, EntrypointOverrideDropsTheImagesCmd) {
+  SpecInputs in;
+  in.id = "c";
+  in.ns = "default";
+  in.image.entrypoint = {"/docker-entrypoint.sh"};
+  in.image.cmd = {"nginx", "-g", "daemon off;"};
+  auto args_of = [&]() {
+    auto spec = build_spec(in);
+    EXPECT_TRUE(spec.ok()) << spec.error().what();
+    auto tree = json::parse(spec.value_or("{}"), "spec");
+    return json::root(*tree).get("process")->get("args")->as_string_array().value_or({});
+  };
+  EXPECT_EQ(args_of(), (std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"}));
+  in.overrides.entrypoint = std::vector<std::string>{"/bin/sh"};
+  EXPECT_EQ(args_of(), std::vector<std::string>{"/bin/sh"});
+  in.overrides.args = {"-c", "echo hi"};
+  EXPECT_EQ(args_of(), (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));
 }
 
 TEST(SpecBuilder, ExecProcessKeepsTheContainersUserAndEnv) {
