@@ -8,6 +8,7 @@
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "distribution_commands.h"
 #include "output.h"
 
 namespace berth::cli {
@@ -92,7 +93,8 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"inspect", image_inspect},
         {"tag", image_tag},
         {"import", image_import},
-        {"export", image_export}}},
+        {"export", image_export},
+        {"push", image_push}}},
       {"content", {{"ls", content_ls}, {"get", content_get}, {"push", content_push}, {"rm", content_rm}}},
       {"snapshot",
        {{"prepare", snapshot_prepare},
@@ -117,6 +119,8 @@ const std::map<std::string, Verb>& top_level() {
   static const std::map<std::string, Verb> kVerbs = {{"events", events},
                                                      {"version", version},
                                                      {"pull", image_pull},
+                                                     {"push", image_push},
+                                                     {"tag", image_tag},
                                                      {"images", image_ls},
                                                      {"rmi", image_rm},
                                                      {"run", run},
@@ -147,7 +151,8 @@ std::string usage_text() {
     for (const auto& [verb, fn] : verbs) names += (names.empty() ? "" : "|") + verb;
     text += names + "\n";
   }
-  text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF   (aliases)\n";
+  text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF | tag SOURCE TARGET   (aliases)\n";
+  text += "  push [--platform os/arch] [-q] NAME[:TAG]\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [-v SRC:DST[:ro]]\n"
       "      [-m SIZE] [--cpus N] [--pids-limit N] [--security-opt seccomp=unconfined] IMAGE [CMD...]\n"

@@ -12,7 +12,7 @@ std::string PullProgressView::line(const pb::PullProgress& p) const {
   std::string ref = p.ref();
   if (auto colon = ref.find("sha256:"); colon != std::string::npos) ref = ref.substr(0, colon + 19);
   std::string text = fmt::format("{:<32} {:<12}", ref, p.status());
-  if (p.status() == "downloading" && p.total() > 0) {
+  if ((p.status() == "downloading" || p.status() == "pushing") && p.total() > 0) {
     constexpr int kWidth = 30;
     int filled = static_cast<int>(kWidth * p.offset() / p.total());
     text += fmt::format(" |{}{}| {} / {}", std::string(static_cast<size_t>(filled), '='),

@@ -82,6 +82,7 @@ class ImageManager {
   MetadataStore& db() { return db_; }
   Snapshotter& snapshots() { return snapshots_; }
   EventBus& events() { return events_; }
+  const RegistryOptions& registry_options() const { return registry_; }
 
  private:
   Status fetch_layer(RegistryClient& client, const OciDescriptor& layer, const PullOptions& options,

@@ -35,7 +35,8 @@ RegistryClient::RegistryClient(Reference ref, RegistryOptions options)
     : ref_(std::move(ref)), options_(std::move(options)) {
   std::string host = ref_.registry_host();
   if (auto it = options_.hosts.find(ref_.domain); it != options_.hosts.end()) host_ = it->second;
-  base_url_ = (host_.plain_http ? "http://" : "https://") + host + "/v2/" + ref_.repository;
+  origin_ = (host_.plain_http ? "http://" : "https://") + host;
+  base_url_ = origin_ + "/v2/" + ref_.repository;
 }
 
 Error RegistryClient::status_error(const HttpResponse& response, const std::string& what) const {
@@ -77,7 +78,11 @@ Error RegistryClient::status_error(const HttpResponse& response, const std::stri
 
 Status RegistryClient::authenticate(const AuthChallenge& challenge) {
   if (!credentials_loaded_) {
-    BERTH_ASSIGN_OR_RETURN(credentials_, credentials_for(options_.auth_config, ref_.domain));
+    if (!options_.credentials.empty()) {
+      credentials_ = options_.credentials;
+    } else {
+      BERTH_ASSIGN_OR_RETURN(credentials_, credentials_for(options_.auth_config, ref_.domain));
+    }
     credentials_loaded_ = true;
   }
   if (challenge.scheme == "basic") {
@@ -123,19 +128,33 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
 Result<HttpResponse> RegistryClient::get(const std::string& path, std::vector<std::string> headers,
                                          std::function<Status(std::string_view)> sink, size_t max_body,
                                          std::function<Status(long)> on_status) {
+  return send({.url = path,
+               .headers = std::move(headers),
+               .sink = std::move(sink),
+               .on_status = std::move(on_status),
+               .max_body = max_body});
+}
+
+std::string RegistryClient::resolve_url(const std::string& url) const {
+  if (url.starts_with("http://") || url.starts_with("https://")) return url;
+  if (url.starts_with("/v2/")) return origin_ + url;
+  return base_url_ + url;
+}
+
+Result<HttpResponse> RegistryClient::send(HttpRequest request) {
+  request.url = resolve_url(request.url);
+  request.tls = {host_.skip_verify, host_.ca_file};
+  // The registry's token goes to the registry only, not to a storage backend it points an upload at.
+  bool ours = request.url.starts_with(origin_ + "/");
+  std::vector<std::string> headers = std::move(request.headers);
   for (int attempt = 0;; ++attempt) {
     std::string auth;
     {
       std::lock_guard lock(mu_);
       auth = authorization_;
     }
-    HttpRequest request{.url = base_url_ + path,
-                        .headers = headers,
-                        .sink = sink,
-                        .on_status = on_status,
-                        .max_body = max_body,
-                        .tls = {host_.skip_verify, host_.ca_file}};
-    if (!auth.empty()) request.headers.push_back("Authorization: " + auth);
+    request.headers = headers;
+    if (!auth.empty() && ours) request.headers.push_back("Authorization: " + auth);
     BERTH_ASSIGN_OR_RETURN(HttpResponse response, http_request(request));
     if (response.status != 401 || attempt > 0 || response.www_authenticate.empty()) return response;
     std::lock_guard lock(mu_);

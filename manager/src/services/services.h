@@ -119,6 +119,8 @@ class TransferService final : public pb::Transfer::Service {
                     grpc::ServerWriter<pb::PullProgress>* out) override;
   grpc::Status Import(grpc::ServerContext*, const pb::ImportRequest* in, pb::ImportResponse* out) override;
   grpc::Status Export(grpc::ServerContext*, const pb::ExportRequest* in, pb::Empty*) override;
+  grpc::Status Push(grpc::ServerContext*, const pb::PushRequest* in,
+                    grpc::ServerWriter<pb::PullProgress>* out) override;
 
  private:
   ImageManager& images_;

@@ -1,0 +1,167 @@
+// Push end to end: a busybox image imported into a real berthd, tagged and pushed to a real
+// docker-registry on 127.0.0.1, read back by skopeo, removed, pulled back and run.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "berth/common/child_process.h"
+#include "berth/common/fs.h"
+#include "berth/common/json.h"
+#include "berth/common/temp_dir.h"
+#include "berthd_fixture.h"
+#include "content/digest.h"
+#include "images/oci.h"
+#include "layout_builder.h"
+#include "registry_fixture.h"
+
+namespace berth::manager {
+namespace {
+
+using testing::Berthd;
+using testing::CtlResult;
+using testing::Registry;
+
+class PushTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (real containers)";
+    if (!path_exists("/bin/busybox")) GTEST_SKIP() << "needs /bin/busybox (busybox-static)";
+    ns_ = fmt::format("push{}-{}", ::getpid(), ::time(nullptr) % 100000);
+    auto dir = TempDir::create("/var/tmp/berth-push-test-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::move(*dir);
+    auto registry = Registry::start();
+    ASSERT_TRUE(registry.ok()) << registry.error().what();
+    registry_ = std::move(*registry);
+    auto daemon = Berthd::start(fmt::format(R"({{"shim": "{}", "runtime": "{}", "registries": {{"{}": {{"plain_http": true}}}}}})",
+                                            BERTH_SHIM_PATH, BERTH_RUNTIME_PATH, registry_->host()));
+    ASSERT_TRUE(daemon.ok()) << daemon.error().what();
+    berthd_ = std::move(*daemon);
+    std::string layout = dir_.path() + "/layout";
+    testing::LayoutBuilder builder(layout);
+    auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer()}, {}}},
+                               "berth.test/busybox:1");
+    ASSERT_TRUE(built.ok()) << built.error().what();
+    built_ = (*built)[0];
+    std::string archive = dir_.path() + "/busybox.tar";
+    auto tar = run_command({"tar", "-C", layout, "-cf", archive, "."});
+    ASSERT_TRUE(tar.ok() && tar->status.success());
+    CtlResult r = ctl({"image", "import", archive});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  void TearDown() override {
+    berthd_.reset();
+    std::error_code ec;
+    for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+      (void)::rmdir((hierarchy.path().string() + "/berth/" + ns_).c_str());
+    }
+  }
+
+  CtlResult ctl(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--namespace", ns_});
+    return berthd_->ctl(std::move(args));
+  }
+
+  std::string ref(const std::string& repo, const std::string& tag = "v1") const {
+    return registry_->host() + "/" + repo + ":" + tag;
+  }
+
+  // skopeo inspect --raw of what the registry holds.
+  Result<std::string> skopeo_raw(const std::string& reference) {
+    BERTH_ASSIGN_OR_RETURN(auto out, run_command({"skopeo", "inspect", "--raw", "--tls-verify=false",
+                                                  "docker://" + reference}));
+    if (!out.status.success()) return make_error(ErrorCode::kInternal, "skopeo inspect: {}", out.err);
+    return out.out;
+  }
+
+  // The "sha256:…" on push's last line ("v1: digest: sha256:… size: N").
+  static std::string pushed_digest(const CtlResult& r) {
+    size_t at = r.out.find("digest: ");
+    return at == std::string::npos ? "" : r.out.substr(at + 8, 71);
+  }
+
+  std::string ns_;
+  TempDir dir_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Berthd> berthd_;
+  testing::BuiltImage built_;
+};
+
+TEST_F(PushTest, PushRmiPullBackAndRun) {
+  ASSERT_EQ(ctl({"tag", "berth.test/busybox:1", ref("app")}).code, 0);
+  CtlResult r = ctl({"push", ref("app")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("The push refers to repository [" + ref("app") + "]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pushed"), std::string::npos) << r.err;
+  EXPECT_EQ(pushed_digest(r), built_.manifest_digest) << r.out;
+  EXPECT_TRUE(r.out.starts_with("v1: digest: sha256:")) << r.out;
+
+  // skopeo reads exactly the manifest berth stored, and its layer.
+  auto raw = skopeo_raw(ref("app"));
+  ASSERT_TRUE(raw.ok()) << raw.error().what();
+  EXPECT_EQ(sha256_digest(*raw), built_.manifest_digest);
+  auto inspected = run_command({"skopeo", "inspect", "--tls-verify=false", "docker://" + ref("app")});
+  ASSERT_TRUE(inspected.ok() && inspected->status.success()) << (inspected.ok() ? inspected->err : "");
+  EXPECT_NE(inspected->out.find(built_.layer_digests[0]), std::string::npos) << inspected->out;
+
+  // Gone locally, back from the registry, and it runs.
+  ASSERT_EQ(ctl({"rmi", ref("app"), "berth.test/busybox:1"}).code, 0);
+  EXPECT_EQ(ctl({"images", "-q"}).out, "");
+  r = ctl({"pull", ref("app")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = ctl({"run", "--rm", ref("app"), "/bin/sh", "-c", "echo pushed and pulled"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pushed and pulled\n");
+}
+
+TEST_F(PushTest, SecondPushFindsBlobsAndAnotherRepositoryMountsThem) {
+  ASSERT_EQ(ctl({"tag", "berth.test/busybox:1", ref("first")}).code, 0);
+  ASSERT_EQ(ctl({"push", ref("first")}).code, 0);
+  CtlResult again = ctl({"push", ref("first")});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("pushing"), std::string::npos) << again.err;
+
+  ASSERT_EQ(ctl({"tag", "berth.test/busybox:1", ref("second", "v2")}).code, 0);
+  CtlResult mounted = ctl({"push", ref("second", "v2")});
+  ASSERT_EQ(mounted.code, 0) << mounted.err;
+  EXPECT_NE(mounted.err.find("layer-" + built_.layer_digests[0].substr(0, 19)), std::string::npos)
+      << mounted.err;
+  EXPECT_NE(mounted.err.find("mounted"), std::string::npos) << mounted.err;
+  EXPECT_EQ(pushed_digest(mounted), built_.manifest_digest);
+  auto raw = skopeo_raw(ref("second", "v2"));
+  ASSERT_TRUE(raw.ok()) << raw.error().what();
+  EXPECT_EQ(sha256_digest(*raw), built_.manifest_digest);
+}
+
+TEST_F(PushTest, ChunkedUploadIsReadBack) {
+  ASSERT_EQ(ctl({"tag", "berth.test/busybox:1", ref("chunked")}).code, 0);
+  CtlResult r = ctl({"push", "--chunk-size", "65536", ref("chunked")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The registry saw the layer arrive in PATCH requests.
+  auto log = read_file(registry_->log_path(), 64 << 20);
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("PATCH"), std::string::npos);
+  // What it assembled is the layer: skopeo copies the image out and checks every digest.
+  auto out = run_command({"skopeo", "copy", "--src-tls-verify=false", "docker://" + ref("chunked"),
+                          "oci:" + dir_.path() + "/copied:x"});
+  ASSERT_TRUE(out.ok() && out->status.success()) << (out.ok() ? out->err : "");
+  EXPECT_TRUE(path_exists(dir_.path() + "/copied/blobs/sha256/" + built_.layer_digests[0].substr(7)));
+}
+
+TEST_F(PushTest, BadInputIsNamed) {
+  CtlResult r = ctl({"push", ref("never-tagged")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("no local image " + ref("never-tagged")), std::string::npos) << r.err;
+  // A registry that is gone: the error names where the push went.
+  ASSERT_EQ(ctl({"tag", "berth.test/busybox:1", ref("gone")}).code, 0);
+  ASSERT_TRUE(registry_->stop().ok());
+  r = ctl({"push", ref("gone")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find(registry_->host()), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace berth::manager
