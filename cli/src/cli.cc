@@ -120,6 +120,8 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"version", version},
                                                      {"pull", image_pull},
                                                      {"push", image_push},
+                                                     {"login", login},
+                                                     {"logout", logout},
                                                      {"tag", image_tag},
                                                      {"images", image_ls},
                                                      {"rmi", image_rm},
@@ -153,6 +155,7 @@ std::string usage_text() {
   }
   text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF | tag SOURCE TARGET   (aliases)\n";
   text += "  push [--platform os/arch] [-q] NAME[:TAG]\n";
+  text += "  login [-u USER] [--password-stdin] [SERVER] | logout [SERVER]\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [-v SRC:DST[:ro]]\n"
       "      [-m SIZE] [--cpus N] [--pids-limit N] [--security-opt seccomp=unconfined] IMAGE [CMD...]\n"

@@ -9,5 +9,9 @@
 namespace berth::cli {
 
 Status image_push(Context& ctx, const std::vector<std::string>& args);
+Status login(Context& ctx, const std::vector<std::string>& args);
+Status logout(Context& ctx, const std::vector<std::string>& args);
+// The credentials the client's config.json holds for the registry of reference ("" when none).
+Result<std::string> credentials_for_reference(const std::string& reference);
 
 }  // namespace berth::cli

@@ -8,6 +8,7 @@
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "distribution_commands.h"
 #include "image_names.h"
 #include "output.h"
 #include "pull_progress.h"
@@ -60,6 +61,8 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   req.set_reference(positional[0]);
   req.set_platform(platform);
   req.set_unpack(!no_unpack);
+  BERTH_ASSIGN_OR_RETURN(std::string credentials, credentials_for_reference(positional[0]));
+  req.set_credentials(credentials);
   auto call = ctx.call();
   auto reader = pb::Transfer::NewStub(ctx.channel)->Pull(call.get(), req);
   PullProgressView view(ctx.err, !ctx.json && ::isatty(STDERR_FILENO));

@@ -109,9 +109,11 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
                       realm);
   }
   std::string scope = challenge.param("scope");
-  if (scope.empty()) scope = "repository:" + ref_.repository + ":pull";
+  // No repository (a login): a token for the registry alone, as docker asks for one.
+  if (scope.empty() && !ref_.repository.empty()) scope = "repository:" + ref_.repository + ":pull";
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
-                    "service=" + url_escape(challenge.param("service")) + "&scope=" + url_escape(scope);
+                    "service=" + url_escape(challenge.param("service")) +
+                    (scope.empty() ? "" : "&scope=" + url_escape(scope));
   HttpRequest request{
       .url = url, .max_body = 1 << 20, .tls = {host_.skip_verify, host_.ca_file}, .basic_user = credentials_};
   BERTH_ASSIGN_OR_RETURN(HttpResponse response, http_request(request));

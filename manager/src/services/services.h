@@ -121,6 +121,7 @@ class TransferService final : public pb::Transfer::Service {
   grpc::Status Export(grpc::ServerContext*, const pb::ExportRequest* in, pb::Empty*) override;
   grpc::Status Push(grpc::ServerContext*, const pb::PushRequest* in,
                     grpc::ServerWriter<pb::PullProgress>* out) override;
+  grpc::Status Login(grpc::ServerContext*, const pb::LoginRequest* in, pb::Empty*) override;
 
  private:
   ImageManager& images_;

@@ -3,6 +3,7 @@
 
 #include "images/image_archive.h"
 #include "images/image_pusher.h"
+#include "registry/login.h"
 #include "services/services.h"
 
 namespace berth::manager {
@@ -42,6 +43,7 @@ grpc::Status TransferService::Pull(grpc::ServerContext* ctx, const pb::PullReque
   auto ns = request_namespace(*ctx);
   if (!ns) return to_grpc_status(ns.error());
   PullOptions options{in->reference(), in->platform(), in->unpack()};
+  options.credentials = in->credentials();
   // A client that goes away (or a daemon shutting down) stops the pull.
   options.cancelled = [ctx] { return ctx->IsCancelled(); };
   ProgressForwarder forward(out);
@@ -91,6 +93,12 @@ grpc::Status TransferService::Push(grpc::ServerContext* ctx, const pb::PushReque
   done.set_digest(pushed->digest);
   done.set_total(pushed->size);
   out->Write(done);
+  return grpc::Status::OK;
+}
+
+grpc::Status TransferService::Login(grpc::ServerContext*, const pb::LoginRequest* in, pb::Empty*) {
+  auto st = check_login(images_.registry_options(), in->server(), in->credentials());
+  if (!st) return to_grpc_status(st.error());
   return grpc::Status::OK;
 }
 

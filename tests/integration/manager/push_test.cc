@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
+#include "auth_fixtures.h"
 #include "berthd_fixture.h"
 #include "content/digest.h"
 #include "images/oci.h"
@@ -21,6 +25,21 @@ namespace {
 using testing::Berthd;
 using testing::CtlResult;
 using testing::Registry;
+
+// Imports a one-layer busybox image named berth.test/busybox:1 from an OCI archive built in dir.
+Result<testing::BuiltImage> import_busybox(const Berthd& berthd, const std::string& ns, const std::string& dir) {
+  std::string layout = dir + "/layout";
+  testing::LayoutBuilder builder(layout);
+  BERTH_ASSIGN_OR_RETURN(auto built, builder.write({{"linux", host_platform().architecture,
+                                                     {testing::busybox_layer()}, {}}},
+                                                   "berth.test/busybox:1"));
+  std::string archive = dir + "/busybox.tar";
+  BERTH_ASSIGN_OR_RETURN(auto tar, run_command({"tar", "-C", layout, "-cf", archive, "."}));
+  if (!tar.status.success()) return make_error(ErrorCode::kInternal, "tar: {}", tar.err);
+  CtlResult r = berthd.ctl({"--namespace", ns, "image", "import", archive});
+  if (r.code != 0) return make_error(ErrorCode::kInternal, "import: {}", r.err);
+  return built[0];
+}
 
 class PushTest : public ::testing::Test {
  protected:
@@ -38,17 +57,9 @@ class PushTest : public ::testing::Test {
                                             BERTH_SHIM_PATH, BERTH_RUNTIME_PATH, registry_->host()));
     ASSERT_TRUE(daemon.ok()) << daemon.error().what();
     berthd_ = std::move(*daemon);
-    std::string layout = dir_.path() + "/layout";
-    testing::LayoutBuilder builder(layout);
-    auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer()}, {}}},
-                               "berth.test/busybox:1");
+    auto built = import_busybox(*berthd_, ns_, dir_.path());
     ASSERT_TRUE(built.ok()) << built.error().what();
-    built_ = (*built)[0];
-    std::string archive = dir_.path() + "/busybox.tar";
-    auto tar = run_command({"tar", "-C", layout, "-cf", archive, "."});
-    ASSERT_TRUE(tar.ok() && tar->status.success());
-    CtlResult r = ctl({"image", "import", archive});
-    ASSERT_EQ(r.code, 0) << r.err;
+    built_ = *built;
   }
 
   void TearDown() override {
@@ -161,6 +172,129 @@ TEST_F(PushTest, BadInputIsNamed) {
   r = ctl({"push", ref("gone")});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find(registry_->host()), std::string::npos) << r.err;
+}
+
+// login/logout against registries with htpasswd basic auth (over TLS) and bearer tokens; the
+// credentials land in a docker-style config.json that push and pull use, and skopeo reads.
+class LoginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (berthd mounts)";
+    auto dir = TempDir::create("/var/tmp/berth-login-test-");
+    ASSERT_TRUE(dir.ok());
+    dir_ = std::move(*dir);
+    auto pki = testing::make_pki(dir_.path());
+    ASSERT_TRUE(pki.ok()) << pki.error().what();
+    pki_ = *pki;
+    config_ = dir_.path() + "/docker/config.json";
+    ::setenv("DOCKER_CONFIG", (dir_.path() + "/docker").c_str(), 1);
+  }
+  void TearDown() override { ::unsetenv("DOCKER_CONFIG"); }
+
+  void start_berthd(const std::string& host_config) {
+    auto daemon = Berthd::start(fmt::format(R"({{"registries": {{"{}": {}}}}})", host_, host_config));
+    ASSERT_TRUE(daemon.ok()) << daemon.error().what();
+    berthd_ = std::move(*daemon);
+    auto built = import_busybox(*berthd_, "default", dir_.path());
+    ASSERT_TRUE(built.ok()) << built.error().what();
+    ASSERT_EQ(berthd_->ctl({"tag", "berth.test/busybox:1", ref_}).code, 0);
+  }
+
+  // berthctl login -u user --password-stdin host, the password on stdin.
+  CtlResult login(const std::string& user, const std::string& password) {
+    auto out = run_command({BERTHCTL_PATH, "--address", berthd_->socket(), "login", "-u", user, "--password-stdin",
+                            host_},
+                           password + "\n");
+    if (!out.ok()) return {};
+    return {out->status.success() ? 0 : 1, out->out, out->err};
+  }
+
+  TempDir dir_;
+  testing::TestPki pki_;
+  std::string config_, host_, ref_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Berthd> berthd_;
+};
+
+TEST_F(LoginTest, BasicAuthLoginPushPullLogout) {
+  std::string htpasswd = dir_.path() + "/htpasswd";
+  ASSERT_TRUE(testing::write_htpasswd(htpasswd, "alice", "s3cret").ok());
+  auto registry = Registry::start(pki_.server_cert, pki_.server_key, {testing::RegistryAuth::kBasic, htpasswd});
+  ASSERT_TRUE(registry.ok()) << registry.error().what();
+  registry_ = std::move(*registry);
+  host_ = registry_->host();
+  ref_ = host_ + "/private/app:v1";
+  start_berthd(fmt::format(R"({{"ca_file": "{}"}})", pki_.ca_cert));
+  // Keys of the config other tools wrote stay.
+  ASSERT_TRUE(make_dirs(dir_.path() + "/docker").ok());
+  ASSERT_TRUE(write_file_atomic(config_, R"({"psFormat": "table {{.ID}}", "auths": {"other.example": {"auth": "eDp5"}}})").ok());
+
+  CtlResult r = berthd_->ctl({"push", ref_});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("requires basic auth and no credentials"), std::string::npos) << r.err;
+
+  r = login("alice", "wrong");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("HTTP 401"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("wrong"), std::string::npos) << "the password is never shown: " << r.err;
+
+  r = login("alice", "s3cret");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Login Succeeded\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(config_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto text = read_file(config_);
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("table {{.ID}}"), std::string::npos) << *text;
+  EXPECT_NE(text->find("other.example"), std::string::npos) << *text;
+  EXPECT_NE(text->find("\"" + host_ + "\""), std::string::npos) << *text;
+  EXPECT_NE(text->find("YWxpY2U6czNjcmV0"), std::string::npos) << *text;  // base64("alice:s3cret")
+
+  r = berthd_->ctl({"push", ref_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // skopeo reads the same config.json.
+  auto out = run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "--authfile", config_, "docker://" + ref_});
+  ASSERT_TRUE(out.ok() && out->status.success()) << (out.ok() ? out->err : "");
+  ASSERT_EQ(berthd_->ctl({"rmi", ref_, "berth.test/busybox:1"}).code, 0);
+  r = berthd_->ctl({"pull", ref_});
+  EXPECT_EQ(r.code, 0) << r.err;
+
+  r = berthd_->ctl({"logout", host_});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Removing login credentials for " + host_ + "\n");
+  text = read_file(config_);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->find(host_), std::string::npos) << *text;
+  EXPECT_NE(text->find("other.example"), std::string::npos) << *text;
+  r = berthd_->ctl({"pull", ref_});
+  EXPECT_NE(r.code, 0);
+}
+
+TEST_F(LoginTest, BearerTokenLoginAndPush) {
+  auto issuer = testing::TokenIssuer::start(pki_.token_key, pki_.token_cert, "berth-test-issuer", "berth-registry",
+                                            "bob", "hunter2");
+  ASSERT_TRUE(issuer.ok()) << issuer.error().what();
+  testing::RegistryAuth auth{testing::RegistryAuth::kToken, "", (*issuer)->realm(), "berth-registry",
+                             "berth-test-issuer", pki_.token_cert};
+  auto registry = Registry::start("", "", auth);
+  ASSERT_TRUE(registry.ok()) << registry.error().what();
+  registry_ = std::move(*registry);
+  host_ = registry_->host();
+  ref_ = host_ + "/tok/app:v1";
+  start_berthd(R"({"plain_http": true})");
+
+  CtlResult r = login("bob", "nope");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("401"), std::string::npos) << r.err;
+  r = login("bob", "hunter2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  int before = (*issuer)->tokens_issued();
+  r = berthd_->ctl({"push", ref_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GT((*issuer)->tokens_issued(), before);
+  auto out = run_command({"skopeo", "inspect", "--raw", "--tls-verify=false", "--authfile", config_, "docker://" + ref_});
+  ASSERT_TRUE(out.ok() && out->status.success()) << (out.ok() ? out->err : "");
 }
 
 }  // namespace
