@@ -122,6 +122,7 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"push", image_push},
                                                      {"login", login},
                                                      {"logout", logout},
+                                                     {"history", history},
                                                      {"tag", image_tag},
                                                      {"images", image_ls},
                                                      {"rmi", image_rm},
@@ -156,6 +157,7 @@ std::string usage_text() {
   text += "  events [TOPIC-PREFIX...]\n  version\n  pull REF | images | rmi REF | tag SOURCE TARGET   (aliases)\n";
   text += "  push [--platform os/arch] [-q] NAME[:TAG]\n";
   text += "  login [-u USER] [--password-stdin] [SERVER] | logout [SERVER]\n";
+  text += "  history [--no-trunc] [-q] IMAGE | image inspect IMAGE...\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [-v SRC:DST[:ro]]\n"
       "      [-m SIZE] [--cpus N] [--pids-limit N] [--security-opt seccomp=unconfined] IMAGE [CMD...]\n"

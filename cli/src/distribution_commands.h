@@ -11,6 +11,7 @@ namespace berth::cli {
 Status image_push(Context& ctx, const std::vector<std::string>& args);
 Status login(Context& ctx, const std::vector<std::string>& args);
 Status logout(Context& ctx, const std::vector<std::string>& args);
+Status history(Context& ctx, const std::vector<std::string>& args);
 // The credentials the client's config.json holds for the registry of reference ("" when none).
 Result<std::string> credentials_for_reference(const std::string& reference);
 

@@ -156,15 +156,6 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
-Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
-  require_args(args, 1, "image inspect REF");
-  BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));
-  json::Writer w(true);
-  write_image_json(w, image);
-  ctx.out << w.str() << "\n";
-  return {};
-}
-
 Status image_tag(Context& ctx, const std::vector<std::string>& args) {
   require_args(args, 2, "image tag SOURCE TARGET");
   BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));

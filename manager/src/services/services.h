@@ -46,6 +46,7 @@ class ImagesService final : public pb::Images::Service {
   grpc::Status Create(grpc::ServerContext*, const pb::Image* in, pb::Image* out) override;
   grpc::Status Update(grpc::ServerContext*, const pb::Image* in, pb::Image* out) override;
   grpc::Status Delete(grpc::ServerContext*, const pb::ImageRequest* in, pb::Empty*) override;
+  grpc::Status GetConfig(grpc::ServerContext*, const pb::ImageRequest* in, pb::ImageConfigResponse* out) override;
 
  private:
   ImageManager& images_;

@@ -27,13 +27,15 @@ using testing::CtlResult;
 using testing::Registry;
 
 // Imports a one-layer busybox image named berth.test/busybox:1 from an OCI archive built in dir.
-Result<testing::BuiltImage> import_busybox(const Berthd& berthd, const std::string& ns, const std::string& dir) {
-  std::string layout = dir + "/layout";
+Result<testing::BuiltImage> import_busybox(const Berthd& berthd, const std::string& ns, const std::string& dir,
+                                           const std::string& history_json = "",
+                                           const std::string& name = "berth.test/busybox:1") {
+  std::string layout = dir + "/layout-" + std::to_string(std::hash<std::string>()(name));
   testing::LayoutBuilder builder(layout);
   BERTH_ASSIGN_OR_RETURN(auto built, builder.write({{"linux", host_platform().architecture,
-                                                     {testing::busybox_layer()}, {}}},
-                                                   "berth.test/busybox:1"));
-  std::string archive = dir + "/busybox.tar";
+                                                     {testing::busybox_layer()}, {}, history_json}},
+                                                   name));
+  std::string archive = layout + ".tar";
   BERTH_ASSIGN_OR_RETURN(auto tar, run_command({"tar", "-C", layout, "-cf", archive, "."}));
   if (!tar.status.success()) return make_error(ErrorCode::kInternal, "tar: {}", tar.err);
   CtlResult r = berthd.ctl({"--namespace", ns, "image", "import", archive});
@@ -172,6 +174,52 @@ TEST_F(PushTest, BadInputIsNamed) {
   r = ctl({"push", ref("gone")});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find(registry_->host()), std::string::npos) << r.err;
+}
+
+TEST_F(PushTest, HistoryAndInspectAsDocker) {
+  auto built = import_busybox(*berthd_, ns_, dir_.path(),
+                              R"([{"created": "2024-01-01T00:00:00Z", "created_by": "/bin/sh -c #(nop) ADD file:0123456789abcdef0123456789abcdef in / ", "comment": "base layer"},
+                                  {"created": "2024-01-02T03:04:05Z", "created_by": "/bin/sh -c #(nop)  CMD [\"/bin/sh\"]", "empty_layer": true}])",
+                              "berth.test/hist:1");
+  ASSERT_TRUE(built.ok()) << built.error().what();
+  CtlResult r = ctl({"history", "berth.test/hist:1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Newest first, docker's columns; only the top row carries the image id.
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < r.out.size();) {
+    size_t nl = r.out.find('\n', at);
+    lines.push_back(r.out.substr(at, nl - at));
+    at = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_TRUE(lines[0].starts_with("IMAGE")) << r.out;
+  EXPECT_NE(lines[0].find("CREATED BY"), std::string::npos);
+  EXPECT_NE(lines[0].find("COMMENT"), std::string::npos);
+  EXPECT_NE(lines[1].find("CMD [\"/bin/sh\"]"), std::string::npos) << r.out;
+  EXPECT_NE(lines[1].find(" 0 B "), std::string::npos) << r.out;
+  EXPECT_TRUE(lines[2].starts_with("<missing>")) << r.out;
+  EXPECT_NE(lines[2].find("base layer"), std::string::npos) << r.out;
+  EXPECT_NE(lines[2].find("…"), std::string::npos) << "created-by truncated at 45: " << r.out;
+  r = ctl({"history", "--no-trunc", "berth.test/hist:1"});
+  EXPECT_NE(r.out.find("file:0123456789abcdef0123456789abcdef in /"), std::string::npos) << r.out;
+
+  r = ctl({"image", "inspect", "berth.test/hist:1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto tree = json::parse(r.out, "inspect");
+  ASSERT_TRUE(tree.ok()) << r.out;
+  auto items = json::root(*tree).as_array();
+  ASSERT_TRUE(items.ok() && items->size() == 1u) << r.out;
+  const json::Value& image = (*items)[0];
+  EXPECT_EQ(image.get("Id")->as_string().value_or(""), r.out.substr(r.out.find("sha256:"), 71));
+  EXPECT_EQ(image.get("Created")->as_string().value_or(""), "2024-01-02T03:04:05Z");
+  EXPECT_EQ(image.get("Os")->as_string().value_or(""), "linux");
+  EXPECT_EQ(image.get("RootFS")->get("Layers")->as_string_array().value_or({}), built->diff_ids);
+  EXPECT_EQ(image.get("Config")->get("Cmd")->as_string_array().value_or({}), std::vector<std::string>{"/bin/sh"});
+  EXPECT_NE(r.out.find(built->manifest_digest), std::string::npos);
+
+  r = ctl({"history", "berth.test/none:1"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("not found"), std::string::npos) << r.err;
 }
 
 // login/logout against registries with htpasswd basic auth (over TLS) and bearer tokens; the
