@@ -40,6 +40,17 @@ std::string prompt(std::ostream& err, const char* what, bool echo) {
 
 }  // namespace
 
+std::vector<std::string> parse_verb_args(const std::vector<std::string>& args, po::options_description& desc) {
+  std::vector<std::string> positional;
+  desc.add_options()("positional-args", po::value(&positional));
+  po::positional_options_description pos;
+  pos.add("positional-args", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  return positional;
+}
+
 Result<std::string> credentials_for_reference(const std::string& reference) {
   return stored_credentials(docker_config_path(), registry_of(reference));
 }
@@ -48,20 +59,14 @@ Status login(Context& ctx, const std::vector<std::string>& args) {
   po::options_description desc("login options");
   std::string user, password;
   bool password_stdin = false;
-  std::vector<std::string> positional;
   desc.add_options()("username,u", po::value(&user), "user name")(
       "password,p", po::value(&password), "password (visible to other users: prefer --password-stdin)")(
-      "password-stdin", po::bool_switch(&password_stdin), "read the password from stdin")(
-      "server", po::value(&positional));
-  po::positional_options_description pos;
-  pos.add("server", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+      "password-stdin", po::bool_switch(&password_stdin), "read the password from stdin");
+  std::vector<std::string> positional = parse_verb_args(args, desc);
   if (positional.size() > 1) throw UsageError("usage: berthctl login [-u USER] [--password-stdin] [SERVER]");
-  if (password_stdin && vm.count("password")) throw UsageError("--password and --password-stdin are exclusive");
+  if (password_stdin && !password.empty()) throw UsageError("--password and --password-stdin are exclusive");
   std::string server = positional.empty() ? "docker.io" : positional[0];
-  if (vm.count("password")) ctx.err << "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
+  if (!password.empty()) ctx.err << "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
   if (password_stdin) {
     if (user.empty()) throw UsageError("--password-stdin needs --username");
     password.assign(std::istreambuf_iterator<char>(std::cin), {});
@@ -99,15 +104,10 @@ Status image_push(Context& ctx, const std::vector<std::string>& args) {
   std::string platform;
   int64_t chunk_size = 0;
   bool quiet = false;
-  std::vector<std::string> positional;
   desc.add_options()("platform", po::value(&platform), "push only this platform of a multi-platform image")(
       "chunk-size", po::value(&chunk_size), "upload blobs larger than this many bytes in chunks of it")(
-      "quiet,q", po::bool_switch(&quiet), "no progress")("ref", po::value(&positional));
-  po::positional_options_description pos;
-  pos.add("ref", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+      "quiet,q", po::bool_switch(&quiet), "no progress");
+  std::vector<std::string> positional = parse_verb_args(args, desc);
   require_args(positional, 1, "push [--platform os/arch] [-q] NAME[:TAG]");
 
   pb::PushRequest req;

@@ -30,16 +30,11 @@ std::string created_text(int64_t created, int64_t now) {
 
 Status history(Context& ctx, const std::vector<std::string>& args) {
   bool no_trunc = false, quiet = false, human = true;
-  std::vector<std::string> positional;
   po::options_description desc("history options");
   desc.add_options()("no-trunc", po::bool_switch(&no_trunc), "do not truncate output")(
-      "quiet,q", po::bool_switch(&quiet), "only image ids")("human", po::value(&human), "human-readable sizes and dates (default true)")(
-      "image", po::value(&positional));
-  po::positional_options_description pos;
-  pos.add("image", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+      "quiet,q", po::bool_switch(&quiet), "only image ids")("human", po::value(&human),
+                                                            "human-readable sizes and dates (default true)");
+  std::vector<std::string> positional = parse_verb_args(args, desc);
   require_args(positional, 1, "history [--no-trunc] [-q] IMAGE");
   BERTH_ASSIGN_OR_RETURN(pb::ImageConfigResponse config, get_config(ctx, positional[0]));
   std::string id = no_trunc ? config.config_digest() : short_image_id(config.config_digest());
