@@ -9,6 +9,7 @@
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "distribution_commands.h"
 #include "output.h"
 
 namespace berth::cli {
@@ -96,7 +97,8 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"tag", image_tag},
         {"import", image_import},
         {"prune", image_prune},
-        {"export", image_export}}},
+        {"export", image_export},
+        {"push", image_push}}},
       {"content", {{"ls", content_ls}, {"get", content_get}, {"push", content_push}, {"rm", content_rm}}},
       {"snapshot",
        {{"prepare", snapshot_prepare},
@@ -128,6 +130,11 @@ const std::map<std::string, Verb>& top_level() {
   static const std::map<std::string, Verb> kVerbs = {{"events", events},
                                                      {"version", version},
                                                      {"pull", image_pull},
+                                                     {"push", image_push},
+                                                     {"login", login},
+                                                     {"logout", logout},
+                                                     {"history", history},
+                                                     {"tag", image_tag},
                                                      {"images", image_ls},
                                                      {"rmi", image_rm},
                                                      {"run", run},
@@ -160,7 +167,10 @@ std::string usage_text() {
     for (const auto& [verb, fn] : verbs) names += (names.empty() ? "" : "|") + verb;
     text += names + "\n";
   }
-  text += "  events [TOPIC-PREFIX...]\n  version\n  info\n  pull REF | images | rmi REF   (aliases)\n";
+  text += "  events [TOPIC-PREFIX...]\n  version\n  info\n  pull REF | images | rmi REF | tag SOURCE TARGET   (aliases)\n";
+  text += "  push [--platform os/arch] [-q] NAME[:TAG]\n";
+  text += "  login [-u USER] [--password-stdin] [SERVER] | logout [SERVER]\n";
+  text += "  history [--no-trunc] [-q] IMAGE | image inspect IMAGE...\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"
       "      [-v SRC:DST[:ro]|-v /DST] [--volumes-from C[:ro]] [--pull missing|always|never]\n"

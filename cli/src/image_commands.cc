@@ -9,6 +9,7 @@
 #include "berth/common/json.h"
 #include "context.h"
 #include "image_client.h"
+#include "distribution_commands.h"
 #include "image_names.h"
 #include "output.h"
 #include "pull_progress.h"
@@ -57,6 +58,8 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   req.set_reference(positional[0]);
   req.set_platform(platform);
   req.set_unpack(!no_unpack);
+  BERTH_ASSIGN_OR_RETURN(std::string credentials, credentials_for_reference(positional[0]));
+  req.set_credentials(credentials);
   BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
   if (ctx.json) {
     json::Writer w;
@@ -81,6 +84,8 @@ Status ensure_image(Context& ctx, const std::string& image, const std::string& p
   pb::PullRequest req;
   req.set_reference(image);
   req.set_unpack(true);
+  BERTH_ASSIGN_OR_RETURN(std::string credentials, credentials_for_reference(image));
+  req.set_credentials(credentials);
   BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
   ctx.err << "Status: Downloaded image for " << with_default_tag(image) << "\n" << std::flush;
   return {};
@@ -182,15 +187,6 @@ Status image_prune(Context& ctx, const std::vector<std::string>& args) {
     ctx.out << (first ? "Deleted Images:\n" : "") << "untagged: " << image.name() << "\n";
     first = false;
   }
-  return {};
-}
-
-Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
-  require_args(args, 1, "image inspect REF");
-  BERTH_ASSIGN_OR_RETURN(pb::Image image, get_image(ctx, args[0]));
-  json::Writer w(true);
-  write_image_json(w, image);
-  ctx.out << w.str() << "\n";
   return {};
 }
 

@@ -17,7 +17,7 @@ std::string progress_line(const pb::PullProgress& p, size_t width, double bytes_
   std::string ref = p.ref();
   if (auto colon = ref.find("sha256:"); colon != std::string::npos) ref = ref.substr(0, colon + 19);
   std::string head = fmt::format("{:<25} {:<11}", ref, p.status());
-  if (p.status() != "downloading" || p.total() <= 0) {
+  if ((p.status() != "downloading" && p.status() != "pushing") || p.total() <= 0) {
     std::string text = p.total() > 0 ? fmt::format("{} {}", head, human_size(p.total())) : head;
     return text.size() < width ? text : text.substr(0, width > 0 ? width - 1 : 0);
   }

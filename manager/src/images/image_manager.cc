@@ -86,7 +86,9 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(options.reference));
   BERTH_ASSIGN_OR_RETURN(Platform platform, parse_platform(options.platform));
   BERTH_TRY(db_.ensure_namespace(ns));
-  RegistryClient client(ref, registry_);
+  RegistryOptions registry = registry_;
+  registry.credentials = options.credentials;
+  RegistryClient client(ref, registry);
   std::string lease = std::string(kPullLeasePrefix) + random_suffix();
   BERTH_TRY(db_.create_lease(ns, lease));
   struct LeaseGuard {

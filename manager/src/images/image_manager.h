@@ -32,6 +32,7 @@ struct PullOptions {
   int max_parallel = 3;
   int retries = 3;                  // per blob, resuming from the partial ingest
   std::function<bool()> cancelled;  // polled during transfers and between layers
+  std::string credentials;          // user:password from the client; empty: the daemon's auth config
 };
 
 struct GcReport {
@@ -82,6 +83,7 @@ class ImageManager {
   MetadataStore& db() { return db_; }
   Snapshotter& snapshots() { return snapshots_; }
   EventBus& events() { return events_; }
+  const RegistryOptions& registry_options() const { return registry_; }
 
  private:
   Status fetch_layer(RegistryClient& client, const OciDescriptor& layer, const PullOptions& options,

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -15,6 +16,7 @@ struct Transfer {
   CURL* curl;
   Status sink_status;
   bool status_reported = false;
+  int64_t upload_offset = 0;
 };
 
 std::string lower(std::string_view s) {
@@ -38,6 +40,8 @@ size_t on_header(char* data, size_t size, size_t count, void* opaque) {
     t->response->content_type.clear();
     t->response->www_authenticate.clear();
     t->response->docker_content_digest.clear();
+    t->response->location.clear();
+    t->response->range.clear();
   }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
@@ -46,6 +50,8 @@ size_t on_header(char* data, size_t size, size_t count, void* opaque) {
     if (name == "content-type") t->response->content_type = value;
     if (name == "www-authenticate") t->response->www_authenticate = value;
     if (name == "docker-content-digest") t->response->docker_content_digest = value;
+    if (name == "location") t->response->location = value;
+    if (name == "range") t->response->range = value;
   }
   return size * count;
 }
@@ -81,6 +87,27 @@ size_t on_body(char* data, size_t size, size_t count, void* opaque) {
   return chunk.size();
 }
 
+size_t on_read(char* buf, size_t size, size_t count, void* opaque) {
+  auto* t = static_cast<Transfer*>(opaque);
+  size_t want = static_cast<size_t>(
+      std::min<int64_t>(static_cast<int64_t>(size * count), t->request->upload_size - t->upload_offset));
+  if (want == 0) return 0;
+  auto n = t->request->upload(t->upload_offset, buf, want);
+  if (!n) {
+    t->sink_status = std::move(n).error();
+    return CURL_READFUNC_ABORT;
+  }
+  t->upload_offset += static_cast<int64_t>(*n);
+  return *n;
+}
+
+int on_seek(void* opaque, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(opaque);
+  if (origin != SEEK_SET || offset < 0 || offset > t->request->upload_size) return CURL_SEEKFUNC_FAIL;
+  t->upload_offset = offset;
+  return CURL_SEEKFUNC_OK;
+}
+
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -104,6 +131,16 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  if (request.upload_size >= 0) {
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.upload_size));
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &t);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
+    // No "Expect: 100-continue" round trip before each body.
+    headers.reset(curl_slist_append(headers.release(), "Expect:"));
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
@@ -114,7 +151,7 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
   std::chrono::seconds deadline = request.deadline.count() > 0 ? request.deadline
-                                  : request.sink                ? std::chrono::seconds(0)
+                                  : request.sink || request.upload_size > 0 ? std::chrono::seconds(0)
                                                                 : kDefaultDeadline;
   if (deadline.count() > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(deadline.count() * 1000));
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buf);

@@ -32,10 +32,14 @@ struct HttpRequest {
   size_t max_body = 4 << 20;
   // The whole request, redirects included, must end within this. Zero: kDefaultDeadline for a
   // body collected in memory (manifests, tokens: a registry trickling one must not hold a pull
-  // forever); none for a streamed body (blobs of any size; the low-speed limit guards those).
+  // forever); none for a streamed body or an upload (blobs of any size; the low-speed limit guards those).
   std::chrono::seconds deadline{0};
   TlsOptions tls;
   std::string basic_user;  // user:password, sent only to this host
+  // A request body (POST, PUT, PATCH) of upload_size bytes; < 0: none. upload(offset, buf, n) fills
+  // buf with up to n bytes from offset and may be asked again from 0 when the transfer rewinds.
+  int64_t upload_size = -1;
+  std::function<Result<size_t>(int64_t offset, char* buf, size_t n)> upload;
 };
 
 struct HttpResponse {
@@ -45,6 +49,8 @@ struct HttpResponse {
   std::string docker_content_digest;
   std::string body;  // 2xx without a sink, or the (truncated) error body
   bool body_truncated = false;  // an error body longer than kMaxErrorBody
+  std::string location;         // Location (upload sessions), as sent: absolute or from the host root
+  std::string range;            // Range of an upload session ("0-1023")
 };
 
 Result<HttpResponse> http_request(const HttpRequest& request);

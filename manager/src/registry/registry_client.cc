@@ -57,7 +57,7 @@ RegistryClient::RegistryClient(Reference ref, RegistryOptions options)
     host_.skip_verify = true;
     http_fallback_ = true;
   }
-  base_url_ = (host_.plain_http ? "http://" : "https://") + host + "/v2/" + ref_.repository;
+  origin_ = (host_.plain_http ? "http://" : "https://") + host;
 }
 
 Error RegistryClient::transport_error(Error error) const {
@@ -113,7 +113,11 @@ Error RegistryClient::status_error(const HttpResponse& response, const std::stri
 
 Status RegistryClient::authenticate(const AuthChallenge& challenge) {
   if (!credentials_loaded_) {
-    BERTH_ASSIGN_OR_RETURN(credentials_, credentials_for(options_.auth_config, ref_.domain));
+    if (!options_.credentials.empty()) {
+      credentials_ = options_.credentials;
+    } else {
+      BERTH_ASSIGN_OR_RETURN(credentials_, credentials_for(options_.auth_config, ref_.domain));
+    }
     credentials_loaded_ = true;
   }
   if (challenge.scheme == "basic") {
@@ -140,9 +144,11 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
                       realm);
   }
   std::string scope = challenge.param("scope");
-  if (scope.empty()) scope = "repository:" + ref_.repository + ":pull";
+  // No repository (a login): a token for the registry alone, as docker asks for one.
+  if (scope.empty() && !ref_.repository.empty()) scope = "repository:" + ref_.repository + ":pull";
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
-                    "service=" + url_escape(challenge.param("service")) + "&scope=" + url_escape(scope);
+                    "service=" + url_escape(challenge.param("service")) +
+                    (scope.empty() ? "" : "&scope=" + url_escape(scope));
   HttpRequest request{
       .url = url, .max_body = 1 << 20, .tls = {host_.skip_verify, host_.ca_file}, .basic_user = credentials_};
   auto sent = http_request(request);
@@ -161,24 +167,40 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
 Result<HttpResponse> RegistryClient::get(const std::string& path, std::vector<std::string> headers,
                                          std::function<Status(std::string_view)> sink, size_t max_body,
                                          std::function<Status(long)> on_status) {
+  return send({.url = path,
+               .headers = std::move(headers),
+               .sink = std::move(sink),
+               .on_status = std::move(on_status),
+               .max_body = max_body});
+}
+
+std::string RegistryClient::resolve_url(const std::string& url, const std::string& origin) const {
+  if (url.starts_with("http://") || url.starts_with("https://")) return url;
+  if (url.starts_with("/v2/")) return origin + url;
+  return origin + "/v2/" + ref_.repository + url;
+}
+
+Result<HttpResponse> RegistryClient::send(HttpRequest request) {
+  std::string target = std::move(request.url);
+  request.tls = {host_.skip_verify, host_.ca_file};
+  std::vector<std::string> headers = std::move(request.headers);
   for (int attempt = 0;; ++attempt) {
-    std::string auth, base;
+    std::string auth, origin;
     {
       std::lock_guard lock(mu_);
       auth = authorization_;
-      base = base_url_;
+      origin = origin_;
     }
-    HttpRequest request{.url = base + path,
-                        .headers = headers,
-                        .sink = sink,
-                        .on_status = on_status,
-                        .max_body = max_body,
-                        .tls = {host_.skip_verify, host_.ca_file}};
-    if (!auth.empty()) request.headers.push_back("Authorization: " + auth);
+    request.url = resolve_url(target, origin);
+    // The registry's token goes to the registry only, not to a storage backend it points an upload at.
+    bool ours = request.url.starts_with(origin + "/");
+    request.headers = headers;
+    if (!auth.empty() && ours) request.headers.push_back("Authorization: " + auth);
     auto sent = http_request(request);
-    if (!sent && sent.error().code() == ErrorCode::kUnavailable && http_fallback_ && base.starts_with("https://")) {
+    if (!sent && sent.error().code() == ErrorCode::kUnavailable && http_fallback_ && origin.starts_with("https://") &&
+        !target.starts_with("https://")) {
       std::lock_guard lock(mu_);  // docker's insecure registry: HTTPS failed, plain HTTP next
-      if (base_url_ == base) base_url_ = "http://" + base.substr(8);
+      if (origin_ == origin) origin_ = "http://" + origin.substr(8);
       log::get("berthd")->info("registry {}: HTTPS failed ({}), trying plain HTTP", ref_.domain, sent.error().message());
       attempt--;
       continue;

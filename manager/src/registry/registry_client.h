@@ -29,6 +29,7 @@ struct RegistryOptions {
   std::string auth_config;                          // docker-style config.json; empty: none
   size_t max_manifest_size = 4 << 20;
   size_t max_config_size = 16 << 20;
+  std::string credentials;  // user:password given with the request (berthctl login); wins over auth_config
 };
 
 struct FetchedManifest {
@@ -53,18 +54,26 @@ class RegistryClient {
   Status fetch_blob(const std::string& digest, ContentWriter& writer,
                     const std::function<Status(int64_t offset)>& progress);
 
+  // One request with this repository's authorization, negotiated on a 401 (once). request.url: a path
+  // under /v2/<repository> ("/blobs/uploads/"), a path from the host root ("/v2/..."), or an absolute
+  // URL of this registry (an upload Location).
+  Result<HttpResponse> send(HttpRequest request);
+  // The error for a non-2xx response, with the registry's own message.
+  Error status_error(const HttpResponse& response, const std::string& what) const;
+  const Reference& reference() const { return ref_; }
+
  private:
   Result<HttpResponse> get(const std::string& path, std::vector<std::string> headers,
                            std::function<Status(std::string_view)> sink, size_t max_body,
                            std::function<Status(long)> on_status = nullptr);
   Status authenticate(const AuthChallenge& challenge);
-  Error status_error(const HttpResponse& response, const std::string& what) const;
   Error transport_error(Error error) const;
+  std::string resolve_url(const std::string& url, const std::string& origin) const;
 
   Reference ref_;
   RegistryOptions options_;
   RegistryHostConfig host_;
-  std::string base_url_;  // guarded by mu_: an insecure registry falls back to plain HTTP
+  std::string origin_;  // scheme://host; guarded by mu_: an insecure registry falls back to plain HTTP
   bool http_fallback_ = false;
   std::mutex mu_;
   std::string authorization_;  // header value once negotiated

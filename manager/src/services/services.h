@@ -46,6 +46,7 @@ class ImagesService final : public pb::Images::Service {
   grpc::Status Create(grpc::ServerContext*, const pb::Image* in, pb::Image* out) override;
   grpc::Status Update(grpc::ServerContext*, const pb::Image* in, pb::Image* out) override;
   grpc::Status Delete(grpc::ServerContext*, const pb::ImageRequest* in, pb::Empty*) override;
+  grpc::Status GetConfig(grpc::ServerContext*, const pb::ImageRequest* in, pb::ImageConfigResponse* out) override;
 
  private:
   ImageManager& images_;
@@ -119,6 +120,9 @@ class TransferService final : public pb::Transfer::Service {
                     grpc::ServerWriter<pb::PullProgress>* out) override;
   grpc::Status Import(grpc::ServerContext*, const pb::ImportRequest* in, pb::ImportResponse* out) override;
   grpc::Status Export(grpc::ServerContext*, const pb::ExportRequest* in, pb::Empty*) override;
+  grpc::Status Push(grpc::ServerContext*, const pb::PushRequest* in,
+                    grpc::ServerWriter<pb::PullProgress>* out) override;
+  grpc::Status Login(grpc::ServerContext*, const pb::LoginRequest* in, pb::Empty*) override;
 
  private:
   ImageManager& images_;

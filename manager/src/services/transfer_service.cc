@@ -2,6 +2,8 @@
 #include <map>
 
 #include "images/image_archive.h"
+#include "images/image_pusher.h"
+#include "registry/login.h"
 #include "services/services.h"
 
 namespace berth::manager {
@@ -41,6 +43,7 @@ grpc::Status TransferService::Pull(grpc::ServerContext* ctx, const pb::PullReque
   auto ns = request_namespace(*ctx);
   if (!ns) return to_grpc_status(ns.error());
   PullOptions options{in->reference(), in->platform(), in->unpack()};
+  options.credentials = in->credentials();
   // A client that goes away (or a daemon shutting down) stops the pull.
   options.cancelled = [ctx] { return ctx->IsCancelled(); };
   ProgressForwarder forward(out);
@@ -68,6 +71,33 @@ grpc::Status TransferService::Export(grpc::ServerContext* ctx, const pb::ExportR
   auto ns = request_namespace(*ctx);
   if (!ns) return to_grpc_status(ns.error());
   auto st = export_archive(images_, *ns, {in->names().begin(), in->names().end()}, in->path());
+  if (!st) return to_grpc_status(st.error());
+  return grpc::Status::OK;
+}
+
+grpc::Status TransferService::Push(grpc::ServerContext* ctx, const pb::PushRequest* in,
+                                   grpc::ServerWriter<pb::PullProgress>* out) {
+  auto ns = request_namespace(*ctx);
+  if (!ns) return to_grpc_status(ns.error());
+  PushOptions options{.reference = in->reference(),
+                      .platform = in->platform(),
+                      .chunk_size = in->chunk_size(),
+                      .credentials = in->credentials(),
+                      .cancelled = [ctx] { return ctx->IsCancelled(); }};
+  ProgressForwarder forward(out);
+  auto pushed = push_image(images_, *ns, options, [&](const PullUpdate& u) { forward(u); });
+  if (!pushed) return to_grpc_status(pushed.error());
+  pb::PullProgress done;
+  done.set_ref(pushed->name);
+  done.set_status("pushed");
+  done.set_digest(pushed->digest);
+  done.set_total(pushed->size);
+  out->Write(done);
+  return grpc::Status::OK;
+}
+
+grpc::Status TransferService::Login(grpc::ServerContext*, const pb::LoginRequest* in, pb::Empty*) {
+  auto st = check_login(images_.registry_options(), in->server(), in->credentials());
   if (!st) return to_grpc_status(st.error());
   return grpc::Status::OK;
 }

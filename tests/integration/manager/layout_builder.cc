@@ -1,5 +1,7 @@
 #include "layout_builder.h"
 
+#include <optional>
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -82,6 +84,11 @@ Result<std::vector<BuiltImage>> LayoutBuilder::write(const std::vector<PlatformI
         .field("type", "layers")
         .string_array("diff_ids", image.diff_ids)
         .end_object();
+    std::optional<json::Tree> history;
+    if (!p.history_json.empty()) {
+      BERTH_ASSIGN_OR_RETURN(history, json::parse(p.history_json, "history"));
+      config.field("created", "2024-01-02T03:04:05Z").key("history").value(history->get());
+    }
     config.end_object();
     std::string config_text = config.str();
     BERTH_ASSIGN_OR_RETURN(std::string config_digest, add_blob(config_text));

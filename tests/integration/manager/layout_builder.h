@@ -19,6 +19,7 @@ struct PlatformImage {
   std::string arch;                 // e.g. "amd64"
   std::vector<std::string> layers;  // tar streams (compressed or not)
   std::vector<std::string> layer_media_types;
+  std::string history_json;  // the config's "history" array, raw JSON; empty: none
 };
 
 class LayoutBuilder {
