@@ -8,6 +8,7 @@
 
 #include "berth/common/json.h"
 #include "container_client.h"
+#include "network_commands.h"
 #include "output.h"
 #include "run_options.h"
 
@@ -25,7 +26,8 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     throw UsageError("usage: berthctl run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
                      "[--read-only] [--runtime R] [--entrypoint P] [-v SRC:DST[:ro]] [--mount type=bind,src=S,dst=D] "
                      "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
-                     "[--security-opt seccomp=unconfined] [--privileged] IMAGE [CMD...]");
+                     "[--security-opt seccomp=unconfined] [--privileged] [--network none|host|bridge|NAME] "
+                     "[-p [IP:][HOST:]PORT[/PROTO]] [--hostname H] [--add-host NAME:IP] [--dns IP] IMAGE [CMD...]");
   bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
   std::string name, workdir, user, runtime, entrypoint;
   std::vector<std::string> env, labels;
@@ -114,7 +116,13 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
   std::map<std::string, pb::Task> by_id;
   for (const auto& t : tasks.tasks()) by_id[t.container_id()] = t;
-  Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID"});
+  auto endpoints = container_endpoints(ctx);  // an older berthd has no Networks service: no ports shown
+  auto ports_of = [&](const std::string& id) {
+    if (!endpoints) return std::string();
+    auto it = endpoints->find(id);
+    return it == endpoints->end() ? std::string() : ports_text(it->second);
+  };
+  Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID", "PORTS"});
   json::Writer w;
   w.begin_array();
   for (const auto& c : containers.containers()) {
@@ -139,11 +147,12 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
           .field("status", status_text(task))
           .field("pid", static_cast<int64_t>(running ? task->pid() : 0))
           .field("runtime", c.runtime())
+          .field("ports", ports_of(c.id()))
           .end_object();
     } else {
       if (command.size() > 30) command = command.substr(0, 27) + "...";
       table.add({c.id().substr(0, 12), c.image(), "\"" + command + "\"", format_time(c.created_unix()),
-                 status_text(task), pid});
+                 status_text(task), pid, ports_of(c.id())});
     }
   }
   w.end_array();

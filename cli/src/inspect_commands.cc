@@ -8,6 +8,7 @@
 #include "berth/common/clock.h"
 #include "berth/common/json.h"
 #include "container_client.h"
+#include "network_commands.h"
 #include "output.h"
 
 namespace berth::cli {
@@ -37,7 +38,8 @@ std::string cpu_time(uint64_t ms) {
   return fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
 }
 
-void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<pb::Task>& task) {
+void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<pb::Task>& task,
+                   const pb::Endpoint* endpoint) {
   auto spec_tree = json::parse(c.spec_json(), "spec");
   std::optional<json::Value> spec;
   if (spec_tree) spec = json::root(*spec_tree);
@@ -86,6 +88,7 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
         .end_object();
   }
   w.end_array();
+  write_network_settings(w, endpoint);
   if (task) w.field("LogPath", task->log_path());
   if (spec) w.key("Spec").value(spec->raw());
   w.end_object();
@@ -98,10 +101,13 @@ Status inspect(Context& ctx, const std::vector<std::string>& args) {
   BERTH_ASSIGN_OR_RETURN(auto ids, resolve_ids(ctx, args));
   json::Writer w(true);
   w.begin_array();
+  auto endpoints = container_endpoints(ctx);
   for (const auto& id : ids) {
     BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
-    write_inspect(w, container, task_or_last_exit(container, std::move(task)));
+    auto endpoint = endpoints ? endpoints->find(id) : std::map<std::string, pb::Endpoint>::iterator{};
+    write_inspect(w, container, task_or_last_exit(container, std::move(task)),
+                  endpoints && endpoint != endpoints->end() ? &endpoint->second : nullptr);
   }
   w.end_array();
   ctx.out << w.str() << "\n";

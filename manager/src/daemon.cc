@@ -23,7 +23,7 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   static const std::set<std::string> kKnown = {"address",          "root",        "state",
                                                "snapshotter",      "auth_config", "max_manifest_bytes",
                                                "max_config_bytes", "registries",  "shim",
-                                               "runtime"};
+                                               "runtime",          "default_network", "default_subnet"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -41,6 +41,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("snapshotter", config.snapshotter));
   BERTH_TRY(str("shim", config.shim));
   BERTH_TRY(str("runtime", config.runtime));
+  BERTH_TRY(str("default_network", config.default_network));
+  BERTH_TRY(str("default_subnet", config.default_subnet));
   BERTH_TRY(str("auth_config", config.registry.auth_config));
   for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
                             std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
@@ -120,12 +122,34 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(d->snapshots_, Snapshotter::open(c.snapshotter, c.root + "/snapshots", *d->db_));
   d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
   BERTH_TRY(d->images_->recover());
+  network::NetworkManagerOptions network_options;
+  network_options.root = c.root + "/network";
+  network_options.state = c.state + "/network";
+  network_options.default_network = c.default_network;
+  network_options.default_subnet = c.default_subnet;
+  BERTH_ASSIGN_OR_RETURN(d->networks_, network::NetworkManager::open(*d->db_, std::move(network_options)));
   TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address,
-                                  c.root + "/volumes"};
+                                  c.root + "/volumes", d->networks_.get()};
   d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
   BERTH_TRY(d->tasks_->recover());
+  BERTH_TRY(d->recover_networks());
   log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
   return d;
+}
+
+Status Daemon::recover_networks() {
+  // The containers whose task still runs keep their network; every other attachment (a task that
+  // ended while berthd was down, a setup a crash interrupted) is undone.
+  std::set<std::string> live;
+  BERTH_ASSIGN_OR_RETURN(auto namespaces, db_->list_namespaces());
+  for (const auto& ns : namespaces) {
+    BERTH_ASSIGN_OR_RETURN(auto tasks, tasks_->list(ns));
+    for (const auto& t : tasks)
+      if (t.state != TaskState::kStopped) live.insert(ns + "/" + t.container_id);
+  }
+  BERTH_ASSIGN_OR_RETURN(size_t undone, networks_->recover(live));
+  if (undone != 0) log::get("berthd")->info("released the networks of {} containers whose tasks are gone", undone);
+  return {};
 }
 
 Status Daemon::start(const std::vector<grpc::Service*>& services) {

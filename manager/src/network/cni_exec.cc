@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "berth/common/child_process.h"
 #include "berth/common/log.h"
 

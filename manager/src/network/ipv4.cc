@@ -1,5 +1,6 @@
 #include "network/ipv4.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>

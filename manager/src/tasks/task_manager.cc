@@ -230,6 +230,10 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
     if (!req.volumes.empty()) volume_lock.lock();
     BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, req.volumes, bundle_dir(ns, id) + "/rootfs"));
     in.overrides.mounts.insert(in.overrides.mounts.end(), mounts.begin(), mounts.end());
+    if (options_.network) {
+      BERTH_ASSIGN_OR_RETURN(auto net, options_.network->configure(ns, id, req.network));
+      net.apply_to(in.overrides);
+    }
     std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
     BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));
     BERTH_ASSIGN_OR_RETURN(record.spec_json, build_spec(in));
@@ -237,6 +241,7 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
     return images_.db().add_container(ns, record);
   }();
   if (!built) {
+    if (options_.network) (void)options_.network->forget(ns, id);
     (void)images_.snapshots().remove(record.snapshot_key);
     (void)remove_tree(bundle_dir(ns, id));
     return std::move(built).error();
@@ -255,6 +260,7 @@ Status TaskManager::delete_container(const std::string& ns, const std::string& i
   auto removed = images_.snapshots().remove(record.snapshot_key);
   if (!removed && removed.error().code() != ErrorCode::kNotFound) return removed;
   BERTH_TRY(remove_tree(bundle_dir(ns, id)));
+  if (options_.network) BERTH_TRY(options_.network->forget(ns, id));
   BERTH_TRY(images_.db().delete_container(ns, id));
   images_.events().publish("/containers/delete", ns, id);
   return {};
@@ -287,6 +293,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     BERTH_ASSIGN_OR_RETURN(auto mounts, images_.snapshots().mounts(record.snapshot_key));
     BERTH_ASSIGN_OR_RETURN(task->rootfs, mount_snapshot(mounts, rootfs));
     BERTH_TRY(write_file_atomic(task->bundle + "/config.json", record.spec_json));
+    if (options_.network) BERTH_TRY(options_.network->attach(ns, id));  // its netns, before the runtime joins it
     BERTH_TRY(make_dirs(options_.state_dir + "/s", 0700));
     // `serve` directly, not `start` (which spawns serve and exits): one process start less per
     // container. The shim is our child until we stop and reap it, or init's once we are gone.
@@ -340,6 +347,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
   }();
   if (!created) {
     (void)stop_shim(*task);
+    if (options_.network) (void)options_.network->detach(ns, id);
     (void)task->rootfs.unmount();
     (void)::rmdir((task->bundle + "/rootfs").c_str());
     for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid"})
@@ -525,6 +533,8 @@ Result<ExitInfo> TaskManager::wait(const std::string& ns, const std::string& id,
   req.set_exec_id(exec_id);
   tpb::WaitResponse resp;
   BERTH_TRY(shim_call("wait", [&](grpc::ClientContext* c) { return task->shim->Wait(c, req, &resp); }, false));
+  // The exit event does the same, but maybe after `stop` returned: its port must be free by then.
+  if (exec_id.empty() && options_.network) (void)options_.network->detach(ns, id);
   return ExitInfo{resp.exit_status(), resp.exited_at_unix_nano()};
 }
 
@@ -560,6 +570,8 @@ Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::stri
   }
   record_last_exit(ns, id, exit);
   BERTH_TRY(stop_shim(*task));
+  if (auto st = options_.network ? options_.network->detach(ns, id) : Status{}; !st)
+    log::get("berthd")->warn("network of {}/{}: {} (retried at the next start)", ns, id, st.error().what());
   BERTH_TRY(task->rootfs.unmount());
   (void)::rmdir((task->bundle + "/rootfs").c_str());
   for (const char* name : {"config.json", "init-stdin", "init-stdout", "init-stderr", "address", "shim.pid",
@@ -664,6 +676,7 @@ void TaskManager::on_shim_event(const tpb::Envelope& event) {
   }
   images_.events().publish(event.topic(), event.namespace_(), subject);
   if (event.event_case() != tpb::Envelope::kExit || !event.exit().exec_id().empty()) return;
+  if (options_.network) (void)options_.network->detach(event.namespace_(), subject);  // ports freed at once
   auto record = images_.db().get_container(event.namespace_(), subject);
   if (!record) return;
   if (!labels::is_true(record->labels, labels::kAutoRemove)) return;
