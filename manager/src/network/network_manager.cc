@@ -197,6 +197,9 @@ std::string NetworkManager::files_dir(const std::string& ns, const std::string& 
 Result<ContainerNetworkSpec> NetworkManager::configure(const std::string& ns, const std::string& id,
                                                        const ContainerNetworkRequest& request) {
   ContainerNetworkRequest req = request;
+  if (req.network.empty() && options_.default_network == "none" && req.publish.empty() && req.hostname.empty() &&
+      req.add_hosts.empty() && req.dns.empty())
+    return ContainerNetworkSpec{};  // as before berthd had networks: the runtime's netns, the image's /etc
   if (req.network.empty()) req.network = options_.default_network;
   if (req.network.starts_with("container:"))
     return make_error(ErrorCode::kUnimplemented, "--network {}: joining another container's network is not supported yet",

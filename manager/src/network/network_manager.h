@@ -52,11 +52,20 @@ struct ContainerNetworkSpec {
   std::string hostname;
   std::vector<BindMount> mounts;
 
+  // Into a spec's overrides; a file whose place the user mounts something on (-v x:/etc or
+  // -v x:/etc/hosts) is left to the user's mount.
   void apply_to(SpecOverrides& overrides) const {
     overrides.netns_path = netns_path;
     overrides.host_network = host_network;
     if (!hostname.empty()) overrides.hostname = hostname;
-    overrides.mounts.insert(overrides.mounts.end(), mounts.begin(), mounts.end());
+    std::vector<BindMount> ours;
+    for (const auto& m : mounts) {
+      bool covered = false;
+      for (const auto& user : overrides.mounts)
+        covered = covered || m.destination == user.destination || m.destination.starts_with(user.destination + "/");
+      if (!covered) ours.push_back(m);
+    }
+    overrides.mounts.insert(overrides.mounts.end(), ours.begin(), ours.end());
   }
 };
 

@@ -131,11 +131,23 @@ TEST_F(NetworkManagerTest, ConfigureBridgeContainer) {
 }
 
 TEST_F(NetworkManagerTest, ConfigureNoneHostAndBadInput) {
-  auto none = m_->configure("default", "c2", {});  // the default network of these options: none
+  // Nothing asked and the default is none: the container is as before berthd had networks.
+  auto plain = m_->configure("default", "c1", {});
+  ASSERT_TRUE(plain.ok()) << plain.error().what();
+  EXPECT_TRUE(plain->netns_path.empty());
+  EXPECT_TRUE(plain->mounts.empty());
+  EXPECT_TRUE(plain->hostname.empty());
+  auto none = m_->configure("default", "c2", {"none", {}, "", {}, {}});
   ASSERT_TRUE(none.ok()) << none.error().what();
   EXPECT_TRUE(none->netns_path.empty());
   EXPECT_FALSE(none->host_network);
   EXPECT_EQ(none->hostname, "c2");
+  EXPECT_EQ(none->mounts.size(), 3u);
+  // A user's mount on /etc keeps the image's files there.
+  SpecOverrides o;
+  o.mounts.push_back({"/srv/etc", "/etc", false});
+  none->apply_to(o);
+  EXPECT_EQ(o.mounts.size(), 1u);
   auto host = m_->configure("default", "c3", {"host", {}, "", {}, {}});
   ASSERT_TRUE(host.ok());
   EXPECT_TRUE(host->host_network);
