@@ -132,20 +132,23 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
                                   c.root + "/volumes", d->networks_.get()};
   d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
   BERTH_TRY(d->tasks_->recover());
-  BERTH_TRY(d->recover_networks());
+  if (auto st = d->recover_networks(); !st)  // never a reason not to start: retried at the next one
+    log::get("berthd")->warn("network clean-up: {}", st.error().what());
   log::get("berthd")->info("root {} (snapshotter {})", c.root, d->snapshots_->driver());
   return d;
 }
 
 Status Daemon::recover_networks() {
-  // The containers whose task still runs keep their network; every other attachment (a task that
-  // ended while berthd was down, a setup a crash interrupted) is undone.
+  // The containers that still have a task keep their network; every other attachment (a task whose
+  // shim died while berthd was down, a setup a crash interrupted) is undone. Read from the bundles
+  // that recover() kept, without asking the shims (one may be too slow to answer now); a task whose
+  // init exited meanwhile is released when its shim delivers the exit event.
   std::set<std::string> live;
   BERTH_ASSIGN_OR_RETURN(auto namespaces, db_->list_namespaces());
   for (const auto& ns : namespaces) {
-    BERTH_ASSIGN_OR_RETURN(auto tasks, tasks_->list(ns));
-    for (const auto& t : tasks)
-      if (t.state != TaskState::kStopped) live.insert(ns + "/" + t.container_id);
+    BERTH_ASSIGN_OR_RETURN(auto containers, db_->list_containers(ns));
+    for (const auto& c : containers)
+      if (path_exists(tasks_->bundle_dir(ns, c.id) + "/config.json")) live.insert(ns + "/" + c.id);
   }
   BERTH_ASSIGN_OR_RETURN(size_t undone, networks_->recover(live));
   if (undone != 0) log::get("berthd")->info("released the networks of {} containers whose tasks are gone", undone);
