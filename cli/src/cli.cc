@@ -10,6 +10,7 @@
 #include "berth/common/json.h"
 #include "context.h"
 #include "distribution_commands.h"
+#include "network_commands.h"
 #include "output.h"
 
 namespace berth::cli {
@@ -116,6 +117,9 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"create", volume_create},
         {"inspect", volume_inspect},
         {"prune", volume_prune}}},
+      {"network",
+       {{"create", network_create}, {"ls", network_ls}, {"list", network_ls}, {"inspect", network_inspect},
+        {"rm", network_rm}}},
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
       {"container",
        {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats},
@@ -139,6 +143,7 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"rmi", image_rm},
                                                      {"run", run},
                                                      {"ps", ps},
+                                                     {"port", port},
                                                      {"logs", logs},
                                                      {"stop", stop},
                                                      {"kill", kill},

@@ -13,6 +13,7 @@
 #include "container_client.h"
 #include "container_refs.h"
 #include "image_names.h"
+#include "network_commands.h"
 #include "output.h"
 #include "pull_progress.h"
 #include "run_options.h"
@@ -56,7 +57,9 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     throw UsageError("usage: berthctl run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
                      "[--read-only] [--runtime R] [--entrypoint P] [-v SRC:DST[:ro]] [--mount type=bind,src=S,dst=D] "
                      "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
-                     "[--security-opt seccomp=unconfined] [--privileged] [--pull missing|always|never] [--volumes-from C[:ro|:rw]] IMAGE [CMD...]");
+                     "[--security-opt seccomp=unconfined] [--privileged] [--pull missing|always|never] [--volumes-from C[:ro|:rw]] "
+                     "[--network none|host|bridge|NAME] [-p [IP:][HOST:]PORT[/PROTO]] [--hostname H] [--add-host NAME:IP] "
+                     "[--dns IP] IMAGE [CMD...]");
   bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
   std::string name, workdir, user, runtime, entrypoint, pull = "missing";
   std::vector<std::string> env, labels, volumes_from;
@@ -167,12 +170,18 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
   std::map<std::string, pb::Task> by_id;
   for (const auto& t : tasks.tasks()) by_id[t.container_id()] = t;
-  // docker's columns; PORTS stays empty until berthd publishes ports. Berth's container has one
+  // docker's columns; PORTS from berthd's Networks service (empty from an older berthd). Berth's container has one
   // identifier, its --name or a generated id: CONTAINER ID shows a generated id's first 12 digits
   // (or the name), NAMES what to type to name it (the name, or that short id).
   Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
   int64_t now = ::time(nullptr);
-  json::Writer w;
+  auto endpoints = container_endpoints(ctx);  // an older berthd has no Networks service: no ports shown
+  auto ports_of = [&](const std::string& id) {
+    if (!endpoints) return std::string();
+    auto it = endpoints->find(id);
+    return it == endpoints->end() ? std::string() : ports_text(it->second);
+  };
+    json::Writer w;
   w.begin_array();
   for (const auto& c : containers.containers()) {
     std::optional<pb::Task> task;
@@ -196,12 +205,13 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
           .field("status", status_text(task))
           .field("pid", static_cast<int64_t>(running ? task->pid() : 0))
           .field("runtime", c.runtime())
+          .field("ports", ports_of(c.id()))
           .end_object();
     } else {
       if (command.size() > 30) command = command.substr(0, 27) + "...";
       std::string short_id = is_generated_id(c.id()) ? c.id().substr(0, 12) : c.id();
       table.add({short_id, docker_image_name(c.image()), "\"" + command + "\"",
-                 human_duration(now - c.created_unix()) + " ago", status_text(task), "", short_id});
+                 human_duration(now - c.created_unix()) + " ago", status_text(task), ports_of(c.id()), short_id});
     }
   }
   w.end_array();

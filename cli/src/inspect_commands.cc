@@ -9,6 +9,7 @@
 #include "berth/common/json.h"
 #include "container_client.h"
 #include "image_client.h"
+#include "network_commands.h"
 #include "output.h"
 
 namespace berth::cli {
@@ -38,7 +39,8 @@ std::string cpu_time(uint64_t ms) {
   return fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
 }
 
-void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<pb::Task>& task) {
+void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<pb::Task>& task,
+                   const pb::Endpoint* endpoint) {
   auto spec_tree = json::parse(c.spec_json(), "spec");
   std::optional<json::Value> spec;
   if (spec_tree) spec = json::root(*spec_tree);
@@ -73,6 +75,7 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
   for (const auto& b : spec_binds(c.spec_json()))
     w.begin_object().field("Source", b.source).field("Destination", b.destination).field("RW", !b.readonly).end_object();
   w.end_array();
+  write_network_settings(w, endpoint);
   if (task) w.field("LogPath", task->log_path()).field("LogDroppedBytes", task->log_dropped_bytes());
   if (spec) w.key("Spec").value(spec->raw());
   w.end_object();
@@ -86,6 +89,7 @@ Status inspect(Context& ctx, const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("usage: berthctl inspect CONTAINER|IMAGE...");
   json::Writer w(true);
   w.begin_array();
+  auto endpoints = container_endpoints(ctx);  // an older berthd has no Networks service: none shown
   for (const auto& word : args) {
     Status st = [&]() -> Status {
       auto id = resolve_id(ctx, word);
@@ -100,7 +104,9 @@ Status inspect(Context& ctx, const std::vector<std::string>& args) {
       BERTH_TRY(id);
       BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, *id));
       BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, *id));
-      write_inspect(w, container, task_or_last_exit(container, std::move(task)));
+      auto endpoint = endpoints ? endpoints->find(*id) : std::map<std::string, pb::Endpoint>::iterator{};
+      write_inspect(w, container, task_or_last_exit(container, std::move(task)),
+                    endpoints && endpoint != endpoints->end() ? &endpoint->second : nullptr);
       return {};
     }();
     if (!st) {

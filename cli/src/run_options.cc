@@ -139,12 +139,15 @@ Status ResourceOptions::apply(pb::ContainerResources& r) const {
 void RunOptions::add_to(po::options_description& desc) {
   desc.add_options()("volume,v", po::value(&volumes))("mount", po::value(&mounts))(
       "security-opt", po::value(&security_opt))("privileged", po::bool_switch(&privileged));
+  desc.add_options()("network", po::value(&network))("publish,p", po::value(&publish))(
+      "hostname", po::value(&hostname))("add-host", po::value(&add_hosts))("dns", po::value(&dns));
   limits.add_to(desc);
 }
 
 std::set<std::string> RunOptions::flags_with_value() {
   auto flags = ResourceOptions::flags_with_value();
-  flags.insert({"-v", "--volume", "--mount", "--security-opt"});
+  flags.insert({"-v", "--volume", "--mount", "--security-opt", "--network", "-p", "--publish",
+                "--hostname", "--add-host", "--dns"});
   return flags;
 }
 
@@ -157,6 +160,12 @@ Status RunOptions::apply(pb::ContainerCreateRequest& create) const {
   BERTH_TRY(limits.apply(*create.mutable_resources()));
   for (const auto& s : security_opt) create.add_security_opt(s);
   create.set_privileged(privileged);
+  auto* net = create.mutable_network();
+  net->set_network(network);
+  for (const auto& p : publish) net->add_publish(p);
+  net->set_hostname(hostname);
+  for (const auto& h : add_hosts) net->add_add_host(h);
+  for (const auto& d : dns) net->add_dns(d);
   return {};
 }
 

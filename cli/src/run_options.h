@@ -42,6 +42,8 @@ struct ResourceOptions {
 struct RunOptions {
   std::vector<std::string> volumes, mounts, security_opt;
   ResourceOptions limits;
+  std::string network, hostname;
+  std::vector<std::string> publish, add_hosts, dns;
   bool privileged = false;
 
   void add_to(boost::program_options::options_description& desc);

@@ -203,7 +203,7 @@ Result<ChildProcess> spawn_until_ready(std::vector<std::string> argv, int ready_
 
 Result<CommandOutput> run_command(const std::vector<std::string>& argv, const std::string& input,
                                   std::chrono::milliseconds timeout,
-                                  const std::optional<std::vector<std::string>>& env) {
+                                  const std::optional<std::vector<std::string>>& env, size_t max_output) {
   BERTH_ASSIGN_OR_RETURN(FdPair in, make_pipe());
   BERTH_ASSIGN_OR_RETURN(FdPair out, make_pipe());
   BERTH_ASSIGN_OR_RETURN(FdPair err, make_pipe());
@@ -246,6 +246,10 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const st
     };
     if (idx_out >= 0 && fds[idx_out].revents) drain(out.first, result.out);
     if (idx_err >= 0 && fds[idx_err].revents) drain(err.first, result.err);
+    if (max_output != 0 && (result.out.size() > max_output || result.err.size() > max_output)) {
+      return make_error(ErrorCode::kResourceExhausted, "{} wrote more than {} bytes of output", argv[0],
+                        max_output);
+    }
     if (idx_in >= 0 && fds[idx_in].revents) {
       ssize_t w = ::write(in.second.get(), input.data() + written, input.size() - written);
       if (w > 0) written += static_cast<size_t>(w);

@@ -9,6 +9,7 @@
 #include "berth/common/absl_mutex_mode.h"
 #include "berth/common/log.h"
 #include "berth/manager/daemon.h"
+#include "services/network_service.h"
 
 namespace po = boost::program_options;
 using berth::manager::Daemon;
@@ -88,8 +89,9 @@ int main(int argc, char** argv) {
   berth::manager::TasksService tasks(d.tasks());
   berth::manager::TaskEventSink event_sink(d.tasks());
   berth::manager::VolumesService volumes(d.tasks());
+  berth::manager::NetworksService networks(d.networks());
   if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer,
-                         &containers, &tasks, &event_sink, &volumes});
+                         &containers, &tasks, &event_sink, &volumes, &networks});
       !st) {
     logger->error("{}", st.error().what());
     return 1;

@@ -26,7 +26,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   static const std::set<std::string> kKnown = {"address",          "root",        "state",
                                                "snapshotter",      "auth_config", "max_manifest_bytes",
                                                "max_config_bytes", "registries",  "shim",
-                                               "runtime",          "cgroup_parent"};
+                                               "runtime",          "cgroup_parent",
+                                               "default_network",  "default_subnet"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -45,6 +46,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("shim", config.shim));
   BERTH_TRY(str("runtime", config.runtime));
   BERTH_TRY(str("cgroup_parent", config.cgroup_parent));
+  BERTH_TRY(str("default_network", config.default_network));
+  BERTH_TRY(str("default_subnet", config.default_subnet));
   BERTH_TRY(str("auth_config", config.registry.auth_config));
   for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
                             std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
@@ -125,13 +128,38 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(d->snapshots_, Snapshotter::open(c.snapshotter, c.root + "/snapshots", *d->db_));
   d->images_ = std::make_unique<ImageManager>(*d->content_, *d->db_, *d->snapshots_, d->events_, c.registry);
   BERTH_TRY(d->images_->recover());
+  network::NetworkManagerOptions network_options;
+  network_options.root = c.root + "/network";
+  network_options.state = c.state + "/network";
+  network_options.default_network = c.default_network;
+  network_options.default_subnet = c.default_subnet;
+  BERTH_ASSIGN_OR_RETURN(d->networks_, network::NetworkManager::open(*d->db_, std::move(network_options)));
   TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address,
-                                  c.root + "/volumes", c.cgroup_parent};
+                                  c.root + "/volumes", c.cgroup_parent, d->networks_.get()};
   d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
   BERTH_TRY(d->tasks_->recover());
+  if (auto st = d->recover_networks(); !st)  // never a reason not to start: retried at the next one
+    log::get("berthd")->warn("network clean-up: {}", st.error().what());
   log::get("berthd")->info("root {} (snapshotter {}, cgroups under {})", c.root, d->snapshots_->driver(),
                            c.cgroup_parent);
   return d;
+}
+
+Status Daemon::recover_networks() {
+  // The containers that still have a task keep their network; every other attachment (a task whose
+  // shim died while berthd was down, a setup a crash interrupted) is undone. Read from the bundles
+  // that recover() kept, without asking the shims (one may be too slow to answer now); a task whose
+  // init exited meanwhile is released when its shim delivers the exit event.
+  std::set<std::string> live;
+  BERTH_ASSIGN_OR_RETURN(auto namespaces, db_->list_namespaces());
+  for (const auto& ns : namespaces) {
+    BERTH_ASSIGN_OR_RETURN(auto containers, db_->list_containers(ns));
+    for (const auto& c : containers)
+      if (path_exists(tasks_->bundle_dir(ns, c.id) + "/config.json")) live.insert(ns + "/" + c.id);
+  }
+  BERTH_ASSIGN_OR_RETURN(size_t undone, networks_->recover(live));
+  if (undone != 0) log::get("berthd")->info("released the networks of {} containers whose tasks are gone", undone);
+  return {};
 }
 
 Status Daemon::start(const std::vector<grpc::Service*>& services) {

@@ -302,7 +302,7 @@ Result<std::string> build_spec(const SpecInputs& in) {
   w.end_object().end_array();
   w.field("noNewPrivileges", true).end_object();
   w.key("root").begin_object().field("path", "rootfs").field("readonly", o.readonly_rootfs).end_object();
-  w.field("hostname", in.id.substr(0, 12));
+  w.field("hostname", o.hostname.empty() ? in.id.substr(0, 12) : o.hostname);
   w.key("mounts").begin_array();
   write_mount(w, "/proc", "proc", "proc", {"nosuid", "noexec", "nodev"});
   write_mount(w, "/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"});
@@ -328,8 +328,13 @@ Result<std::string> build_spec(const SpecInputs& in) {
     w.end_array();
   }
   w.key("namespaces").begin_array();
-  for (const char* ns : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
-    w.begin_object().field("type", ns).end_object();
+  for (const char* ns : {"pid", "network", "ipc", "uts", "mount", "cgroup"}) {
+    bool network = std::string_view(ns) == "network";
+    if (network && o.host_network) continue;
+    w.begin_object().field("type", ns);
+    if (network && !o.netns_path.empty()) w.field("path", o.netns_path);
+    w.end_object();
+  }
   w.end_array();
   if (!o.privileged) {
     w.string_array("maskedPaths", kMaskedPaths).string_array("readonlyPaths", kReadonlyPaths);

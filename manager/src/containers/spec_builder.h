@@ -57,6 +57,11 @@ struct SpecOverrides {
   bool privileged = false;
   std::vector<std::string> capabilities;  // non-empty: instead of the default set
   std::vector<HostDevice> devices;
+  // Networking (network/): a hostname other than the id's first 12 characters, the path of the
+  // network namespace to join (empty: a new one), or none at all (the host's).
+  std::string hostname;
+  std::string netns_path;
+  bool host_network = false;
 };
 
 struct UserIds {

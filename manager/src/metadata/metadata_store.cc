@@ -27,6 +27,9 @@ const char* const kMigrations[] = {
          image TEXT NOT NULL, snapshot_key TEXT NOT NULL, runtime TEXT NOT NULL, spec TEXT NOT NULL,
          labels TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(namespace, id));
        CREATE INDEX containers_by_image ON containers(namespace, image);)",
+    R"(CREATE TABLE networks(name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, bridge TEXT NOT NULL UNIQUE,
+         subnet TEXT NOT NULL, gateway TEXT NOT NULL, internal INTEGER NOT NULL, labels TEXT NOT NULL,
+         created INTEGER NOT NULL);)",
 };
 
 int64_t now() { return static_cast<int64_t>(::time(nullptr)); }

@@ -48,9 +48,21 @@ struct LeaseResource {
   std::string id;
 };
 
+// A network: a Linux bridge with an IPv4 subnet, rendered as a CNI conflist by network/.
+struct NetworkRecord {
+  std::string name;
+  std::string id;  // 12 hex digits
+  std::string bridge;
+  std::string subnet;
+  std::string gateway;
+  bool internal = false;
+  Labels labels;
+  int64_t created = 0;
+};
+
 class MetadataStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static Result<std::unique_ptr<MetadataStore>> open(const std::string& path);
   int schema_version();
 
@@ -94,6 +106,12 @@ class MetadataStore {
   Status set_container_spec(const std::string& ns, const std::string& id, const std::string& spec_json);
   // Ids of the containers created from an image.
   Result<std::vector<std::string>> containers_using_image(const std::string& ns, const std::string& image);
+
+  // Networks (global, as docker's): add refuses an existing name (network_records.cc).
+  Status add_network(const NetworkRecord& network);
+  Result<NetworkRecord> get_network(const std::string& name);
+  Result<std::vector<NetworkRecord>> list_networks();
+  Status delete_network(const std::string& name);
 
   // Leases protect content and snapshots from GC while work is in flight.
   Status create_lease(const std::string& ns, const std::string& id);

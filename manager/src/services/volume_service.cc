@@ -1,6 +1,7 @@
 // Volumes, and the run options of Containers.Create (volumes, resources, security options).
 #include "services/services.h"
 #include "grpc_macros.h"
+#include "services/network_service.h"
 
 namespace berth::manager {
 
@@ -17,6 +18,7 @@ Status add_run_options(const pb::ContainerCreateRequest& in, ContainerSpecReques
   BERTH_ASSIGN_OR_RETURN(auto security, parse_security_options({in.security_opt().begin(), in.security_opt().end()}));
   req.overrides.seccomp = security.seccomp;
   req.overrides.privileged = in.privileged();
+  req.network = to_network_request(in.network());
   if (in.privileged()) {
     BERTH_ASSIGN_OR_RETURN(req.overrides.devices, host_devices());
     req.overrides.capabilities = own_capabilities();

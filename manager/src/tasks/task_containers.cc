@@ -108,6 +108,10 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
     if (!volumes.empty()) volume_lock.lock();
     BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, volumes, bundle_dir(ns, id) + "/rootfs"));
     in.overrides.mounts.insert(in.overrides.mounts.end(), mounts.begin(), mounts.end());
+    if (options_.network) {
+      BERTH_ASSIGN_OR_RETURN(auto net, options_.network->configure(ns, id, req.network));
+      net.apply_to(in.overrides);
+    }
     std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
     BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));
     BERTH_ASSIGN_OR_RETURN(record.spec_json, build_spec(in));
@@ -115,6 +119,7 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
     return images_.db().add_container(ns, record);
   }();
   if (!built) {
+    if (options_.network) (void)options_.network->forget(ns, id);
     (void)images_.snapshots().remove(record.snapshot_key);
     (void)remove_tree(bundle_dir(ns, id));
     return std::move(built).error();
@@ -130,6 +135,7 @@ Status TaskManager::delete_container(const std::string& ns, const std::string& i
   auto removed = images_.snapshots().remove(record.snapshot_key);
   if (!removed && removed.error().code() != ErrorCode::kNotFound) return removed;
   BERTH_TRY(Bundle(bundle_dir(ns, id)).remove());
+  if (options_.network) BERTH_TRY(options_.network->forget(ns, id));
   BERTH_TRY(images_.db().delete_container(ns, id));
   images_.events().publish("/containers/delete", ns, id);
   return {};

@@ -54,6 +54,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
   auto created = [&]() -> Status {
     const Bundle& bundle = task->bundle;
     BERTH_TRY(bundle.prepare_task(record.spec_json));
+    if (options_.network) BERTH_TRY(options_.network->attach(ns, id));  // its netns, before the runtime joins it
     BERTH_ASSIGN_OR_RETURN(auto mounts, images_.snapshots().mounts(record.snapshot_key));
     BERTH_ASSIGN_OR_RETURN(task->rootfs, mount_snapshot(mounts, bundle.rootfs()));
     BERTH_ASSIGN_OR_RETURN(task->shim, shims_->spawn(target(*task)));
@@ -80,6 +81,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
   if (!created) {
     shims_->unwatch(task->key());
     shims_->stop(id, task->shim);
+    if (options_.network) (void)options_.network->detach(ns, id);
     (void)task->rootfs.unmount();
     task->bundle.remove_task_files();
     tasks_.erase(*task);
@@ -191,6 +193,8 @@ bool TaskManager::shim_gone(const LiveTask& task) const {
 Result<ExitInfo> TaskManager::wait(const std::string& ns, const std::string& id, const std::string& exec_id) {
   BERTH_ASSIGN_OR_RETURN(auto task, tasks_.find(ns, id));
   auto exit = task->shim.client->wait(id, exec_id);
+  // The exit event does the same, but maybe after `stop` returned: its port must be free by then.
+  if (exit && exec_id.empty() && options_.network) (void)options_.network->detach(ns, id);
   if (exit || !exec_id.empty() || !shim_gone(*task)) return exit;
   // The shim died under the call: the exit its clean-up records is the answer.
   std::unique_lock lock(tasks_.mutex());
@@ -235,6 +239,8 @@ Status TaskManager::finish_task(LiveTask& task, const ExitInfo& exit, bool shim_
   record_last_exit(task.ns, task.id, exit);
   shims_->unwatch(task.key());
   if (shim_alive) shims_->stop(task.id, task.shim);
+  if (auto st = options_.network ? options_.network->detach(task.ns, task.id) : Status{}; !st)
+    log::get("berthd")->warn("network of {}: {} (retried at the next start)", task.key(), st.error().what());
   if (auto st = task.rootfs.unmount(); !st) {
     tasks_.end_delete(task);
     return st;
@@ -339,6 +345,7 @@ void TaskManager::on_shim_event(const std::string& topic, const std::string& ns,
                                 bool init_exit) {
   images_.events().publish(topic, ns, id);
   if (!init_exit) return;
+  if (options_.network) (void)options_.network->detach(ns, id);  // ports freed at once
   auto record = images_.db().get_container(ns, id);
   if (!record) return;
   if (!labels::is_true(record->labels, labels::kAutoRemove)) return;

@@ -25,6 +25,7 @@
 #include "containers/container_options.h"
 #include "containers/spec_builder.h"
 #include "containers/volume_store.h"
+#include "network/network_manager.h"
 
 namespace berth::manager {
 
@@ -36,6 +37,7 @@ struct TaskManagerOptions {
   std::string event_address;  // the socket where berthd serves EventSink (shims publish there)
   std::string volumes_dir;    // named volumes: <volumes_dir>/<ns>/<name>/_data
   std::string cgroup_parent = "/berth";  // containers' cgroups: <cgroup_parent>/<ns>/<id>
+  network::NetworkManager* network = nullptr;  // null: containers get the runtime's empty netns
 };
 
 struct ContainerSpecRequest {
@@ -45,6 +47,7 @@ struct ContainerSpecRequest {
   SpecOverrides overrides;  // mounts: added to by volumes
   std::vector<VolumeOption> volumes;
   Labels labels;
+  network::ContainerNetworkRequest network;  // --network, -p, --hostname, --add-host, --dns
 };
 
 struct VolumeInfo {

@@ -82,9 +82,11 @@ struct CommandOutput {
 };
 
 // Runs a command to completion, feeding `input` to stdin and capturing stdout and stderr.
-// A command still running at the timeout is killed and an error returned.
+// A command still running at the timeout is killed and an error returned; so is one writing more
+// than max_output bytes to stdout or stderr (0: no bound).
 Result<CommandOutput> run_command(const std::vector<std::string>& argv, const std::string& input = {},
                                   std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                                  const std::optional<std::vector<std::string>>& env = std::nullopt);
+                                  const std::optional<std::vector<std::string>>& env = std::nullopt,
+                                  size_t max_output = 0);
 
 }  // namespace berth

@@ -26,11 +26,17 @@ struct DaemonConfig {
   // so two berthd instances (two roots) never share a container's cgroup.
   std::string cgroup_parent;
   RegistryOptions registry;
+  // Networking: what a container without --network gets ("none": a netns with loopback only, the
+  // built-in default so that berthd never touches the host's network unless asked; "bridge" as
+  // docker), and the default bridge network's subnet (empty: one free of the host's routes).
+  std::string default_network = "none";
+  std::string default_subnet;
 };
 
 // Reads a JSON config file:
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
 //  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "cgroup_parent": "/berth/a", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
+//  "default_network": "none|bridge|NAME", "default_subnet": "172.30.0.0/16",
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
 
@@ -53,6 +59,7 @@ class Daemon {
   ImageManager& images() { return *images_; }
   EventBus& events() { return events_; }
   TaskManager& tasks() { return *tasks_; }
+  network::NetworkManager& networks() { return *networks_; }
   // True once shutdown began; long-running streams poll it.
   const std::atomic<bool>& stopping() const { return stopping_; }
   // Scratch space on the root's filesystem (imports).
@@ -60,6 +67,7 @@ class Daemon {
 
  private:
   explicit Daemon(DaemonConfig config) : config_(std::move(config)) {}
+  Status recover_networks();
   DaemonConfig config_;
   FileLock lock_;
   std::optional<ContentStore> content_;
@@ -67,6 +75,7 @@ class Daemon {
   std::unique_ptr<Snapshotter> snapshots_;
   EventBus events_;
   std::unique_ptr<ImageManager> images_;
+  std::unique_ptr<network::NetworkManager> networks_;
   std::unique_ptr<TaskManager> tasks_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<grpc::Server> server_;

@@ -1,0 +1,60 @@
+// A container's attachment to a network, end to end: berthd's netns file, loopback up, the
+// network's CNI ADD, and a record on disk (written before the ADD, completed after it) so that the
+// DEL still runs with the right prevResult after a berthd crash, and an interrupted setup is rolled
+// back at the next start-up. Knows containers only as (namespace, id).
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "berth/common/error.h"
+#include "network/cni_exec.h"
+#include "network/port_spec.h"
+
+namespace berth::manager::network {
+
+struct AttachRequest {
+  std::string ns;
+  std::string id;
+  std::string network;   // berth's name of the network (kept in the record)
+  std::string conflist;  // the network's CNI configuration list (JSON)
+  std::vector<PortMapping> ports;  // host ports resolved (none is 0)
+};
+
+struct AttachmentRecord {
+  std::string ns, id, network, conflist, netns, ifname;
+  std::vector<PortMapping> ports;
+  std::string result;  // the CNI ADD result; empty while the ADD was in flight
+  std::string address; // the container's IPv4 address on the network ("" until attached)
+
+  std::string to_json() const;
+  static Result<AttachmentRecord> from_json(std::string_view text);
+};
+
+class Attacher {
+ public:
+  // netns_dir: where the netns files go (<dir>/<ns>/<id>); cache_dir: the records.
+  Attacher(std::string netns_dir, std::string cache_dir, CniRunner runner);
+
+  std::string netns_path(const std::string& ns, const std::string& id) const;
+  // On failure nothing is left: no netns file, no record, the ADD rolled back.
+  Result<AttachmentRecord> attach(const AttachRequest& request);
+  // DEL with the recorded result, netns file and record removed. No record: nothing to do. The
+  // record is kept when the DEL fails, so that a later detach (or recover) tries again.
+  Status detach(const std::string& ns, const std::string& id);
+  Result<std::optional<AttachmentRecord>> get(const std::string& ns, const std::string& id) const;
+  Result<std::vector<AttachmentRecord>> list() const;
+  // At start-up: detaches every record whose "<ns>/<id>" is not in `live` (its task is gone or its
+  // setup was interrupted). Returns how many were detached; failures are logged and kept.
+  Result<size_t> recover(const std::set<std::string>& live);
+
+ private:
+  std::string record_path(const std::string& ns, const std::string& id) const;
+  Status undo(const AttachmentRecord& record);
+  std::string netns_dir_, cache_dir_;
+  CniRunner runner_;
+};
+
+}  // namespace berth::manager::network

@@ -1,0 +1,115 @@
+// berthd's networks: records in the metadata store (a default "bridge" network on berth0 with a
+// subnet that collides with none of the host's routes), their CNI conflists under berthd's root,
+// and the containers' side — what goes into a container's spec (netns path, hostname, /etc files),
+// CNI ADD when its task is created, DEL when the task ends. Knows containers only as (ns, id) and
+// nothing of gRPC or berthctl, so the CRI pod sandboxes can use it too.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "containers/spec_builder.h"
+#include "metadata/metadata_store.h"
+#include "network/attachments.h"
+#include "network/container_files.h"
+
+namespace berth::manager::network {
+
+struct NetworkManagerOptions {
+  std::string root;   // <berthd root>/network: conflists, IPAM leases, per-container files
+  std::string state;  // <berthd state>/network: netns files and attachment records
+  std::string default_network = "none";  // what a container without --network gets
+  std::string default_subnet;            // the "bridge" network's; empty: picked at first start
+  std::string default_bridge = "berth0";
+  std::string resolv_conf = "/etc/resolv.conf";
+  CniOptions cni;
+};
+
+struct CreateNetworkRequest {
+  std::string name;
+  std::string subnet;   // empty: a free one
+  std::string gateway;  // empty: the subnet's first address
+  bool internal = false;
+  Labels labels;
+};
+
+// What `run` asks for.
+struct ContainerNetworkRequest {
+  std::string network;  // "", "none", "host", "bridge" or a network's name
+  std::vector<std::string> publish;  // -p specs
+  std::string hostname;
+  std::vector<std::string> add_hosts;  // name:ip
+  std::vector<std::string> dns;
+};
+
+// What goes into the container's spec.
+struct ContainerNetworkSpec {
+  std::string netns_path;     // empty (and not host): a fresh namespace of the runtime's, loopback only
+  bool host_network = false;  // no network namespace at all
+  std::string hostname;
+  std::vector<BindMount> mounts;
+
+  // Into a spec's overrides; a file whose place the user mounts something on (-v x:/etc or
+  // -v x:/etc/hosts) is left to the user's mount.
+  void apply_to(SpecOverrides& overrides) const {
+    overrides.netns_path = netns_path;
+    overrides.host_network = host_network;
+    if (!hostname.empty()) overrides.hostname = hostname;
+    std::vector<BindMount> ours;
+    for (const auto& m : mounts) {
+      bool covered = false;
+      for (const auto& user : overrides.mounts)
+        covered = covered || m.destination == user.destination || m.destination.starts_with(user.destination + "/");
+      if (!covered) ours.push_back(m);
+    }
+    overrides.mounts.insert(overrides.mounts.end(), ours.begin(), ours.end());
+  }
+};
+
+struct Endpoint {
+  std::string ns, container_id, network, address;
+  std::vector<PortMapping> ports;
+};
+
+class NetworkManager {
+ public:
+  static Result<std::unique_ptr<NetworkManager>> open(MetadataStore& db, NetworkManagerOptions options);
+
+  Result<NetworkRecord> create(const CreateNetworkRequest& request);
+  Result<std::vector<NetworkRecord>> list();
+  Result<NetworkRecord> inspect(const std::string& name);
+  // Refused while a container is attached, naming it; the default network stays.
+  Status remove(const std::string& name);
+  // The attached containers ("" ns: of every namespace).
+  Result<std::vector<Endpoint>> endpoints(const std::string& ns);
+
+  // At container create: checks the request, keeps it, writes the /etc files.
+  Result<ContainerNetworkSpec> configure(const std::string& ns, const std::string& id,
+                                         const ContainerNetworkRequest& request);
+  // At task create: the CNI ADD (ephemeral ports chosen, taken ports refused) and /etc/hosts with
+  // the address. Nothing for none/host containers.
+  Status attach(const std::string& ns, const std::string& id);
+  // When the task ends: CNI DEL, netns file gone. Idempotent.
+  Status detach(const std::string& ns, const std::string& id);
+  // When the container is removed.
+  Status forget(const std::string& ns, const std::string& id);
+  // At start-up: detaches every container whose "<ns>/<id>" is not in `live`.
+  Result<size_t> recover(const std::set<std::string>& live);
+
+ private:
+  NetworkManager(MetadataStore& db, NetworkManagerOptions options);
+  Status ensure_default_network();
+  Result<std::string> conflist_of(const NetworkRecord& network);
+  Result<std::vector<PortMapping>> resolve_ports(const std::string& id, const std::vector<std::string>& publish);
+  std::string files_dir(const std::string& ns, const std::string& id) const;
+  Result<ContainerNetworkRequest> load_request(const std::string& ns, const std::string& id) const;
+  MetadataStore& db_;
+  NetworkManagerOptions options_;
+  Attacher attacher_;
+  std::mutex mu_;  // one create/remove/attach at a time: subnets, bridges and ports are checked then taken
+};
+
+}  // namespace berth::manager::network
