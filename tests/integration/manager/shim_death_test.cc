@@ -89,9 +89,10 @@ class ShimDeathTest : public testing::ContainerFixture {
   std::vector<std::string> cgroups_of(const std::string& id) {
     std::vector<std::string> out;
     std::error_code ec;
-    if (path_exists("/sys/fs/cgroup/berth/" + ns_ + "/" + id)) out.push_back("/sys/fs/cgroup/berth/" + ns_ + "/" + id);
+    std::string relative = cgroup_parent() + "/" + ns_ + "/" + id;  // berthd's parent for its root
+    if (path_exists("/sys/fs/cgroup" + relative)) out.push_back("/sys/fs/cgroup" + relative);
     for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-      std::string dir = hierarchy.path().string() + "/berth/" + ns_ + "/" + id;
+      std::string dir = hierarchy.path().string() + relative;
       if (path_exists(dir)) out.push_back(dir);
     }
     return out;
