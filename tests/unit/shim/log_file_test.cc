@@ -104,7 +104,11 @@ TEST(LogFile, AnUnwritableFileDropsAndCountsInsteadOfKeeping) {
   uint64_t written = 0;
   for (int i = 0; i < 512; i++, written += chunk.size()) ASSERT_TRUE((*log)->write("stdout", chunk).ok());
   EXPECT_EQ((*log)->dropped_bytes(), written);  // every chunk ends a line: nothing pending
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's quarantine keeps freed buffers resident: RSS says nothing there
   EXPECT_LT(rss_kib(), before + 8 * 1024) << written << " bytes written";  // it kept all of them
+#else
+  (void)before;
+#endif
 }
 
 // EFBIG past RLIMIT_FSIZE stands in for a full disk: a record cut in the middle is taken back,
