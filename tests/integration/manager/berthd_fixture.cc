@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "berth/common/fs.h"
@@ -68,6 +70,15 @@ Status Berthd::terminate() {
   if (!status->success())
     return make_error(ErrorCode::kInternal, "berthd exited with {}", status->shell_code());
   return {};
+}
+
+void remove_cgroup_parent(const std::string& parent, const std::string& ns) {
+  std::error_code ec;
+  for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+    // rmdir only removes a cgroup without children.
+    (void)::rmdir((hierarchy.path().string() + parent + "/" + ns).c_str());
+    (void)::rmdir((hierarchy.path().string() + parent).c_str());
+  }
 }
 
 }  // namespace berth::manager::testing

@@ -37,4 +37,8 @@ class Berthd {
   ChildProcess process_;
 };
 
+// berthd keeps a namespace's parent cgroup (<parent>/<ns>, as containerd does): a test whose namespace
+// and berthd root are its own removes <parent>/<ns> and <parent> in every hierarchy where they are empty.
+void remove_cgroup_parent(const std::string& parent, const std::string& ns);
+
 }  // namespace berth::manager::testing

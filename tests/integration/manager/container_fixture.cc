@@ -86,12 +86,7 @@ void ContainerFixture::TearDown() {
 std::string ContainerFixture::cgroup_parent() const { return default_cgroup_parent(berthd_->root()); }
 
 void ContainerFixture::remove_cgroup_parent(const std::string& parent) const {
-  std::error_code ec;
-  for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    // rmdir only removes a cgroup without children.
-    (void)::rmdir((hierarchy.path().string() + parent + "/" + ns_).c_str());
-    (void)::rmdir((hierarchy.path().string() + parent).c_str());
-  }
+  testing::remove_cgroup_parent(parent, ns_);
 }
 
 CtlResult ContainerFixture::ctl(std::vector<std::string> args) const {

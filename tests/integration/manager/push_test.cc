@@ -13,6 +13,7 @@
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
 #include "auth_fixtures.h"
+#include "berth/manager/daemon.h"
 #include "berthd_fixture.h"
 #include "content/digest.h"
 #include "images/oci.h"
@@ -65,11 +66,10 @@ class PushTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (!berthd_) return;
+    std::string parent = default_cgroup_parent(berthd_->root());
     berthd_.reset();
-    std::error_code ec;
-    for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-      (void)::rmdir((hierarchy.path().string() + "/berth/" + ns_).c_str());
-    }
+    testing::remove_cgroup_parent(parent, ns_);
   }
 
   CtlResult ctl(std::vector<std::string> args) const {
