@@ -119,7 +119,7 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
         {"prune", volume_prune}}},
       {"network",
        {{"create", network_create}, {"ls", network_ls}, {"list", network_ls}, {"inspect", network_inspect},
-        {"rm", network_rm}}},
+        {"rm", network_rm}, {"connect", network_connect}, {"disconnect", network_disconnect}}},
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
       {"container",
        {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats},

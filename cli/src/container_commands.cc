@@ -59,7 +59,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
                      "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
                      "[--security-opt seccomp=unconfined] [--privileged] [--pull missing|always|never] [--volumes-from C[:ro|:rw]] "
                      "[--network none|host|bridge|NAME] [-p [IP:][HOST:]PORT[/PROTO]] [--hostname H] [--add-host NAME:IP] "
-                     "[--dns IP] IMAGE [CMD...]");
+                     "[--dns IP] [--network-alias A] [--link NAME[:ALIAS]] [-P] IMAGE [CMD...]");
   bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
   std::string name, workdir, user, runtime, entrypoint, pull = "missing";
   std::vector<std::string> env, labels, volumes_from;

@@ -40,7 +40,7 @@ std::string cpu_time(uint64_t ms) {
 }
 
 void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<pb::Task>& task,
-                   const pb::Endpoint* endpoint) {
+                   const Endpoints* endpoint) {
   auto spec_tree = json::parse(c.spec_json(), "spec");
   std::optional<json::Value> spec;
   if (spec_tree) spec = json::root(*spec_tree);
@@ -104,7 +104,7 @@ Status inspect(Context& ctx, const std::vector<std::string>& args) {
       BERTH_TRY(id);
       BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, *id));
       BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, *id));
-      auto endpoint = endpoints ? endpoints->find(*id) : std::map<std::string, pb::Endpoint>::iterator{};
+      auto endpoint = endpoints ? endpoints->find(*id) : std::map<std::string, Endpoints>::iterator{};
       write_inspect(w, container, task_or_last_exit(container, std::move(task)),
                     endpoints && endpoint != endpoints->end() ? &endpoint->second : nullptr);
       return {};

@@ -21,7 +21,7 @@ void write_network(json::Writer& w, const pb::Network& n) {
   w.string_map("labels", {n.labels().begin(), n.labels().end()}).field("created", format_time(n.created_unix()));
   w.key("containers").begin_array();
   for (const auto& e : n.endpoints()) {
-    w.begin_object().field("id", e.container_id()).field("address", e.address());
+    w.begin_object().field("id", e.container_id()).field("address", e.address()).field("interface", e.interface());
     w.string_array("ports", {e.ports().begin(), e.ports().end()}).end_object();
   }
   w.end_array().end_object();
@@ -29,21 +29,26 @@ void write_network(json::Writer& w, const pb::Network& n) {
 
 }  // namespace
 
-Result<std::map<std::string, pb::Endpoint>> container_endpoints(Context& ctx) {
+Result<std::map<std::string, Endpoints>> container_endpoints(Context& ctx) {
   pb::ListEndpointsResponse resp;
   BERTH_TRY(networks_rpc(ctx, [&](pb::Networks::Stub& s, grpc::ClientContext* c) { return s.Endpoints(c, {}, &resp); }));
-  std::map<std::string, pb::Endpoint> out;
-  for (const auto& e : resp.endpoints()) out[e.container_id()] = e;
+  std::map<std::string, Endpoints> out;
+  for (const auto& e : resp.endpoints()) {
+    auto& list = out[e.container_id()];
+    list.insert(e.interface() == "eth0" ? list.begin() : list.end(), e);
+  }
   return out;
 }
 
-std::string ports_text(const pb::Endpoint& endpoint) {
+std::string ports_text(const Endpoints& endpoints) {
   std::string out;
-  for (const auto& p : endpoint.ports()) out += (out.empty() ? "" : ", ") + p;
+  for (const auto& e : endpoints)
+    for (const auto& p : e.ports()) out += (out.empty() ? "" : ", ") + p;
   return out;
 }
 
-void write_network_settings(json::Writer& w, const pb::Endpoint* e) {
+void write_network_settings(json::Writer& w, const Endpoints* endpoints) {
+  const pb::Endpoint* e = endpoints && !endpoints->empty() ? &endpoints->front() : nullptr;
   w.key("NetworkSettings").begin_object().field("IPAddress", e ? e->address() : "");
   w.key("Ports").begin_object();
   if (e) {
@@ -62,7 +67,10 @@ void write_network_settings(json::Writer& w, const pb::Endpoint* e) {
   }
   w.end_object();
   w.key("Networks").begin_object();
-  if (e) w.key(e->network()).begin_object().field("IPAddress", e->address()).end_object();
+  for (const auto& n : endpoints ? *endpoints : Endpoints{}) {
+    w.key(n.network()).begin_object().field("IPAddress", n.address()).field("Interface", n.interface());
+    w.string_array("Aliases", {n.aliases().begin(), n.aliases().end()}).end_object();
+  }
   w.end_object().end_object();
 }
 
@@ -133,6 +141,41 @@ Status network_rm(Context& ctx, const std::vector<std::string>& args) {
     ctx.out << name << "\n";
   }
   return {};
+}
+
+namespace {
+
+// connect [--alias A] NET CONTAINER / disconnect [-f] NET CONTAINER.
+Status connect_or_disconnect(Context& ctx, const std::vector<std::string>& args, bool connect) {
+  std::vector<std::string> aliases, words;
+  bool force = false;
+  po::options_description desc("network connect/disconnect options");
+  if (connect) desc.add_options()("alias", po::value(&aliases));
+  else desc.add_options()("force,f", po::bool_switch(&force));
+  parse_with_ids(desc, args, words);
+  if (words.size() != 2)
+    throw UsageError(connect ? "usage: berthctl network connect [--alias A] NETWORK CONTAINER"
+                             : "usage: berthctl network disconnect [-f] NETWORK CONTAINER");
+  pb::NetworkConnectRequest req;
+  req.set_network(words[0]);
+  BERTH_ASSIGN_OR_RETURN(std::string id, resolve_id(ctx, words[1]));
+  req.set_container(id);
+  for (const auto& a : aliases) req.add_alias(a);
+  req.set_force(force);
+  pb::Empty resp;
+  return networks_rpc(ctx, [&](pb::Networks::Stub& s, grpc::ClientContext* c) {
+    return connect ? s.Connect(c, req, &resp) : s.Disconnect(c, req, &resp);
+  });
+}
+
+}  // namespace
+
+Status network_connect(Context& ctx, const std::vector<std::string>& args) {
+  return connect_or_disconnect(ctx, args, true);
+}
+
+Status network_disconnect(Context& ctx, const std::vector<std::string>& args) {
+  return connect_or_disconnect(ctx, args, false);
 }
 
 Status port(Context& ctx, const std::vector<std::string>& args) {

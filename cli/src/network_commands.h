@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "context.h"
 
@@ -11,17 +12,21 @@ namespace berth::cli {
 #include "berth/common/json.h"
 #include "berth/manager/v1/networks.pb.h"
 
-// container id -> its endpoint, for every container of the namespace attached to a network.
-Result<std::map<std::string, pb::Endpoint>> container_endpoints(Context& ctx);
+// A container's endpoints, one per network, the one it was run with (eth0) first.
+using Endpoints = std::vector<pb::Endpoint>;
+// container id -> its endpoints, for every container of the namespace attached to a network.
+Result<std::map<std::string, Endpoints>> container_endpoints(Context& ctx);
 // "0.0.0.0:8080->80/tcp, ..." as docker ps prints them.
-std::string ports_text(const pb::Endpoint& endpoint);
+std::string ports_text(const Endpoints& endpoints);
 // docker inspect's "NetworkSettings" of a container (empty values when it has no endpoint).
-void write_network_settings(json::Writer& w, const pb::Endpoint* endpoint);
+void write_network_settings(json::Writer& w, const Endpoints* endpoints);
 
 Status network_create(Context& ctx, const std::vector<std::string>& args);
 Status network_ls(Context& ctx, const std::vector<std::string>& args);
 Status network_inspect(Context& ctx, const std::vector<std::string>& args);
 Status network_rm(Context& ctx, const std::vector<std::string>& args);
+Status network_connect(Context& ctx, const std::vector<std::string>& args);
+Status network_disconnect(Context& ctx, const std::vector<std::string>& args);
 Status port(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace berth::cli

@@ -141,13 +141,15 @@ void RunOptions::add_to(po::options_description& desc) {
       "security-opt", po::value(&security_opt))("privileged", po::bool_switch(&privileged));
   desc.add_options()("network", po::value(&network))("publish,p", po::value(&publish))(
       "hostname", po::value(&hostname))("add-host", po::value(&add_hosts))("dns", po::value(&dns));
+  desc.add_options()("network-alias", po::value(&aliases))("link", po::value(&links))(
+      "publish-all,P", po::bool_switch(&publish_all));
   limits.add_to(desc);
 }
 
 std::set<std::string> RunOptions::flags_with_value() {
   auto flags = ResourceOptions::flags_with_value();
   flags.insert({"-v", "--volume", "--mount", "--security-opt", "--network", "-p", "--publish",
-                "--hostname", "--add-host", "--dns"});
+                "--hostname", "--add-host", "--dns", "--network-alias", "--link"});
   return flags;
 }
 
@@ -166,6 +168,9 @@ Status RunOptions::apply(pb::ContainerCreateRequest& create) const {
   net->set_hostname(hostname);
   for (const auto& h : add_hosts) net->add_add_host(h);
   for (const auto& d : dns) net->add_dns(d);
+  for (const auto& a : aliases) net->add_alias(a);
+  for (const auto& l : links) net->add_link(l);
+  net->set_publish_all(publish_all);
   return {};
 }
 

@@ -43,8 +43,9 @@ struct RunOptions {
   std::vector<std::string> volumes, mounts, security_opt;
   ResourceOptions limits;
   std::string network, hostname;
-  std::vector<std::string> publish, add_hosts, dns;
+  std::vector<std::string> publish, add_hosts, dns, aliases, links;
   bool privileged = false;
+  bool publish_all = false;
 
   void add_to(boost::program_options::options_description& desc);
   // Every flag of add_to that takes a value.

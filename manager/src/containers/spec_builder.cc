@@ -173,6 +173,10 @@ Result<ImageProcessConfig> parse_image_process_config(std::string_view image_con
     BERTH_ASSIGN_OR_RETURN(auto entries, v->as_object());
     for (const auto& [path, ignored] : entries) out.volumes.push_back(path);
   }
+  if (auto v = config->get("ExposedPorts"); v && !v->is_null()) {
+    BERTH_ASSIGN_OR_RETURN(auto entries, v->as_object());
+    for (const auto& [port, ignored] : entries) out.exposed_ports.push_back(port);
+  }
   return out;
 }
 

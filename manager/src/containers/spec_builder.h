@@ -20,6 +20,7 @@ struct ImageProcessConfig {
   std::string working_dir;
   std::string user;
   std::vector<std::string> volumes;  // the keys of Volumes
+  std::vector<std::string> exposed_ports;  // the keys of ExposedPorts: "80/tcp", "53/udp"
 };
 
 // The "config" section of an OCI image config (missing fields are empty).

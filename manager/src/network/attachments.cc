@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 
+#include <algorithm>
+
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
@@ -13,6 +15,7 @@ std::string AttachmentRecord::to_json() const {
   json::Writer w;
   w.begin_object().field("namespace", ns).field("id", id).field("network", network).field("conflist", conflist);
   w.field("netns", netns).field("ifname", ifname).field("result", result).field("address", address);
+  w.string_array("aliases", aliases);
   w.key("ports").begin_array();
   for (const auto& p : ports) w.string(format_port(p));
   w.end_array().end_object();
@@ -29,6 +32,9 @@ Result<AttachmentRecord> AttachmentRecord::from_json(std::string_view text) {
                             Field{"result", &r.result}, Field{"address", &r.address}}) {
     BERTH_ASSIGN_OR_RETURN(auto v, root.require(key));
     BERTH_ASSIGN_OR_RETURN(*field, v.as_string());
+  }
+  if (auto aliases = root.get("aliases")) {  // absent in older records
+    BERTH_ASSIGN_OR_RETURN(r.aliases, aliases->as_string_array());
   }
   if (auto ports = root.get("ports")) {
     BERTH_ASSIGN_OR_RETURN(auto items, ports->as_string_array());
@@ -50,8 +56,9 @@ std::string Attacher::netns_path(const std::string& ns, const std::string& id) c
   return netns_dir_ + "/" + ns + "/" + id;
 }
 
-std::string Attacher::record_path(const std::string& ns, const std::string& id) const {
-  return cache_dir_ + "/" + ns + "/" + id + ".json";
+std::string Attacher::record_path(const std::string& ns, const std::string& id, const std::string& ifname) const {
+  // '+' is in no container name: "<id>+eth1.json" cannot be another container's record.
+  return cache_dir_ + "/" + ns + "/" + id + (ifname == "eth0" ? "" : "+" + ifname) + ".json";
 }
 
 Result<AttachmentRecord> Attacher::attach(const AttachRequest& req) {
@@ -59,17 +66,24 @@ Result<AttachmentRecord> Attacher::attach(const AttachRequest& req) {
   BERTH_ASSIGN_OR_RETURN(auto loopback, parse_conflist(loopback_conflist()));
   BERTH_TRY(runner_.check_plugins(list));
   BERTH_TRY(runner_.check_plugins(loopback));
-  std::string record_file = record_path(req.ns, req.id);
+  bool first = req.ifname == "eth0";
+  std::string record_file = record_path(req.ns, req.id, req.ifname);
   if (path_exists(record_file))
-    return make_error(ErrorCode::kAlreadyExists, "container {} is already attached to a network", req.id);
-  BERTH_ASSIGN_OR_RETURN(auto netns, NetnsFile::create(netns_path(req.ns, req.id)));
-  AttachmentRecord record{req.ns, req.id, req.network, req.conflist, netns.path(), "eth0", req.ports, {}, {}};
+    return make_error(ErrorCode::kAlreadyExists, "container {} already has a network on {}", req.id, req.ifname);
+  NetnsFile netns;
+  if (first) {
+    BERTH_ASSIGN_OR_RETURN(netns, NetnsFile::create(netns_path(req.ns, req.id)));
+  } else if (!path_exists(netns_path(req.ns, req.id))) {
+    return make_error(ErrorCode::kFailedPrecondition, "container {} is not running on a network", req.id);
+  }
+  AttachmentRecord record{req.ns, req.id, req.network, req.conflist, netns_path(req.ns, req.id), req.ifname,
+                          req.ports, {}, {}, req.aliases};
   // The intent first: a crash from here on leaves a record that recover() undoes.
   BERTH_TRY(make_dirs(dirname_of(record_file), 0700));
   BERTH_TRY(write_file_atomic(record_file, record.to_json()));
   auto added = [&]() -> Result<AddResult> {
-    BERTH_TRY(runner_.add(loopback, Attachment{req.id, netns.path(), "lo", {}}));
-    return runner_.add(list, Attachment{req.id, netns.path(), record.ifname, RuntimeConfig{req.ports}});
+    if (first) BERTH_TRY(runner_.add(loopback, Attachment{req.id, record.netns, "lo", {}}));
+    return runner_.add(list, Attachment{req.id, record.netns, record.ifname, RuntimeConfig{req.ports}});
   }();
   if (!added) {
     (void)::unlink(record_file.c_str());  // the ADD rolled itself back; the netns goes with `netns`
@@ -94,22 +108,47 @@ Status Attacher::undo(const AttachmentRecord& record) {
   // host side (IPAM lease, iptables rules) when CNI_NETNS is empty, as the spec allows.
   if (!path_exists(record.netns)) a.netns.clear();
   BERTH_TRY(runner_.del(list, a, record.result));
-  BERTH_TRY(remove_netns_file(record.netns));
-  if (::unlink(record_path(record.ns, record.id).c_str()) != 0 && errno != ENOENT)
-    return sys_error("remove {}", record_path(record.ns, record.id));
+  if (record.ifname == "eth0") BERTH_TRY(remove_netns_file(record.netns));  // the others live in eth0's
+  std::string file = record_path(record.ns, record.id, record.ifname);
+  if (::unlink(file.c_str()) != 0 && errno != ENOENT) return sys_error("remove {}", file);
   return {};
 }
 
 Status Attacher::detach(const std::string& ns, const std::string& id) {
-  BERTH_ASSIGN_OR_RETURN(auto record, get(ns, id));
-  if (!record) return {};
-  BERTH_TRY(undo(*record));
-  log::get("berthd")->info("container {} detached from network {}", id, record->network);
+  BERTH_ASSIGN_OR_RETURN(auto records, interfaces(ns, id));
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {  // eth0 (and the netns) last
+    BERTH_TRY(undo(*it));
+    log::get("berthd")->info("container {} detached from network {} ({})", id, it->network, it->ifname);
+  }
   return {};
 }
 
+Status Attacher::detach_interface(const std::string& ns, const std::string& id, const std::string& ifname) {
+  if (ifname == "eth0")
+    return make_error(ErrorCode::kInvalidArgument, "eth0 of {} goes only with the container's network namespace", id);
+  BERTH_ASSIGN_OR_RETURN(auto record, read_record(record_path(ns, id, ifname)));
+  if (!record) return {};
+  BERTH_TRY(undo(*record));
+  log::get("berthd")->info("container {} disconnected from network {} ({})", id, record->network, ifname);
+  return {};
+}
+
+Result<std::vector<AttachmentRecord>> Attacher::interfaces(const std::string& ns, const std::string& id) const {
+  BERTH_ASSIGN_OR_RETURN(auto all, list());
+  std::vector<AttachmentRecord> out;
+  for (auto& r : all)
+    if (r.ns == ns && r.id == id) out.push_back(std::move(r));
+  std::sort(out.begin(), out.end(), [](const AttachmentRecord& a, const AttachmentRecord& b) {
+    return a.ifname.size() != b.ifname.size() ? a.ifname.size() < b.ifname.size() : a.ifname < b.ifname;
+  });
+  return out;
+}
+
 Result<std::optional<AttachmentRecord>> Attacher::get(const std::string& ns, const std::string& id) const {
-  std::string file = record_path(ns, id);
+  return read_record(record_path(ns, id));
+}
+
+Result<std::optional<AttachmentRecord>> Attacher::read_record(const std::string& file) const {
   auto text = read_file(file, 1 << 20);
   if (!text) {
     if (text.error().code() == ErrorCode::kNotFound) return std::optional<AttachmentRecord>{};
@@ -135,7 +174,7 @@ Result<std::vector<AttachmentRecord>> Attacher::list() const {
     while (dirent* e = ::readdir(dir.get())) {
       std::string name = e->d_name;
       if (name.size() <= 5 || !name.ends_with(".json")) continue;
-      BERTH_ASSIGN_OR_RETURN(auto record, get(ns_name, name.substr(0, name.size() - 5)));
+      BERTH_ASSIGN_OR_RETURN(auto record, read_record(cache_dir_ + "/" + ns_name + "/" + name));
       if (record) out.push_back(std::move(*record));
     }
   }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <netinet/in.h>
 #include <sys/random.h>
@@ -15,6 +16,7 @@
 #include "berth/common/unique_fd.h"
 #include "containers/container_options.h"
 #include "network/conflist.h"
+#include "network/links.h"
 
 namespace berth::manager::network {
 namespace {
@@ -24,7 +26,8 @@ constexpr const char* kDefaultNetwork = "bridge";
 std::string request_json(const ContainerNetworkRequest& r) {
   json::Writer w;
   w.begin_object().field("network", r.network).string_array("publish", r.publish).field("hostname", r.hostname);
-  w.string_array("add_hosts", r.add_hosts).string_array("dns", r.dns).end_object();
+  w.string_array("add_hosts", r.add_hosts).string_array("dns", r.dns).string_array("aliases", r.aliases);
+  w.string_array("links", r.links).end_object();
   return w.str();
 }
 
@@ -41,17 +44,22 @@ Result<ContainerNetworkRequest> parse_request_json(std::string_view text) {
     BERTH_ASSIGN_OR_RETURN(auto v, root.require(key));
     BERTH_ASSIGN_OR_RETURN(*field, v.as_string_array());
   }
+  for (auto [key, field] : {std::pair<const char*, std::vector<std::string>*>{"aliases", &r.aliases}, {"links", &r.links}}) {
+    if (auto v = root.get(key)) {  // absent in older records
+      BERTH_ASSIGN_OR_RETURN(*field, v->as_string_array());
+    }
+  }
   return r;
 }
 
 // True when the network mode names a CNI network (not none/host).
-bool uses_cni(const std::string& mode) { return mode != "none" && mode != "host"; }
+bool uses_cni(const std::string& mode) { return mode != "none" && mode != "host" && !mode.starts_with("container:"); }
 
-Status validate_hostname(const std::string& name) {
+Status validate_hostname(const std::string& name, const char* what = "hostname") {
   bool ok = !name.empty() && name.size() <= 63 && name.front() != '-' && name.front() != '.';
   for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
   if (!ok)
-    return make_error(ErrorCode::kInvalidArgument, "invalid hostname {:?}: use 1-63 of [a-zA-Z0-9.-]", name);
+    return make_error(ErrorCode::kInvalidArgument, "invalid {} {:?}: use 1-63 of [a-zA-Z0-9.-]", what, name);
   return {};
 }
 
@@ -92,7 +100,8 @@ std::string random_id() {
 NetworkManager::NetworkManager(MetadataStore& db, NetworkManagerOptions options)
     : db_(db),
       options_(std::move(options)),
-      attacher_(options_.state + "/netns", options_.state + "/attachments", CniRunner(options_.cni)) {}
+      attacher_(options_.state + "/netns", options_.state + "/attachments", CniRunner(options_.cni)),
+      dns_(options_.state + "/dns", options_.dns_binary) {}
 
 Result<std::unique_ptr<NetworkManager>> NetworkManager::open(MetadataStore& db, NetworkManagerOptions options) {
   for (const auto& dir : {options.root + "/conflists", options.root + "/ipam", options.root + "/containers"})
@@ -100,6 +109,9 @@ Result<std::unique_ptr<NetworkManager>> NetworkManager::open(MetadataStore& db, 
   BERTH_TRY(make_dirs(options.state, 0711));
   std::unique_ptr<NetworkManager> m(new NetworkManager(db, std::move(options)));
   BERTH_TRY(m->ensure_default_network());
+  if (!m->dns_.available())
+    log::get("berthd")->warn("{} is missing (Debian package aardvark-dns): containers on user-defined networks "
+                             "will not resolve each other's names", m->options_.dns_binary);
   return m;
 }
 
@@ -185,7 +197,7 @@ Result<std::vector<Endpoint>> NetworkManager::endpoints(const std::string& ns) {
   std::vector<Endpoint> out;
   for (auto& r : records) {
     if (!ns.empty() && r.ns != ns) continue;
-    out.push_back({r.ns, r.id, r.network, r.address, r.ports});
+    out.push_back({r.ns, r.id, r.network, r.address, r.ports, r.ifname, r.aliases});
   }
   return out;
 }
@@ -198,12 +210,10 @@ Result<ContainerNetworkSpec> NetworkManager::configure(const std::string& ns, co
                                                        const ContainerNetworkRequest& request) {
   ContainerNetworkRequest req = request;
   if (req.network.empty() && options_.default_network == "none" && req.publish.empty() && req.hostname.empty() &&
-      req.add_hosts.empty() && req.dns.empty())
+      req.add_hosts.empty() && req.dns.empty() && req.aliases.empty() && req.links.empty())
     return ContainerNetworkSpec{};  // as before berthd had networks: the runtime's netns, the image's /etc
   if (req.network.empty()) req.network = options_.default_network;
-  if (req.network.starts_with("container:"))
-    return make_error(ErrorCode::kUnimplemented, "--network {}: joining another container's network is not supported yet",
-                      req.network);
+  if (req.network.starts_with("container:")) return join_container(ns, id, req);
   if (uses_cni(req.network)) {
     auto network = db_.get_network(req.network);
     if (!network) return std::move(network).error().wrap("--network");
@@ -221,6 +231,14 @@ Result<ContainerNetworkSpec> NetworkManager::configure(const std::string& ns, co
     auto ip = parse_ipv4(d);
     if (!ip) return std::move(ip).error().wrap("--dns");
   }
+  if (!req.aliases.empty() && (!uses_cni(req.network) || req.network == kDefaultNetwork))
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--network-alias: network-scoped aliases are supported only for containers on user-defined "
+                      "networks, not {:?}", req.network);
+  for (const auto& a : req.aliases) BERTH_TRY(validate_hostname(a, "--network-alias"));
+  if (!req.links.empty() && !uses_cni(req.network))
+    return make_error(ErrorCode::kInvalidArgument, "--link: a container on network {:?} cannot be linked", req.network);
+  if (auto links = link_entries(ns, req); !links) return std::move(links).error();  // every target runs now
   ContainerNetworkSpec spec;
   if (req.network == "host") {
     spec.host_network = true;
@@ -233,12 +251,48 @@ Result<ContainerNetworkSpec> NetworkManager::configure(const std::string& ns, co
   std::string dir = files_dir(ns, id);
   BERTH_TRY(make_dirs(dir, 0711));
   auto host_resolv = read_file(options_.resolv_conf, 1 << 20);
+  std::vector<std::string> nameservers = req.dns;
+  if (uses_cni(req.network)) {
+    // On a network with names, its resolver first (on the gateway); it forwards the rest upstream.
+    BERTH_ASSIGN_OR_RETURN(auto network, db_.get_network(req.network));
+    if (resolves_names(network)) nameservers.insert(nameservers.begin(), network.gateway);
+  }
   BERTH_TRY(write_file_atomic(dir + "/network.json", request_json(req)));
   BERTH_TRY(write_file_atomic(dir + "/hosts", render_hosts(spec.hostname, "", extra), 0644));
   BERTH_TRY(write_file_atomic(dir + "/hostname", spec.hostname + "\n", 0644));
-  BERTH_TRY(write_file_atomic(dir + "/resolv.conf", render_resolv_conf(host_resolv.value_or(""), req.dns), 0644));
+  BERTH_TRY(write_file_atomic(dir + "/resolv.conf", render_resolv_conf(host_resolv.value_or(""), nameservers), 0644));
   for (const char* name : {"hosts", "hostname", "resolv.conf"})
     spec.mounts.push_back({dir + "/" + name, std::string("/etc/") + name, false});
+  return spec;
+}
+
+Result<ContainerNetworkSpec> NetworkManager::join_container(const std::string& ns, const std::string& id,
+                                                            const ContainerNetworkRequest& req) {
+  // docker's refusals: the joined container's network decides all of these.
+  for (auto [given, what] : {std::pair{!req.publish.empty(), "port publishing"}, {!req.hostname.empty(), "hostname"},
+                             {!req.add_hosts.empty(), "custom host-to-IP mapping"}, {!req.dns.empty(), "dns"},
+                             {!req.aliases.empty(), "network aliases"}, {!req.links.empty(), "links"}}) {
+    if (given)
+      return make_error(ErrorCode::kInvalidArgument, "conflicting options: {} and the network mode {:?}", what,
+                        req.network);
+  }
+  std::string target = req.network.substr(std::string_view("container:").size());
+  if (target.empty() || target == id)
+    return make_error(ErrorCode::kInvalidArgument, "--network {:?}: name another container", req.network);
+  BERTH_ASSIGN_OR_RETURN(auto record, attacher_.get(ns, target));
+  if (!record)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "--network {}: container {:?} is not running on a network of berthd's (none, host, stopped "
+                      "or no such container)", req.network, target);
+  BERTH_ASSIGN_OR_RETURN(auto joined, load_request(ns, target));
+  std::string dir = files_dir(ns, id);
+  BERTH_TRY(make_dirs(dir, 0711));
+  BERTH_TRY(write_file_atomic(dir + "/network.json", request_json(req)));
+  ContainerNetworkSpec spec;
+  spec.netns_path = record->netns;
+  spec.hostname = joined.hostname;
+  for (const char* name : {"hosts", "hostname", "resolv.conf"})  // the joined container's own files
+    spec.mounts.push_back({files_dir(ns, target) + "/" + name, std::string("/etc/") + name, false});
   return spec;
 }
 
@@ -288,20 +342,121 @@ Status NetworkManager::attach(const std::string& ns, const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(auto network, db_.get_network(req.network));
   BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network));
   BERTH_ASSIGN_OR_RETURN(auto ports, resolve_ports(id, req.publish));
-  BERTH_ASSIGN_OR_RETURN(auto record, attacher_.attach({ns, id, network.name, conflist, ports}));
-  std::vector<HostEntry> extra;
-  for (const auto& h : req.add_hosts) extra.push_back(*parse_add_host(h));
-  auto written = write_file_atomic(files_dir(ns, id) + "/hosts", render_hosts(req.hostname, record.address, extra), 0644);
+  BERTH_ASSIGN_OR_RETURN(auto record, attacher_.attach({ns, id, network.name, conflist, ports, "eth0", req.aliases}));
+  auto written = write_hosts(ns, id, req);
   if (!written) {
     (void)attacher_.detach(ns, id);
     return std::move(written).error();
   }
+  if (auto st = refresh_dns(network.name); !st)  // the container runs; only its name is not served
+    log::get("berthd")->warn("DNS records of network {}: {}", network.name, st.error().what());
   return {};
+}
+
+Status NetworkManager::write_hosts(const std::string& ns, const std::string& id, const ContainerNetworkRequest& req) {
+  BERTH_ASSIGN_OR_RETURN(auto interfaces, attacher_.interfaces(ns, id));
+  std::vector<HostEntry> extra;
+  for (size_t i = 1; i < interfaces.size(); ++i) extra.push_back({req.hostname, interfaces[i].address});
+  for (const auto& h : req.add_hosts) extra.push_back(*parse_add_host(h));
+  BERTH_ASSIGN_OR_RETURN(auto links, link_entries(ns, req));
+  extra.insert(extra.end(), links.begin(), links.end());
+  std::string address = interfaces.empty() || interfaces[0].ifname != "eth0" ? "" : interfaces[0].address;
+  // In place, not renamed over: a running container has this very inode bind-mounted (connect).
+  return write_file(files_dir(ns, id) + "/hosts", render_hosts(req.hostname, address, extra));
+}
+
+Status NetworkManager::connect(const std::string& ns, const std::string& id, const std::string& name,
+                               const std::vector<std::string>& aliases) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto network, db_.get_network(name));
+  if (!aliases.empty() && network.name == kDefaultNetwork)
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--alias: network-scoped aliases are supported only on user-defined networks, not {:?}", name);
+  for (const auto& a : aliases) BERTH_TRY(validate_hostname(a, "--alias"));
+  BERTH_ASSIGN_OR_RETURN(auto interfaces, attacher_.interfaces(ns, id));
+  if (interfaces.empty() || interfaces[0].ifname != "eth0")
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "container {:?} is not running on a network of berthd's (start it with --network first)", id);
+  size_t next = 0;
+  for (const auto& r : interfaces) {
+    if (r.network == network.name)
+      return make_error(ErrorCode::kAlreadyExists, "container {} is already connected to network {:?}", id, name);
+    next = std::max(next, static_cast<size_t>(std::atoi(r.ifname.c_str() + 3)) + 1);
+  }
+  BERTH_ASSIGN_OR_RETURN(auto req, load_request(ns, id));
+  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network));
+  std::string ifname = "eth" + std::to_string(next);
+  BERTH_TRY(attacher_.attach({ns, id, network.name, conflist, {}, ifname, aliases}));
+  if (auto written = write_hosts(ns, id, req); !written) {
+    (void)attacher_.detach_interface(ns, id, ifname);
+    return written;
+  }
+  if (auto st = refresh_dns(network.name); !st)
+    log::get("berthd")->warn("DNS records of network {}: {}", network.name, st.error().what());
+  return {};
+}
+
+Status NetworkManager::disconnect(const std::string& ns, const std::string& id, const std::string& name, bool force) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto interfaces, attacher_.interfaces(ns, id));
+  auto it = std::find_if(interfaces.begin(), interfaces.end(), [&](const AttachmentRecord& r) { return r.network == name; });
+  if (it == interfaces.end()) {
+    if (force) return {};
+    return make_error(ErrorCode::kNotFound, "container {} is not connected to network {:?}", id, name);
+  }
+  if (it->ifname == "eth0")
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "container {} was run on network {:?}: that one goes with the container (stop or rm it)", id,
+                      name);
+  BERTH_TRY(attacher_.detach_interface(ns, id, it->ifname));
+  BERTH_ASSIGN_OR_RETURN(auto req, load_request(ns, id));
+  BERTH_TRY(write_hosts(ns, id, req));
+  return refresh_dns(name);
 }
 
 Status NetworkManager::detach(const std::string& ns, const std::string& id) {
   std::lock_guard lock(mu_);
-  return attacher_.detach(ns, id);
+  BERTH_ASSIGN_OR_RETURN(auto interfaces, attacher_.interfaces(ns, id));
+  BERTH_TRY(attacher_.detach(ns, id));
+  for (const auto& r : interfaces) BERTH_TRY(refresh_dns(r.network));
+  return {};
+}
+
+bool NetworkManager::resolves_names(const NetworkRecord& network) const {
+  return network.name != kDefaultNetwork && dns_.available();  // docker: not on the default bridge
+}
+
+Status NetworkManager::refresh_dns(const std::string& name) {
+  auto network = db_.get_network(name);
+  if (!network) return dns_.update(name, "", {});
+  if (!resolves_names(*network)) return {};
+  BERTH_ASSIGN_OR_RETURN(auto records, attacher_.list());
+  std::vector<DnsEntry> entries;
+  for (const auto& r : records) {
+    if (r.network != name || r.address.empty()) continue;
+    entries.push_back({r.id, r.address, dns_names(r.id, r.aliases)});
+  }
+  return dns_.update(name, network->gateway, entries);
+}
+
+Result<std::vector<HostEntry>> NetworkManager::link_entries(const std::string& ns, const ContainerNetworkRequest& req) {
+  std::vector<HostEntry> out;
+  for (const auto& link : req.links) {
+    BERTH_ASSIGN_OR_RETURN(auto target, parse_link(link));
+    BERTH_ASSIGN_OR_RETURN(auto interfaces, attacher_.interfaces(ns, target.first));
+    if (interfaces.empty())
+      return make_error(ErrorCode::kFailedPrecondition, "--link {}: container {:?} is not running on a network", link,
+                        target.first);
+    auto on = std::find_if(interfaces.begin(), interfaces.end(),
+                           [&](const AttachmentRecord& r) { return r.network == req.network && !r.address.empty(); });
+    if (on == interfaces.end())
+      return make_error(ErrorCode::kFailedPrecondition, "--link {}: container {:?} is not on network {:?}", link,
+                        target.first, req.network);
+    // docker's line: the address, the alias, then the container's name.
+    std::string names = target.second == target.first ? target.first : target.second + " " + target.first;
+    out.push_back({names, on->address});
+  }
+  return out;
 }
 
 Status NetworkManager::forget(const std::string& ns, const std::string& id) {
@@ -311,7 +466,14 @@ Status NetworkManager::forget(const std::string& ns, const std::string& id) {
 
 Result<size_t> NetworkManager::recover(const std::set<std::string>& live) {
   std::lock_guard lock(mu_);
-  return attacher_.recover(live);
+  BERTH_ASSIGN_OR_RETURN(size_t undone, attacher_.recover(live));
+  // The DNS records again from the attachments left: a crash may have missed an update.
+  BERTH_ASSIGN_OR_RETURN(auto networks, db_.list_networks());
+  std::vector<std::string> names;
+  for (const auto& n : networks) names.push_back(n.name);
+  BERTH_TRY(dns_.retain(names));
+  for (const auto& n : names) BERTH_TRY(refresh_dns(n));
+  return undone;
 }
 
 }  // namespace berth::manager::network

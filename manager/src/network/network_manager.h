@@ -15,6 +15,7 @@
 #include "metadata/metadata_store.h"
 #include "network/attachments.h"
 #include "network/container_files.h"
+#include "network/dns_records.h"
 
 namespace berth::manager::network {
 
@@ -25,6 +26,8 @@ struct NetworkManagerOptions {
   std::string default_subnet;            // the "bridge" network's; empty: picked at first start
   std::string default_bridge = "berth0";
   std::string resolv_conf = "/etc/resolv.conf";
+  // Name resolution on user-defined networks; empty or missing: none (the host's resolvers only).
+  std::string dns_binary = "/usr/lib/podman/aardvark-dns";
   CniOptions cni;
 };
 
@@ -38,11 +41,13 @@ struct CreateNetworkRequest {
 
 // What `run` asks for.
 struct ContainerNetworkRequest {
-  std::string network;  // "", "none", "host", "bridge" or a network's name
+  std::string network;  // "", "none", "host", "bridge", "container:ID" or a network's name
   std::vector<std::string> publish;  // -p specs
   std::string hostname;
   std::vector<std::string> add_hosts;  // name:ip
   std::vector<std::string> dns;
+  std::vector<std::string> aliases;  // --network-alias: more DNS names on a user-defined network
+  std::vector<std::string> links;    // --link NAME[:ALIAS]: /etc/hosts entries for running containers
 };
 
 // What goes into the container's spec.
@@ -72,6 +77,8 @@ struct ContainerNetworkSpec {
 struct Endpoint {
   std::string ns, container_id, network, address;
   std::vector<PortMapping> ports;
+  std::string ifname;                // eth0, eth1...
+  std::vector<std::string> aliases;  // DNS names beyond the container's own
 };
 
 class NetworkManager {
@@ -94,6 +101,13 @@ class NetworkManager {
   Status attach(const std::string& ns, const std::string& id);
   // When the task ends: CNI DEL, netns file gone. Idempotent.
   Status detach(const std::string& ns, const std::string& id);
+  // network connect: one more interface (eth1...) of a running container, on `network`; its
+  // /etc/hosts gets the address, the network's resolver its names.
+  Status connect(const std::string& ns, const std::string& id, const std::string& network,
+                 const std::vector<std::string>& aliases);
+  // network disconnect: that interface goes (not eth0: the network the container was run with).
+  // force: not being connected is no error.
+  Status disconnect(const std::string& ns, const std::string& id, const std::string& network, bool force);
   // When the container is removed.
   Status forget(const std::string& ns, const std::string& id);
   // At start-up: detaches every container whose "<ns>/<id>" is not in `live`.
@@ -106,9 +120,19 @@ class NetworkManager {
   Result<std::vector<PortMapping>> resolve_ports(const std::string& id, const std::vector<std::string>& publish);
   std::string files_dir(const std::string& ns, const std::string& id) const;
   Result<ContainerNetworkRequest> load_request(const std::string& ns, const std::string& id) const;
+  // --network container:ID: the namespace (and /etc files) of a running container.
+  Result<ContainerNetworkSpec> join_container(const std::string& ns, const std::string& id,
+                                              const ContainerNetworkRequest& req);
+  // Rewrites the DNS records of a user-defined network from its attachments. Caller holds mu_.
+  Status refresh_dns(const std::string& network);
+  bool resolves_names(const NetworkRecord& network) const;
+  Result<std::vector<HostEntry>> link_entries(const std::string& ns, const ContainerNetworkRequest& req);
+  // /etc/hosts from the request and every interface's address. Caller holds mu_.
+  Status write_hosts(const std::string& ns, const std::string& id, const ContainerNetworkRequest& req);
   MetadataStore& db_;
   NetworkManagerOptions options_;
   Attacher attacher_;
+  DnsRecords dns_;
   std::mutex mu_;  // one create/remove/attach at a time: subnets, bridges and ports are checked then taken
 };
 

@@ -22,6 +22,8 @@ void to_pb(const network::Endpoint& e, pb::Endpoint* out) {
   out->set_network(e.network);
   out->set_address(e.address);
   for (const auto& p : e.ports) out->add_ports(network::format_port(p));
+  out->set_interface(e.ifname);
+  for (const auto& a : e.aliases) out->add_aliases(a);
 }
 
 }  // namespace
@@ -31,7 +33,9 @@ network::ContainerNetworkRequest to_network_request(const pb::ContainerNetworkOp
           {in.publish().begin(), in.publish().end()},
           in.hostname(),
           {in.add_host().begin(), in.add_host().end()},
-          {in.dns().begin(), in.dns().end()}};
+          {in.dns().begin(), in.dns().end()},
+          {in.alias().begin(), in.alias().end()},
+          {in.link().begin(), in.link().end()}};
 }
 
 grpc::Status NetworksService::Create(grpc::ServerContext*, const pb::NetworkCreateRequest* in, pb::Network* out) {
@@ -66,6 +70,18 @@ grpc::Status NetworksService::Endpoints(grpc::ServerContext* ctx, const pb::Empt
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto endpoints, networks_.endpoints(ns));
   for (const auto& e : endpoints) to_pb(e, out->add_endpoints());
+  return grpc::Status::OK;
+}
+
+grpc::Status NetworksService::Connect(grpc::ServerContext* ctx, const pb::NetworkConnectRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(networks_.connect(ns, in->container(), in->network(), {in->alias().begin(), in->alias().end()}));
+  return grpc::Status::OK;
+}
+
+grpc::Status NetworksService::Disconnect(grpc::ServerContext* ctx, const pb::NetworkConnectRequest* in, pb::Empty*) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_TRY(networks_.disconnect(ns, in->container(), in->network(), in->force()));
   return grpc::Status::OK;
 }
 

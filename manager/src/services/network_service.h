@@ -15,6 +15,8 @@ class NetworksService final : public pb::Networks::Service {
   grpc::Status Inspect(grpc::ServerContext*, const pb::NetworkRequest* in, pb::Network* out) override;
   grpc::Status Remove(grpc::ServerContext*, const pb::NetworkRequest* in, pb::Empty*) override;
   grpc::Status Endpoints(grpc::ServerContext*, const pb::Empty*, pb::ListEndpointsResponse* out) override;
+  grpc::Status Connect(grpc::ServerContext*, const pb::NetworkConnectRequest* in, pb::Empty*) override;
+  grpc::Status Disconnect(grpc::ServerContext*, const pb::NetworkConnectRequest* in, pb::Empty*) override;
 
  private:
   network::NetworkManager& networks_;

@@ -19,6 +19,7 @@ Status add_run_options(const pb::ContainerCreateRequest& in, ContainerSpecReques
   req.overrides.seccomp = security.seccomp;
   req.overrides.privileged = in.privileged();
   req.network = to_network_request(in.network());
+  req.publish_all = in.network().publish_all();
   if (in.privileged()) {
     BERTH_ASSIGN_OR_RETURN(req.overrides.devices, host_devices());
     req.overrides.capabilities = own_capabilities();

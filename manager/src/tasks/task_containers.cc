@@ -9,6 +9,7 @@
 #include "berth/common/path_lookup.h"
 #include "containers/open_in_root.h"
 #include "registry/reference.h"
+#include "tasks/container_links.h"
 #include "tasks/task_manager.h"
 
 namespace berth::manager {
@@ -109,8 +110,17 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
     BERTH_ASSIGN_OR_RETURN(auto mounts, volume_mounts(ns, record.snapshot_key, volumes, bundle_dir(ns, id) + "/rootfs"));
     in.overrides.mounts.insert(in.overrides.mounts.end(), mounts.begin(), mounts.end());
     if (options_.network) {
-      BERTH_ASSIGN_OR_RETURN(auto net, options_.network->configure(ns, id, req.network));
+      auto net_request = req.network;
+      if (req.publish_all)  // docker's -P: each to an ephemeral host port
+        net_request.publish.insert(net_request.publish.end(), image_config.exposed_ports.begin(),
+                                   image_config.exposed_ports.end());
+      BERTH_ASSIGN_OR_RETURN(auto net, options_.network->configure(ns, id, net_request));
       net.apply_to(in.overrides);
+      if (!req.network.links.empty() && (req.network.network.empty() || req.network.network == "bridge")) {
+        // docker's legacy links set variables on the default bridge only; -e still wins.
+        BERTH_ASSIGN_OR_RETURN(auto env, link_environment(images_, *options_.network, ns, id, req.network.links));
+        in.overrides.env.insert(in.overrides.env.begin(), env.begin(), env.end());
+      }
     }
     std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
     BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));

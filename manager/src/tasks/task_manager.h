@@ -47,7 +47,8 @@ struct ContainerSpecRequest {
   SpecOverrides overrides;  // mounts: added to by volumes
   std::vector<VolumeOption> volumes;
   Labels labels;
-  network::ContainerNetworkRequest network;  // --network, -p, --hostname, --add-host, --dns
+  network::ContainerNetworkRequest network;  // --network, -p, --hostname, --add-host, --dns, ...
+  bool publish_all = false;                   // -P: the image's exposed ports join network.publish
 };
 
 struct VolumeInfo {

@@ -78,7 +78,13 @@ Result<std::vector<BuiltImage>> LayoutBuilder::write(const std::vector<PlatformI
     layers_json.end_array();
     json::Writer config;
     config.begin_object().field("architecture", p.arch).field("os", p.os);
-    config.key("config").begin_object().string_array("Cmd", {"/bin/sh"}).end_object();
+    config.key("config").begin_object().string_array("Cmd", {"/bin/sh"});
+    if (!p.exposed_ports.empty()) {
+      config.key("ExposedPorts").begin_object();
+      for (const auto& port : p.exposed_ports) config.key(port).begin_object().end_object();
+      config.end_object();
+    }
+    config.end_object();
     config.key("rootfs")
         .begin_object()
         .field("type", "layers")

@@ -20,6 +20,7 @@ struct PlatformImage {
   std::vector<std::string> layers;  // tar streams (compressed or not)
   std::vector<std::string> layer_media_types;
   std::string history_json;  // the config's "history" array, raw JSON; empty: none
+  std::vector<std::string> exposed_ports;  // the config's ExposedPorts ("80/tcp")
 };
 
 class LayoutBuilder {

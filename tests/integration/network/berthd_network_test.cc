@@ -4,96 +4,11 @@
 // ephemeral) and fetched on 127.0.0.1 and on the bridge's address; --network none/host; network
 // create/ls/inspect/rm (refused while in use); and nothing left after stop, rm -f and a berthd
 // kill -9 + restart: no veth, netns file, iptables rule, IPAM lease; the port free at once.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
 
-#include "berth/common/child_process.h"
-#include "berth/common/fs.h"
-#include "berth/common/json.h"
-#include "berth/common/unique_fd.h"
-#include "container_fixture.h"
-#include "net_sandbox.h"
+#include "network_fixture.h"
 
 namespace berth::manager::testing {
 namespace {
-
-using network_testing::http_get;
-using network_testing::output_of;
-using network_testing::wait_until;
-
-// A shell line that serves "hello" with busybox httpd on port 80 of the container.
-const std::vector<std::string> kServe = {"sh", "-c",
-                                         "/bin/busybox mkdir -p /www && echo hello > /www/index.html && "
-                                         "exec /bin/busybox httpd -f -p 80 -h /www"};
-
-class NetworkTest : public ContainerFixture {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    if (::access("/usr/lib/cni/bridge", X_OK) != 0) GTEST_SKIP() << "containernetworking-plugins not installed";
-    auto entered = network_testing::enter_private_netns();  // before berthd starts: it inherits it
-    ASSERT_TRUE(entered.ok()) << entered.error().what();
-    // A bridge an earlier test of this process left (each berthd here picks its subnet afresh).
-    (void)run_command({"ip", "link", "del", "berth0"});
-    ContainerFixture::SetUp();
-  }
-
-  std::string run_detached(std::vector<std::string> options, const std::vector<std::string>& command = kServe) {
-    std::vector<std::string> args = {"run", "-d"};
-    args.insert(args.end(), options.begin(), options.end());
-    args.push_back(image_);
-    args.insert(args.end(), command.begin(), command.end());
-    CtlResult r = ctl(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
-  }
-
-  // The default bridge network's gateway (the bridge's own address on the host side).
-  std::string bridge_gateway() {
-    CtlResult r = ctl({"network", "inspect", "bridge"});
-    EXPECT_EQ(r.code, 0) << r.err;
-    auto tree = json::parse(r.out, "inspect");
-    if (!tree) return "";
-    auto list = json::root(*tree).as_array();
-    return list && !list->empty() ? (*list)[0].get("gateway")->as_string().value_or("") : "";
-  }
-
-  // What a container's network leaves behind; "" when nothing.
-  std::string network_leftovers(const std::string& id, const std::string& address) {
-    std::string out;
-    std::string veths = output_of({"ip", "-o", "link", "show", "type", "veth"});
-    if (!veths.empty()) out += "veths: " + veths;
-    std::string state = state_dir() + "/network";
-    if (path_exists(state + "/netns/" + ns_ + "/" + id)) out += "netns file left\n";
-    if (path_exists(state + "/attachments/" + ns_ + "/" + id + ".json")) out += "attachment record left\n";
-    std::string rules = output_of({"iptables-save"});
-    if (rules.find(id) != std::string::npos) out += "iptables rules name the container\n";
-    if (!address.empty() && rules.find(address + "/") != std::string::npos) out += "iptables rules name " + address + "\n";
-    if (!address.empty() && path_exists(berthd_->root() + "/network/ipam/bridge/" + address))
-      out += "IPAM lease of " + address + " left\n";
-    return out;
-  }
-
-  // The container's address on the bridge, from its /etc/hosts (written by berthd).
-  std::string address_of(const std::string& id) {
-    CtlResult r = ctl({"exec", id, "/bin/busybox", "cat", "/etc/hosts"});
-    EXPECT_EQ(r.code, 0) << r.err;
-    std::string hosts = r.out;
-    size_t line = hosts.find("\n", hosts.find("ip6-loopback"));
-    if (line == std::string::npos || line + 1 >= hosts.size()) return "";
-    return hosts.substr(line + 1, hosts.find('\t', line + 1) - line - 1);
-  }
-
-  static bool port_free(uint16_t port) {
-    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-};
 
 TEST_F(NetworkTest, PublishedPortOnLoopbackAndBridgeThenNothingLeftAfterStop) {
   std::string id = run_detached({"--network", "bridge", "-p", "18080:80", "--hostname", "web", "--add-host",
@@ -217,13 +132,7 @@ TEST_F(NetworkTest, BerthdKilledThenContainerDiesThenRestartCleansUp) {
   ASSERT_FALSE(id.empty());
   EXPECT_TRUE(wait_until([&] { return http_get("http://127.0.0.1:18090/", nullptr); }));
   std::string address = address_of(id);
-  CtlResult ps = ctl({"--format", "json", "ps"});
-  auto pid_at = ps.out.find("\"pid\":");
-  ASSERT_NE(pid_at, std::string::npos) << ps.out;
-  pid_t pid = std::stoi(ps.out.substr(pid_at + 6));
-  ASSERT_TRUE(berthd_->kill_hard().ok());
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);  // the container dies while berthd is down
-  ASSERT_TRUE(berthd_->restart().ok());
+  ASSERT_NO_FATAL_FAILURE(kill_berthd_and_container_then_restart());
   // The shim delivers the exit to the new berthd, which releases the network.
   EXPECT_TRUE(wait_until([&] { return network_leftovers(id, address).empty(); }, std::chrono::seconds(20)))
       << network_leftovers(id, address);

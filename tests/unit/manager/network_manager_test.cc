@@ -5,6 +5,8 @@
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
 #include "network/container_files.h"
+#include "network/dns_records.h"
+#include "network/links.h"
 #include "network/network_manager.h"
 
 namespace berth::manager::network {
@@ -162,13 +164,55 @@ TEST_F(NetworkManagerTest, ConfigureNoneHostAndBadInput) {
       {{"bridge", {}, "bad_host", {}, {}}, "invalid hostname"},
       {{"bridge", {}, "", {"nocolon"}, {}}, "--add-host"},
       {{"bridge", {}, "", {}, {"dns.example"}}, "--dns"},
-      {{"container:abc", {}, "", {}, {}}, "not supported"},
+      {{"container:abc", {}, "", {}, {}}, "container \"abc\" is not running"},
+      {{"container:abc", {"80"}, "", {}, {}}, "conflicting options: port publishing"},
+      {{"container:abc", {}, "h", {}, {}}, "conflicting options: hostname"},
+      {{"bridge", {}, "", {}, {}, {"web"}}, "only for containers on user-defined networks"},
+      {{"none", {}, "", {}, {}, {}, {"db"}}, "cannot be linked"},
+      {{"bridge", {}, "", {}, {}, {}, {"db:a:b"}}, "expected NAME[:ALIAS]"},
+      {{"bridge", {}, "", {}, {}, {}, {"db:x"}}, "container \"db\" is not running"},
   };
   for (const auto& c : cases) {
     auto r = m_->configure("default", "c4", c.req);
     ASSERT_FALSE(r.ok()) << c.says;
     EXPECT_NE(r.error().what().find(c.says), std::string::npos) << r.error().what();
   }
+}
+
+TEST_F(NetworkManagerTest, UserNetworkNamesAndResolver) {
+  ASSERT_TRUE(m_->create({"appnet", "10.79.0.0/24", "", false, {}}).ok());
+  auto bad = m_->configure("default", "c1", {"appnet", {}, "", {}, {}, {"bad_alias"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().what().find("invalid --network-alias \"bad_alias\""), std::string::npos) << bad.error().what();
+  auto spec = m_->configure("default", "c1", {"appnet", {}, "", {}, {"10.1.1.1"}, {"www"}});
+  ASSERT_TRUE(spec.ok()) << spec.error().what();
+  std::string resolv = *read_file(spec->mounts[2].source);
+  if (::access("/usr/lib/podman/aardvark-dns", X_OK) == 0)
+    EXPECT_EQ(resolv, "nameserver 10.79.0.1\nnameserver 10.1.1.1\n") << "the network's resolver first";
+  else
+    EXPECT_EQ(resolv, "nameserver 10.1.1.1\n");
+  ASSERT_TRUE(m_->forget("default", "c1").ok());
+}
+
+TEST(Links, ParseAndLegacyEnvironment) {
+  EXPECT_EQ(*parse_link("db"), (std::pair<std::string, std::string>{"db", "db"}));
+  EXPECT_EQ(*parse_link("db:my-db"), (std::pair<std::string, std::string>{"db", "my-db"}));
+  for (const char* bad : {"", ":x", "db:", "db:a:b", "db:-x"}) EXPECT_FALSE(parse_link(bad).ok()) << bad;
+  LinkTarget t{"db", "my-db", "10.0.0.5", {"8080/tcp", "53/udp", "8080/tcp"}, {"PATH=/bin", "HOME=/", "A=b=c"}};
+  EXPECT_EQ(legacy_link_env("app", t),
+            (std::vector<std::string>{"MY_DB_PORT=udp://10.0.0.5:53", "MY_DB_PORT_53_UDP=udp://10.0.0.5:53",
+                                      "MY_DB_PORT_53_UDP_ADDR=10.0.0.5", "MY_DB_PORT_53_UDP_PORT=53",
+                                      "MY_DB_PORT_53_UDP_PROTO=udp", "MY_DB_PORT_8080_TCP=tcp://10.0.0.5:8080",
+                                      "MY_DB_PORT_8080_TCP_ADDR=10.0.0.5", "MY_DB_PORT_8080_TCP_PORT=8080",
+                                      "MY_DB_PORT_8080_TCP_PROTO=tcp", "MY_DB_NAME=/app/my-db", "MY_DB_ENV_A=b=c"}));
+}
+
+TEST(DnsRecords, ConfigFileAndNames) {
+  EXPECT_EQ(render_aardvark_config("10.79.0.1", {{"web", "10.79.0.2", {"web", "www"}}, {"db", "10.79.0.3", {"db"}}}),
+            "10.79.0.1\nweb 10.79.0.2  web,www\ndb 10.79.0.3  db\n");
+  std::string id(64, 'a');
+  EXPECT_EQ(dns_names(id, {"x", id, "x"}), (std::vector<std::string>{id, std::string(12, 'a'), "x"}));
+  EXPECT_EQ(dns_names("web", {}), std::vector<std::string>{"web"});
 }
 
 }  // namespace
