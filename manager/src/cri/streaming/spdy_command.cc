@@ -62,12 +62,16 @@ class CommandStreams : public spdy::StreamHandler {
     cv_.notify_all();
   }
 
-  // Until every expected stream is open; false on timeout or when the client left.
-  bool wait_for_streams() {
+  // Until every expected stream is open.
+  Status wait_for_streams() {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(kStreamCreationTimeoutSeconds),
-                        [&] { return ended_ || ids_.size() == expected_.size(); }) &&
-           !ended_;
+    if (!cv_.wait_for(lock, std::chrono::seconds(kStreamCreationTimeoutSeconds),
+                      [&] { return ended_ || ids_.size() == expected_.size(); }))
+      return make_error(ErrorCode::kDeadlineExceeded, "the client did not open its streams within {} s",
+                        kStreamCreationTimeoutSeconds);
+    if (ended_ && ids_.size() != expected_.size())
+      return make_error(ErrorCode::kCancelled, "the client left before opening its streams");
+    return {};
   }
 
   uint32_t id_of(const std::string& type) {
@@ -118,8 +122,8 @@ Status serve_spdy_command(int fd, std::string pending, const CommandRequest& req
     done_cv.notify_all();
   });
 
-  Status result;
-  if (streams.wait_for_streams()) {
+  Status result = streams.wait_for_streams();
+  if (result.ok()) {
     uint32_t out_id = streams.id_of("stdout"), err_id = streams.id_of("stderr");
     auto out = [&](CommandSession::Output which, std::string_view data) {
       uint32_t id = which == CommandSession::Output::kStdout ? out_id : err_id;
@@ -134,9 +138,6 @@ Status serve_spdy_command(int fd, std::string pending, const CommandRequest& req
     uint32_t error_id = streams.id_of("error");
     if (!message.empty()) (void)conn.send_data(error_id, message);
     for (uint32_t id : streams.all_ids()) (void)conn.close_stream(id);
-  } else {
-    result = make_error(ErrorCode::kDeadlineExceeded, "the client did not open its streams within {} s",
-                        kStreamCreationTimeoutSeconds);
   }
   // Our side is done; the client closes the connection once it has read everything. Closing
   // first could reset the connection under data it has not read yet.

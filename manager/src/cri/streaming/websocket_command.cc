@@ -42,7 +42,16 @@ class ChannelConnection {
 
   Status send_frame(std::string_view frame) {
     std::lock_guard lock(mu_);
+    if (close_sent_) return make_error(ErrorCode::kUnavailable, "WebSocket closed");
     return send_all(fd_, frame);
+  }
+
+  // A close frame, once: nothing may follow it (RFC 6455 section 5.5.1).
+  void send_close(uint16_t code, std::string_view reason) {
+    std::lock_guard lock(mu_);
+    if (close_sent_) return;
+    close_sent_ = true;
+    (void)send_all(fd_, ws::encode_frame(ws::Opcode::kClose, ws::close_payload(code, reason)));
   }
 
   // A data message as (channel, bytes).
@@ -59,6 +68,7 @@ class ChannelConnection {
   int fd_;
   bool base64_;
   std::mutex mu_;
+  bool close_sent_ = false;
 };
 
 // Reads client messages until the connection closes; returns once the client is gone.
@@ -70,7 +80,7 @@ Status read_messages(int fd, std::string pending, ChannelConnection& conn, Comma
     size_t consumed = 0;
     auto parsed = ws::parse_frame(buffer, consumed);
     if (!parsed.ok()) {
-      (void)conn.send_frame(ws::encode_frame(ws::Opcode::kClose, ws::close_payload(1002, "protocol error")));
+      conn.send_close(1002, "protocol error");
       return std::move(parsed).error();
     }
     if (!parsed->has_value()) {
@@ -83,7 +93,7 @@ Status read_messages(int fd, std::string pending, ChannelConnection& conn, Comma
     buffer.erase(0, consumed);
     auto message = assembler.add(std::move(**parsed));
     if (!message.ok()) {
-      (void)conn.send_frame(ws::encode_frame(ws::Opcode::kClose, ws::close_payload(1002, "protocol error")));
+      conn.send_close(1002, "protocol error");
       return std::move(message).error();
     }
     if (!message->has_value()) continue;
@@ -93,7 +103,10 @@ Status read_messages(int fd, std::string pending, ChannelConnection& conn, Comma
       case ws::Opcode::kPong: continue;
       case ws::Opcode::kClose:
         // The client is done: answer its close (RFC 6455 section 5.5.1) and stop reading.
-        (void)conn.send_frame(ws::encode_frame(ws::Opcode::kClose, m.payload.substr(0, 2)));
+        conn.send_close(m.payload.size() >= 2 ? static_cast<uint16_t>((static_cast<uint8_t>(m.payload[0]) << 8) |
+                                                                      static_cast<uint8_t>(m.payload[1]))
+                                              : 1000,
+                        "");
         return {};
       default: break;
     }
@@ -139,7 +152,7 @@ Status serve_websocket_command(int fd, std::string pending, bool base64, const C
   else outcome.error = ran.error().what();
   std::string message = error_stream_message(request.version, outcome);
   if (!message.empty()) (void)conn.send(kError, message);
-  (void)conn.send_frame(ws::encode_frame(ws::Opcode::kClose, ws::close_payload(1000, "")));
+  conn.send_close(1000, "");
   {
     // The client answers our close and closes the connection; a client that does not is cut off.
     std::unique_lock lock(done_mu);
