@@ -1,5 +1,6 @@
-// Copying between two sockets both ways, with half-close passed through: what a port forward
-// does between the client's data stream and the connection in the pod.
+// Socket plumbing of the handlers: copying between two sockets both ways with half-close passed
+// through (a port forward's data stream and the connection in the pod), and a connection's reader
+// thread.
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,6 +43,24 @@ void copy_bidirectional(int a, int b) {
       }
     }
   }
+}
+
+ReaderThread::ReaderThread(int fd, std::function<void()> body) : fd_(fd) {
+  thread_ = std::thread([this, body = std::move(body)] {
+    body();
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  });
+}
+
+void ReaderThread::finish(std::chrono::seconds grace) {
+  if (!thread_.joinable()) return;
+  {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, grace, [&] { return done_; })) ::shutdown(fd_, SHUT_RDWR);
+  }
+  thread_.join();
 }
 
 }  // namespace berth::cri::streaming

@@ -2,22 +2,19 @@
 // request on a socket the caller owns and closes afterwards.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "berth/common/error.h"
+#include "cri/streaming/remote_command.h"
 #include "cri/streaming/streaming_runtime.h"
 
 namespace berth::cri::streaming {
-
-struct CommandRequest {
-  int version = 4;  // remotecommand version of the negotiated protocol
-  bool stdin = false, stdout = false, stderr = false, tty = false;
-  std::vector<std::string> cmd;  // exec only, for the error message
-  // Runs the exec or attach; returns the exit code (attach: 0).
-  std::function<Result<int>(StreamIo&)> work;
-};
 
 // How long the client has to open the streams it asked for (the kubelet waits 30 s too).
 inline constexpr int kStreamCreationTimeoutSeconds = 30;
@@ -29,6 +26,22 @@ Status serve_spdy_port_forward(int fd, std::string pending, const PortForwardReq
 
 // WebSocket (after the 101 was sent): channel protocols v5/v4/v3/v2 and base64 variants.
 Status serve_websocket_command(int fd, std::string pending, bool base64, const CommandRequest& request);
+
+// A connection's reader on a thread of its own. finish() waits up to grace for it to end (the
+// client closing after reading everything we sent), then cuts the socket so it does.
+class ReaderThread {
+ public:
+  ReaderThread(int fd, std::function<void()> body);
+  ~ReaderThread() { finish(std::chrono::seconds(0)); }
+  void finish(std::chrono::seconds grace);
+
+ private:
+  int fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 // Copies both ways between two stream sockets until both directions ended; EOF on one side is
 // passed on as shutdown(SHUT_WR) on the other.

@@ -166,4 +166,13 @@ Result<int> CommandSession::run(const std::function<Result<int>(StreamIo&)>& wor
   return result;
 }
 
+std::string CommandSession::run_and_report(const CommandRequest& request, const OutputFn& out) {
+  CommandOutcome outcome;
+  outcome.cmd = request.cmd;
+  Result<int> ran = run(request.work, out);
+  if (ran.ok()) outcome.exit_code = *ran;
+  else outcome.error = ran.error().what();
+  return error_stream_message(request.version, outcome);
+}
+
 }  // namespace berth::cri::streaming

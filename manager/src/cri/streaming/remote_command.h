@@ -59,6 +59,15 @@ class ResizeDecoder {
   bool escaped_ = false;
 };
 
+// One exec or attach as a transport serves it.
+struct CommandRequest {
+  int version = 4;  // remotecommand version of the negotiated protocol
+  bool stdin = false, stdout = false, stderr = false, tty = false;
+  std::vector<std::string> cmd;  // exec only, for the error message
+  // Runs the exec or attach; returns the exit code (attach: 0).
+  std::function<Result<int>(StreamIo&)> work;
+};
+
 // Connects the client's streams of one exec or attach to the runtime: socketpairs for the
 // requested streams (the runtime's ends go into io()), the client's stdin and resizes fed in,
 // stdout and stderr pumped out through a callback, until the runtime returns and its output is
@@ -82,6 +91,8 @@ class CommandSession {
   // Runs work(io) on this thread with the output pumps running; returns what work returned once
   // its output has been forwarded.
   Result<int> run(const std::function<Result<int>(StreamIo&)>& work, const OutputFn& out);
+  // run() of request.work, then the message for the error stream (see error_stream_message).
+  std::string run_and_report(const CommandRequest& request, const OutputFn& out);
 
  private:
   CommandSession() = default;

@@ -110,16 +110,10 @@ Status serve_spdy_command(int fd, std::string pending, const CommandRequest& req
   spdy::Connection conn(fd, std::move(pending));
   CommandStreams streams(*session, expected);
   Status read_result;
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  bool reader_done = false;
-  std::thread reader([&] {
+  ReaderThread reader(fd, [&] {
     read_result = conn.run(streams);
     session->client_gone();
     streams.connection_ended();
-    std::lock_guard lock(done_mu);
-    reader_done = true;
-    done_cv.notify_all();
   });
 
   Status result = streams.wait_for_streams();
@@ -129,12 +123,7 @@ Status serve_spdy_command(int fd, std::string pending, const CommandRequest& req
       uint32_t id = which == CommandSession::Output::kStdout ? out_id : err_id;
       return id != 0 && conn.send_data(id, data).ok();
     };
-    CommandOutcome outcome;
-    outcome.cmd = request.cmd;
-    Result<int> ran = session->run(request.work, out);
-    if (ran.ok()) outcome.exit_code = *ran;
-    else outcome.error = ran.error().what();
-    std::string message = error_stream_message(request.version, outcome);
+    std::string message = session->run_and_report(request, out);
     uint32_t error_id = streams.id_of("error");
     if (!message.empty()) (void)conn.send_data(error_id, message);
     for (uint32_t id : streams.all_ids()) (void)conn.close_stream(id);
@@ -142,11 +131,7 @@ Status serve_spdy_command(int fd, std::string pending, const CommandRequest& req
   // Our side is done; the client closes the connection once it has read everything. Closing
   // first could reset the connection under data it has not read yet.
   ::shutdown(fd, SHUT_WR);
-  {
-    std::unique_lock lock(done_mu);
-    if (!done_cv.wait_for(lock, std::chrono::seconds(10), [&] { return reader_done; })) conn.shutdown();
-  }
-  reader.join();
+  reader.finish(std::chrono::seconds(10));
   if (!read_result.ok() && result.ok()) return read_result;
   return result;
 }

@@ -132,33 +132,18 @@ Status serve_websocket_command(int fd, std::string pending, bool base64, const C
                          CommandSession::create(request.stdin, request.stdout, request.stderr, request.tty));
   ChannelConnection conn(fd, base64);
   Status read_result;
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  bool reader_done = false;
-  std::thread reader([&] {
+  ReaderThread reader(fd, [&] {
     read_result = read_messages(fd, std::move(pending), conn, *session, request.version);
     session->client_gone();
-    std::lock_guard lock(done_mu);
-    reader_done = true;
-    done_cv.notify_all();
   });
   auto out = [&](CommandSession::Output which, std::string_view data) {
     return conn.send(which == CommandSession::Output::kStdout ? kStdout : kStderr, data).ok();
   };
-  CommandOutcome outcome;
-  outcome.cmd = request.cmd;
-  Result<int> ran = session->run(request.work, out);
-  if (ran.ok()) outcome.exit_code = *ran;
-  else outcome.error = ran.error().what();
-  std::string message = error_stream_message(request.version, outcome);
+  std::string message = session->run_and_report(request, out);
   if (!message.empty()) (void)conn.send(kError, message);
   conn.send_close(1000, "");
-  {
-    // The client answers our close and closes the connection; a client that does not is cut off.
-    std::unique_lock lock(done_mu);
-    if (!done_cv.wait_for(lock, std::chrono::seconds(10), [&] { return reader_done; })) ::shutdown(fd, SHUT_RDWR);
-  }
-  reader.join();
+  // The client answers our close and closes the connection; a client that does not is cut off.
+  reader.finish(std::chrono::seconds(10));
   return read_result;
 }
 
