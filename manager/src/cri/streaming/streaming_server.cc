@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -183,6 +184,9 @@ void StreamingServer::accept_loop() {
     if (fds[1].revents) return;
     UniqueFd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!fd) continue;
+    // Frames are written whole; waiting to coalesce them (Nagle) only adds delayed-ACK stalls.
+    int one = 1;
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     std::lock_guard lock(mu_);
     reap_finished();
     if (clients_.size() >= options_.max_connections) {

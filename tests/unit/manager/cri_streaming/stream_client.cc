@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -46,6 +47,8 @@ UniqueFd dial(const std::string& url, std::string* path) {
   inet_pton(AF_INET, url.substr(host_start, colon - host_start).c_str(), &addr.sin_addr);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     throw std::runtime_error("test client: connect failed");
+  int one = 1;  // as Go's net package does by default (kubectl, the kubelet)
+  setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
 }
 
