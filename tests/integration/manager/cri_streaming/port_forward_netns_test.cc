@@ -127,9 +127,7 @@ TEST_F(PortForwardNetnsTest, ReachesTheListenerInThePodNamespaceOnly) {
   ASSERT_TRUE(url.ok());
   SpdyClient c(*url, {"portforward.k8s.io"});
   ASSERT_EQ(c.code(), 101) << c.head();
-  std::string port = std::to_string(pod.port());
-  uint32_t error = c.open({{"streamtype", "error"}, {"port", port}, {"requestid", "0"}});
-  uint32_t data = c.open({{"streamtype", "data"}, {"port", port}, {"requestid", "0"}});
+  auto [error, data] = c.open_port_forward(pod.port(), "0");
   c.send(data, "hello", /*fin=*/true);
   EXPECT_EQ(c.wait_closed(data), "pod says: hello");
   EXPECT_EQ(c.wait_closed(error), "");
@@ -149,8 +147,7 @@ TEST_F(PortForwardNetnsTest, ClosedPortIsReportedOnTheErrorStream) {
   SpdyClient c(*url, {"portforward.k8s.io"});
   ASSERT_EQ(c.code(), 101);
   int closed_port = pod.port() == 65535 ? 65534 : pod.port() + 1;
-  uint32_t error = c.open({{"streamtype", "error"}, {"port", std::to_string(closed_port)}, {"requestid", "0"}});
-  uint32_t data = c.open({{"streamtype", "data"}, {"port", std::to_string(closed_port)}, {"requestid", "0"}});
+  auto [error, data] = c.open_port_forward(closed_port, "0");
   std::string message = c.wait_closed(error);
   EXPECT_NE(message.find(fmt::format("error forwarding port {} to pod pod-a", closed_port)), std::string::npos)
       << message;

@@ -104,6 +104,12 @@ uint32_t SpdyClient::open(const spdy::HeaderList& headers) {
   return id;
 }
 
+std::pair<uint32_t, uint32_t> SpdyClient::open_port_forward(int port, const std::string& request_id) {
+  uint32_t error = open({{"streamtype", "error"}, {"port", std::to_string(port)}, {"requestid", request_id}});
+  uint32_t data = open({{"streamtype", "data"}, {"port", std::to_string(port)}, {"requestid", request_id}});
+  return {error, data};
+}
+
 void SpdyClient::send(uint32_t id, std::string_view data, bool fin) {
   must_send(fd_.get(), spdy::data_frame(id, fin ? spdy::kFlagFin : 0, data));
 }

@@ -39,6 +39,8 @@ class SpdyClient {
 
   // Opens a stream with these headers; returns its id.
   uint32_t open(const spdy::HeaderList& headers);
+  // The error and data streams of one forwarded connection: {error id, data id}.
+  std::pair<uint32_t, uint32_t> open_port_forward(int port, const std::string& request_id);
   void send(uint32_t id, std::string_view data, bool fin = false);
   void send_raw(std::string_view bytes);
   // Blocks until the stream is closed by the server (FIN or RST) or the connection ends; returns

@@ -282,9 +282,7 @@ TEST_F(StreamingServerTest, PortForwardToARealListener) {
   ASSERT_TRUE(url.ok());
   SpdyClient c(*url, {"portforward.k8s.io"});
   ASSERT_EQ(c.code(), 101) << c.head();
-  std::string port = std::to_string(listener.port());
-  uint32_t error = c.open({{"streamtype", "error"}, {"port", port}, {"requestid", "0"}});
-  uint32_t data = c.open({{"streamtype", "data"}, {"port", port}, {"requestid", "0"}});
+  auto [error, data] = c.open_port_forward(listener.port(), "0");
   c.send(data, "ping", /*fin=*/true);
   EXPECT_EQ(c.wait_closed(data), "pong:ping");
   EXPECT_EQ(c.wait_closed(error), "");
@@ -297,8 +295,7 @@ TEST_F(StreamingServerTest, PortForwardRefusesPortsOutsideTheRequest) {
   ASSERT_TRUE(url.ok());
   SpdyClient c(*url, {"portforward.k8s.io"});
   ASSERT_EQ(c.code(), 101);
-  uint32_t error = c.open({{"streamtype", "error"}, {"port", "22"}, {"requestid", "1"}});
-  uint32_t data = c.open({{"streamtype", "data"}, {"port", "22"}, {"requestid", "1"}});
+  auto [error, data] = c.open_port_forward(22, "1");
   EXPECT_EQ(c.wait_closed(error), "port 22 was not in the port forward request");
   EXPECT_EQ(c.wait_closed(data), "");
   std::lock_guard lock(runtime_.mu);
