@@ -48,16 +48,9 @@ class TaskManagerExecTest : public manager::StoreTest {
     manager::TaskManagerOptions options{dir_.path() + "/state", BERTH_SHIM_PATH, BERTH_RUNTIME_PATH,
                                         dir_.path() + "/events.sock", dir_.path() + "/volumes", cgroup_parent_};
     tasks_ = std::make_unique<manager::TaskManager>(*images_, options);
-    manager::ContainerSpecRequest request;
-    request.image = names->front();
-    request.overrides.args = {"/bin/busybox", "sleep", "1000"};
-    auto record = tasks_->create_container(kNs, request);
-    ASSERT_TRUE(record.ok()) << record.error().what();
-    id_ = record->id;
-    auto task = tasks_->create_task(kNs, id_, false, false);
-    ASSERT_TRUE(task.ok()) << task.error().what();
-    auto started = tasks_->start(kNs, id_, "");
-    ASSERT_TRUE(started.ok()) << started.error().what();
+    image_ = names->front();
+    id_ = start_container({"/bin/busybox", "sleep", "1000"}, false);
+    ASSERT_FALSE(id_.empty());
     runtime_ = std::make_unique<TaskManagerRuntime>(*tasks_, kNs, [](const std::string&) -> Result<std::string> {
       return make_error(ErrorCode::kUnimplemented, "no pods here");
     });
@@ -66,13 +59,29 @@ class TaskManagerExecTest : public manager::StoreTest {
     server_ = std::move(*server);
   }
 
+  // A running container of the image; attach: its stdio on FIFOs (stdin included). "" on failure.
+  std::string start_container(std::vector<std::string> args, bool attach) {
+    manager::ContainerSpecRequest request;
+    request.image = image_;
+    request.overrides.args = std::move(args);
+    auto record = tasks_->create_container(kNs, request);
+    EXPECT_TRUE(record.ok()) << record.error().what();
+    if (!record.ok()) return "";
+    ids_.push_back(record->id);
+    auto task = tasks_->create_task(kNs, record->id, attach, attach);
+    EXPECT_TRUE(task.ok()) << task.error().what();
+    auto started = task.ok() ? tasks_->start(kNs, record->id, "") : Result<manager::TaskInfo>(task.error());
+    EXPECT_TRUE(started.ok()) << started.error().what();
+    return started.ok() ? record->id : "";
+  }
+
   void TearDown() override {
     server_.reset();
-    if (tasks_ && !id_.empty()) {
-      (void)tasks_->kill(kNs, id_, "", SIGKILL, true);
-      (void)tasks_->wait(kNs, id_, "");
-      (void)tasks_->delete_task(kNs, id_, "");
-      (void)tasks_->delete_container(kNs, id_);
+    for (const auto& id : ids_) {
+      (void)tasks_->kill(kNs, id, "", SIGKILL, true);
+      (void)tasks_->wait(kNs, id, "");
+      (void)tasks_->delete_task(kNs, id, "");
+      (void)tasks_->delete_container(kNs, id);
     }
     tasks_.reset();
     if (!cgroup_parent_.empty()) manager::testing::remove_cgroup_parent(cgroup_parent_, kNs);
@@ -83,7 +92,8 @@ class TaskManagerExecTest : public manager::StoreTest {
   std::unique_ptr<manager::TaskManager> tasks_;
   std::unique_ptr<TaskManagerRuntime> runtime_;
   std::unique_ptr<StreamingServer> server_;
-  std::string id_;
+  std::string image_, id_;
+  std::vector<std::string> ids_;
 };
 
 TEST_F(TaskManagerExecTest, ExecStdoutStderrExitCodeAndStdin) {
@@ -124,6 +134,22 @@ TEST_F(TaskManagerExecTest, ExecWithTty) {
   uint32_t out = c.open({{"streamtype", "stdout"}});
   c.open({{"streamtype", "resize"}});
   EXPECT_EQ(c.wait_closed(out), "is a tty\r\n");  // the pty's line discipline adds the \r
+  EXPECT_EQ(c.wait_closed(error), R"({"metadata":{},"status":"Success"})");
+}
+
+TEST_F(TaskManagerExecTest, AttachToTheContainersStdio) {
+  std::string id = start_container({"/bin/sh", "-c", "while read line; do echo got:$line; done; echo bye"}, true);
+  ASSERT_FALSE(id.empty());
+  auto url = server_->attach_url({id, false, true, true, true});
+  ASSERT_TRUE(url.ok());
+  SpdyClient c(*url, {"v4.channel.k8s.io"});
+  ASSERT_EQ(c.code(), 101);
+  uint32_t error = c.open({{"streamtype", "error"}});
+  uint32_t in = c.open({{"streamtype", "stdin"}});
+  uint32_t out = c.open({{"streamtype", "stdout"}});
+  c.open({{"streamtype", "stderr"}});
+  c.send(in, "one\ntwo\n", /*fin=*/true);  // EOF on stdin ends the loop, and the container
+  EXPECT_EQ(c.wait_closed(out), "got:one\ngot:two\nbye\n");
   EXPECT_EQ(c.wait_closed(error), R"({"metadata":{},"status":"Success"})");
 }
 
