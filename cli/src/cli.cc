@@ -159,7 +159,10 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"stats", stats},
                                                      {"inspect", inspect},
                                                      {"wait", wait},
-                                                     {"info", info}};
+                                                     {"info", info},
+                                                     {"save", save},
+                                                     {"load", load},
+                                                     {"search", search}};
   return kVerbs;
 }
 
@@ -176,6 +179,8 @@ std::string usage_text() {
   text += "  push [--platform os/arch] [-q] NAME[:TAG]\n";
   text += "  login [-u USER] [--password-stdin] [SERVER] | logout [SERVER]\n";
   text += "  history [--no-trunc] [-q] IMAGE | image inspect IMAGE...\n";
+  text += "  save [-o FILE] [--format docker-archive|oci-archive] IMAGE... | load [-i FILE] [-q]\n";
+  text += "  search [--limit N] [--filter K=V] [--no-trunc] [--format F] REGISTRY/TERM\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"
       "      [-v SRC:DST[:ro]|-v /DST] [--volumes-from C[:ro]] [--pull missing|always|never]\n"
@@ -246,7 +251,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // to the container's command line ("run IMAGE echo -n hi"); after the other container verbs only
   // the long forms are global (their own -a/-n/-f mean other things).
   static const std::set<std::string> kContainerVerbs = {"run", "exec", "ps", "logs", "stop", "kill", "rm",
-                                                        "start", "restart", "attach", "top", "stats", "inspect", "update", "wait"};
+                                                        "start", "restart", "attach", "top", "stats", "inspect", "update", "wait",
+                                                        "save", "search"};
+  static const std::set<std::string> kOwnFormatVerbs = {"save", "search"};
   std::vector<std::string> globals = args, verbatim;
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& a = args[i];
@@ -262,8 +269,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     globals.assign(args.begin(), args.begin() + static_cast<long>(verb_end));
     for (size_t j = verb_end; j < args.size(); j++) {
       const std::string& b = args[j];
-      bool global_long = b == "--format" || b == "--address" || b == "--namespace";
-      bool global_eq = b.rfind("--format=", 0) == 0 || b.rfind("--address=", 0) == 0 ||
+      bool own_format = kOwnFormatVerbs.contains(v);  // their --format is theirs, not the output's
+      bool global_long = (b == "--format" && !own_format) || b == "--address" || b == "--namespace";
+      bool global_eq = (b.rfind("--format=", 0) == 0 && !own_format) || b.rfind("--address=", 0) == 0 ||
                        b.rfind("--namespace=", 0) == 0;
       if (v != "run" && v != "exec" && global_long && j + 1 < args.size()) {
         globals.push_back(b);

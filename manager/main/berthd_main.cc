@@ -10,6 +10,7 @@
 #include "berth/common/log.h"
 #include "berth/manager/daemon.h"
 #include "services/network_service.h"
+#include "services/search_service.h"
 
 namespace po = boost::program_options;
 using berth::manager::Daemon;
@@ -90,8 +91,9 @@ int main(int argc, char** argv) {
   berth::manager::TaskEventSink event_sink(d.tasks());
   berth::manager::VolumesService volumes(d.tasks());
   berth::manager::NetworksService networks(d.networks());
+  berth::manager::SearchService search(d.images());
   if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer,
-                         &containers, &tasks, &event_sink, &volumes, &networks});
+                         &containers, &tasks, &event_sink, &volumes, &networks, &search});
       !st) {
     logger->error("{}", st.error().what());
     return 1;

@@ -1,7 +1,5 @@
 #include "images/image_archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,6 +10,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
+#include "containers/open_in_root.h"
 
 namespace berth::manager {
 namespace {
@@ -19,24 +18,50 @@ namespace {
 constexpr const char* kNameAnnotation = "io.containerd.image.name";
 constexpr const char* kRefAnnotation = "org.opencontainers.image.ref.name";
 
-// Streams a file into the content store under its (claimed or computed) digest.
-Status ingest_file(ContentStore& content, const std::string& file, std::string digest = "") {
+// Archives are untrusted: a member is opened inside the extracted tree (a symlink, even as a directory
+// on the way, resolves within it) and must be a regular file.
+Result<UniqueFd> open_member(const std::string& dir, const std::string& rel) {
+  auto fd = open_in_root(dir, rel.c_str(), O_RDONLY);
+  if (!fd) return make_error(ErrorCode::kInvalidArgument, "archive member {:?} is missing", rel);
+  struct stat st {};
+  if (::fstat(fd->get(), &st) < 0 || !S_ISREG(st.st_mode))
+    return make_error(ErrorCode::kInvalidArgument, "archive member {:?} is not a regular file", rel);
+  return fd;
+}
+
+Result<std::string> read_member(const std::string& dir, const std::string& rel) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_member(dir, rel));
+  auto text = read_fd(fd.get(), 4 << 20);
+  if (!text) return std::move(text).error().wrap("archive member {}", rel);
+  return text;
+}
+
+std::string hash_fd(int fd) {
+  Sha256 h;
+  char buf[1 << 16];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) h.update(std::string_view(buf, static_cast<size_t>(n)));
+  return h.digest();
+}
+
+// Streams an archive member into the content store under its (claimed or computed) digest; returns
+// the digest. Blobs it adds are recorded in added (removed again when the import fails).
+Result<std::string> ingest_file(ContentStore& content, const std::string& dir, const std::string& rel,
+                                std::vector<std::string>& added, std::string digest = "") {
   if (digest.empty()) {
-    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    Sha256 h;
-    char buf[1 << 16];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
-      h.update(std::string_view(buf, static_cast<size_t>(n)));
-    digest = h.digest();
+    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_member(dir, rel));
+    digest = hash_fd(fd.get());
   }
   BERTH_TRY(validate_digest(digest));
-  if (content.exists(digest)) return {};
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (content.exists(digest)) return digest;
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_member(dir, rel));
+  std::string file = dir + "/" + rel;
   struct stat st {};
   ::fstat(fd.get(), &st);
   auto writer = content.writer("import-" + std::string(digest_hex(digest)), digest, st.st_size);
-  if (!writer)
-    return writer.error().code() == ErrorCode::kAlreadyExists ? Status{} : Status(std::move(writer).error());
+  if (!writer) {
+    if (writer.error().code() == ErrorCode::kAlreadyExists) return digest;
+    return std::move(writer).error();
+  }
   BERTH_TRY((*writer)->truncate());
   char buf[1 << 16];
   for (;;) {
@@ -45,7 +70,9 @@ Status ingest_file(ContentStore& content, const std::string& file, std::string d
     if (n == 0) break;
     BERTH_TRY((*writer)->write(std::string_view(buf, static_cast<size_t>(n))));
   }
-  return (*writer)->commit();
+  BERTH_TRY((*writer)->commit());
+  added.push_back(digest);
+  return digest;
 }
 
 struct Named {
@@ -54,12 +81,13 @@ struct Named {
 };
 
 Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::string& dir,
-                                             const std::string& name) {
+                                             const std::string& name, std::vector<std::string>& added) {
   std::string blobs = dir + "/blobs/sha256";
   if (DIR* d = ::opendir(blobs.c_str())) {
     while (dirent* e = ::readdir(d)) {
       if (e->d_name[0] == '.') continue;
-      auto st = ingest_file(images.content(), blobs + "/" + e->d_name, std::string("sha256:") + e->d_name);
+      auto st = ingest_file(images.content(), dir, std::string("blobs/sha256/") + e->d_name, added,
+                            std::string("sha256:") + e->d_name);
       if (!st) {
         ::closedir(d);
         return std::move(st).error().wrap("blob {}", e->d_name);
@@ -67,7 +95,7 @@ Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::st
     }
     ::closedir(d);
   }
-  BERTH_ASSIGN_OR_RETURN(std::string index, read_file(dir + "/index.json", 4 << 20));
+  BERTH_ASSIGN_OR_RETURN(std::string index, read_member(dir, "index.json"));
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(index, "index.json"));
   BERTH_ASSIGN_OR_RETURN(auto manifests, json::root(tree, "index.json").require("manifests"));
   BERTH_ASSIGN_OR_RETURN(auto entries, manifests.as_array());
@@ -95,8 +123,8 @@ Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::st
 }
 
 Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::string& dir,
-                                              const std::string& name) {
-  BERTH_ASSIGN_OR_RETURN(std::string text, read_file(dir + "/manifest.json", 4 << 20));
+                                              const std::string& name, std::vector<std::string>& added) {
+  BERTH_ASSIGN_OR_RETURN(std::string text, read_member(dir, "manifest.json"));
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, "manifest.json"));
   BERTH_ASSIGN_OR_RETURN(auto list, json::root(tree, "manifest.json").as_array());
   std::vector<Named> out;
@@ -106,23 +134,11 @@ Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::s
     BERTH_ASSIGN_OR_RETURN(auto layers_v, entry.require("Layers"));
     BERTH_ASSIGN_OR_RETURN(auto layer_files, layers_v.as_string_array());
     // Paths come from the archive: they must stay inside the extracted tree.
-    auto inside = [&](const std::string& rel) -> Result<std::string> {
+    auto describe = [&](const std::string& rel, std::string_view type) -> Result<OciDescriptor> {
       if (rel.empty() || rel.front() == '/' || rel.find("..") != std::string::npos) {
         return make_error(ErrorCode::kInvalidArgument, "manifest.json: path {:?} leaves the archive", rel);
       }
-      return dir + "/" + rel;
-    };
-    auto describe = [&](const std::string& rel, std::string_view type) -> Result<OciDescriptor> {
-      BERTH_ASSIGN_OR_RETURN(std::string file, inside(rel));
-      BERTH_ASSIGN_OR_RETURN(std::string data_digest, [&]() -> Result<std::string> {
-        BERTH_TRY(ingest_file(images.content(), file));
-        BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        Sha256 h;
-        char buf[1 << 16];
-        for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
-          h.update(std::string_view(buf, static_cast<size_t>(n)));
-        return h.digest();
-      }());
+      BERTH_ASSIGN_OR_RETURN(std::string data_digest, ingest_file(images.content(), dir, rel, added));
       BERTH_ASSIGN_OR_RETURN(auto info, images.content().info(data_digest));
       return OciDescriptor{std::string(type), data_digest, info.size, {}};
     };
@@ -174,62 +190,40 @@ void reachable(ImageManager& images, const std::string& digest, std::set<std::st
   }
 }
 
-struct WriteArchiveDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-
-Status add_entry(archive* a, const std::string& name, int64_t size) {
-  archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, name.c_str());
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_perm(e, 0644);
-  archive_entry_set_size(e, size);
-  int r = archive_write_header(a, e);
-  archive_entry_free(e);
-  if (r != ARCHIVE_OK) return make_error(ErrorCode::kInternal, "write archive: {}", archive_error_string(a));
-  return {};
-}
-
-Status add_bytes(archive* a, const std::string& name, std::string_view data) {
-  BERTH_TRY(add_entry(a, name, static_cast<int64_t>(data.size())));
-  if (archive_write_data(a, data.data(), data.size()) < 0) {
-    return make_error(ErrorCode::kInternal, "write archive: {}", archive_error_string(a));
-  }
-  return {};
-}
-
 }  // namespace
 
-Result<std::vector<std::string>> import_archive(ImageManager& images, const std::string& ns,
-                                                const std::string& path, const std::string& name,
-                                                const std::string& scratch_dir) {
-  BERTH_TRY(images.db().ensure_namespace(ns));
-  BERTH_TRY(make_dirs(scratch_dir, 0700));
-  BERTH_ASSIGN_OR_RETURN(TempDir dir, TempDir::create(scratch_dir + "/import-"));
-  {
-    BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(path.c_str(), O_RDONLY | O_CLOEXEC));
-    // The same escape-proof extractor as for layers.
-    auto applied = apply_layer(fd.get(), dir.path(), WhiteoutMode::kDirect);
-    if (!applied) return std::move(applied).error().wrap("import {}", path);
-  }
+namespace {
+
+Result<std::vector<std::string>> import_tree(ImageManager& images, const std::string& ns, const std::string& dir,
+                                             const std::string& name, std::vector<std::string>& added) {
   std::vector<Named> found;
-  if (path_exists(dir.path() + "/index.json")) {
-    BERTH_ASSIGN_OR_RETURN(found, import_oci_layout(images, dir.path(), name));
-  } else if (path_exists(dir.path() + "/manifest.json")) {
-    BERTH_ASSIGN_OR_RETURN(found, import_docker_save(images, dir.path(), name));
+  if (path_exists(dir + "/manifest.json")) {  // docker save (docker 25 writes index.json as well)
+    BERTH_ASSIGN_OR_RETURN(found, import_docker_save(images, dir, name, added));
+  } else if (path_exists(dir + "/index.json")) {
+    BERTH_ASSIGN_OR_RETURN(found, import_oci_layout(images, dir, name, added));
   } else {
     return make_error(ErrorCode::kInvalidArgument,
-                      "{} is neither an OCI image layout nor a docker save archive", path);
+                      "neither an OCI image layout nor a docker save archive (no index.json or manifest.json)");
+  }
+  // Everything is resolved before any name is set: a broken archive leaves no image behind.
+  std::vector<ResolvedImage> resolved;
+  for (const auto& image : found) {
+    BERTH_ASSIGN_OR_RETURN(ResolvedImage r, images.resolve(image.target.digest, host_platform()));
+    for (const auto& l : r.manifest.layers) {
+      if (!images.content().exists(l.digest))
+        return make_error(ErrorCode::kInvalidArgument, "image {}: layer {} is not in the archive", image.name, l.digest);
+    }
+    resolved.push_back(std::move(r));
   }
   std::vector<std::string> names;
-  for (const auto& image : found) {
+  for (size_t i = 0; i < found.size(); ++i) {
+    const auto& image = found[i];
     std::set<std::string> blobs;
     reachable(images, image.target.digest, blobs);
     for (const auto& b : blobs) {
       if (images.content().exists(b)) BERTH_TRY(images.db().add_content(ns, b));
     }
-    BERTH_ASSIGN_OR_RETURN(ResolvedImage resolved, images.resolve(image.target.digest, host_platform()));
-    BERTH_TRY(images.unpack(resolved, nullptr));
+    BERTH_TRY(images.unpack(resolved[i], nullptr));
     bool existed = images.db().get_image(ns, image.name).ok();
     BERTH_TRY(images.db().put_image(
         ns, {image.name, image.target.media_type, image.target.digest, image.target.size, {}}));
@@ -239,8 +233,43 @@ Result<std::vector<std::string>> import_archive(ImageManager& images, const std:
   return names;
 }
 
-Status export_archive(ImageManager& images, const std::string& ns, const std::vector<std::string>& names,
-                      const std::string& path) {
+}  // namespace
+
+Result<std::vector<std::string>> import_archive_stream(ImageManager& images, const std::string& ns,
+                                                       const LayerSource& source, const std::string& name,
+                                                       const std::string& scratch_dir) {
+  BERTH_TRY(images.db().ensure_namespace(ns));
+  BERTH_TRY(make_dirs(scratch_dir, 0700));
+  BERTH_ASSIGN_OR_RETURN(TempDir dir, TempDir::create(scratch_dir + "/import-"));
+  // The same escape-proof extractor as for layers ("..", absolute names, paths through symlinks fail).
+  BERTH_TRY(apply_layer(source, dir.path(), WhiteoutMode::kDirect));
+  std::vector<std::string> added;
+  auto names = import_tree(images, ns, dir.path(), name, added);
+  if (!names) {
+    for (const auto& digest : added) {  // blobs this import brought and no image uses
+      auto owned = images.db().has_content(ns, digest);
+      if (owned.ok() && !*owned) (void)images.content().remove(digest);
+    }
+  }
+  return names;
+}
+
+Result<std::vector<std::string>> import_archive(ImageManager& images, const std::string& ns,
+                                                const std::string& path, const std::string& name,
+                                                const std::string& scratch_dir) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(path.c_str(), O_RDONLY | O_CLOEXEC));
+  LayerSource source = [&](char* buf, size_t size) -> Result<size_t> {
+    ssize_t n = ::read(fd.get(), buf, size);
+    if (n < 0) return sys_error("read {}", path);
+    return static_cast<size_t>(n);
+  };
+  auto names = import_archive_stream(images, ns, source, name, scratch_dir);
+  if (!names) return std::move(names).error().wrap("import {}", path);
+  return names;
+}
+
+Status write_oci_archive(ImageManager& images, const std::string& ns, const std::vector<std::string>& names,
+                         TarWriter& tar) {
   if (names.empty()) return make_error(ErrorCode::kInvalidArgument, "export needs at least one image");
   std::set<std::string> blobs;
   json::Writer index;
@@ -261,34 +290,26 @@ Status export_archive(ImageManager& images, const std::string& ns, const std::ve
     index.end_object();
   }
   index.end_array().end_object();
+  BERTH_TRY(tar.add_bytes("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+  BERTH_TRY(tar.add_bytes("index.json", index.str()));
+  for (const auto& digest : blobs) {
+    if (!images.content().exists(digest)) continue;  // e.g. other platforms never pulled
+    BERTH_ASSIGN_OR_RETURN(BlobInfo info, images.content().info(digest));
+    BERTH_ASSIGN_OR_RETURN(UniqueFd blob, images.content().open_blob(digest));
+    BERTH_TRY(tar.add_fd("blobs/sha256/" + std::string(digest_hex(digest)), blob.get(), info.size));
+  }
+  return tar.close();
+}
 
+Status export_archive(ImageManager& images, const std::string& ns, const std::vector<std::string>& names,
+                      const std::string& path) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   {
-    std::unique_ptr<archive, WriteArchiveDeleter> a(archive_write_new());
-    archive_write_set_format_pax_restricted(a.get());
     BERTH_ASSIGN_OR_RETURN(UniqueFd out,
                            open_fd(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (archive_write_open_fd(a.get(), out.get()) != ARCHIVE_OK) {
-      return make_error(ErrorCode::kInternal, "open archive {}: {}", tmp, archive_error_string(a.get()));
-    }
     auto written = [&]() -> Status {
-      BERTH_TRY(add_bytes(a.get(), "oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
-      BERTH_TRY(add_bytes(a.get(), "index.json", index.str()));
-      for (const auto& digest : blobs) {
-        if (!images.content().exists(digest)) continue;  // e.g. other platforms never pulled
-        BERTH_ASSIGN_OR_RETURN(BlobInfo info, images.content().info(digest));
-        BERTH_ASSIGN_OR_RETURN(UniqueFd blob, images.content().open_blob(digest));
-        BERTH_TRY(add_entry(a.get(), "blobs/sha256/" + std::string(digest_hex(digest)), info.size));
-        char buf[1 << 16];
-        for (ssize_t n; (n = ::read(blob.get(), buf, sizeof buf)) > 0;) {
-          if (archive_write_data(a.get(), buf, static_cast<size_t>(n)) < 0) {
-            return make_error(ErrorCode::kInternal, "write archive: {}", archive_error_string(a.get()));
-          }
-        }
-      }
-      if (archive_write_close(a.get()) != ARCHIVE_OK) {
-        return make_error(ErrorCode::kInternal, "close archive: {}", archive_error_string(a.get()));
-      }
+      BERTH_ASSIGN_OR_RETURN(TarWriter tar, TarWriter::to_fd(out.get()));
+      BERTH_TRY(write_oci_archive(images, ns, names, tar));
       if (::fsync(out.get()) < 0) return sys_error("fsync {}", tmp);
       return {};
     }();

@@ -120,6 +120,8 @@ class TransferService final : public pb::Transfer::Service {
                     grpc::ServerWriter<pb::PullProgress>* out) override;
   grpc::Status Import(grpc::ServerContext*, const pb::ImportRequest* in, pb::ImportResponse* out) override;
   grpc::Status Export(grpc::ServerContext*, const pb::ExportRequest* in, pb::Empty*) override;
+  grpc::Status Save(grpc::ServerContext*, const pb::SaveRequest* in, grpc::ServerWriter<pb::DataChunk>* out) override;
+  grpc::Status Load(grpc::ServerContext*, grpc::ServerReader<pb::DataChunk>* in, pb::ImportResponse* out) override;
   grpc::Status Push(grpc::ServerContext*, const pb::PushRequest* in,
                     grpc::ServerWriter<pb::PullProgress>* out) override;
   grpc::Status Login(grpc::ServerContext*, const pb::LoginRequest* in, pb::Empty*) override;
