@@ -74,6 +74,9 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
                                          {info.terminal, info.stdin_path, info.stdout_path, info.stderr_path,
                                           info.log_path}));
     info.state = TaskState::kCreated;
+    // An attached --rm task (a foreground run --rm) is held from the start: its init may exit before
+    // the client's Wait arrives, and the output is the client's to read before the container goes.
+    task->removal_held = record.auto_remove && attach;
     task->init_pidfd = open_pidfd(static_cast<pid_t>(info.pid));
     shims_->watch(task->key(), task->shim);
     return {};
@@ -376,11 +379,17 @@ void TaskManager::on_shim_event(const std::string& topic, const std::string& ns,
   if (options_.network) (void)options_.network->detach(ns, id);  // ports freed at once
   auto record = images_.db().get_container(ns, id);
   if (!record || !record->auto_remove) return;
+  bool held = false;
   if (auto task = tasks_.find(ns, id)) {
     std::lock_guard lock(tasks_.mutex());
-    if ((*task)->removal_held) return;  // its client's Wait removes it once the output is read
+    held = (*task)->removal_held;
   }
-  auto_remove(ns, id);
+  // Held: its client deletes it once the output is read (or berthd does, when the client is gone).
+  if (held) {
+    auto_remove_unless_deleted(ns, id);
+  } else {
+    auto_remove(ns, id);
+  }
 }
 
 void TaskManager::in_background(std::function<void()> job) {

@@ -380,6 +380,19 @@ TEST_F(TaskManagerTest, AnAttachedClientHoldsTheAutoRemovalUntilItsDelete) {
   EXPECT_FALSE(path_exists(bundle("rm1").dir()));
 }
 
+// A quick init exits before its client's Wait arrives: the attached --rm task is held from its create.
+TEST_F(TaskManagerTest, AnExitBeforeTheClientsWaitKeepsTheContainerForIt) {
+  add_container("rm4", {}, true);
+  ASSERT_TRUE(tasks_->create_task("default", "rm4", true, false).ok());
+  ASSERT_TRUE(tasks_->start("default", "rm4", "").ok());
+  tasks_->on_shim_event("/tasks/exit", "default", "rm4", true);
+  EXPECT_TRUE(container_exists("rm4"));
+  auto exit = tasks_->wait("default", "rm4", "", [] { return false; });
+  ASSERT_TRUE(exit.ok()) << exit.error().what();
+  ASSERT_TRUE(tasks_->delete_task("default", "rm4", "").ok());
+  EXPECT_FALSE(container_exists("rm4"));
+}
+
 // The client of a foreground run --rm was killed (berthctl got SIGKILL): berthd removes it at the exit.
 TEST_F(TaskManagerTest, AnAutoRemoveContainerWhoseClientIsGoneIsRemovedAtItsExit) {
   add_container("rm2", {}, true);
