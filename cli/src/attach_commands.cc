@@ -130,7 +130,7 @@ Status start(Context& ctx, const std::vector<std::string>& args) {
     bool forward_stdin = interactive && !task.stdin().empty();
     BERTH_ASSIGN_OR_RETURN(auto outcome, attach_process(ctx, id, "", task,
                                                         {.start = true, .forward_stdin = forward_stdin,
-                                                         .tty = spec_terminal(container.spec_json())}));
+                                                         .tty = container.terminal()}));
     ctx.exit_code = outcome.detached ? 0 : static_cast<int>(outcome.exit_status);
   }
   return {};

@@ -213,27 +213,13 @@ bool task_running(const std::optional<pb::Task>& task) {
 
 std::optional<pb::Task> task_or_last_exit(const pb::Container& container, std::optional<pb::Task> task) {
   if (task) return task;
-  auto status = container.labels().find(labels::kLastExitStatus);
-  auto at = container.labels().find(labels::kLastExitedAt);
-  if (status == container.labels().end() || at == container.labels().end()) return std::nullopt;
+  if (container.last_exited_at_unix_nano() == 0) return std::nullopt;
   pb::Task last;
   last.set_container_id(container.id());
   last.set_status(pb::TASK_STOPPED);
-  try {
-    last.set_exit_status(static_cast<uint32_t>(std::stoul(status->second)));
-    last.set_exited_at_unix_nano(std::stoll(at->second));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  last.set_exit_status(container.last_exit_status());
+  last.set_exited_at_unix_nano(container.last_exited_at_unix_nano());
   return last;
-}
-
-Status set_labels(Context& ctx, const std::string& id, const std::map<std::string, std::string>& labels) {
-  pb::ContainerUpdateRequest req;
-  req.set_id(id);
-  for (const auto& [k, v] : labels) (*req.mutable_labels())[k] = v;
-  pb::Container c;
-  return containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* cc) { return s.Update(cc, req, &c); });
 }
 
 Status stop_task(Context& ctx, const std::string& id, int timeout_seconds) {
@@ -258,10 +244,10 @@ Result<pb::Task> recreate_task(Context& ctx, const pb::Container& container, boo
   BERTH_ASSIGN_OR_RETURN(auto old, find_task(ctx, container.id()));
   if (task_running(old)) return make_error(ErrorCode::kFailedPrecondition, "container {} is running", container.id());
   if (old) BERTH_TRY(delete_task(ctx, container.id()));
-  bool open_stdin = labels::is_true(container.labels(), labels::kOpenStdin);
+  bool open_stdin = container.open_stdin();
   pb::TaskCreateRequest req;
   req.set_container_id(container.id());
-  req.set_attach(attach || open_stdin || spec_terminal(container.spec_json()));
+  req.set_attach(attach || open_stdin || container.terminal());
   req.set_stdin(open_stdin);
   pb::Task task;
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Create(c, req, &task); }));
@@ -319,6 +305,7 @@ Result<AttachOutcome> attach_process(Context& ctx, const std::string& id, const 
   pb::TaskRequest req;
   req.set_container_id(id);
   req.set_exec_id(exec_id);
+  req.set_holds_removal(options.holds_removal);
   pb::TaskWaitResponse resp;
   grpc::Status st = detached ? grpc::Status::CANCELLED : pb::Tasks::NewStub(ctx.channel)->Wait(wait_call.get(), req, &resp);
   io->finish();

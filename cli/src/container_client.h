@@ -10,8 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "berth/common/container_labels.h"
-#include "berth/common/spec_terminal.h"
 #include "context.h"
 
 namespace berth::cli {
@@ -65,7 +63,6 @@ Result<std::optional<uint32_t>> wait_task(Context& ctx, const std::string& id, c
 Status kill_task(Context& ctx, const std::string& id, uint32_t signal, bool all, const std::string& exec_id = "");
 Status delete_task(Context& ctx, const std::string& id, const std::string& exec_id = "");
 Status delete_container(Context& ctx, const std::string& id);
-Status set_labels(Context& ctx, const std::string& id, const std::map<std::string, std::string>& labels);
 // SIGTERM, then SIGKILL after timeout_seconds; returns once the task stopped (a no-op when it is not running).
 Status stop_task(Context& ctx, const std::string& id, int timeout_seconds);
 // A new task for a container (any old one deleted first), stdio from how it was created: a stdin
@@ -91,6 +88,7 @@ struct AttachOptions {
   bool start = false;          // call Start once the FIFOs are open (run, exec, start -a)
   bool forward_stdin = false;  // copy our stdin into the stdin FIFO
   bool tty = false;            // raw terminal, resize, Ctrl-P Ctrl-Q detaches
+  bool holds_removal = false;  // we delete the task after reading its output (run --rm): see TaskRequest
 };
 struct AttachOutcome {
   bool detached = false;  // Ctrl-P Ctrl-Q: the process keeps running

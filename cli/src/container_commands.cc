@@ -83,8 +83,9 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     auto eq = l.find('=');
     (*create.mutable_labels())[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
   }
-  if (rm && detach) (*create.mutable_labels())[labels::kAutoRemove] = "true";  // berthd removes it at exit
-  if (interactive) (*create.mutable_labels())[labels::kOpenStdin] = "true";
+  // berthd removes it once its init exits, attached or not: a killed berthctl leaves nothing behind.
+  create.set_auto_remove(rm);
+  create.set_open_stdin(interactive);
   create.set_cwd(workdir);
   create.set_user(user);
   create.set_runtime(runtime);
@@ -119,32 +120,30 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
       ctx.out << id << "\n";
       return 0u;
     }
-    auto outcome = attach_process(ctx, id, "", task, {.start = true, .forward_stdin = interactive, .tty = tty});
+    auto outcome = attach_process(ctx, id, "", task,
+                                  {.start = true, .forward_stdin = interactive, .tty = tty, .holds_removal = rm});
     if (outcome && outcome->detached) {
-      detached_later = true;
-      if (rm) BERTH_TRY(set_labels(ctx, id, {{labels::kAutoRemove, "true"}}));
+      detached_later = true;  // berthd removes an --rm container when it exits
       return 0u;
     }
     if (!outcome) {
       (void)kill_task(ctx, id, SIGKILL, true);
       (void)wait_task(ctx, id, "", 10);
     }
-    // Not found: berthd ended the task itself (its shim died) and kept its exit.
+    // Not found: berthd ended the task itself (its shim died) and kept its exit. With --rm, this
+    // delete removes the container and its anonymous volumes too.
     if (auto deleted = delete_task(ctx, id); !deleted && deleted.error().code() != ErrorCode::kNotFound)
       return std::move(deleted).error();
     if (!outcome) return std::move(outcome).error();
     return outcome->exit_status;
   }();
-  if (!detached_later && ((rm && !detach) || (!result && !detach))) {
-    if (!result) {
-      (void)kill_task(ctx, id, SIGKILL, true);
-      (void)wait_task(ctx, id, "", 10);
-      (void)delete_task(ctx, id);
-    }
+  if (!detached_later && !result && !detach) {  // a failed foreground run leaves nothing, as docker's
+    (void)kill_task(ctx, id, SIGKILL, true);
+    (void)wait_task(ctx, id, "", 10);
+    (void)delete_task(ctx, id);
     auto anonymous = anonymous_volumes(ctx, container);  // docker's --rm takes them along
     auto removed = delete_container(ctx, id);
-    if (removed && anonymous) removed = remove_volumes(ctx, *anonymous);
-    if (result && !removed) return removed;
+    if (removed && anonymous) (void)remove_volumes(ctx, *anonymous);
   }
   if (!result) {
     ctx.failure_code = launch_failure_code(result.error().message());
@@ -248,6 +247,11 @@ Status rm(Context& ctx, const std::vector<std::string>& args) {
   auto words = parse_container_words(desc, args, "rm [-f] [-v] CONTAINER...");
   return for_each_container(ctx, words, [&](const std::string& id) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, id));
+    std::vector<std::string> anonymous;
+    if (volumes) {
+      BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
+      BERTH_ASSIGN_OR_RETURN(anonymous, anonymous_volumes(ctx, container));
+    }
     if (task) {
       if (task_running(task)) {
         if (!force)
@@ -255,15 +259,15 @@ Status rm(Context& ctx, const std::vector<std::string>& args) {
         BERTH_TRY(kill_task(ctx, id, SIGKILL, true));
         BERTH_TRY(wait_task(ctx, id, ""));
       }
-      BERTH_TRY(delete_task(ctx, id));
+      if (auto deleted = delete_task(ctx, id); !deleted && deleted.error().code() != ErrorCode::kNotFound)
+        return deleted;
     }
-    std::vector<std::string> anonymous;
-    if (volumes) {
-      BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, id));
-      BERTH_ASSIGN_OR_RETURN(anonymous, anonymous_volumes(ctx, container));
+    // An --rm container goes with its task (berthd removes it, anonymous volumes too): gone is what rm wanted.
+    if (auto removed = delete_container(ctx, id); !removed) {
+      if (!task || removed.error().code() != ErrorCode::kNotFound) return removed;
+    } else {
+      BERTH_TRY(remove_volumes(ctx, anonymous));
     }
-    BERTH_TRY(delete_container(ctx, id));
-    BERTH_TRY(remove_volumes(ctx, anonymous));
     ctx.out << id << "\n";
     return {};
   });

@@ -67,8 +67,8 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
   w.string_array("Cmd", strings({"process", "args"}));
   w.string_array("Env", strings({"process", "env"}));
   w.field("WorkingDir", text({"process", "cwd"})).field("Hostname", text({"hostname"}));
-  w.field("Tty", spec_terminal(c.spec_json()));
-  w.field("OpenStdin", labels::is_true(c.labels(), labels::kOpenStdin));
+  w.field("Tty", c.terminal());
+  w.field("OpenStdin", c.open_stdin());
   w.string_map("Labels", std::map<std::string, std::string>(c.labels().begin(), c.labels().end()));
   w.end_object();
   w.key("Mounts").begin_array();

@@ -89,6 +89,18 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   RegistryOptions registry = registry_;
   registry.credentials = options.credentials;
   RegistryClient client(ref, registry);
+  // A failed pull's blobs are nobody's once its lease is gone: collected then (declared before the
+  // lease guard, so it runs after it), not left for some later rmi.
+  bool pulled = false;
+  struct CollectIfFailed {
+    ImageManager& images;
+    const bool& pulled;
+    ~CollectIfFailed() {
+      if (pulled) return;
+      if (auto gc = images.garbage_collect(); !gc)
+        log::get("manager")->warn("garbage collection after a failed pull: {}", gc.error().what());
+    }
+  } collect_if_failed{*this, pulled};
   std::string lease = std::string(kPullLeasePrefix) + random_suffix();
   BERTH_TRY(db_.create_lease(ns, lease));
   struct LeaseGuard {
@@ -169,6 +181,7 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   ImageRecord record{ref.full(), top_type, top.digest, static_cast<int64_t>(top.body.size()), {}};
   bool existed = db_.get_image(ns, record.name).ok();
   BERTH_TRY(db_.put_image(ns, record));
+  pulled = true;
   events_.publish(existed ? "/images/update" : "/images/create", ns, record.name);
   progress({"image", "done", 0, 0});
   return db_.get_image(ns, record.name);

@@ -30,6 +30,22 @@ const char* const kMigrations[] = {
     R"(CREATE TABLE networks(name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, bridge TEXT NOT NULL UNIQUE,
          subnet TEXT NOT NULL, gateway TEXT NOT NULL, internal INTEGER NOT NULL, labels TEXT NOT NULL,
          created INTEGER NOT NULL);)",
+    // Facts berthd once kept in reserved "berth.*" labels (and the terminal flag in the spec) become typed
+    // columns; the labels keep only the user's.
+    R"(ALTER TABLE containers ADD COLUMN terminal INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE containers ADD COLUMN open_stdin INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE containers ADD COLUMN auto_remove INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE containers ADD COLUMN last_exit_status INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE containers ADD COLUMN last_exited_at INTEGER NOT NULL DEFAULT 0;
+       UPDATE containers SET
+         terminal = COALESCE(json_extract(spec, '$.process.terminal'), 0) != 0,
+         open_stdin = COALESCE(json_extract(labels, '$."berth.open-stdin"') = 'true', 0),
+         auto_remove = COALESCE(json_extract(labels, '$."berth.auto-remove"') = 'true', 0),
+         last_exit_status = COALESCE(CAST(json_extract(labels, '$."berth.last-exit-status"') AS INTEGER), 0),
+         last_exited_at = COALESCE(CAST(json_extract(labels, '$."berth.last-exited-at"') AS INTEGER), 0),
+         labels = json_remove(labels, '$."berth.open-stdin"', '$."berth.auto-remove"',
+                              '$."berth.last-exit-status"', '$."berth.last-exited-at"')
+       WHERE json_valid(labels) AND json_valid(spec);)",
 };
 
 int64_t now() { return static_cast<int64_t>(::time(nullptr)); }
@@ -312,16 +328,30 @@ Result<int64_t> MetadataStore::count_children(const std::string& key) {
 }
 
 namespace {
-constexpr const char* kContainerColumns = "id, image, snapshot_key, runtime, spec, labels, created";
+constexpr const char* kContainerColumns =
+    "id, image, snapshot_key, runtime, spec, labels, created, terminal, open_stdin, auto_remove, last_exit_status, "
+    "last_exited_at";
 ContainerRecord container_from_row(const sql::Statement& st) {
-  return ContainerRecord{st.text(0), st.text(1), st.text(2), st.text(3),
-                         st.text(4), decode_labels(st.text(5)), st.integer(6)};
+  return ContainerRecord{st.text(0),
+                         st.text(1),
+                         st.text(2),
+                         st.text(3),
+                         st.text(4),
+                         decode_labels(st.text(5)),
+                         st.integer(6),
+                         st.integer(7) != 0,
+                         st.integer(8) != 0,
+                         st.integer(9) != 0,
+                         static_cast<uint32_t>(st.integer(10)),
+                         st.integer(11)};
 }
 }  // namespace
 
 Status MetadataStore::add_container(const std::string& ns, const ContainerRecord& c) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO containers VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(fmt::format("INSERT INTO containers(namespace, {}) "
+                                                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                                          kContainerColumns)));
   auto r = st.bind(1, ns)
                .bind(2, c.id)
                .bind(3, c.image)
@@ -330,6 +360,11 @@ Status MetadataStore::add_container(const std::string& ns, const ContainerRecord
                .bind(6, c.spec_json)
                .bind(7, encode_labels(c.labels))
                .bind(8, c.created_unix != 0 ? c.created_unix : now())
+               .bind(9, int64_t{c.terminal})
+               .bind(10, int64_t{c.open_stdin})
+               .bind(11, int64_t{c.auto_remove})
+               .bind(12, int64_t{c.last_exit_status})
+               .bind(13, c.last_exited_at_unix_nano)
                .run();
   if (!r) {
     if (r.error().code() == ErrorCode::kAlreadyExists)
@@ -373,6 +408,16 @@ Status MetadataStore::set_container_labels(const std::string& ns, const std::str
 
 Status MetadataStore::set_container_spec(const std::string& ns, const std::string& id, const std::string& spec_json) {
   return set_container_column(ns, id, "spec", spec_json);
+}
+
+Status MetadataStore::set_container_last_exit(const std::string& ns, const std::string& id, uint32_t exit_status,
+                                             int64_t exited_at_unix_nano) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE containers SET last_exit_status=?, last_exited_at=? "
+                                              "WHERE namespace=? AND id=?"));
+  BERTH_TRY(st.bind(1, int64_t{exit_status}).bind(2, exited_at_unix_nano).bind(3, ns).bind(4, id).run());
+  if (db_.changes() == 0) return make_error(ErrorCode::kNotFound, "container {:?} not found", id);
+  return {};
 }
 
 Status MetadataStore::set_container_column(const std::string& ns, const std::string& id, const char* column,

@@ -39,8 +39,14 @@ struct ContainerRecord {
   std::string snapshot_key;
   std::string runtime;
   std::string spec_json;
-  Labels labels;
+  Labels labels;  // the user's only
   int64_t created_unix = 0;
+  bool terminal = false;     // -t
+  bool open_stdin = false;   // -i
+  bool auto_remove = false;  // --rm: removed by berthd once its init exits
+  // How its last task ended (exited_at 0: none yet); berthd's to write, kept after the task is deleted.
+  uint32_t last_exit_status = 0;
+  int64_t last_exited_at_unix_nano = 0;
 };
 
 struct LeaseResource {
@@ -62,7 +68,7 @@ struct NetworkRecord {
 
 class MetadataStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static Result<std::unique_ptr<MetadataStore>> open(const std::string& path);
   int schema_version();
 
@@ -104,6 +110,8 @@ class MetadataStore {
   Status delete_container(const std::string& ns, const std::string& id);
   Status set_container_labels(const std::string& ns, const std::string& id, const Labels& labels);
   Status set_container_spec(const std::string& ns, const std::string& id, const std::string& spec_json);
+  Status set_container_last_exit(const std::string& ns, const std::string& id, uint32_t exit_status,
+                                 int64_t exited_at_unix_nano);
   // Ids of the containers created from an image.
   Result<std::vector<std::string>> containers_using_image(const std::string& ns, const std::string& image);
 

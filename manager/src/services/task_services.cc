@@ -15,6 +15,11 @@ void fill_container(const ContainerRecord& r, pb::Container* out) {
   out->set_spec_json(r.spec_json);
   for (const auto& [k, v] : r.labels) (*out->mutable_labels())[k] = v;
   out->set_created_unix(r.created_unix);
+  out->set_terminal(r.terminal);
+  out->set_open_stdin(r.open_stdin);
+  out->set_auto_remove(r.auto_remove);
+  out->set_last_exit_status(r.last_exit_status);
+  out->set_last_exited_at_unix_nano(r.last_exited_at_unix_nano);
 }
 
 void fill_task(const TaskInfo& t, pb::Task* out) {
@@ -48,6 +53,8 @@ grpc::Status ContainersService::Create(grpc::ServerContext* ctx, const pb::Conta
   req.overrides.tty = in->tty();
   req.overrides.readonly_rootfs = in->readonly_rootfs();
   req.labels = Labels(in->labels().begin(), in->labels().end());
+  req.open_stdin = in->open_stdin();
+  req.auto_remove = in->auto_remove();
   BERTH_GRPC_TRY(add_run_options(*in, req));
   BERTH_GRPC_ASSIGN(auto record, tasks_.create_container(ns, req));
   fill_container(record, out);
@@ -118,7 +125,9 @@ grpc::Status TasksService::Kill(grpc::ServerContext* ctx, const pb::TaskKillRequ
 
 grpc::Status TasksService::Wait(grpc::ServerContext* ctx, const pb::TaskRequest* in, pb::TaskWaitResponse* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
-  BERTH_GRPC_ASSIGN(auto exit, tasks_.wait(ns, in->container_id(), in->exec_id()));
+  std::function<bool()> holder_gone;
+  if (in->holds_removal()) holder_gone = [ctx] { return ctx->IsCancelled(); };
+  BERTH_GRPC_ASSIGN(auto exit, tasks_.wait(ns, in->container_id(), in->exec_id(), holder_gone));
   out->set_exit_status(exit.exit_status);
   out->set_exited_at_unix_nano(exit.exited_at_unix_nano);
   return grpc::Status::OK;

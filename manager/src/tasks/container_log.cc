@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <deque>
+#include <memory>
+#include <optional>
+
+#include <yajl/yajl_parse.h>
 
 #include "berth/common/clock.h"
 #include "berth/common/fs.h"
-#include "berth/common/json.h"
 #include "berth/common/unique_fd.h"
 
 namespace berth::manager {
@@ -99,23 +102,61 @@ class Batcher {
 
 }  // namespace
 
+namespace {
+
+// The fields of one record, taken from yajl's events rather than its tree: the tree's strings are
+// NUL-terminated (a "\u0000" in the output cut the rest of its line off, and the next record
+// followed it on the same line) and it refuses bytes that are not UTF-8 (the whole line was dropped).
+// The record keeps the container's bytes exactly; the Logs API carries them as bytes.
+struct RecordFields {
+  std::string key;
+  int depth = 0;
+  std::optional<std::string> time, stream, log;
+};
+
+int on_record_key(void* ctx, const unsigned char* key, size_t len) {
+  static_cast<RecordFields*>(ctx)->key.assign(reinterpret_cast<const char*>(key), len);
+  return 1;
+}
+
+int on_record_string(void* ctx, const unsigned char* text, size_t len) {
+  auto* r = static_cast<RecordFields*>(ctx);
+  if (r->depth != 1) return 1;
+  std::string value(reinterpret_cast<const char*>(text), len);
+  if (r->key == "time") r->time = std::move(value);
+  if (r->key == "stream") r->stream = std::move(value);
+  if (r->key == "log") r->log = std::move(value);
+  return 1;
+}
+
+int on_record_start_map(void* ctx) {
+  static_cast<RecordFields*>(ctx)->depth++;
+  return 1;
+}
+
+int on_record_end_map(void* ctx) {
+  static_cast<RecordFields*>(ctx)->depth--;
+  return 1;
+}
+
+}  // namespace
+
 std::optional<LogEntry> parse_log_record(std::string_view line) {
-  auto tree = json::parse(line, "log record");
-  if (!tree) return std::nullopt;
-  auto root = json::root(*tree);
-  auto time = root.get("time");
-  auto stream = root.get("stream");
-  auto log = root.get("log");
-  if (!time || !stream || !log) return std::nullopt;
-  auto t = time->as_string();
-  auto s = stream->as_string();
-  auto l = log->as_string();
-  if (!t || !s || !l) return std::nullopt;
+  static const yajl_callbacks kCallbacks = {nullptr, nullptr, nullptr, nullptr, nullptr, on_record_string,
+                                            on_record_start_map, on_record_key, on_record_end_map, nullptr,
+                                            nullptr};
+  RecordFields fields;
+  std::unique_ptr<yajl_handle_t, decltype(&yajl_free)> parser(yajl_alloc(&kCallbacks, nullptr, &fields), yajl_free);
+  yajl_config(parser.get(), yajl_dont_validate_strings, 1);
+  if (yajl_parse(parser.get(), reinterpret_cast<const unsigned char*>(line.data()), line.size()) != yajl_status_ok ||
+      yajl_complete_parse(parser.get()) != yajl_status_ok)
+    return std::nullopt;
+  if (!fields.time || !fields.stream || !fields.log) return std::nullopt;
   LogEntry e;
-  e.time_unix_nano = parse_rfc3339_nano(*t);
+  e.time_unix_nano = parse_rfc3339_nano(*fields.time);
   if (e.time_unix_nano < 0) return std::nullopt;
-  e.stream = std::move(*s);
-  e.data = std::move(*l);
+  e.stream = std::move(*fields.stream);
+  e.data = std::move(*fields.log);
   return e;
 }
 

@@ -43,11 +43,12 @@ std::string read_in_root(const std::string& root, const char* path) {
 
 std::string new_exec_id() { return random_hex(6); }
 
-// How a container's last task ended is berthd's to say: a client can neither set nor clear it.
+// "berth." is berthd's prefix (docker reserves com.docker.*): what berthd knows of a container is in
+// typed fields, and no client label can be mistaken for one.
 Status refuse_berthd_labels(const Labels& labels) {
-  for (const char* key : {labels::kLastExitStatus, labels::kLastExitedAt})
-    if (labels.contains(key))
-      return make_error(ErrorCode::kInvalidArgument, "label {:?} is set by berthd only", key);
+  for (const auto& [key, value] : labels)
+    if (key.starts_with("berth."))
+      return make_error(ErrorCode::kInvalidArgument, "label {:?}: the prefix \"berth.\" is reserved for berthd", key);
   return {};
 }
 
@@ -100,6 +101,9 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
   record.snapshot_key = fmt::format("container/{}/{}", ns, id);
   record.runtime = req.runtime.empty() ? "berth" : req.runtime;
   record.labels = req.labels;
+  record.terminal = req.overrides.tty;
+  record.open_stdin = req.open_stdin;
+  record.auto_remove = req.auto_remove;
   std::string parent = resolved.diff_ids.empty() ? std::string() : chain_ids(resolved.diff_ids).back();
   BERTH_TRY(images_.snapshots().prepare(record.snapshot_key, parent));
   auto built = [&]() -> Status {
@@ -148,6 +152,10 @@ Status TaskManager::delete_container(const std::string& ns, const std::string& i
   if (options_.network) BERTH_TRY(options_.network->forget(ns, id));
   BERTH_TRY(images_.db().delete_container(ns, id));
   images_.events().publish("/containers/delete", ns, id);
+  {
+    std::lock_guard lock(mu_);  // a grace waiter checks under mu_: no wake-up lost in between
+  }
+  task_gone_cv_.notify_all();
   return {};
 }
 
@@ -164,11 +172,6 @@ Result<ContainerRecord> TaskManager::update_labels(const std::string& ns, const 
   }
   BERTH_TRY(images_.db().set_container_labels(ns, id, record.labels));
   images_.events().publish("/containers/update", ns, id);
-  if (labels::is_true(record.labels, labels::kAutoRemove)) {
-    // The exit event may have come and gone before the label was set.
-    auto task = get(ns, id);
-    if (task && task->state == TaskState::kStopped) auto_remove(ns, id);
-  }
   return record;
 }
 

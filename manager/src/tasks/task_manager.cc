@@ -14,7 +14,6 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
-#include "berth/common/spec_terminal.h"
 
 namespace berth::manager {
 
@@ -28,13 +27,14 @@ TaskManager::TaskManager(ImageManager& images, TaskManagerOptions options, std::
 }
 
 TaskManager::~TaskManager() {
-  std::vector<std::thread> workers;
+  std::vector<Worker> workers;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;  // deaths reported from now on are left to the next berthd's recovery
     workers.swap(workers_);
   }
-  for (auto& t : workers) t.join();
+  task_gone_cv_.notify_all();
+  for (auto& w : workers) w.thread.join();
   shims_.reset();
   // Containers outlive berthd: the shims keep running; only our mounts of their rootfs stay too.
   for (auto& task : tasks_.all()) (void)task->rootfs.release();
@@ -60,7 +60,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     BERTH_ASSIGN_OR_RETURN(task->shim, shims_->spawn(target(*task)));
     TaskInfo& info = task->info;
     info.container_id = id;
-    info.terminal = spec_terminal(record.spec_json);
+    info.terminal = record.terminal;
     // Output always reaches the container log; attached, the FIFOs get it too (the shim tees).
     if (with_stdin) info.stdin_path = bundle.init_fifo("stdin");
     if (attach) {
@@ -74,6 +74,9 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
                                          {info.terminal, info.stdin_path, info.stdout_path, info.stderr_path,
                                           info.log_path}));
     info.state = TaskState::kCreated;
+    // An attached --rm task (a foreground run --rm) is held from the start: its init may exit before
+    // the client's Wait arrives, and the output is the client's to read before the container goes.
+    task->removal_held = record.auto_remove && attach;
     task->init_pidfd = open_pidfd(static_cast<pid_t>(info.pid));
     shims_->watch(task->key(), task->shim);
     return {};
@@ -91,11 +94,8 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
 }
 
 void TaskManager::record_last_exit(const std::string& ns, const std::string& id, const ExitInfo& exit) {
-  auto record = images_.db().get_container(ns, id);
-  if (!record || exit.exited_at_unix_nano == 0) return;
-  record->labels[labels::kLastExitStatus] = std::to_string(exit.exit_status);
-  record->labels[labels::kLastExitedAt] = std::to_string(exit.exited_at_unix_nano);
-  (void)images_.db().set_container_labels(ns, id, record->labels);
+  if (exit.exited_at_unix_nano == 0) return;
+  (void)images_.db().set_container_last_exit(ns, id, exit.exit_status, exit.exited_at_unix_nano);
 }
 
 Status TaskManager::recover() {
@@ -124,13 +124,13 @@ void TaskManager::recover_one(const std::string& ns, const ContainerRecord& reco
       logger->warn("unmount {}: {}", task->bundle.rootfs(), std::strerror(errno));
     (void)task->rootfs.release();
     task->bundle.remove_task_files();
-    if (labels::is_true(record.labels, labels::kAutoRemove)) auto_remove(ns, record.id);  // a `run -d --rm`
+    if (record.auto_remove) auto_remove(ns, record.id);
     return;
   }
   task->shim = std::move(*shim);
   TaskInfo& info = task->info;
   info.container_id = record.id;
-  info.terminal = spec_terminal(record.spec_json);
+  info.terminal = record.terminal;
   for (auto [stream, field] : {std::pair{"stdin", &info.stdin_path}, {"stdout", &info.stdout_path},
                                {"stderr", &info.stderr_path}})
     if (path_exists(task->bundle.init_fifo(stream))) *field = task->bundle.init_fifo(stream);
@@ -190,21 +190,50 @@ bool TaskManager::shim_gone(const LiveTask& task) const {
   return ::poll(&p, 1, 1000) == 1;
 }
 
-Result<ExitInfo> TaskManager::wait(const std::string& ns, const std::string& id, const std::string& exec_id) {
+Result<ExitInfo> TaskManager::wait(const std::string& ns, const std::string& id, const std::string& exec_id,
+                                   const std::function<bool()>& holder_gone) {
   BERTH_ASSIGN_OR_RETURN(auto task, tasks_.find(ns, id));
-  auto exit = task->shim.client->wait(id, exec_id);
+  const bool hold = holder_gone && exec_id.empty();
+  if (hold) {
+    std::lock_guard lock(tasks_.mutex());
+    task->removal_held = true;
+  }
+  auto exit = wait_for_exit(*task, exec_id);
+  if (hold) {
+    auto record = images_.db().get_container(ns, id);
+    if (record && record->auto_remove) {
+      if (holder_gone()) {
+        auto_remove(ns, id);  // killed while it waited: nobody will delete it
+      } else {
+        auto_remove_unless_deleted(ns, id);
+      }
+    }
+  }
+  return exit;
+}
+
+Result<ExitInfo> TaskManager::wait_for_exit(LiveTask& task, const std::string& exec_id) {
+  auto exit = task.shim.client->wait(task.id, exec_id);
   // The exit event does the same, but maybe after `stop` returned: its port must be free by then.
-  if (exit && exec_id.empty() && options_.network) (void)options_.network->detach(ns, id);
-  if (exit || !exec_id.empty() || !shim_gone(*task)) return exit;
+  if (exit && exec_id.empty() && options_.network) (void)options_.network->detach(task.ns, task.id);
+  if (exit || !exec_id.empty() || !shim_gone(task)) return exit;
   // The shim died under the call: the exit its clean-up records is the answer.
   std::unique_lock lock(tasks_.mutex());
-  died_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return task->died.has_value(); });
-  if (task->died) return *task->died;
+  died_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return task.died.has_value(); });
+  if (task.died) return *task.died;
   return exit;
 }
 
 Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::string& id, const std::string& exec_id) {
-  BERTH_ASSIGN_OR_RETURN(auto task, tasks_.find(ns, id));
+  auto found = tasks_.find(ns, id);
+  if (!found) {
+    // berthd ended the task itself (its shim died): the delete of an auto-remove container's client
+    // returns once the container is gone too, whoever removes it.
+    if (auto record = images_.db().get_container(ns, id); exec_id.empty() && record && record->auto_remove)
+      (void)remove_with_anonymous_volumes(ns, id);
+    return std::move(found).error();
+  }
+  auto task = std::move(*found);
   if (!exec_id.empty()) {
     BERTH_ASSIGN_OR_RETURN(auto exit, task->shim.client->remove(id, exec_id));
     if (auto exec = tasks_.take_exec(*task, exec_id)) {
@@ -232,6 +261,8 @@ Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::stri
     return std::move(exit).error();
   }
   BERTH_TRY(finish_task(*task, *exit, true));
+  if (auto record = images_.db().get_container(ns, id); record && record->auto_remove)
+    BERTH_TRY(remove_with_anonymous_volumes(ns, id));
   return *exit;
 }
 
@@ -282,7 +313,7 @@ void TaskManager::clean_up_dead_shim(const std::shared_ptr<LiveTask>& task) {
   images_.events().publish("/tasks/exit", task->ns, task->id);
   images_.events().publish("/tasks/delete", task->ns, task->id);
   auto record = images_.db().get_container(task->ns, task->id);
-  if (record && labels::is_true(record->labels, labels::kAutoRemove)) auto_remove(task->ns, task->id);
+  if (record && record->auto_remove) auto_remove(task->ns, task->id);
 }
 
 Result<ExecInfo> TaskManager::exec(const std::string& ns, const std::string& id, const ExecRequest& request) {
@@ -347,15 +378,48 @@ void TaskManager::on_shim_event(const std::string& topic, const std::string& ns,
   if (!init_exit) return;
   if (options_.network) (void)options_.network->detach(ns, id);  // ports freed at once
   auto record = images_.db().get_container(ns, id);
-  if (!record) return;
-  if (!labels::is_true(record->labels, labels::kAutoRemove)) return;
-  auto_remove(ns, id);
+  if (!record || !record->auto_remove) return;
+  bool held = false;
+  if (auto task = tasks_.find(ns, id)) {
+    std::lock_guard lock(tasks_.mutex());
+    held = (*task)->removal_held;
+  }
+  // Held: its client deletes it once the output is read (or berthd does, when the client is gone).
+  if (held) {
+    auto_remove_unless_deleted(ns, id);
+  } else {
+    auto_remove(ns, id);
+  }
 }
 
 void TaskManager::in_background(std::function<void()> job) {
   std::lock_guard lock(mu_);
   if (stopping_) return;
-  workers_.emplace_back(std::move(job));
+  // Join the workers that finished, so a long-lived berthd keeps no thread per past removal.
+  std::erase_if(workers_, [](Worker& w) {
+    if (!w.done->load()) return false;
+    w.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  workers_.push_back({std::thread([job = std::move(job), done] {
+                        job();
+                        done->store(true);
+                      }),
+                      done});
+}
+
+void TaskManager::auto_remove_unless_deleted(const std::string& ns, const std::string& id) {
+  in_background([this, ns, id] {
+    {
+      std::unique_lock lock(mu_);
+      bool gone = task_gone_cv_.wait_for(lock, kRemovalGrace, [&] {
+        return stopping_ || !images_.db().get_container(ns, id).ok();
+      });
+      if (gone || stopping_) return;  // removed by its client's delete; or left to the next berthd's recovery
+    }
+    auto_remove(ns, id);
+  });
 }
 
 void TaskManager::auto_remove(const std::string& ns, const std::string& id) {
@@ -366,10 +430,10 @@ void TaskManager::auto_remove(const std::string& ns, const std::string& id) {
     if (!auto_removing_.insert(ns + "/" + id).second) return;
   }
   in_background([this, ns, id] {
-    auto deleted = delete_task(ns, id, "");
+    auto deleted = delete_task(ns, id, "");  // removes the container too
     Status st = deleted ? Status{} : Status(std::move(deleted).error());
-    if (st.ok() || st.error().code() == ErrorCode::kNotFound) st = delete_container(ns, id);
-    if (!st) log::get("berthd")->warn("auto-remove {}/{}: {}", ns, id, st.error().what());
+    if (!st && st.error().code() == ErrorCode::kNotFound) st = remove_with_anonymous_volumes(ns, id);
+    if (!st && st.error().code() != ErrorCode::kNotFound) log::get("berthd")->warn("auto-remove {}/{}: {}", ns, id, st.error().what());
     std::lock_guard done(mu_);
     auto_removing_.erase(ns + "/" + id);
   });

@@ -5,6 +5,8 @@
 // started and stopped by a Shims (ShimManager), files named by a Bundle, live tasks in a TaskTable.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -16,7 +18,6 @@
 #include <thread>
 #include <vector>
 
-#include "berth/common/container_labels.h"
 #include "tasks/container_log.h"
 #include "tasks/shim_manager.h"
 #include "tasks/task_table.h"
@@ -49,6 +50,8 @@ struct ContainerSpecRequest {
   Labels labels;
   network::ContainerNetworkRequest network;  // --network, -p, --hostname, --add-host, --dns, ...
   bool publish_all = false;                   // -P: the image's exposed ports join network.publish
+  bool open_stdin = false;   // -i
+  bool auto_remove = false;  // --rm
 };
 
 struct VolumeInfo {
@@ -75,7 +78,13 @@ class TaskManager {
   Result<std::vector<TaskInfo>> list(const std::string& ns);
   Status kill(const std::string& ns, const std::string& id, const std::string& exec_id, uint32_t signal,
               bool all);
-  Result<ExitInfo> wait(const std::string& ns, const std::string& id, const std::string& exec_id);
+  // holder_gone set: the caller deletes the task itself once it has read the init's output (a
+  // foreground run --rm). An auto-remove container is then removed by that delete, at once if
+  // holder_gone() is true when the init exits (the client died), or after kRemovalGrace otherwise.
+  Result<ExitInfo> wait(const std::string& ns, const std::string& id, const std::string& exec_id,
+                        const std::function<bool()>& holder_gone = nullptr);
+  // Deleting the init's task of an auto-remove container removes the container (and its anonymous
+  // volumes) too.
   Result<ExitInfo> delete_task(const std::string& ns, const std::string& id, const std::string& exec_id);
   Result<ExecInfo> exec(const std::string& ns, const std::string& id, const ExecRequest& request);
   Status resize_pty(const std::string& ns, const std::string& id, const std::string& exec_id, uint32_t width,
@@ -88,8 +97,7 @@ class TaskManager {
   Result<std::string> metrics(const std::string& ns, const std::string& id);
   // New limits (0 fields unchanged): applied to the running task, if any, and kept in the spec.
   Status update_resources(const std::string& ns, const std::string& id, const Resources& changes);
-  // Merges labels (an empty value removes one). berth.auto-remove=true on a container whose task
-  // already stopped removes it now.
+  // Merges the user's labels (an empty value removes one); keys starting "berth." are refused.
   Result<ContainerRecord> update_labels(const std::string& ns, const std::string& id, const Labels& labels);
   // The container's log (every run of its init process); with query.follow until its task stops
   // or client_gone() turns true.
@@ -128,6 +136,11 @@ class TaskManager {
   void clean_up_dead_shim(const std::shared_ptr<LiveTask>& task);
   bool shim_gone(const LiveTask& task) const;
   void auto_remove(const std::string& ns, const std::string& id);
+  // auto_remove unless the task is deleted within kRemovalGrace (by the client that held the removal).
+  void auto_remove_unless_deleted(const std::string& ns, const std::string& id);
+  // The container and the anonymous volumes only it used, as docker's --rm.
+  Status remove_with_anonymous_volumes(const std::string& ns, const std::string& id);
+  Result<ExitInfo> wait_for_exit(LiveTask& task, const std::string& exec_id);
   void in_background(std::function<void()> job);
   // Keeps how the init process ended on the container, for `ps -a` once the task is gone.
   void record_last_exit(const std::string& ns, const std::string& id, const ExitInfo& exit);
@@ -143,12 +156,19 @@ class TaskManager {
   std::mutex mu_;
   bool stopping_ = false;
   std::set<std::string> auto_removing_;
-  std::vector<std::thread> workers_;  // auto-removals and dead-shim clean-ups in flight (joined at the end)
+  std::condition_variable task_gone_cv_;  // with mu_: a task was deleted, or stopping_
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Worker> workers_;  // auto-removals and dead-shim clean-ups (finished ones joined as new ones start)
 };
 
 Status validate_container_id(std::string_view id);
-// Refuses labels only berthd writes (a container's last exit) in a client's create or update.
+// Refuses labels in berthd's reserved "berth." prefix in a client's create or update.
 Status refuse_berthd_labels(const Labels& labels);
+// How long an auto-remove container waits for the client that holds its removal to delete it.
+inline constexpr std::chrono::seconds kRemovalGrace{30};
 // A random id for an exec that was given none.
 std::string new_exec_id();
 

@@ -33,6 +33,9 @@ struct LiveTask {
   std::map<std::string, ExecInfo> execs;
   bool deleting = false;
   std::optional<ExitInfo> died;  // set once the shim died and its task was cleaned up
+  // A client waits for the init and deletes the task once it has read the output (a foreground
+  // run --rm): an auto-remove container's removal is that client's (or, if it goes, berthd's) then.
+  bool removal_held = false;
 };
 
 class TaskTable {

@@ -2,6 +2,7 @@
 // remove (which containers use a volume is read from their specs, so it can't go stale).
 #include <sys/stat.h>
 
+#include <mutex>
 #include <optional>
 
 #include "berth/common/fs.h"
@@ -34,6 +35,10 @@ std::vector<std::string> mount_sources(const std::string& spec_json) {
 // A new anonymous volume's name: 64 hex digits, as docker's.
 std::string anonymous_volume_name(std::string_view seed) {
   return sha256_digest(fmt::format("{} {}", seed, now_unix_nano())).substr(7);
+}
+
+bool is_anonymous_volume_name(std::string_view name) {
+  return name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 }  // namespace
@@ -95,6 +100,22 @@ Result<std::vector<VolumeInfo>> TaskManager::list_volumes(const std::string& ns)
     out.push_back(std::move(info));
   }
   return out;
+}
+
+Status TaskManager::remove_with_anonymous_volumes(const std::string& ns, const std::string& id) {
+  // One removal at a time: berthd's own and a client's delete may both remove an auto-remove container.
+  static std::mutex removing;
+  std::lock_guard lock(removing);
+  BERTH_TRY(images_.db().get_container(ns, id));  // removed meanwhile: not found
+  auto before = list_volumes(ns);  // which volumes it used: known only while its record exists
+  BERTH_TRY(delete_container(ns, id));
+  for (const auto& v : before.value_or(std::vector<VolumeInfo>{})) {
+    bool only_this = v.containers.size() == 1 && v.containers.front() == id;  // not shared by --volumes-from
+    if (!only_this || !is_anonymous_volume_name(v.name)) continue;
+    if (auto st = remove_volume(ns, v.name); !st)
+      log::get("berthd")->warn("anonymous volume {} of {}/{}: {}", v.name, ns, id, st.error().what());
+  }
+  return {};
 }
 
 Result<VolumeInfo> TaskManager::create_volume(const std::string& ns, const std::string& name) {

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -26,7 +27,7 @@ namespace {
 namespace pb = ::berth::manager::v1;
 using testing::CtlResult;
 
-// berthd's /tasks/ events of one namespace, read with one overall deadline.
+// berthd's /tasks/ and /containers/ events of one namespace, read with one overall deadline.
 class TaskEvents {
  public:
   TaskEvents(const std::string& socket, const std::string& ns, std::chrono::seconds deadline)
@@ -34,6 +35,7 @@ class TaskEvents {
     context_.set_deadline(std::chrono::system_clock::now() + deadline);
     pb::SubscribeRequest request;
     request.add_topic_prefixes("/tasks/");
+    request.add_topic_prefixes("/containers/");
     reader_ = stub_->Subscribe(&context_, request);
     reader_->WaitForInitialMetadata();  // berthd sends its headers once the subscription is live
   }
@@ -174,6 +176,45 @@ TEST_F(ShimDeathTest, AnExecAndAnAttachedRunSeeTheEnd) {
   EXPECT_EQ(ps_entry("held").first, "Exited (137)");
   r = ctl({"rm", "held"});
   EXPECT_EQ(r.code, 0) << r.err;
+  expect_nothing_left();
+}
+
+// Issue 14: --rm is berthd's, not the client's. A foreground `run --rm` whose berthctl is killed
+// hard still goes, anonymous volume and all, once its container exits.
+TEST_F(ShimDeathTest, ARunRmWhoseClientIsKilledIsRemovedWhenItsContainerExits) {
+  TaskEvents events(berthd_->socket(), ns_, std::chrono::seconds(60));
+  SpawnOptions run;
+  run.argv = ctl_argv({"run", "--rm", "--name", "orphan", "-v", "/data", image_, "/bin/sh", "-c",
+                       "exec /bin/busybox sleep 1000"});
+  auto fg = ChildProcess::spawn(run);
+  ASSERT_TRUE(fg.ok());
+  ASSERT_TRUE(events.await("/tasks/start", "orphan"));
+  auto volume_lines = [&] {
+    CtlResult v = ctl({"volume", "ls"});
+    EXPECT_EQ(v.code, 0) << v.err;
+    return std::count(v.out.begin(), v.out.end(), '\n');  // a header, then one line a volume
+  };
+  const auto with_volume = volume_lines();
+  ASSERT_GE(with_volume, 1);
+  ASSERT_TRUE(fg->signal(SIGKILL).ok());
+  ASSERT_TRUE(fg->wait().ok());
+  ASSERT_EQ(ps_entry("orphan").first, "Up") << "the container outlives its client";
+
+  CtlResult r = ctl({"kill", "orphan"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_TRUE(events.await("/containers/delete", "orphan")) << "not removed within the deadline";
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+  EXPECT_EQ(volume_lines(), with_volume - 1) << "its anonymous volume goes with it, as docker's";
+  expect_nothing_left();
+
+  // The client that stays reads every line before the container goes.
+  r = ctl({"run", "--rm", "--name", "chatty", image_, "/bin/busybox", "seq", "1", "200000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 200000);
+  EXPECT_TRUE(r.out.ends_with("\n199999\n200000\n"));
+  EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "") << "gone when run returns";
+  r = ctl({"run", "--rm", "--name", "chatty", image_, "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 0) << "the name is free again at once: " << r.err;
   expect_nothing_left();
 }
 

@@ -169,5 +169,82 @@ TEST_F(MetadataStoreTest, ContainersArePerNamespaceAndPinTheirImage) {
   EXPECT_EQ(db_->get_container("other", "web").error().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(MetadataStoreTest, TypedContainerFactsRoundTrip) {
+  ContainerRecord c{"t", "img", "container/default/t", "berth", "{}", {{"owner", "me"}}, 0};
+  c.terminal = true;
+  c.open_stdin = true;
+  c.auto_remove = true;
+  ASSERT_TRUE(db_->add_container("default", c).ok());
+  auto got = db_->get_container("default", "t");
+  ASSERT_TRUE(got.ok()) << got.error().what();
+  EXPECT_TRUE(got->terminal && got->open_stdin && got->auto_remove);
+  EXPECT_EQ(got->last_exited_at_unix_nano, 0) << "never exited";
+  ASSERT_TRUE(db_->set_container_last_exit("default", "t", 4000000000u, 1234567890123456789).ok());
+  got = db_->get_container("default", "t");
+  EXPECT_EQ(got->last_exit_status, 4000000000u) << "unsigned 32 bits, all of them";
+  EXPECT_EQ(got->last_exited_at_unix_nano, 1234567890123456789);
+  EXPECT_EQ(got->labels, (Labels{{"owner", "me"}}));
+  EXPECT_EQ(db_->set_container_last_exit("default", "nope", 1, 1).error().code(), ErrorCode::kNotFound);
+}
+
+// A database written by the schema before typed container facts (version 3): the facts it kept in
+// "berth.*" labels, and the terminal flag it kept only in the spec, move into the columns.
+TEST(MetadataMigration, ReservedLabelsOfAnOldDatabaseBecomeColumns) {
+  auto dir = TempDir::create("/tmp/berth-meta-test-");
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/meta.db";
+  {
+    auto old = sql::Database::open(path);
+    ASSERT_TRUE(old.ok()) << old.error().what();
+    auto made = old->exec(R"(
+      CREATE TABLE namespaces(name TEXT PRIMARY KEY, created INTEGER NOT NULL);
+      CREATE TABLE images(namespace TEXT NOT NULL REFERENCES namespaces(name), name TEXT NOT NULL,
+        media_type TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL, labels TEXT NOT NULL,
+        created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(namespace, name));
+      CREATE TABLE content(namespace TEXT NOT NULL REFERENCES namespaces(name), digest TEXT NOT NULL,
+        labels TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(namespace, digest));
+      CREATE TABLE snapshots(id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,
+        parent TEXT NOT NULL, kind TEXT NOT NULL, created INTEGER NOT NULL);
+      CREATE TABLE leases(namespace TEXT NOT NULL REFERENCES namespaces(name), id TEXT NOT NULL,
+        created INTEGER NOT NULL, PRIMARY KEY(namespace, id));
+      CREATE TABLE lease_resources(namespace TEXT NOT NULL, lease TEXT NOT NULL, kind TEXT NOT NULL,
+        resource TEXT NOT NULL, PRIMARY KEY(namespace, lease, kind, resource),
+        FOREIGN KEY(namespace, lease) REFERENCES leases(namespace, id) ON DELETE CASCADE);
+      INSERT INTO namespaces VALUES('default', 1);
+      CREATE TABLE containers(namespace TEXT NOT NULL REFERENCES namespaces(name), id TEXT NOT NULL,
+        image TEXT NOT NULL, snapshot_key TEXT NOT NULL, runtime TEXT NOT NULL, spec TEXT NOT NULL,
+        labels TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(namespace, id));
+      CREATE INDEX containers_by_image ON containers(namespace, image);
+      CREATE TABLE networks(name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, bridge TEXT NOT NULL UNIQUE,
+        subnet TEXT NOT NULL, gateway TEXT NOT NULL, internal INTEGER NOT NULL, labels TEXT NOT NULL,
+        created INTEGER NOT NULL);
+      INSERT INTO containers VALUES('default', 'old', 'img', 'container/default/old', 'berth',
+        '{"process":{"terminal":true,"args":["sh"]}}',
+        '{"owner":"me","berth.open-stdin":"true","berth.auto-remove":"true","berth.last-exit-status":"137","berth.last-exited-at":"1700000000000000000"}',
+        5);
+      INSERT INTO containers VALUES('default', 'plain', 'img', 'container/default/plain', 'berth',
+        '{"process":{"args":["true"]}}', '{}', 6);
+      PRAGMA user_version=3;)");
+    ASSERT_TRUE(made.ok()) << made.error().what();
+  }
+  auto db = MetadataStore::open(path);
+  ASSERT_TRUE(db.ok()) << db.error().what();
+  EXPECT_EQ((*db)->schema_version(), MetadataStore::kSchemaVersion);
+  auto old = (*db)->get_container("default", "old");
+  ASSERT_TRUE(old.ok()) << old.error().what();
+  EXPECT_TRUE(old->terminal);
+  EXPECT_TRUE(old->open_stdin);
+  EXPECT_TRUE(old->auto_remove);
+  EXPECT_EQ(old->last_exit_status, 137u);
+  EXPECT_EQ(old->last_exited_at_unix_nano, 1700000000000000000);
+  EXPECT_EQ(old->labels, (Labels{{"owner", "me"}})) << "the reserved labels are gone";
+  EXPECT_EQ(old->created_unix, 5);
+  auto plain = (*db)->get_container("default", "plain");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->terminal || plain->open_stdin || plain->auto_remove);
+  EXPECT_EQ(plain->last_exited_at_unix_nano, 0);
+  EXPECT_TRUE(plain->labels.empty());
+}
+
 }  // namespace
 }  // namespace berth::manager

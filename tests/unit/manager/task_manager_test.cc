@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "berth/common/container_labels.h"
 #include "berth/common/fs.h"
 #include "store_fixture.h"
 #include "tasks/task_manager.h"
@@ -174,7 +173,7 @@ class TaskManagerTest : public StoreTest {
   }
 
   // A container record with an empty snapshot: all a task needs.
-  void add_container(const std::string& id, Labels labels = {}) {
+  void add_container(const std::string& id, Labels labels = {}, bool auto_remove = false) {
     ContainerRecord r;
     r.id = id;
     r.image = "example/image:1";
@@ -182,6 +181,7 @@ class TaskManagerTest : public StoreTest {
     r.runtime = "berth";
     r.spec_json = R"({"ociVersion":"1.0.2","process":{"terminal":false,"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"}})";
     r.labels = std::move(labels);
+    r.auto_remove = auto_remove;
     ASSERT_TRUE(snapshots_->prepare(r.snapshot_key, "").ok());
     ASSERT_TRUE(db_->add_container("default", r).ok());
     ASSERT_TRUE(Bundle(tasks_->bundle_dir("default", id)).create_dir().ok());
@@ -197,6 +197,12 @@ class TaskManagerTest : public StoreTest {
     auto r = db_->get_container("default", id);
     return r ? r->labels : Labels{};
   }
+  // The container's last exit status; -1 when it has none (or is gone).
+  int64_t last_exit_of(const std::string& id) {
+    auto r = db_->get_container("default", id);
+    return r && r->last_exited_at_unix_nano != 0 ? int64_t{r->last_exit_status} : -1;
+  }
+  bool container_exists(const std::string& id) { return db_->get_container("default", id).ok(); }
 
   ShimLog log_;
   FakeShims* shims_ = nullptr;
@@ -231,7 +237,8 @@ TEST_F(TaskManagerTest, CreateStartDeleteAskTheShimOnceEachAndLeaveNoTaskFiles) 
   EXPECT_EQ(log_.calls, (std::vector<std::string>{"delete", "unwatch:default/c1", "stop:c1", "shutdown"}));
   EXPECT_FALSE(mounted(bundle("c1").rootfs()));
   EXPECT_TRUE(bundle("c1").task_files().empty());
-  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "3");
+  EXPECT_EQ(last_exit_of("c1"), 3);
+  EXPECT_TRUE(labels_of("c1").empty()) << "the exit is a typed field, not a label";
   EXPECT_EQ(tasks_->get("default", "c1").error().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(tasks_->delete_container("default", "c1").ok());
   EXPECT_FALSE(path_exists(bundle("c1").dir()));
@@ -276,7 +283,7 @@ TEST_F(TaskManagerTest, ExecFifosLiveInExecsAndGoWithTheExec) {
 
 TEST_F(TaskManagerTest, RecoveryAdoptsLiveShimsAndCleansUpAfterDeadOnes) {
   add_container("alive");
-  add_container("dead", {{labels::kAutoRemove, "true"}});
+  add_container("dead", {}, true);
   add_container("never-ran");
   ASSERT_TRUE(tasks_->create_task("default", "alive", false, false).ok());
   ASSERT_TRUE(tasks_->create_task("default", "dead", false, false).ok());
@@ -320,7 +327,7 @@ TEST_F(TaskManagerTest, AShimThatDiesIsCleanedUpItsInitKilledAndWaitSays137) {
   EXPECT_FALSE(init->alive()) << "the init the shim held is killed";
   EXPECT_FALSE(mounted(bundle("c1").rootfs()));
   EXPECT_TRUE(bundle("c1").task_files().empty());
-  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "137");
+  EXPECT_EQ(last_exit_of("c1"), 137);
   EXPECT_EQ(tasks_->get("default", "c1").error().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(tasks_->delete_container("default", "c1").ok());
 }
@@ -337,23 +344,83 @@ TEST_F(TaskManagerTest, DeleteOfATaskWhoseShimDiedCleansUpInsteadOfFailing) {
   EXPECT_TRUE(bundle("c1").task_files().empty());
 }
 
-TEST_F(TaskManagerTest, ClientsCannotForgeOrClearTheLastExit) {
+TEST_F(TaskManagerTest, ClientsCannotSetBerthdsReservedLabels) {
   add_container("c1");
   ASSERT_TRUE(tasks_->create_task("default", "c1", false, false).ok());
   ASSERT_TRUE(tasks_->delete_task("default", "c1", "").ok());
-  ASSERT_EQ(labels_of("c1")[labels::kLastExitStatus], "3");
-  for (const char* key : {labels::kLastExitStatus, labels::kLastExitedAt}) {
-    for (const char* value : {"0", ""}) {  // set, or cleared
+  ASSERT_EQ(last_exit_of("c1"), 3);
+  for (const char* key : {"berth.last-exit-status", "berth.auto-remove", "berth.anything"}) {
+    for (const char* value : {"0", "true", ""}) {  // set, or cleared
       auto updated = tasks_->update_labels("default", "c1", {{key, value}});
       ASSERT_FALSE(updated.ok()) << key << "=" << value;
       EXPECT_EQ(updated.error().code(), ErrorCode::kInvalidArgument);
     }
   }
-  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "3");
   auto user = tasks_->update_labels("default", "c1", {{"owner", "me"}});
   ASSERT_TRUE(user.ok()) << user.error().what();
   EXPECT_EQ(labels_of("c1")["owner"], "me");
-  EXPECT_EQ(labels_of("c1")[labels::kLastExitStatus], "3") << "kept across a client's update";
+  EXPECT_EQ(last_exit_of("c1"), 3) << "kept across a client's update";
+  EXPECT_FALSE(db_->get_container("default", "c1")->auto_remove) << "no label turns on auto-remove";
+}
+
+// A foreground run --rm: its client waits, reads the output, then deletes the task, which removes
+// the container; the init's exit event alone must not pull the output from under that client.
+TEST_F(TaskManagerTest, AnAttachedClientHoldsTheAutoRemovalUntilItsDelete) {
+  add_container("rm1", {}, true);
+  ASSERT_TRUE(tasks_->create_task("default", "rm1", true, false).ok());
+  ASSERT_TRUE(tasks_->start("default", "rm1", "").ok());
+  auto exit = tasks_->wait("default", "rm1", "", [] { return false; });
+  ASSERT_TRUE(exit.ok()) << exit.error().what();
+  tasks_->on_shim_event("/tasks/exit", "default", "rm1", true);
+  EXPECT_TRUE(container_exists("rm1")) << "held for the client";
+  EXPECT_TRUE(tasks_->get("default", "rm1").ok());
+  auto deleted = tasks_->delete_task("default", "rm1", "");
+  ASSERT_TRUE(deleted.ok()) << deleted.error().what();
+  EXPECT_FALSE(container_exists("rm1")) << "the client's delete removed the container";
+  EXPECT_FALSE(path_exists(bundle("rm1").dir()));
+}
+
+// A quick init exits before its client's Wait arrives: the attached --rm task is held from its create.
+TEST_F(TaskManagerTest, AnExitBeforeTheClientsWaitKeepsTheContainerForIt) {
+  add_container("rm4", {}, true);
+  ASSERT_TRUE(tasks_->create_task("default", "rm4", true, false).ok());
+  ASSERT_TRUE(tasks_->start("default", "rm4", "").ok());
+  tasks_->on_shim_event("/tasks/exit", "default", "rm4", true);
+  EXPECT_TRUE(container_exists("rm4"));
+  auto exit = tasks_->wait("default", "rm4", "", [] { return false; });
+  ASSERT_TRUE(exit.ok()) << exit.error().what();
+  ASSERT_TRUE(tasks_->delete_task("default", "rm4", "").ok());
+  EXPECT_FALSE(container_exists("rm4"));
+}
+
+// The client of a foreground run --rm was killed (berthctl got SIGKILL): berthd removes it at the exit.
+TEST_F(TaskManagerTest, AnAutoRemoveContainerWhoseClientIsGoneIsRemovedAtItsExit) {
+  add_container("rm2", {}, true);
+  ASSERT_TRUE(tasks_->create_task("default", "rm2", true, false).ok());
+  ASSERT_TRUE(tasks_->start("default", "rm2", "").ok());
+  ASSERT_TRUE(tasks_->wait("default", "rm2", "", [] { return true; }).ok());
+  tasks_.reset();  // joins the removal's thread
+  EXPECT_FALSE(container_exists("rm2"));
+  EXPECT_FALSE(mounted(bundle("rm2").rootfs()));
+  EXPECT_FALSE(path_exists(bundle("rm2").dir()));
+}
+
+// run -d --rm: nobody holds it; the exit event removes it.
+TEST_F(TaskManagerTest, AnUnheldAutoRemoveContainerGoesAtItsInitExit) {
+  add_container("rm3", {}, true);
+  add_container("keep");
+  for (const char* id : {"rm3", "keep"}) {
+    ASSERT_TRUE(tasks_->create_task("default", id, false, false).ok());
+    ASSERT_TRUE(tasks_->start("default", id, "").ok());
+    tasks_->on_shim_event("/tasks/exit", "default", id, true);
+  }
+  EXPECT_TRUE(tasks_->wait("default", "keep", "").ok()) << "a plain Wait holds nothing";
+  tasks_.reset();
+  EXPECT_FALSE(container_exists("rm3"));
+  EXPECT_TRUE(container_exists("keep"));
+  make_manager();
+  ASSERT_TRUE(tasks_->recover().ok());
+  EXPECT_TRUE(tasks_->delete_task("default", "keep", "").ok());
 }
 
 }  // namespace
