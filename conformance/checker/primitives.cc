@@ -405,6 +405,7 @@ long syscall_number(const std::string& name) {
       {"personality", SYS_personality}, {"getitimer", SYS_getitimer},
       {"sched_get_priority_max", SYS_sched_get_priority_max}, {"sched_get_priority_min", SYS_sched_get_priority_min},
       {"sched_rr_get_interval", SYS_sched_rr_get_interval}, {"getrusage", SYS_getrusage}};
+  if (name.starts_with("nr:")) return std::strtol(name.c_str() + 3, nullptr, 10);  // by number: newer than glibc knows
   auto it = kNumbers.find(name);
   return it == kNumbers.end() ? -1 : it->second;
 }

@@ -107,13 +107,13 @@ int main(int argc, char** argv) {
   if (install_logging(log_path, log_format, debug) != 0) return 1;
 
   ctx.command = argv[verb_index];
-  // Verbs that put berth processes inside a container run from a sealed copy of the binary.
-  bool sealed = berth::runtime::running_from_sealed_copy();
+  // Verbs that put berth processes inside a container run from a protected view of the binary.
+  bool sealed = berth::runtime::running_from_protected_binary();
   if ((ctx.command == "create" || ctx.command == "run" || ctx.command == "exec") && !sealed) {
-    auto st = berth::runtime::reexec_from_sealed_copy(argv);
+    auto st = berth::runtime::reexec_from_protected_binary(argv);
     return report(st.error());
   }
-  // Run from a copy, the kernel names the process after the memfd or the fd number ("4").
+  // Run from an fd, the kernel names the process after the memfd or the fd number ("4").
   if (sealed) ::prctl(PR_SET_NAME, "berth");
   for (int i = verb_index + 1; i < argc; ++i) ctx.args.emplace_back(argv[i]);
   auto it = commands().find(ctx.command);

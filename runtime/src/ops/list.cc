@@ -1,8 +1,8 @@
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include "berth/common/json.h"
 #include "berth/runtime/container.h"
+#include "../process/home_env.h"
 
 namespace berth::runtime {
 namespace {
@@ -10,8 +10,8 @@ namespace {
 std::string owner_of(const std::string& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) < 0) return "";
-  passwd* pw = ::getpwuid(st.st_uid);
-  return pw != nullptr ? pw->pw_name : std::to_string(st.st_uid);
+  std::string name = passwd_field("/", st.st_uid, 0);
+  return name.empty() ? std::to_string(st.st_uid) : name;
 }
 
 }  // namespace

@@ -11,10 +11,9 @@
 #include "berth/common/unique_fd.h"
 
 namespace berth::runtime {
-namespace {
 
-// The home field of uid's line in <root>/etc/passwd, resolved without leaving the root.
-std::string home_from_passwd(const std::string& root, uint32_t uid) {
+// /etc/passwd is resolved without leaving the root.
+std::string passwd_field(const std::string& root, uint32_t uid, size_t field) {
   UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return {};
   open_how how{};
@@ -31,18 +30,16 @@ std::string home_from_passwd(const std::string& root, uint32_t uid) {
     std::vector<std::string> fields;
     std::istringstream parts(line);
     for (std::string f; std::getline(parts, f, ':');) fields.push_back(f);
-    if (fields.size() >= 6 && fields[2] == std::to_string(uid)) return fields[5];
+    if (fields.size() >= 6 && fields[2] == std::to_string(uid)) return fields[field];
   }
   return {};
 }
-
-}  // namespace
 
 void set_home_if_unset(std::vector<std::string>& env, const std::string& root, uint32_t uid) {
   for (const auto& e : env) {
     if (e.starts_with("HOME=")) return;
   }
-  std::string home = home_from_passwd(root, uid);
+  std::string home = passwd_field(root, uid, 5);
   env.push_back("HOME=" + (home.empty() ? std::string("/") : home));
 }
 

@@ -15,7 +15,7 @@
 namespace berth::runtime {
 namespace {
 
-constexpr std::string_view kMagic = "berth-seccomp-v1\n";
+constexpr std::string_view kMagic = "berth-seccomp-v2\n";  // v2: programs carry the ENOSYS stub
 
 void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 

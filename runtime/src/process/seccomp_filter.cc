@@ -15,6 +15,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/unique_fd.h"
 #include "seccomp_cache.h"
+#include "seccomp_enosys_stub.h"
 
 namespace berth::runtime {
 namespace {
@@ -184,6 +185,7 @@ Result<std::optional<SeccompProgram>> compile_uncached(const json::Value& s) {
       program.flags |= it->second;
     }
   }
+  int newest_named = -1;  // the largest native syscall number the profile names
   if (auto rules = s.get("syscalls")) {
     BERTH_ASSIGN_OR_RETURN(auto items, rules->as_array());
     for (const auto& rule : items) {
@@ -193,10 +195,11 @@ Result<std::optional<SeccompProgram>> compile_uncached(const json::Value& s) {
       BERTH_ASSIGN_OR_RETURN(json::Value names_v, rule.require("names"));
       BERTH_ASSIGN_OR_RETURN(auto names, names_v.as_string_array());
       BERTH_ASSIGN_OR_RETURN(auto args, parse_args(rule));
-      if (action == default_action) continue;  // libseccomp refuses rules equal to the default
       for (const auto& name : names) {
         int nr = seccomp_syscall_resolve_name(name.c_str());
         if (nr == __NR_SCMP_ERROR) continue;  // unknown to libseccomp on this arch: skipped, like runc
+        newest_named = std::max(newest_named, nr);
+        if (action == default_action) continue;  // libseccomp refuses rules equal to the default
         auto st = add_rule(ctx.get(), action, nr, args, name);
         if (!st) return std::move(st).error().wrap("{}", rule.path());
       }
@@ -217,6 +220,9 @@ Result<std::optional<SeccompProgram>> compile_uncached(const json::Value& s) {
     program.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
   }
   BERTH_ASSIGN_OR_RETURN(program.filter, export_bpf(ctx.get()));
+  if (newest_named >= 0 && needs_enosys_stub(default_action)) {
+    program.filter = with_enosys_stub(program.filter, static_cast<uint32_t>(newest_named));
+  }
   return std::optional<SeccompProgram>(std::move(program));
 }
 

@@ -1,5 +1,6 @@
 // linux.seccomp: actions, argument comparisons, errno values, notify listeners, bad profiles.
 #include <poll.h>
+#include <seccomp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -127,6 +128,37 @@ TEST(Seccomp, NotifySendsTheListenerAndState) {
   std::string out = read_fd(out_pipe->first.get()).value_or("");
   EXPECT_NE(out.find("Function not implemented"), std::string::npos) << out;
   EXPECT_NE(out.find("done"), std::string::npos) << out;
+}
+
+// A syscall newer than every one the profile names gets ENOSYS, not the default action, so that
+// libc falls back (glibc: clone3 → clone); older syscalls the profile leaves out still get the
+// default action. runc does the same with its generated stub; the test runs both.
+TEST(Seccomp, SyscallsNewerThanTheProfileGetEnosys) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  // Allow every syscall up to pidfd_open (434) but getsid; clone3 (435) and later are unknown.
+  std::string names;
+  for (int nr = 0; nr <= 434; ++nr) {
+    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+    if (name == nullptr) continue;
+    if (std::string(name) != "getsid") names += (names.empty() ? "\"" : ",\"") + std::string(name) + "\"";
+    std::free(name);
+  }
+  set_profile(b, "SCMP_ACT_ERRNO", {rule(names, "SCMP_ACT_ALLOW")});
+  auto checker = read_file(CONFORMANCE_CHECKER, 64 << 20);
+  ASSERT_TRUE(checker.ok());
+  ASSERT_TRUE(write_file_atomic(b.rootfs() + "/checker", *checker, 0755).ok());
+  ASSERT_TRUE(write_file_atomic(b.rootfs() + "/checks",
+                         "old syscall getsid 0 0 errno:1\nclone3 syscall nr:435 0 0 errno:38\n"
+                         "newest syscall nr:1000 0 0 errno:38\n", 0644).ok());
+  b.set_args({"/checker", "/checks"});
+  for (const std::string& rt : {std::string(BERTH_BINARY), std::string("/usr/sbin/runc")}) {
+    if (rt != BERTH_BINARY && ::access(rt.c_str(), X_OK) != 0) continue;
+    b.edit(rt == BERTH_BINARY ? ".ociVersion=\"1.3.0\"" : ".ociVersion=\"1.0.2\"");
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "enosys"});
+    EXPECT_EQ(out.out.find("not ok"), std::string::npos) << rt << ":\n" << out.out << out.err;
+    EXPECT_NE(out.out.find("ok 3"), std::string::npos) << rt << ":\n" << out.out << out.err;
+  }
 }
 
 TEST(Seccomp, BadProfilesNameThePath) {
