@@ -201,9 +201,7 @@ Result<ContainerNetworkSpec> NetworkManager::configure(const std::string& ns, co
       req.add_hosts.empty() && req.dns.empty())
     return ContainerNetworkSpec{};  // as before berthd had networks: the runtime's netns, the image's /etc
   if (req.network.empty()) req.network = options_.default_network;
-  if (req.network.starts_with("container:"))
-    return make_error(ErrorCode::kUnimplemented, "--network {}: joining another container's network is not supported yet",
-                      req.network);
+  if (req.network.starts_with("container:")) return join(ns, req.network.substr(10));
   if (uses_cni(req.network)) {
     auto network = db_.get_network(req.network);
     if (!network) return std::move(network).error().wrap("--network");
@@ -239,6 +237,21 @@ Result<ContainerNetworkSpec> NetworkManager::configure(const std::string& ns, co
   BERTH_TRY(write_file_atomic(dir + "/resolv.conf", render_resolv_conf(host_resolv.value_or(""), req.dns), 0644));
   for (const char* name : {"hosts", "hostname", "resolv.conf"})
     spec.mounts.push_back({dir + "/" + name, std::string("/etc/") + name, false});
+  return spec;
+}
+
+Result<ContainerNetworkSpec> NetworkManager::join(const std::string& ns, const std::string& target) {
+  // The target's CNI netns file and /etc files; nothing of the joiner's own is kept, so attach and
+  // detach have nothing to do for it (CRI pod containers joining their sandbox use this).
+  auto loaded = load_request(ns, target);
+  if (!loaded || !uses_cni(loaded->network))
+    return make_error(ErrorCode::kFailedPrecondition, "--network container:{}: that container has no CNI network to join",
+                      target);
+  ContainerNetworkSpec spec;
+  spec.netns_path = attacher_.netns_path(ns, target);
+  spec.hostname = loaded->hostname;
+  for (const char* name : {"hosts", "hostname", "resolv.conf"})
+    spec.mounts.push_back({files_dir(ns, target) + "/" + name, std::string("/etc/") + name, false});
   return spec;
 }
 

@@ -38,7 +38,7 @@ struct CreateNetworkRequest {
 
 // What `run` asks for.
 struct ContainerNetworkRequest {
-  std::string network;  // "", "none", "host", "bridge" or a network's name
+  std::string network;  // "", "none", "host", "bridge", a network's name or "container:<id>" (its CNI netns)
   std::vector<std::string> publish;  // -p specs
   std::string hostname;
   std::vector<std::string> add_hosts;  // name:ip
@@ -105,6 +105,7 @@ class NetworkManager {
   Result<std::string> conflist_of(const NetworkRecord& network);
   Result<std::vector<PortMapping>> resolve_ports(const std::string& id, const std::vector<std::string>& publish);
   std::string files_dir(const std::string& ns, const std::string& id) const;
+  Result<ContainerNetworkSpec> join(const std::string& ns, const std::string& target);
   Result<ContainerNetworkRequest> load_request(const std::string& ns, const std::string& id) const;
   MetadataStore& db_;
   NetworkManagerOptions options_;
