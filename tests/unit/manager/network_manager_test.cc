@@ -126,6 +126,14 @@ TEST_F(NetworkManagerTest, ConfigureBridgeContainer) {
   EXPECT_EQ(*read_file(spec->mounts[1].source), "web\n");
   EXPECT_EQ(*read_file(spec->mounts[2].source), "nameserver 10.9.9.9\n");
   EXPECT_NE(read_file(spec->mounts[0].source)->find("10.0.0.7\tdb"), std::string::npos);
+  // --network container:c1 (a CRI pod's containers): c1's netns file, hostname and /etc files.
+  auto joined = m_->configure("default", "c9", {"container:c1", {}, "", {}, {}});
+  ASSERT_TRUE(joined.ok()) << joined.error().what();
+  EXPECT_EQ(joined->netns_path, spec->netns_path);
+  EXPECT_EQ(joined->hostname, "web");
+  ASSERT_EQ(joined->mounts.size(), 3u);
+  EXPECT_EQ(joined->mounts[0].source, spec->mounts[0].source);
+  ASSERT_TRUE(m_->attach("default", "c9").ok());  // nothing of its own to attach
   ASSERT_TRUE(m_->forget("default", "c1").ok());
   EXPECT_FALSE(path_exists(spec->mounts[0].source));
 }
@@ -162,7 +170,7 @@ TEST_F(NetworkManagerTest, ConfigureNoneHostAndBadInput) {
       {{"bridge", {}, "bad_host", {}, {}}, "invalid hostname"},
       {{"bridge", {}, "", {"nocolon"}, {}}, "--add-host"},
       {{"bridge", {}, "", {}, {"dns.example"}}, "--dns"},
-      {{"container:abc", {}, "", {}, {}}, "not supported"},
+      {{"container:abc", {}, "", {}, {}}, "no CNI network to join"},
   };
   for (const auto& c : cases) {
     auto r = m_->configure("default", "c4", c.req);
