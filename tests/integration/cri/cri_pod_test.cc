@@ -106,7 +106,8 @@ TEST_F(CriPodTest, PodWithTwoContainersSharingItsNetwork) {
   ASSERT_FALSE(pod.empty());
   std::string server = create_and_start(pod, container_config("server", kServer), pod_cfg);
   auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("pod start (RunPodSandbox + CreateContainer + StartContainer): %.1f ms\n", elapsed);
+  std::printf("first pod start, pause image made (RunPodSandbox + CreateContainer + StartContainer): %.1f ms\n",
+              elapsed);
   std::string client = create_and_start(pod, container_config("client", "exec busybox sleep 3600"), pod_cfg);
 
   v1::PodSandboxStatus status = pod_status(pod);
@@ -226,6 +227,14 @@ TEST_F(CriPodTest, PodSurvivesBerthdKill9) {
   EXPECT_EQ(pods.items(0).state(), v1::SANDBOX_READY);
   EXPECT_EQ(container_status(c).state(), v1::CONTAINER_RUNNING);
   EXPECT_EQ(exec_sync(c, {"busybox", "echo", "still here"}).stdout(), "still here\n");
+  // The restarted berthd starts new pods too (pause image already made: the steady-state cost).
+  auto second_cfg = pod_config("after");
+  auto t0 = std::chrono::steady_clock::now();
+  std::string second = run_pod(second_cfg);
+  std::string c2 = create_and_start(second, container_config("main", "exec busybox sleep 3600"), second_cfg);
+  auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("pod start, pause image present (RunPodSandbox + CreateContainer + StartContainer): %.1f ms\n", elapsed);
+  EXPECT_EQ(container_status(c2).state(), v1::CONTAINER_RUNNING);
 }
 
 TEST_F(CriPodTest, RefusesWhatItCannotDoClearly) {
