@@ -189,6 +189,8 @@ Result<ContainerSpecRequest> sandbox_request(const std::string& id, const std::s
     req.network.network = network;
     req.network.hostname = config.hostname();
     req.network.dns.assign(config.dns_config().servers().begin(), config.dns_config().servers().end());
+    req.network.dns_search.assign(config.dns_config().searches().begin(), config.dns_config().searches().end());
+    req.network.dns_options.assign(config.dns_config().options().begin(), config.dns_config().options().end());
     for (const auto& p : config.port_mappings()) {
       if (p.protocol() == v1::SCTP) return refuse("port_mappings", "SCTP is not supported (tcp and udp are)");
       if (p.host_port() <= 0) continue;  // not published on the host

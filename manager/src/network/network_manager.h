@@ -43,6 +43,7 @@ struct ContainerNetworkRequest {
   std::string hostname;
   std::vector<std::string> add_hosts;  // name:ip
   std::vector<std::string> dns;
+  std::vector<std::string> dns_search, dns_options;  // non-empty: instead of the host's search / options lines
 };
 
 // What goes into the container's spec.

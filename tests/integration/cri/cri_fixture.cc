@@ -39,8 +39,11 @@ void CriFixture::SetUp() {
 }
 
 void CriFixture::connect() {
-  auto channel = grpc::CreateChannel("unix:" + dirname_of(berthd_->socket()) + "/cri.sock",
-                                     grpc::InsecureChannelCredentials());
+  // A subchannel of its own: after a berthd restart, not the old one still backing off from the dead socket.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel = grpc::CreateCustomChannel("unix:" + dirname_of(berthd_->socket()) + "/cri.sock",
+                                           grpc::InsecureChannelCredentials(), args);
   // berthd opens the CRI socket just after its own: wait for it rather than fail fast.
   ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20)));
   runtime_ = v1::RuntimeService::NewStub(channel);

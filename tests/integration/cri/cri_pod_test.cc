@@ -218,6 +218,8 @@ TEST_F(CriPodTest, PodSurvivesBerthdKill9) {
   ASSERT_TRUE(restarted.ok()) << restarted.error().what();
   connect();
   grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);  // the restarted berthd opens its CRI socket just after its own
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   v1::ListPodSandboxRequest req;
   (*req.mutable_filter()->mutable_label_selector())["app"] = "steady";
   v1::ListPodSandboxResponse pods;

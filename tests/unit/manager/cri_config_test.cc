@@ -140,6 +140,8 @@ TEST(CriSandboxConfig, NetworkPortsSysctlsAndHostNamespaces) {
   v1::PodSandboxConfig c;
   c.set_hostname("web-1");
   c.mutable_dns_config()->add_servers("10.96.0.10");
+  c.mutable_dns_config()->add_searches("default.svc.cluster.local");
+  c.mutable_dns_config()->add_options("ndots:5");
   auto* p = c.add_port_mappings();
   p->set_container_port(80);
   p->set_host_port(8080);
@@ -153,6 +155,8 @@ TEST(CriSandboxConfig, NetworkPortsSysctlsAndHostNamespaces) {
   EXPECT_EQ(req->network.hostname, "web-1");
   EXPECT_EQ(req->network.publish, std::vector<std::string>{"127.0.0.1:8080:80/tcp"});
   EXPECT_EQ(req->network.dns, std::vector<std::string>{"10.96.0.10"});
+  EXPECT_EQ(req->network.dns_search, std::vector<std::string>{"default.svc.cluster.local"});
+  EXPECT_EQ(req->network.dns_options, std::vector<std::string>{"ndots:5"});
   std::string spec = spec_of(*req);
   EXPECT_NE(spec.find(R"("sysctl":{"net.ipv4.ip_unprivileged_port_start":"0"})"), std::string::npos) << spec;
 
