@@ -9,6 +9,8 @@
 #include "berth/common/absl_mutex_mode.h"
 #include "berth/common/log.h"
 #include "berth/manager/daemon.h"
+#include "cri/image_service.h"
+#include "cri/runtime_service.h"
 #include "services/network_service.h"
 #include "services/search_service.h"
 
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
       "runtime", po::value<std::string>(), "the runtime called \"berth\" (default: berth in PATH)")(
       "cgroup-parent", po::value<std::string>(),
       "cgroup of the containers' cgroups (default /berth/<8 hex digits of sha256(root)>)")(
+      "cri-socket", po::value<std::string>(), "Kubernetes CRI socket (default <state>/cri.sock; \"\": none)")(
+      "pause", po::value<std::string>(), "berth-pause, the pods' infra binary (default: berth-pause in PATH)")(
       "log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn, error");
   po::variables_map vm;
   try {
@@ -62,6 +66,8 @@ int main(int argc, char** argv) {
   if (vm.count("shim")) config.shim = vm["shim"].as<std::string>();
   if (vm.count("runtime")) config.runtime = vm["runtime"].as<std::string>();
   if (vm.count("cgroup-parent")) config.cgroup_parent = vm["cgroup-parent"].as<std::string>();
+  if (vm.count("cri-socket")) config.cri_socket = vm["cri-socket"].as<std::string>();
+  if (vm.count("pause")) config.pause = vm["pause"].as<std::string>();
 
   // Signals are taken synchronously by one thread, so shutdown runs outside a signal handler.
   sigset_t signals;
@@ -96,6 +102,14 @@ int main(int argc, char** argv) {
                          &containers, &tasks, &event_sink, &volumes, &networks, &search});
       !st) {
     logger->error("{}", st.error().what());
+    return 1;
+  }
+  // The Kubernetes CRI on its own socket, over the same managers.
+  berth::manager::cri::RuntimeService cri_runtime(d.tasks(), d.images(), d.networks(), {d.pause_binary()});
+  berth::manager::cri::ImageService cri_images(d.images(), d.config().root + "/snapshots");
+  if (auto st = d.start_cri({&cri_runtime, &cri_images}); !st) {
+    logger->error("{}", st.error().what());
+    d.shutdown();
     return 1;
   }
   std::thread waiter([&] {

@@ -27,7 +27,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
                                                "snapshotter",      "auth_config", "max_manifest_bytes",
                                                "max_config_bytes", "registries",  "shim",
                                                "runtime",          "cgroup_parent",
-                                               "default_network",  "default_subnet"};
+                                               "default_network",  "default_subnet",
+                                               "cri_socket",       "pause"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -48,6 +49,11 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("cgroup_parent", config.cgroup_parent));
   BERTH_TRY(str("default_network", config.default_network));
   BERTH_TRY(str("default_subnet", config.default_subnet));
+  BERTH_TRY(str("pause", config.pause));
+  if (root.get("cri_socket")) {
+    config.cri_socket.emplace();
+    BERTH_TRY(str("cri_socket", *config.cri_socket));
+  }
   BERTH_TRY(str("auth_config", config.registry.auth_config));
   for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
                             std::pair{"max_config_bytes", &config.registry.max_config_size}}) {
@@ -106,6 +112,9 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
     bool name_only = (path == &config.shim || path == &config.runtime) && path->find('/') == std::string::npos;
     if (!name_only) *path = std::filesystem::absolute(*path).lexically_normal().string();
   }
+  if (!config.cri_socket) config.cri_socket = config.state + "/cri.sock";
+  if (!config.cri_socket->empty())
+    *config.cri_socket = std::filesystem::absolute(*config.cri_socket).lexically_normal().string();
   if (config.cgroup_parent.empty()) config.cgroup_parent = default_cgroup_parent(config.root);
   std::filesystem::path parent(config.cgroup_parent);
   if (!parent.is_absolute() || parent.lexically_normal() != parent || parent == "/" ||
@@ -162,20 +171,34 @@ Status Daemon::recover_networks() {
   return {};
 }
 
-Status Daemon::start(const std::vector<grpc::Service*>& services) {
-  BERTH_TRY(make_dirs(dirname_of(config_.address), 0700));
-  if (::unlink(config_.address.c_str()) < 0 && errno != ENOENT)
-    return sys_error("remove stale {}", config_.address);
+// A gRPC server on a unix socket that is born 0600: no window where others can connect.
+static Result<std::unique_ptr<grpc::Server>> serve_unix(const std::string& path,
+                                                        const std::vector<grpc::Service*>& services) {
+  BERTH_TRY(make_dirs(dirname_of(path), 0700));
+  if (::unlink(path.c_str()) < 0 && errno != ENOENT) return sys_error("remove stale {}", path);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + config_.address, grpc::InsecureServerCredentials());
+  builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(16 << 20);
   for (grpc::Service* s : services) builder.RegisterService(s);
-  mode_t old = ::umask(0077);  // the socket is born 0600: no window where others can connect
-  server_ = builder.BuildAndStart();
+  mode_t old = ::umask(0077);
+  auto server = builder.BuildAndStart();
   ::umask(old);
-  if (!server_) return make_error(ErrorCode::kUnavailable, "cannot listen on {}", config_.address);
-  if (::chmod(config_.address.c_str(), 0600) < 0) return sys_error("chmod {}", config_.address);
-  log::get("berthd")->info("serving on {}", config_.address);
+  if (!server) return make_error(ErrorCode::kUnavailable, "cannot listen on {}", path);
+  if (::chmod(path.c_str(), 0600) < 0) return sys_error("chmod {}", path);
+  log::get("berthd")->info("serving on {}", path);
+  return server;
+}
+
+Status Daemon::start_cri(const std::vector<grpc::Service*>& services) {
+  if (config_.cri_socket->empty()) return {};
+  BERTH_ASSIGN_OR_RETURN(cri_server_, serve_unix(*config_.cri_socket, services));
+  return {};
+}
+
+std::string Daemon::pause_binary() const { return find_program(config_.pause); }
+
+Status Daemon::start(const std::vector<grpc::Service*>& services) {
+  BERTH_ASSIGN_OR_RETURN(server_, serve_unix(config_.address, services));
   // Bursts of calls (50 containers started at once) leave free heap behind that malloc keeps;
   // berthd mostly idles between them, so give it back every few seconds.
   trimmer_ = std::jthread([](std::stop_token stop) {
@@ -196,6 +219,10 @@ void Daemon::shutdown() {
   stopping_ = true;
   trimmer_.request_stop();
   events_.close();
+  if (cri_server_) {
+    cri_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ::unlink(config_.cri_socket->c_str());
+  }
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   ::unlink(config_.address.c_str());
 }

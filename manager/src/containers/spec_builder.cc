@@ -105,9 +105,16 @@ void write_limits(json::Writer& w, const Resources& r) {
   if (r.pids_limit > 0) w.key("pids").begin_object().field("limit", r.pids_limit).end_object();
 }
 
-void write_resources(json::Writer& w, const Resources& r, bool all_devices) {
+// Devices: all of them, or none but the ones given (whose nodes the spec creates).
+void write_resources(json::Writer& w, const Resources& r, bool all_devices, const std::vector<HostDevice>& devices) {
   w.key("resources").begin_object().key("devices").begin_array();
   w.begin_object().field("allow", all_devices).field("access", "rwm").end_object();
+  if (!all_devices) {
+    for (const auto& d : devices) {
+      w.begin_object().field("allow", true).field("type", std::string(1, d.type)).field("major", d.major);
+      w.field("minor", d.minor).field("access", "rwm").end_object();
+    }
+  }
   w.end_array();
   write_limits(w, r);
   w.end_object();
@@ -267,6 +274,8 @@ std::vector<std::string> merge_env(const std::vector<std::string>& base, const s
   return out;
 }
 
+const std::vector<std::string>& default_capabilities() { return kCapabilities; }
+
 Result<std::string> build_spec(const SpecInputs& in) {
   const auto& o = in.overrides;
   std::vector<std::string> args = o.entrypoint ? *o.entrypoint : in.image.entrypoint;
@@ -285,28 +294,36 @@ Result<std::string> build_spec(const SpecInputs& in) {
   if (cwd[0] != '/') return make_error(ErrorCode::kInvalidArgument, "working directory {:?} is not absolute", cwd);
   BERTH_TRY(check_resources(o.resources));
   for (const auto& m : o.mounts) BERTH_TRY(check_mount(m));
+  std::optional<json::Tree> seccomp_profile;
+  if (!o.seccomp_profile_json.empty()) {
+    BERTH_ASSIGN_OR_RETURN(seccomp_profile, json::parse(o.seccomp_profile_json, "seccomp profile"));
+  }
 
   json::Writer w;
   w.begin_object().field("ociVersion", "1.1.0");
   w.key("process").begin_object().field("terminal", o.tty);
   w.key("user").begin_object().field("uid", in.user.uid).field("gid", in.user.gid);
-  if (!in.user.additional_gids.empty()) {
+  std::vector<uint32_t> gids = in.user.additional_gids;
+  gids.insert(gids.end(), o.additional_gids.begin(), o.additional_gids.end());
+  if (!gids.empty()) {
     w.key("additionalGids").begin_array();
-    for (auto g : in.user.additional_gids) w.uinteger(g);
+    for (auto g : gids) w.uinteger(g);
     w.end_array();
   }
   w.end_object();
   w.string_array("args", args).string_array("env", env).field("cwd", cwd);
-  const auto& caps = o.capabilities.empty() ? kCapabilities : o.capabilities;
+  const auto& caps = o.capabilities ? *o.capabilities : kCapabilities;
   w.key("capabilities").begin_object();
   for (const char* set : {"bounding", "effective", "permitted"}) w.string_array(set, caps);
   w.end_object();
   w.key("rlimits").begin_array();
   w.begin_object().field("type", "RLIMIT_NOFILE").field("hard", uint64_t{1024}).field("soft", uint64_t{1024});
   w.end_object().end_array();
-  w.field("noNewPrivileges", true).end_object();
+  w.field("noNewPrivileges", o.no_new_privileges.value_or(true)).end_object();
   w.key("root").begin_object().field("path", "rootfs").field("readonly", o.readonly_rootfs).end_object();
-  w.field("hostname", o.hostname.empty() ? in.id.substr(0, 12) : o.hostname);
+  // No UTS namespace of its own (a host-network pod): no hostname to set.
+  if (o.namespace_paths.count("uts") == 0 || o.namespace_paths.at("uts") != "host")
+    w.field("hostname", o.hostname.empty() ? in.id.substr(0, 12) : o.hostname);
   w.key("mounts").begin_array();
   write_mount(w, "/proc", "proc", "proc", {"nosuid", "noexec", "nodev"});
   write_mount(w, "/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"});
@@ -318,11 +335,17 @@ Result<std::string> build_spec(const SpecInputs& in) {
   write_mount(w, "/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", sys_mode});
   write_mount(w, "/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", sys_mode});
   for (const auto& m : o.mounts)
-    write_mount(w, m.destination.c_str(), "bind", m.source.c_str(), {"rbind", "rprivate", m.readonly ? "ro" : "rw"});
+    write_mount(w, m.destination.c_str(), "bind", m.source.c_str(), {"rbind", m.propagation, m.readonly ? "ro" : "rw"});
   w.end_array();
   w.key("linux").begin_object();
-  w.field("cgroupsPath", fmt::format("{}/{}/{}", in.cgroup_parent, in.ns, in.id));
-  write_resources(w, o.resources, o.privileged);
+  w.field("cgroupsPath",
+          o.cgroups_path.empty() ? fmt::format("{}/{}/{}", in.cgroup_parent, in.ns, in.id) : o.cgroups_path);
+  if (!o.sysctls.empty()) {
+    w.key("sysctl").begin_object();
+    for (const auto& [k, v] : o.sysctls) w.field(k, v);
+    w.end_object();
+  }
+  write_resources(w, o.resources, o.privileged, o.devices);
   if (!o.devices.empty()) {
     w.key("devices").begin_array();
     for (const auto& d : o.devices) {
@@ -334,6 +357,11 @@ Result<std::string> build_spec(const SpecInputs& in) {
   w.key("namespaces").begin_array();
   for (const char* ns : {"pid", "network", "ipc", "uts", "mount", "cgroup"}) {
     bool network = std::string_view(ns) == "network";
+    auto joined = o.namespace_paths.find(ns);
+    if (joined != o.namespace_paths.end()) {
+      if (joined->second != "host") w.begin_object().field("type", ns).field("path", joined->second).end_object();
+      continue;
+    }
     if (network && o.host_network) continue;
     w.begin_object().field("type", ns);
     if (network && !o.netns_path.empty()) w.field("path", o.netns_path);
@@ -341,8 +369,10 @@ Result<std::string> build_spec(const SpecInputs& in) {
   }
   w.end_array();
   if (!o.privileged) {
-    w.string_array("maskedPaths", kMaskedPaths).string_array("readonlyPaths", kReadonlyPaths);
-    if (o.seccomp) write_default_seccomp(w.key("seccomp"), caps);
+    w.string_array("maskedPaths", o.masked_paths.value_or(kMaskedPaths));
+    w.string_array("readonlyPaths", o.readonly_paths.value_or(kReadonlyPaths));
+    if (o.seccomp && !seccomp_profile) write_default_seccomp(w.key("seccomp"), caps);
+    if (o.seccomp && seccomp_profile) w.key("seccomp").value(json::root(*seccomp_profile).raw());
   }
   w.end_object();
   w.end_object();

@@ -4,6 +4,7 @@
 // to refuse more --cpus than there are), so they are tested without a daemon.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ struct BindMount {
   std::string source;       // absolute host path
   std::string destination;  // absolute container path
   bool readonly = false;
+  std::string propagation = "rprivate";  // or "rslave", "rshared" (CRI mounts)
 };
 
 // Cgroup limits; 0 = none (docker's flags, in docker's units).
@@ -53,16 +55,25 @@ struct SpecOverrides {
   std::vector<BindMount> mounts;
   Resources resources;
   bool seccomp = true;  // false: no seccomp profile ("seccomp=unconfined")
+  std::string seccomp_profile_json;  // non-empty (with seccomp): this linux.seccomp (OCI format) instead of ours
   // docker's --privileged: no seccomp, no masked or read-only paths, /sys and cgroups writable,
   // every device allowed; with it come capabilities (all of berthd's) and devices (the host's).
   bool privileged = false;
-  std::vector<std::string> capabilities;  // non-empty: instead of the default set
+  std::optional<std::vector<std::string>> capabilities;  // set (even empty): instead of the default set
   std::vector<HostDevice> devices;
   // Networking (network/): a hostname other than the id's first 12 characters, the path of the
   // network namespace to join (empty: a new one), or none at all (the host's).
   std::string hostname;
   std::string netns_path;
   bool host_network = false;
+  // CRI pods: namespaces joined by path ("pid", "ipc", "uts", "network" → a /proc/<pid>/ns/... or netns
+  // file), or "host" for none of that type at all; these win over netns_path/host_network.
+  std::map<std::string, std::string> namespace_paths;
+  std::string cgroups_path;  // non-empty: linux.cgroupsPath as given (the kubelet's parent + id)
+  std::map<std::string, std::string> sysctls;
+  std::optional<bool> no_new_privileges;  // unset: true (docker's and berthd's default)
+  std::vector<uint32_t> additional_gids;  // added to the user's supplementary groups
+  std::optional<std::vector<std::string>> masked_paths, readonly_paths;  // set: instead of the defaults
 };
 
 struct UserIds {
@@ -90,6 +101,8 @@ struct SpecInputs {
 };
 
 Result<std::string> build_spec(const SpecInputs& in);
+// The capabilities a container gets by default (containerd's set).
+const std::vector<std::string>& default_capabilities();
 
 // `update`: the runtime's `update --resources` document for these changes (0 fields are left out,
 // so they stay as they are), and the spec with the same changes merged into linux.resources.

@@ -60,9 +60,16 @@ std::string render_hosts(const std::string& hostname, const std::string& address
   return out;
 }
 
-std::string render_resolv_conf(std::string_view host, const std::vector<std::string>& dns) {
+std::string render_resolv_conf(std::string_view host, const std::vector<std::string>& dns,
+                               const std::vector<std::string>& search, const std::vector<std::string>& options) {
   std::string out;
   for (const auto& server : dns) out += "nameserver " + server + "\n";
+  auto joined = [](const char* key, const std::vector<std::string>& words) {
+    std::string line = key;
+    for (const auto& w : words) line += " " + w;
+    return line + "\n";
+  };
+
   for (auto line : split_lines(host)) {
     auto f = fields(line);
     if (f.empty() || f[0].starts_with("#") || f[0].starts_with(";")) continue;
@@ -70,9 +77,13 @@ std::string render_resolv_conf(std::string_view host, const std::vector<std::str
       if (!dns.empty() || f.size() < 2 || is_loopback(f[1])) continue;
     } else if (f[0] != "search" && f[0] != "domain" && f[0] != "options") {
       continue;
+    } else if ((f[0] == "options" && !options.empty()) || (f[0] != "options" && !search.empty())) {
+      continue;  // replaced by the given ones
     }
     out += std::string(line) + "\n";
   }
+  if (!search.empty()) out += joined("search", search);
+  if (!options.empty()) out += joined("options", options);
   return out;
 }
 

@@ -24,7 +24,9 @@ Result<HostEntry> parse_add_host(std::string_view text);
 std::string render_hosts(const std::string& hostname, const std::string& address, const std::vector<HostEntry>& extra);
 // With dns servers given: those (and the host's search/options lines); else the host's file minus
 // loopback nameservers (127.0.0.0/8, ::1), which cannot answer inside another network namespace.
-std::string render_resolv_conf(std::string_view host_resolv_conf, const std::vector<std::string>& dns);
+// search / options given (CRI pods: the cluster's domains, ndots) replace the host's lines of that kind.
+std::string render_resolv_conf(std::string_view host_resolv_conf, const std::vector<std::string>& dns,
+                               const std::vector<std::string>& search = {}, const std::vector<std::string>& options = {});
 
 // The IPv4 routes of /proc/net/route (default routes left out: they collide with nothing).
 std::vector<Ipv4Prefix> parse_proc_net_route(std::string_view text);

@@ -260,7 +260,7 @@ Result<ContainerNetworkSpec> NetworkManager::configure(const std::string& ns, co
   BERTH_TRY(write_file_atomic(dir + "/network.json", request_json(req)));
   BERTH_TRY(write_file_atomic(dir + "/hosts", render_hosts(spec.hostname, "", extra), 0644));
   BERTH_TRY(write_file_atomic(dir + "/hostname", spec.hostname + "\n", 0644));
-  BERTH_TRY(write_file_atomic(dir + "/resolv.conf", render_resolv_conf(host_resolv.value_or(""), nameservers), 0644));
+  BERTH_TRY(write_file_atomic(dir + "/resolv.conf", render_resolv_conf(host_resolv.value_or(""), nameservers, req.dns_search, req.dns_options), 0644));
   for (const char* name : {"hosts", "hostname", "resolv.conf"})
     spec.mounts.push_back({dir + "/" + name, std::string("/etc/") + name, false});
   return spec;

@@ -41,13 +41,14 @@ struct CreateNetworkRequest {
 
 // What `run` asks for.
 struct ContainerNetworkRequest {
-  std::string network;  // "", "none", "host", "bridge", "container:ID" or a network's name
+  std::string network;  // "", "none", "host", "bridge", "container:ID" (its netns and /etc files) or a network's name
   std::vector<std::string> publish;  // -p specs
   std::string hostname;
   std::vector<std::string> add_hosts;  // name:ip
   std::vector<std::string> dns;
   std::vector<std::string> aliases;  // --network-alias: more DNS names on a user-defined network
   std::vector<std::string> links;    // --link NAME[:ALIAS]: /etc/hosts entries for running containers
+  std::vector<std::string> dns_search, dns_options;  // non-empty: instead of the host's search / options lines
 };
 
 // What goes into the container's spec.

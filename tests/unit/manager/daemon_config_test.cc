@@ -39,6 +39,22 @@ TEST(DaemonConfigTest, ReadsEverySetting) {
   EXPECT_EQ(defaults->root, "/var/lib/berth");
 }
 
+// The CRI socket: unset is "<state>/cri.sock" (decided at open), "" turns the CRI off.
+TEST(DaemonConfigTest, CriSocketUnsetEmptyOrGiven) {
+  auto unset = load("{}");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->cri_socket.has_value());
+  auto off = load(R"({"cri_socket": ""})");
+  ASSERT_TRUE(off.ok()) << off.error().what();
+  ASSERT_TRUE(off->cri_socket.has_value());
+  EXPECT_EQ(*off->cri_socket, "");
+  auto given = load(R"({"cri_socket": "/run/k/cri.sock", "pause": "/opt/berth-pause"})");
+  ASSERT_TRUE(given.ok()) << given.error().what();
+  EXPECT_EQ(given->cri_socket.value_or(""), "/run/k/cri.sock");
+  EXPECT_EQ(given->pause, "/opt/berth-pause");
+  EXPECT_FALSE(load(R"({"cri_socket": 5})").ok());
+}
+
 TEST(DaemonConfigTest, RejectsTyposAndWrongTypes) {
   auto typo = load(R"({"adress": "/x"})");
   ASSERT_FALSE(typo.ok());

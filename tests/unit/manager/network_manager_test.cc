@@ -27,6 +27,9 @@ TEST(ContainerFiles, ResolvConfDropsLoopbackServers) {
                      "options edns0 trust-ad\nsortlist 10.0.0.0\n";
   EXPECT_EQ(render_resolv_conf(host, {}), "nameserver 10.1.1.1\nsearch corp.example\noptions edns0 trust-ad\n");
   EXPECT_EQ(render_resolv_conf(host, {"9.9.9.9"}), "nameserver 9.9.9.9\nsearch corp.example\noptions edns0 trust-ad\n");
+  EXPECT_EQ(render_resolv_conf(host, {"10.96.0.10"}, {"default.svc.cluster.local", "svc.cluster.local"}, {"ndots:5"}),
+            "nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local\noptions ndots:5\n");
+  EXPECT_EQ(render_resolv_conf(host, {}, {}, {"ndots:2"}), "nameserver 10.1.1.1\nsearch corp.example\noptions ndots:2\n");
 }
 
 TEST(ContainerFiles, RoutesAndSubnetChoice) {

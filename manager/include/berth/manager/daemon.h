@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,12 +32,16 @@ struct DaemonConfig {
   // docker), and the default bridge network's subnet (empty: one free of the host's routes).
   std::string default_network = "none";
   std::string default_subnet;
+  // The Kubernetes CRI socket: unset, <state>/cri.sock (/run/berth/cri.sock by default); "": no CRI.
+  std::optional<std::string> cri_socket;
+  std::string pause = "berth-pause";  // the pod sandboxes' infra binary (path or name in PATH)
 };
 
 // Reads a JSON config file:
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
 //  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "cgroup_parent": "/berth/a", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
 //  "default_network": "none|bridge|NAME", "default_subnet": "172.30.0.0/16",
+//  "cri_socket": "/run/berth/cri.sock" ("" : off), "pause": "/usr/bin/berth-pause",
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
 
@@ -50,6 +55,10 @@ class Daemon {
   // Binds the socket (mode 0600) and serves the given services (wired by main; they must outlive
   // the server).
   Status start(const std::vector<grpc::Service*>& services);
+  // Serves the CRI services on config().cri_socket (mode 0600); nothing when it is "".
+  Status start_cri(const std::vector<grpc::Service*>& services);
+  // The resolved berth-pause binary.
+  std::string pause_binary() const;
   // Blocks until shutdown() is called from another thread.
   void wait();
   // Stops accepting, ends streams, waits for in-flight calls (bounded).
@@ -79,6 +88,7 @@ class Daemon {
   std::unique_ptr<TaskManager> tasks_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> cri_server_;
   std::jthread trimmer_;  // hands freed heap back to the system now and then (see start())
 };
 
