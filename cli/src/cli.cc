@@ -9,6 +9,7 @@
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "build_commands.h"
 #include "distribution_commands.h"
 #include "network_commands.h"
 #include "output.h"
@@ -138,6 +139,8 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"login", login},
                                                      {"logout", logout},
                                                      {"history", history},
+                                                     {"commit", commit},
+                                                     {"diff", diff},
                                                      {"tag", image_tag},
                                                      {"images", image_ls},
                                                      {"rmi", image_rm},
@@ -176,6 +179,7 @@ std::string usage_text() {
   text += "  push [--platform os/arch] [-q] NAME[:TAG]\n";
   text += "  login [-u USER] [--password-stdin] [SERVER] | logout [SERVER]\n";
   text += "  history [--no-trunc] [-q] IMAGE | image inspect IMAGE...\n";
+  text += "  commit [-m MSG] [-a AUTHOR] [-c INSTR]... [-p=false] CONTAINER REPO[:TAG] | diff CONTAINER\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"
       "      [-v SRC:DST[:ro]|-v /DST] [--volumes-from C[:ro]] [--pull missing|always|never]\n"

@@ -9,6 +9,7 @@
 #include "berth/common/absl_mutex_mode.h"
 #include "berth/common/log.h"
 #include "berth/manager/daemon.h"
+#include "services/build_service.h"
 #include "services/network_service.h"
 
 namespace po = boost::program_options;
@@ -90,8 +91,9 @@ int main(int argc, char** argv) {
   berth::manager::TaskEventSink event_sink(d.tasks());
   berth::manager::VolumesService volumes(d.tasks());
   berth::manager::NetworksService networks(d.networks());
+  berth::manager::BuildService build(d.tasks(), d.images(), d.scratch_dir());
   if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer,
-                         &containers, &tasks, &event_sink, &volumes, &networks});
+                         &containers, &tasks, &event_sink, &volumes, &networks, &build});
       !st) {
     logger->error("{}", st.error().what());
     return 1;
