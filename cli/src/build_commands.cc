@@ -1,4 +1,4 @@
-// commit and diff, printed as docker prints them: `sha256:<id>` and "A /path" lines.
+// build, commit and diff, printed as docker prints them: `sha256:<id>` and "A /path" lines.
 #include "build_commands.h"
 
 #include <boost/program_options.hpp>
@@ -7,7 +7,9 @@
 
 #include "berth/common/json.h"
 #include "berth/manager/v1/build.grpc.pb.h"
+#include "berth/common/fs.h"
 #include "container_client.h"
+#include "context_tar.h"
 #include "distribution_commands.h"
 #include "output.h"
 
@@ -71,6 +73,67 @@ Status diff(Context& ctx, const std::vector<std::string>& args) {
     return {};
   }
   for (const auto& c : resp.changes()) ctx.out << c.kind() << " " << c.path() << "\n";
+  return {};
+}
+
+Status build(Context& ctx, const std::vector<std::string>& args) {
+  std::vector<std::string> tags, build_args;
+  std::string file, target;
+  bool no_cache = false, quiet = false;
+  po::options_description desc("build options");
+  desc.add_options()("tag,t", po::value(&tags), "name and optionally a tag (NAME[:TAG])")(
+      "file,f", po::value(&file), "the Dockerfile (default CONTEXT/Dockerfile)")(
+      "build-arg", po::value(&build_args), "set a build-time variable (K=V)")(
+      "target", po::value(&target), "the stage to build")("no-cache", po::bool_switch(&no_cache),
+                                                          "do not use the build cache")(
+      "quiet,q", po::bool_switch(&quiet), "print only the image id");
+  std::vector<std::string> positional = parse_verb_args(args, desc);
+  if (positional.size() != 1) {
+    throw UsageError("usage: berthctl build [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE] [--no-cache] [-q] CONTEXT");
+  }
+  const std::string& dir = positional[0];
+  if (file.empty()) file = dir + "/Dockerfile";
+  auto dockerfile = read_file(file);
+  if (!dockerfile) return make_error(ErrorCode::kNotFound, "unable to read the Dockerfile {}: {}", file, dockerfile.error().what());
+  pb::BuildRequest first;
+  auto* options = first.mutable_options();
+  for (const auto& t : tags) options->add_tags(t);
+  options->set_dockerfile(*dockerfile);
+  for (const auto& kv : build_args) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) {
+      // docker: --build-arg K takes K from the environment.
+      const char* v = std::getenv(kv.c_str());
+      if (v != nullptr) (*options->mutable_build_args())[kv] = v;
+    } else {
+      (*options->mutable_build_args())[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  }
+  options->set_target(target);
+  options->set_no_cache(no_cache);
+  options->set_quiet(quiet);
+  options->set_source_date_epoch(source_date_epoch());
+  DockerIgnore ignore = DockerIgnore::parse(read_file(dir + "/.dockerignore").value_or(""));
+
+  auto call = ctx.call();
+  auto stream = pb::Build::NewStub(ctx.channel)->Build(call.get());
+  if (!stream->Write(first)) return from_grpc(stream->Finish());
+  Status sent = write_context_tar(dir, ignore, [&](std::string_view chunk) {
+    pb::BuildRequest msg;
+    msg.set_context_chunk(std::string(chunk));
+    return stream->Write(msg);
+  });
+  stream->WritesDone();
+  pb::BuildOutput out;
+  std::string image_id;
+  while (stream->Read(&out)) {
+    if (!out.text().empty()) ctx.out << out.text() << std::flush;
+    if (!out.image_id().empty()) image_id = out.image_id();
+  }
+  grpc::Status st = stream->Finish();
+  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(std::move(sent));
+  if (quiet) ctx.out << image_id << "\n";
   return {};
 }
 

@@ -10,5 +10,6 @@ namespace berth::cli {
 
 Status commit(Context& ctx, const std::vector<std::string>& args);
 Status diff(Context& ctx, const std::vector<std::string>& args);
+Status build(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace berth::cli

@@ -140,6 +140,7 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"logout", logout},
                                                      {"history", history},
                                                      {"commit", commit},
+                                                     {"build", build},
                                                      {"diff", diff},
                                                      {"tag", image_tag},
                                                      {"images", image_ls},
@@ -180,6 +181,7 @@ std::string usage_text() {
   text += "  login [-u USER] [--password-stdin] [SERVER] | logout [SERVER]\n";
   text += "  history [--no-trunc] [-q] IMAGE | image inspect IMAGE...\n";
   text += "  commit [-m MSG] [-a AUTHOR] [-c INSTR]... [-p=false] CONTAINER REPO[:TAG] | diff CONTAINER\n";
+  text += "  build [-t NAME[:TAG]]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] [-q] CONTEXT\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"
       "      [-v SRC:DST[:ro]|-v /DST] [--volumes-from C[:ro]] [--pull missing|always|never]\n"

@@ -52,25 +52,6 @@ std::string container_command(const std::string& spec_json) {
   return out;
 }
 
-// The mount destinations of a container's spec, relative ("proc", "etc/hosts").
-std::set<std::string> mount_points(const std::string& spec_json) {
-  std::set<std::string> out;
-  auto tree = json::parse(spec_json, "spec");
-  if (!tree) return out;
-  auto mounts = json::root(*tree).get("mounts");
-  if (!mounts) return out;
-  auto list = mounts->as_array();
-  if (!list) return out;
-  for (const auto& m : *list) {
-    auto dest = m.get("destination");
-    auto text = dest ? dest->as_string() : Result<std::string>(std::string());
-    if (!text || text->empty()) continue;
-    size_t start = text->find_first_not_of('/');
-    if (start != std::string::npos) out.insert(text->substr(start));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<CommitResult> commit_container(TaskManager& tasks, ImageManager& images, const std::string& ns,
@@ -91,7 +72,7 @@ Result<CommitResult> commit_container(TaskManager& tasks, ImageManager& images, 
     if (task.ok() && task->state == TaskState::kRunning) BERTH_TRY(pause.pause());
   }
   BERTH_ASSIGN_OR_RETURN(LayerBlob layer, store_snapshot_layer(images, ns, container.snapshot_key,
-                                                               mount_points(container.spec_json), scratch_dir,
+                                                               spec_mount_points(container.spec_json), scratch_dir,
                                                                request.source_date_epoch, lease));
   BERTH_TRY(pause.resume());
 
@@ -108,12 +89,30 @@ Result<CommitResult> commit_container(TaskManager& tasks, ImageManager& images, 
   return CommitResult{stored.config_digest, ref.full()};
 }
 
+std::set<std::string> spec_mount_points(const std::string& spec_json) {
+  std::set<std::string> out;
+  auto tree = json::parse(spec_json, "spec");
+  if (!tree) return out;
+  auto mounts = json::root(*tree).get("mounts");
+  if (!mounts) return out;
+  auto list = mounts->as_array();
+  if (!list) return out;
+  for (const auto& m : *list) {
+    auto dest = m.get("destination");
+    auto text = dest ? dest->as_string() : Result<std::string>(std::string());
+    if (!text || text->empty()) continue;
+    size_t start = text->find_first_not_of('/');
+    if (start != std::string::npos) out.insert(text->substr(start));
+  }
+  return out;
+}
+
 Result<std::vector<FsChange>> container_changes(ImageManager& images, const std::string& ns,
                                                 const std::string& container) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord record, images.db().get_container(ns, container));
   BERTH_ASSIGN_OR_RETURN(auto mounts, images.snapshots().mounts(record.snapshot_key));
   BERTH_ASSIGN_OR_RETURN(DiffDirs dirs, diff_dirs(mounts));
-  dirs.mount_points = mount_points(record.spec_json);
+  dirs.mount_points = spec_mount_points(record.spec_json);
   return snapshot_changes(dirs);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct CommitResult {
 
 Result<CommitResult> commit_container(TaskManager& tasks, ImageManager& images, const std::string& ns,
                                       const CommitRequest& request, const std::string& scratch_dir);
+
+// The mount destinations of a container's spec, relative ("proc", "etc/hosts"): see DiffDirs.
+std::set<std::string> spec_mount_points(const std::string& spec_json);
 
 Result<std::vector<FsChange>> container_changes(ImageManager& images, const std::string& ns,
                                                 const std::string& container);

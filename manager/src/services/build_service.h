@@ -12,6 +12,7 @@ class BuildService final : public pb::Build::Service {
       : tasks_(tasks), images_(images), scratch_dir_(std::move(scratch_dir)) {}
   grpc::Status Commit(grpc::ServerContext*, const pb::CommitRequest* in, pb::CommitResponse* out) override;
   grpc::Status Diff(grpc::ServerContext*, const pb::DiffRequest* in, pb::DiffResponse* out) override;
+  grpc::Status Build(grpc::ServerContext*, grpc::ServerReaderWriter<pb::BuildOutput, pb::BuildRequest>* stream) override;
 
  private:
   TaskManager& tasks_;
