@@ -17,27 +17,6 @@
 namespace berth::manager::build {
 namespace {
 
-// A relative path with "." and ".." applied; nullopt when it climbs above the root.
-std::optional<std::string> clean_relative(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string part(path.substr(start, end - start));
-    if (part == "..") {
-      if (parts.empty()) return std::nullopt;
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = end + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
-  return out;
-}
-
 std::vector<std::string> sorted_entries(const std::string& dir) {
   std::vector<std::string> names;
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
@@ -168,6 +147,26 @@ class Copier {
 };
 
 }  // namespace
+
+std::optional<std::string> clean_relative(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string part(path.substr(start, end - start));
+    if (part == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
 
 Result<std::vector<std::string>> resolve_sources(const std::string& root, const std::vector<std::string>& sources) {
   std::vector<std::string> out;

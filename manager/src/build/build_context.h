@@ -12,6 +12,10 @@
 
 namespace berth::manager::build {
 
+// A relative path (a leading "/" ignored) with "." and ".." applied; nullopt when it climbs above
+// the root.
+std::optional<std::string> clean_relative(std::string_view path);
+
 // The sources of a COPY/ADD (glob patterns allowed in the last component) as paths relative to
 // root, sorted; an error names a source that matches nothing or leaves root.
 Result<std::vector<std::string>> resolve_sources(const std::string& root, const std::vector<std::string>& sources);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "berth/common/fs.h"
+#include "build/build_context.h"
 #include "containers/spec_builder.h"
 
 namespace berth::manager::build {
@@ -52,24 +53,8 @@ Result<std::vector<std::string>> list_args(const Instruction& in, char escape, c
   return shell_words(in.args, escape, lookup);
 }
 
-std::string normalize_path(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(start, end - start);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = end + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
+// An absolute path with "." and ".." applied ("/app/sub/../src" → "/app/src").
+std::string normalize_path(const std::string& path) { return "/" + clean_relative(path).value_or(""); }
 
 Status apply_healthcheck(ImageConfig& config, const Instruction& in) {
   if (in.args == "NONE" || in.args == "none") {
