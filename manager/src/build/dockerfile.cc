@@ -165,11 +165,30 @@ Result<std::string> expand_dollar(std::string_view text, size_t& i, char escape,
   return set ? expand_word(word, escape, lookup) : Result<std::string>(std::string());
 }
 
+// Image configs are JSON, which holds UTF-8 text only.
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
+    if (n == 4 || i + n >= s.size() + (n == 0 ? 1 : 0)) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<Dockerfile> parse_dockerfile(std::string_view text) {
   Dockerfile out;
   std::vector<std::string_view> lines = lines_of(text);
+  for (size_t n = 0; n < lines.size(); ++n) {
+    if (!valid_utf8(lines[n])) {
+      return make_error(ErrorCode::kInvalidArgument, "Dockerfile line {}: not valid UTF-8", n + 1);
+    }
+  }
   size_t i = 0;
   // Parser directives: only before anything else, each at most once.
   std::set<std::string> seen;

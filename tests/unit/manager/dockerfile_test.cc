@@ -65,6 +65,10 @@ TEST(DockerfileParser, ErrorsNameTheLine) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().what().find("line 2: RUN requires at least one argument"), std::string::npos);
   EXPECT_FALSE(parse_dockerfile("# only a comment\n").ok());
+  r = parse_dockerfile("FROM scratch\nCMD \xdd\"sh\"]\n");  // found by fuzz_dockerfile
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().what(), "Dockerfile line 2: not valid UTF-8");
+  EXPECT_TRUE(parse_dockerfile("FROM scratch\nLABEL k=\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3\"\n").ok());
   EXPECT_FALSE(parse_dockerfile("").ok());
 }
 
