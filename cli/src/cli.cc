@@ -9,6 +9,7 @@
 
 #include "berth/common/json.h"
 #include "context.h"
+#include "build_commands.h"
 #include "distribution_commands.h"
 #include "network_commands.h"
 #include "output.h"
@@ -138,6 +139,9 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"login", login},
                                                      {"logout", logout},
                                                      {"history", history},
+                                                     {"commit", commit},
+                                                     {"build", build},
+                                                     {"diff", diff},
                                                      {"tag", image_tag},
                                                      {"images", image_ls},
                                                      {"rmi", image_rm},
@@ -179,6 +183,8 @@ std::string usage_text() {
   text += "  push [--platform os/arch] [-q] NAME[:TAG]\n";
   text += "  login [-u USER] [--password-stdin] [SERVER] | logout [SERVER]\n";
   text += "  history [--no-trunc] [-q] IMAGE | image inspect IMAGE...\n";
+  text += "  commit [-m MSG] [-a AUTHOR] [-c INSTR]... [-p=false] CONTAINER REPO[:TAG] | diff CONTAINER\n";
+  text += "  build [-t NAME[:TAG]]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] [-q] CONTEXT\n";
   text += "  save [-o FILE] [--format docker-archive|oci-archive] IMAGE... | load [-i FILE] [-q]\n";
   text += "  search [--limit N] [--filter K=V] [--no-trunc] [--format F] REGISTRY/TERM\n";
   text +=

@@ -11,6 +11,7 @@
 #include "berth/manager/daemon.h"
 #include "cri/image_service.h"
 #include "cri/runtime_service.h"
+#include "services/build_service.h"
 #include "services/network_service.h"
 #include "services/search_service.h"
 
@@ -97,9 +98,10 @@ int main(int argc, char** argv) {
   berth::manager::TaskEventSink event_sink(d.tasks());
   berth::manager::VolumesService volumes(d.tasks());
   berth::manager::NetworksService networks(d.networks());
+  berth::manager::BuildService build(d.tasks(), d.images(), d.scratch_dir());
   berth::manager::SearchService search(d.images());
   if (auto st = d.start({&version, &namespaces, &images, &content, &snapshots, &leases, &events, &transfer,
-                         &containers, &tasks, &event_sink, &volumes, &networks, &search});
+                         &containers, &tasks, &event_sink, &volumes, &networks, &build, &search});
       !st) {
     logger->error("{}", st.error().what());
     return 1;

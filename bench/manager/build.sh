@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Dockerfile builds side by side in one run: `berthctl build` (berthd, RUN through berth-shim and
+# berth) vs `buildah bud` (Debian's buildah, vfs storage in a temp root, runc), a 6-step Dockerfile
+# on the same busybox base pulled beforehand from a local docker-registry: cold (no cache) and
+# fully cached. Prints the mean times and berth/buildah ratios.
+#   bench/manager/build.sh [runs]     (default 5; needs root)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-5}
+build=${BUILD:-build}
+berth=$(realpath "$build/runtime/berth"); shim=$(realpath "$build/shim/berth-shim")
+berthd=$(realpath "$build/manager/berthd"); berthctl=$(realpath "$build/cli/berthctl")
+for f in "$berth" "$shim" "$berthd" "$berthctl"; do [[ -x $f ]] || { echo "build first: $f" >&2; exit 1; }; done
+work=$(mktemp -d /tmp/berth-buildbench.XXXXXX)
+pids=()
+cleanup() {
+  set +e
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  # berthd keeps its namespaces' parent cgroups under the bench's own parent: only those go.
+  find /sys/fs/cgroup -depth -type d -path "*/berth-buildbench-$$*" -exec rmdir {} \; 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source scripts/lib/busybox_registry.sh
+start_registry >/dev/null
+pids+=("$registry_pid")
+push_busybox bench/busybox:1 true >/dev/null
+image=$registry/bench/busybox:1
+
+echo "{\"registries\": {\"$registry\": {\"plain_http\": true}}}" > "$work/berthd.json"
+"$berthd" --config "$work/berthd.json" --root "$work/berthd-root" --state "$work/berthd-state" \
+  --address "$work/berthd.sock" --shim "$shim" --runtime "$berth" --cgroup-parent "/berth-buildbench-$$" \
+  >"$work/berthd.log" 2>&1 &
+pids+=($!)
+wait_for "$berthctl --address $work/berthd.sock version"
+ctl=("$berthctl" --address "$work/berthd.sock")
+"${ctl[@]}" pull "$image" >/dev/null
+bud=(buildah --root "$work/buildah" --runroot "$work/buildah-run" --storage-driver vfs)
+"${bud[@]}" pull --quiet --tls-verify=false "$image" >/dev/null
+
+ctx=$work/context
+mkdir -p "$ctx"
+head -c 4M /dev/urandom > "$ctx/data.bin"
+echo "hello" > "$ctx/index.html"
+cat > "$ctx/Dockerfile" <<DF
+FROM $image
+ENV APP=/app
+WORKDIR /app
+COPY index.html data.bin ./
+RUN echo built > /app/stamp && ls /app > /app/list
+CMD ["httpd", "-f", "-h", "/app"]
+DF
+
+hyperfine -N --runs "$runs" --export-json "$work/berth-cold.json" \
+  "${ctl[*]} build -q --no-cache -t bench:cold $ctx" >/dev/null
+hyperfine -N --runs "$runs" --warmup 1 --export-json "$work/berth-cached.json" \
+  "${ctl[*]} build -q -t bench:cached $ctx" >/dev/null
+hyperfine -N --runs "$runs" --export-json "$work/buildah-cold.json" \
+  "${bud[*]} bud --quiet --isolation oci --runtime runc --no-cache --layers -t bench:cold $ctx" >/dev/null
+hyperfine -N --runs "$runs" --warmup 1 --export-json "$work/buildah-cached.json" \
+  "${bud[*]} bud --quiet --isolation oci --runtime runc --layers -t bench:cached $ctx" >/dev/null
+
+ms() { jq '.results[0].mean * 1000' "$1"; }
+bc=$(ms "$work/berth-cold.json"); bh=$(ms "$work/berth-cached.json")
+uc=$(ms "$work/buildah-cold.json"); uh=$(ms "$work/buildah-cached.json")
+printf '6-step Dockerfile (%d runs each)         berthctl build   buildah bud   ratio\n' "$runs"
+printf 'cold (--no-cache)                        %9.1f ms  %9.1f ms   %.2fx\n' "$bc" "$uc" "$(echo "$bc / $uc" | bc -l)"
+printf 'fully cached                             %9.1f ms  %9.1f ms   %.2fx\n' "$bh" "$uh" "$(echo "$bh / $uh" | bc -l)"
