@@ -7,10 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
-build=${BUILD:-build}
-berth=$(realpath "$build/runtime/berth"); shim=$(realpath "$build/shim/berth-shim")
-berthd=$(realpath "$build/manager/berthd"); berthctl=$(realpath "$build/cli/berthctl")
-for f in "$berth" "$shim" "$berthd" "$berthctl"; do [[ -x $f ]] || { echo "build first: $f" >&2; exit 1; }; done
+source bench/berth_binaries.sh
 work=$(mktemp -d /tmp/berth-buildbench.XXXXXX)
 pids=()
 cleanup() {

@@ -1,6 +1,5 @@
 // RuntimeService: what the kubelet sees of containers (ContainerStatus, ListContainers), from the
 // record, its CRI config and its task (or, once the task is gone, the exit kept on the record).
-#include "berth/common/container_labels.h"
 #include "berth/common/json.h"
 #include "cri/cri_records.h"
 #include "cri/label_selector.h"
@@ -32,9 +31,9 @@ Result<v1::ContainerStatus> RuntimeService::container_status(const ContainerReco
   if (task && task->state == TaskState::kStopped) {
     finished = task->exited_at_unix_nano;
     exit_code = static_cast<int32_t>(task->exit_status);
-  } else if (!task && record.labels.contains(labels::kLastExitStatus)) {
-    finished = label_number(record, labels::kLastExitedAt);
-    exit_code = static_cast<int32_t>(label_number(record, labels::kLastExitStatus));
+  } else if (!task && record.last_exited_at_unix_nano != 0) {
+    finished = record.last_exited_at_unix_nano;
+    exit_code = static_cast<int32_t>(record.last_exit_status);
   }
   if (task && task->state != TaskState::kStopped) {
     s.set_state(task->state == TaskState::kCreated ? v1::CONTAINER_CREATED : v1::CONTAINER_RUNNING);
