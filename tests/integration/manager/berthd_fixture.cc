@@ -75,8 +75,8 @@ Status Berthd::terminate() {
 void remove_cgroup_parent(const std::string& parent, const std::string& ns) {
   std::error_code ec;
   for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    // rmdir only removes a cgroup without children.
-    (void)::rmdir((hierarchy.path().string() + parent + "/" + ns).c_str());
+    // rmdir only removes a cgroup without children. Builds run their steps in namespace "<ns>.build".
+    for (const auto& name : {ns, ns + ".build"}) (void)::rmdir((hierarchy.path().string() + parent + "/" + name).c_str());
     (void)::rmdir((hierarchy.path().string() + parent).c_str());
   }
 }
