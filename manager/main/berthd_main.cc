@@ -109,6 +109,11 @@ int main(int argc, char** argv) {
   // The Kubernetes CRI on its own socket, over the same managers.
   berth::manager::cri::RuntimeService cri_runtime(d.tasks(), d.images(), d.networks(), {d.pause_binary()});
   berth::manager::cri::ImageService cri_images(d.images(), d.config().root + "/snapshots");
+  if (auto st = cri_runtime.start_streaming({}); !st) {  // loopback, a port the kernel picks
+    logger->error("CRI streaming server: {}", st.error().what());
+    d.shutdown();
+    return 1;
+  }
   if (auto st = d.start_cri({&cri_runtime, &cri_images}); !st) {
     logger->error("{}", st.error().what());
     d.shutdown();
@@ -122,6 +127,7 @@ int main(int argc, char** argv) {
   });
   (*daemon)->wait();
   waiter.join();
+  cri_runtime.stop_streaming();  // its sessions use the TaskManager, which goes with the daemon
   logger->info("stopped");
   return 0;
 }

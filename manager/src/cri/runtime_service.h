@@ -2,14 +2,17 @@
 // pod's namespaces, its network from CNI) and their containers, as records and tasks in berthd's
 // k8s.io namespace through TaskManager, NetworkManager and ImageManager. RPC bodies are spread over
 // runtime_info.cc, sandboxes.cc, containers.cc, container_views.cc, exec_sync.cc and
-// streaming_stubs.cc (Exec/Attach/PortForward, for the streaming server to take over).
+// streaming_rpcs.cc (Exec/Attach/PortForward: URLs of the streaming server it owns).
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "cri/container_config.h"
 #include "cri/runtime/v1/api.grpc.pb.h"
+#include "cri/streaming/streaming_server.h"
+#include "cri/streaming/task_manager_runtime.h"
 #include "network/network_manager.h"
 #include "tasks/task_manager.h"
 
@@ -24,6 +27,11 @@ struct CriOptions {
 class RuntimeService final : public v1::RuntimeService::Service {
  public:
   RuntimeService(TaskManager& tasks, ImageManager& images, network::NetworkManager& networks, CriOptions options);
+
+  // The streaming server that Exec/Attach/PortForward hand out URLs of (UNAVAILABLE until started).
+  berth::Status start_streaming(berth::cri::streaming::StreamingServerOptions options);
+  // Cuts its connections; done before the TaskManager goes (the destructor does it too).
+  void stop_streaming();
 
   using Ctx = grpc::ServerContext;
   grpc::Status Version(Ctx*, const v1::VersionRequest*, v1::VersionResponse*) override;
@@ -74,6 +82,8 @@ class RuntimeService final : public v1::RuntimeService::Service {
   Result<std::vector<ContainerRecord>> pod_containers(const std::string& sandbox_id);
   // The task's pid while it runs; an error naming the object otherwise.
   Result<uint32_t> running_pid(const std::string& id);
+  // Exec and Attach: the streaming server runs, the container exists and runs.
+  berth::Status check_streamable(const std::string& container_id);
   // SIGTERM (or SIGKILL at once with timeout 0), SIGKILL after timeout seconds, then the task is
   // deleted (its exit kept on the record). No task: nothing to do.
   berth::Status stop_task(const std::string& id, int64_t timeout_seconds);
@@ -88,6 +98,9 @@ class RuntimeService final : public v1::RuntimeService::Service {
   CriOptions options_;
   std::mutex mu_;  // pod and container lifecycles one at a time: a pod's containers never race its removal
   std::string pod_cidr_;
+  // In this order: the server (its connections use the runtime) goes first.
+  std::unique_ptr<berth::cri::streaming::TaskManagerRuntime> stream_runtime_;
+  std::unique_ptr<berth::cri::streaming::StreamingServer> streaming_;
 };
 
 }  // namespace berth::manager::cri

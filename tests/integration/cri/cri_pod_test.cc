@@ -2,7 +2,8 @@
 // from the registry on 127.0.0.1, run a sandbox, two containers sharing the pod's network (one
 // fetches from the other on 127.0.0.1), ExecSync (output, exit code, timeout), status, update of
 // resources, stop and remove twice (idempotent), a berthd kill -9 in the middle with the pod kept,
-// and clear refusals of what berthd does not do.
+// Exec and PortForward through the streaming server's URLs, and clear refusals of what berthd does
+// not do.
 #include <chrono>
 #include <fstream>
 
@@ -10,6 +11,7 @@
 #include "berth/common/json.h"
 #include "berth/manager/daemon.h"
 #include "cri_fixture.h"
+#include "stream_client.h"
 
 namespace berth::manager::testing {
 namespace {
@@ -268,11 +270,100 @@ TEST_F(CriPodTest, RefusesWhatItCannotDoClearly) {
   v1::ExecRequest exec;
   v1::ExecResponse exec_resp;
   st = runtime_->Exec(&c4, exec, &exec_resp);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_FALSE(st.error_message().empty());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("cmd"), std::string::npos) << st.error_message();
   // Nothing was left by the refused pods.
   CtlResult left = ctl({"ps", "-a", "-q"});
   EXPECT_EQ(left.out, "") << left.err;
+}
+
+// The kubelet's way in: Exec / Attach / PortForward answer a URL of berthd's streaming server, and
+// our SPDY client (as kubectl's, through the kubelet) runs a command and fetches from the pod's httpd.
+TEST_F(CriPodTest, ExecAndPortForwardThroughStreamingUrls) {
+  namespace s = berth::cri::streaming::testing;
+  auto pod_cfg = pod_config("stream");
+  std::string pod = run_pod(pod_cfg);
+  ASSERT_FALSE(pod.empty());
+  std::string server = create_and_start(pod, container_config("server", kServer), pod_cfg);
+  ASSERT_FALSE(server.empty());
+  std::string body;  // httpd is up once the pod's loopback answers
+  for (int i = 0; i < 50 && body.find("hello-from-pod") == std::string::npos; ++i)
+    body = exec_sync(server, {"busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:8080/"}, 5).stdout();
+  ASSERT_NE(body.find("hello-from-pod"), std::string::npos) << body;
+
+  auto exec = [&](std::vector<std::string> cmd, bool tty, v1::ExecResponse* out) {
+    grpc::ClientContext ctx;
+    v1::ExecRequest req;
+    req.set_container_id(server);
+    for (auto& a : cmd) req.add_cmd(a);
+    req.set_tty(tty);
+    req.set_stdout(true);
+    req.set_stderr(!tty);
+    return runtime_->Exec(&ctx, req, out);
+  };
+  {
+    v1::ExecResponse resp;
+    auto st = exec({"sh", "-c", "echo out; echo err >&2; exit 7"}, false, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_TRUE(resp.url().starts_with("http://127.0.0.1:")) << resp.url();
+    s::ExecOutput r = s::spdy_exec(resp.url(), false);
+    EXPECT_EQ(r.out, "out\n");
+    EXPECT_EQ(r.err, "err\n");
+    EXPECT_NE(r.status.find(R"({"reason":"ExitCode","message":"7"})"), std::string::npos) << r.status;
+  }
+  {
+    v1::ExecResponse resp;
+    auto st = exec({"sh", "-c", "test -t 1 && echo is a tty"}, true, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    s::ExecOutput r = s::spdy_exec(resp.url(), true);
+    EXPECT_EQ(r.out, "is a tty\r\n");  // the pty adds the \r
+    EXPECT_EQ(r.status, R"({"metadata":{},"status":"Success"})");
+  }
+  // CRI containers have no stdio FIFOs (their output is logged): Attach says so before any URL.
+  grpc::ClientContext a_ctx;
+  v1::AttachRequest attach;
+  attach.set_container_id(server);
+  attach.set_stdout(true);
+  v1::AttachResponse attach_resp;
+  auto st = runtime_->Attach(&a_ctx, attach, &attach_resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+
+  auto port_forward = [&](const std::string& id, v1::PortForwardResponse* out) {
+    grpc::ClientContext ctx;
+    v1::PortForwardRequest req;
+    req.set_pod_sandbox_id(id);
+    req.add_port(8080);
+    return runtime_->PortForward(&ctx, req, out);
+  };
+  {
+    v1::PortForwardResponse resp;
+    st = port_forward(pod, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    s::SpdyClient c(resp.url(), {"portforward.k8s.io"});
+    ASSERT_EQ(c.code(), 101) << c.head();
+    auto [error, data] = c.open_port_forward(8080, "0");
+    c.send(data, "GET /index.html HTTP/1.0\r\n\r\n", /*fin=*/true);
+    std::string answer = c.wait_closed(data);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK")) << answer;  // busybox httpd answers 1.1
+    EXPECT_NE(answer.find("\r\n\r\nhello-from-pod\n"), std::string::npos) << answer;
+    EXPECT_EQ(c.wait_closed(error), "");
+  }
+
+  // Unknown objects, then a stopped pod: NOT_FOUND, FAILED_PRECONDITION.
+  v1::ExecResponse exec_resp;
+  v1::PortForwardResponse pf_resp;
+  EXPECT_EQ(port_forward("no-such-pod", &pf_resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  std::string real = server;
+  server = "no-such-container";
+  EXPECT_EQ(exec({"true"}, false, &exec_resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  server = real;
+  ASSERT_TRUE(stop_pod(pod).ok());
+  st = exec({"true"}, false, &exec_resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  st = port_forward(pod, &pf_resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  EXPECT_NE(st.error_message().find("not ready"), std::string::npos) << st.error_message();
+  EXPECT_TRUE(remove_pod(pod).ok());
 }
 
 }  // namespace

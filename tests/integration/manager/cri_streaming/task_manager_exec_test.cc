@@ -100,15 +100,10 @@ TEST_F(TaskManagerExecTest, ExecStdoutStderrExitCodeAndStdin) {
   {
     auto url = server_->exec_url({id_, {"/bin/sh", "-c", "echo out; echo err >&2; exit 5"}, false, false, true, true});
     ASSERT_TRUE(url.ok());
-    SpdyClient c(*url, {"v4.channel.k8s.io"});
-    ASSERT_EQ(c.code(), 101);
-    uint32_t error = c.open({{"streamtype", "error"}});
-    uint32_t out = c.open({{"streamtype", "stdout"}});
-    uint32_t err = c.open({{"streamtype", "stderr"}});
-    EXPECT_EQ(c.wait_closed(out), "out\n");
-    EXPECT_EQ(c.wait_closed(err), "err\n");
-    std::string status = c.wait_closed(error);
-    EXPECT_NE(status.find(R"({"reason":"ExitCode","message":"5"})"), std::string::npos) << status;
+    ExecOutput r = spdy_exec(*url, false);
+    EXPECT_EQ(r.out, "out\n");
+    EXPECT_EQ(r.err, "err\n");
+    EXPECT_NE(r.status.find(R"({"reason":"ExitCode","message":"5"})"), std::string::npos) << r.status;
   }
   {
     auto url = server_->exec_url({id_, {"/bin/busybox", "tr", "a-z", "A-Z"}, false, true, true, true});
@@ -128,13 +123,9 @@ TEST_F(TaskManagerExecTest, ExecStdoutStderrExitCodeAndStdin) {
 TEST_F(TaskManagerExecTest, ExecWithTty) {
   auto url = server_->exec_url({id_, {"/bin/sh", "-c", "test -t 1 && echo is a tty"}, true, false, true, false});
   ASSERT_TRUE(url.ok());
-  SpdyClient c(*url, {"v4.channel.k8s.io"});
-  ASSERT_EQ(c.code(), 101);
-  uint32_t error = c.open({{"streamtype", "error"}});
-  uint32_t out = c.open({{"streamtype", "stdout"}});
-  c.open({{"streamtype", "resize"}});
-  EXPECT_EQ(c.wait_closed(out), "is a tty\r\n");  // the pty's line discipline adds the \r
-  EXPECT_EQ(c.wait_closed(error), R"({"metadata":{},"status":"Success"})");
+  ExecOutput r = spdy_exec(*url, true);
+  EXPECT_EQ(r.out, "is a tty\r\n");  // the pty's line discipline adds the \r
+  EXPECT_EQ(r.status, R"({"metadata":{},"status":"Success"})");
 }
 
 TEST_F(TaskManagerExecTest, AttachToTheContainersStdio) {

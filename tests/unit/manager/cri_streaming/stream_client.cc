@@ -223,4 +223,17 @@ std::vector<std::string> WebSocketClient::read_all() {
   }
 }
 
+ExecOutput spdy_exec(const std::string& url, bool tty) {
+  SpdyClient c(url, {"v4.channel.k8s.io"});
+  if (c.code() != 101) return {"", "", "HTTP " + std::to_string(c.code())};
+  uint32_t error = c.open({{"streamtype", "error"}});
+  uint32_t out = c.open({{"streamtype", "stdout"}});
+  uint32_t other = c.open({{"streamtype", tty ? "resize" : "stderr"}});
+  ExecOutput result;
+  result.out = c.wait_closed(out);
+  if (!tty) result.err = c.wait_closed(other);
+  result.status = c.wait_closed(error);
+  return result;
+}
+
 }  // namespace berth::cri::streaming::testing

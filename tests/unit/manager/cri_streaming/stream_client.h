@@ -89,4 +89,11 @@ class WebSocketClient {
   uint16_t close_code_ = 0;
 };
 
+// An exec URL run as kubectl does over SPDY v4: stdout and stderr, or stdout and resize with a tty.
+// What came on each stream; a refused upgrade gives status "HTTP <code>".
+struct ExecOutput {
+  std::string out, err, status;
+};
+ExecOutput spdy_exec(const std::string& url, bool tty);
+
 }  // namespace berth::cri::streaming::testing
