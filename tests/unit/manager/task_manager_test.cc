@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,21 @@ struct ShimLog {
   bool dead = false;  // every call fails as against a gone shim
   std::function<void()> on_wait;  // runs inside wait(), once berthd is in the call
   std::vector<std::unique_ptr<Sleeper>> processes;
-  int count(const std::string& call) const { return static_cast<int>(std::count(calls.begin(), calls.end(), call)); }
+  // TaskManager calls its shims from background threads too (auto-removal, dead-shim clean-up).
+  mutable std::mutex mu;
+  void record(std::string call) {
+    std::lock_guard lock(mu);
+    calls.push_back(std::move(call));
+  }
+  Sleeper* add_process() {
+    std::lock_guard lock(mu);
+    processes.push_back(std::make_unique<Sleeper>());
+    return processes.back().get();
+  }
+  int count(const std::string& call) const {
+    std::lock_guard lock(mu);
+    return static_cast<int>(std::count(calls.begin(), calls.end(), call));
+  }
 };
 
 class FakeShimClient final : public ShimClient {
@@ -59,8 +74,7 @@ class FakeShimClient final : public ShimClient {
   Result<uint32_t> create(const std::string&, const std::string&, const ShimStdio&) override {
     BERTH_TRY(call("create"));
     if (log_.fail_create) return make_error(ErrorCode::kInternal, "runtime create failed");
-    log_.processes.push_back(std::make_unique<Sleeper>());  // the container's init
-    return static_cast<uint32_t>(log_.processes.back()->pid);
+    return static_cast<uint32_t>(log_.add_process()->pid);  // the container's init
   }
   Result<uint32_t> start(const std::string&, const std::string& exec_id) override {
     BERTH_TRY(call(exec_id.empty() ? "start" : "start:" + exec_id));
@@ -104,7 +118,7 @@ class FakeShimClient final : public ShimClient {
 
  private:
   Status call(const std::string& name) {
-    log_.calls.push_back(name);
+    log_.record(name);
     if (log_.dead) return make_error(ErrorCode::kUnavailable, "{}: connection refused", name);
     return {};
   }
@@ -115,33 +129,33 @@ class FakeShims final : public Shims {
  public:
   explicit FakeShims(ShimLog& log) : log_(log) {}
   Result<ShimHandle> spawn(const ShimTarget&) override {
-    log_.calls.push_back("spawn");
+    log_.record("spawn");
     return handle();
   }
   std::optional<ShimHandle> reconnect(const ShimTarget& target) override {
-    log_.calls.push_back("reconnect:" + target.id);
+    log_.record("reconnect:" + target.id);
     if (target.id.find("dead") != std::string::npos) return std::nullopt;
     return handle();
   }
   void stop(const std::string& id, ShimHandle& handle) override {
-    log_.calls.push_back("stop:" + id);
+    log_.record("stop:" + id);
     if (handle.client) (void)handle.client->shutdown(id);
   }
   std::optional<ExitInfo> cleanup(const ShimTarget& target) override {
-    log_.calls.push_back("cleanup:" + target.id);
+    log_.record("cleanup:" + target.id);
     return ExitInfo{137, 2000};
   }
-  void watch(const std::string& key, const ShimHandle&) override { log_.calls.push_back("watch:" + key); }
-  void unwatch(const std::string& key) override { log_.calls.push_back("unwatch:" + key); }
+  void watch(const std::string& key, const ShimHandle&) override { log_.record("watch:" + key); }
+  void unwatch(const std::string& key) override { log_.record("unwatch:" + key); }
 
  private:
   ShimHandle handle() {
-    log_.processes.push_back(std::make_unique<Sleeper>());
+    Sleeper* shim = log_.add_process();
     ShimHandle h;
-    h.pid = log_.processes.back()->pid;
+    h.pid = shim->pid;
     h.pidfd = open_pidfd(h.pid);
     h.client = std::make_unique<FakeShimClient>(log_);
-    last_shim = log_.processes.back().get();
+    last_shim = shim;
     return h;
   }
   ShimLog& log_;
