@@ -172,17 +172,6 @@ std::string status_text(const std::optional<pb::Task>& task) {
   }
 }
 
-std::vector<std::string> spec_args(const std::string& spec_json) {
-  auto tree = json::parse(spec_json, "spec");
-  if (!tree) return {};
-  auto process = json::root(*tree).get("process");
-  if (!process) return {};
-  auto args = process->get("args");
-  if (!args) return {};
-  auto list = args->as_string_array();
-  return list ? *list : std::vector<std::string>{};
-}
-
 namespace {
 
 Status resize(Context& ctx, const std::string& id, const std::string& exec_id) {

@@ -72,7 +72,6 @@ Status start_task(Context& ctx, const std::string& id);
 
 Result<uint32_t> parse_signal(const std::string& text);
 std::string status_text(const std::optional<pb::Task>& task);
-std::vector<std::string> spec_args(const std::string& spec_json);
 struct SpecBind {
   std::string source, destination;
   bool readonly = false;

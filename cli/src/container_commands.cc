@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "berth/common/json.h"
+#include "berth/common/spec_args.h"
 #include "container_client.h"
 #include "container_refs.h"
 #include "image_names.h"

@@ -4,6 +4,7 @@
 
 #include "berth/common/json.h"
 #include "berth/common/log.h"
+#include "berth/common/spec_args.h"
 #include "build/config_changes.h"
 #include "images/image_writer.h"
 #include "registry/reference.h"
@@ -39,16 +40,8 @@ class PauseGuard {
 
 // docker's history line for a commit: the container's command.
 std::string container_command(const std::string& spec_json) {
-  auto tree = json::parse(spec_json, "spec");
-  if (!tree) return {};
-  auto process = json::root(*tree).get("process");
-  if (!process) return {};
-  auto args = process->get("args");
-  if (!args) return {};
-  auto list = args->as_string_array();
-  if (!list) return {};
   std::string out;
-  for (const auto& a : *list) out += (out.empty() ? "" : " ") + a;
+  for (const auto& a : spec_args(spec_json)) out += (out.empty() ? "" : " ") + a;
   return out;
 }
 
