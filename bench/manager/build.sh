@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
-source bench/berth_binaries.sh
+source bench/berth_setup.sh
 work=$(mktemp -d /tmp/berth-buildbench.XXXXXX)
 pids=()
 cleanup() {
@@ -19,20 +19,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-source scripts/lib/busybox_registry.sh
-start_registry >/dev/null
-pids+=("$registry_pid")
-push_busybox bench/busybox:1 true >/dev/null
-image=$registry/bench/busybox:1
-
-echo "{\"registries\": {\"$registry\": {\"plain_http\": true}}}" > "$work/berthd.json"
-"$berthd" --config "$work/berthd.json" --root "$work/berthd-root" --state "$work/berthd-state" \
-  --address "$work/berthd.sock" --shim "$shim" --runtime "$berth" --cgroup-parent "/berth-buildbench-$$" \
-  >"$work/berthd.log" 2>&1 &
-pids+=($!)
-wait_for "$berthctl --address $work/berthd.sock version"
-ctl=("$berthctl" --address "$work/berthd.sock")
-"${ctl[@]}" pull "$image" >/dev/null
+start_berthd_with_busybox --cgroup-parent "/berth-buildbench-$$"
 bud=(buildah --root "$work/buildah" --runroot "$work/buildah-run" --storage-driver vfs)
 "${bud[@]}" pull --quiet --tls-verify=false "$image" >/dev/null
 

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-20}
 n=${2:-50}
-source bench/berth_binaries.sh
+source bench/berth_setup.sh
 work=$(mktemp -d /tmp/berth-runbench.XXXXXX)
 pids=()
 ctrd=
@@ -33,19 +33,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-source scripts/lib/busybox_registry.sh
 source scripts/lib/containerd.sh
-start_registry >/dev/null
-pids+=("$registry_pid")
-push_busybox bench/busybox:1 true >/dev/null
-image=$registry/bench/busybox:1
-
-echo "{\"registries\": {\"$registry\": {\"plain_http\": true}}}" > "$work/berthd.json"
-"$berthd" --config "$work/berthd.json" --root "$work/berthd-root" --state "$work/berthd-state" \
-  --address "$work/berthd.sock" --shim "$shim" --runtime "$berth" >"$work/berthd.log" 2>&1 &
-pids+=($!); berthd_pid=$!
-wait_for "$berthctl --address $work/berthd.sock version"
-"$berthctl" --address "$work/berthd.sock" pull "$image" >/dev/null
+start_berthd_with_busybox
 
 start_containerd "$work/ctrd"
 pids+=("$ctrd_pid"); ctrd=$ctrd_pid

@@ -14,7 +14,7 @@ ip link set lo up
 cd "$(dirname "$0")/../.."
 runs=${1:-20}
 requests=${2:-2000}
-source bench/berth_binaries.sh
+source bench/berth_setup.sh
 work=$(mktemp -d /tmp/berth-netbench.XXXXXX)
 pids=()
 cleanup() {
@@ -28,19 +28,7 @@ cleanup() {
   rm -rf "$work"  # the netns (bridges, veths, rules) goes with this process
 }
 trap cleanup EXIT
-source scripts/lib/busybox_registry.sh
-start_registry >/dev/null
-pids+=("$registry_pid")
-push_busybox bench/busybox:1 true >/dev/null
-image=$registry/bench/busybox:1
-
-echo "{\"registries\": {\"$registry\": {\"plain_http\": true}}}" > "$work/berthd.json"
-"$berthd" --config "$work/berthd.json" --root "$work/berthd-root" --state "$work/berthd-state" \
-  --address "$work/berthd.sock" --shim "$shim" --runtime "$berth" >"$work/berthd.log" 2>&1 &
-pids+=($!)
-wait_for "$berthctl --address $work/berthd.sock version"
-ctl=("$berthctl" --address "$work/berthd.sock")
-"${ctl[@]}" pull "$image" >/dev/null
+start_berthd_with_busybox
 
 mkdir -p "$work/cni"
 printf '[network]\nnetwork_backend = "cni"\nnetwork_config_dir = "%s"\ncni_plugin_dirs = ["/usr/lib/cni"]\n' \
