@@ -7,7 +7,9 @@
 #include <set>
 #include <ostream>
 
+#include "berth/common/ids.h"
 #include "berth/common/json.h"
+#include "berth/grpc/status.h"
 #include "context.h"
 #include "build_commands.h"
 #include "distribution_commands.h"
@@ -17,17 +19,7 @@
 namespace berth::cli {
 namespace po = boost::program_options;
 
-Status validate_namespace_name(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 76;
-  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
-  if (ok) return {};
-  std::string shown(name.substr(0, 80));
-  for (char& c : shown) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  }
-  return make_error(ErrorCode::kInvalidArgument, "invalid namespace \"{}{}\" ({} bytes): use 1-76 of [a-z0-9._-]",
-                    shown, name.size() > 80 ? "..." : "", name.size());
-}
+Status validate_namespace_name(std::string_view name) { return validate_id(IdKind::kNamespace, name); }
 
 std::unique_ptr<grpc::ClientContext> Context::call() const {
   auto c = std::make_unique<grpc::ClientContext>();
@@ -42,7 +34,7 @@ Error from_grpc(const grpc::Status& status) {
       status.error_message().starts_with("failed to connect to all addresses")) {
     return make_error(ErrorCode::kUnavailable, "cannot reach berthd: {}", status.error_message());
   }
-  return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())), status.error_message());
+  return from_grpc_status(status);
 }
 
 Status events(Context& ctx, const std::vector<std::string>& args) {

@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "berth/cli/cli.h"
-#include "berth/common/absl_mutex_mode.h"
+#include "berth/grpc/absl_mutex_mode.h"
 
 int main(int argc, char** argv) {
   berth::disable_mutex_deadlock_detection();

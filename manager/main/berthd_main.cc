@@ -6,7 +6,7 @@
 #include <iostream>
 #include <thread>
 
-#include "berth/common/absl_mutex_mode.h"
+#include "berth/grpc/absl_mutex_mode.h"
 #include "berth/common/log.h"
 #include "berth/manager/daemon.h"
 #include "cri/image_service.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "berth/common/absl_mutex_mode.h"
+#include "berth/grpc/absl_mutex_mode.h"
 #include "berth/common/log.h"
 #include "berth/shim/daemon.h"
 

@@ -2,7 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "berth/common/grpc_channel.h"
+#include "berth/grpc/channel.h"
 #include "berth/common/log.h"
 #include "berth/shim/reaper.h"
 

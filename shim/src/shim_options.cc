@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/path_lookup.h"
 
 namespace berth::shim {
@@ -22,14 +23,6 @@ Result<std::string> find_runtime(const std::string& name) {
   }
   if (auto found = berth::find_in_path(name)) return *found;
   return make_error(ErrorCode::kNotFound, "runtime \"{}\" is not in PATH", name);
-}
-
-bool valid_name(const std::string& s) {
-  if (s.empty() || s.size() > 1024 || s == "." || s == "..") return false;
-  for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '+') return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -55,8 +48,8 @@ Result<ShimOptions> parse_shim_options(const std::vector<std::string>& args) {
   } catch (const po::error& e) {
     return make_error(ErrorCode::kInvalidArgument, "{}", e.what());
   }
-  if (!valid_name(o.id)) return make_error(ErrorCode::kInvalidArgument, "--id \"{}\": letters, digits, '-', '_', '.', '+' only", o.id);
-  if (!valid_name(o.ns)) return make_error(ErrorCode::kInvalidArgument, "--namespace \"{}\": letters, digits, '-', '_', '.', '+' only", o.ns);
+  if (Status st = validate_id(IdKind::kRuntimeId, o.id); !st) return std::move(st).error().wrap("--id");
+  if (Status st = validate_id(IdKind::kNamespace, o.ns); !st) return std::move(st).error().wrap("--namespace");
   char* bundle = ::realpath(o.bundle.c_str(), nullptr);
   if (!bundle) return sys_error("--bundle {}", o.bundle);
   o.bundle = bundle;

@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/log.h"
 
 namespace berth::shim {
@@ -21,14 +22,6 @@ Result<pid_t> read_pid_file(const std::string& path) {
   } catch (const std::exception&) {
   }
   return make_error(ErrorCode::kInternal, "{}: not a pid: \"{}\"", path, text);
-}
-
-bool valid_exec_id(const std::string& id) {
-  if (id.empty() || id.size() > 128 || id == "." || id == "..") return false;
-  for (char c : id) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -306,9 +299,7 @@ Result<ExitRecord> Task::remove(const std::string& exec_id) {
 }
 
 Status Task::add_exec(const std::string& exec_id, const StdioConfig& stdio, const std::string& process_json) {
-  if (!valid_exec_id(exec_id)) {
-    return make_error(ErrorCode::kInvalidArgument, "exec id \"{}\": use 1-128 letters, digits, '-', '_' or '.'", exec_id);
-  }
+  BERTH_TRY(validate_id(IdKind::kExecId, exec_id));
   if (process_json.empty()) return make_error(ErrorCode::kInvalidArgument, "exec \"{}\": no process given", exec_id);
   std::lock_guard lock(mu_);
   BERTH_ASSIGN_OR_RETURN(auto* init, find(""));

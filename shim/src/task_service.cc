@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "berth/common/grpc_status.h"
+#include "berth/grpc/status.h"
 #include "berth/common/log.h"
 
 namespace berth::shim {

@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "berth/common/fs.h"
-#include "containers/open_in_root.h"
+#include "berth/common/open_in_root.h"
 #include "content/digest.h"
 #include "snapshots/layer_applier.h"
 

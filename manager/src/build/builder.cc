@@ -1,15 +1,15 @@
 #include "build/builder.h"
 
-#include <random>
 
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/log.h"
 #include "berth/common/temp_dir.h"
 #include "build/build_context.h"
 #include "build/committer.h"
 #include "build/config_changes.h"
 #include "build/dockerfile.h"
-#include "containers/open_in_root.h"
+#include "berth/common/open_in_root.h"
 #include "images/image_writer.h"
 #include "registry/reference.h"
 
@@ -17,11 +17,6 @@ namespace berth::manager::build {
 namespace {
 
 constexpr std::string_view kCacheRepository = "berth.build/cache";
-
-std::string random_id() {
-  std::random_device rd;
-  return fmt::format("{:08x}{:08x}{:08x}{:08x}", rd(), rd(), rd(), rd());
-}
 
 std::string short_id(const std::string& digest) { return std::string(digest_hex(digest).substr(0, 12)); }
 
@@ -69,7 +64,7 @@ class MountedSnapshot {
   static Result<std::unique_ptr<MountedSnapshot>> open(ImageManager& images, const std::string& parent, bool writable,
                                                        const std::string& scratch_dir) {
     auto out = std::unique_ptr<MountedSnapshot>(new MountedSnapshot(images));
-    out->key_ = "build-" + random_id();
+    out->key_ = "build-" + random_hex(16);
     BERTH_ASSIGN_OR_RETURN(auto mounts, writable ? images.snapshots().prepare(out->key_, parent)
                                                  : images.snapshots().view(out->key_, parent));
     out->prepared_ = true;
@@ -380,7 +375,7 @@ class Builder {
   Result<LayerBlob> run_command(const Instruction& in, const StageImage& parent,
                                 const std::map<std::string, std::string>& args) {
     ContainerSpecRequest req;
-    req.id = random_id();
+    req.id = random_hex(16);
     req.image = parent.name;
     req.overrides.entrypoint = std::vector<std::string>{};
     req.overrides.args = command_of(in, parent.image.config.shell);

@@ -4,22 +4,13 @@
 
 #include <cctype>
 
+#include "berth/common/ids.h"
 #include "containers/spec_builder.h"
 
 namespace berth::manager {
 
-bool is_valid_name(std::string_view name, size_t max_size) {
-  bool ok = !name.empty() && name.size() <= max_size && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
-  return ok;
-}
 
-Status validate_volume_name(std::string_view name) {
-  if (!is_valid_name(name, 128))
-    return make_error(ErrorCode::kInvalidArgument, "invalid volume name {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
-                      std::string(name));
-  return {};
-}
+Status validate_volume_name(std::string_view name) { return validate_id(IdKind::kVolumeName, name); }
 
 Result<VolumeOption> parse_volume_option(std::string_view text) {
   VolumeOption v;

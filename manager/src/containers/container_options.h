@@ -25,8 +25,6 @@ Result<VolumeOption> parse_volume_option(std::string_view text);
 // no requested volume or mount covers.
 std::vector<VolumeOption> with_image_volumes(std::vector<VolumeOption> volumes,
                                              const std::vector<std::string>& image_volumes);
-// [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most max_size: the names of containers and volumes.
-bool is_valid_name(std::string_view name, size_t max_size);
 Status validate_volume_name(std::string_view name);
 
 struct SecurityOptions {

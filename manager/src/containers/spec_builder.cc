@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "berth/common/json.h"
+#include "berth/common/split.h"
 #include "containers/default_seccomp.h"
 
 namespace berth::manager {
@@ -36,17 +37,6 @@ std::optional<uint32_t> parse_number(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return n;
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (;;) {
-    size_t pos = s.find(sep, start);
-    out.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
-    if (pos == std::string_view::npos) return out;
-    start = pos + 1;
-  }
 }
 
 // The entry of an /etc/passwd or /etc/group style file whose first field is name (or whose third

@@ -10,7 +10,7 @@
 
 #include "berth/common/fs.h"
 #include "containers/container_options.h"
-#include "containers/open_in_root.h"
+#include "berth/common/open_in_root.h"
 
 namespace berth::manager {
 

@@ -2,7 +2,7 @@
 #include <unistd.h>
 
 #include "berth/common/fs.h"
-#include "berth/common/grpc_status.h"
+#include "berth/grpc/status.h"
 #include "berth/common/json.h"
 #include "cri/runtime_service.h"
 

@@ -10,7 +10,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
-#include "containers/open_in_root.h"
+#include "berth/common/open_in_root.h"
 
 namespace berth::manager {
 namespace {

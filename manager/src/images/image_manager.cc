@@ -6,10 +6,10 @@
 #include <atomic>
 #include <future>
 #include <map>
-#include <random>
 #include <set>
 #include <thread>
 
+#include "berth/common/ids.h"
 #include "berth/common/log.h"
 #include "content/layer_stream.h"
 
@@ -21,12 +21,6 @@ constexpr std::string_view kExtractPrefix = "extract-";  // snapshots being unpa
 
 // The ingest a layer downloads into; the same name every time, so a new pull resumes it.
 std::string fetch_ref(const std::string& digest) { return "fetch-" + std::string(digest_hex(digest)); }
-
-std::string random_suffix() {
-  static std::atomic<uint64_t> counter{0};
-  std::random_device rd;
-  return fmt::format("{:x}{:x}", rd(), counter++);
-}
 
 Status check_cancelled(const PullOptions& options) {
   if (options.cancelled && options.cancelled()) return make_error(ErrorCode::kCancelled, "pull cancelled");
@@ -101,7 +95,7 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
         log::get("manager")->warn("garbage collection after a failed pull: {}", gc.error().what());
     }
   } collect_if_failed{*this, pulled};
-  std::string lease = std::string(kPullLeasePrefix) + random_suffix();
+  std::string lease = std::string(kPullLeasePrefix) + random_hex(8);
   BERTH_TRY(db_.create_lease(ns, lease));
   struct LeaseGuard {
     MetadataStore& db;
@@ -262,7 +256,7 @@ Status ImageManager::unpack_one(const ResolvedImage& image, const std::vector<st
 
 Status ImageManager::unpack_layer(const std::string& blob_digest, const std::string& diff_id,
                                   const std::string& chain, LayerStream* stream, const std::string& parent) {
-  std::string key = std::string(kExtractPrefix) + random_suffix() + "-" + chain;
+  std::string key = std::string(kExtractPrefix) + random_hex(8) + "-" + chain;
   BERTH_TRY(snapshots_.prepare(key, parent));
   auto applied = [&]() -> Status {
     BERTH_ASSIGN_OR_RETURN(std::string dir, snapshots_.apply_dir(key));

@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <random>
 
 #include "berth/common/clock.h"
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
 #include "berth/common/unique_fd.h"
@@ -51,9 +51,7 @@ void write_descriptor(json::Writer& w, const OciDescriptor& d) {
 }  // namespace
 
 Result<WorkLease> WorkLease::create(MetadataStore& db, const std::string& ns) {
-  static std::atomic<uint64_t> counter{0};
-  std::random_device rd;
-  std::string id = fmt::format("{}{:x}{:x}", kLeasePrefix, rd(), counter++);
+  std::string id = std::string(kLeasePrefix) + random_hex(8);
   BERTH_TRY(db.ensure_namespace(ns));
   BERTH_TRY(db.create_lease(ns, id));
   return WorkLease(db, ns, id);

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "berth/common/ids.h"
 #include "berth/common/json.h"
 
 namespace berth::manager {
@@ -52,16 +53,7 @@ int64_t now() { return static_cast<int64_t>(::time(nullptr)); }
 
 }  // namespace
 
-Status validate_namespace(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 76;
-  for (char c : name)
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
-  if (!ok) {
-    return make_error(ErrorCode::kInvalidArgument, "invalid namespace {:?}: use 1-76 of [a-z0-9._-]",
-                      std::string(name));
-  }
-  return {};
-}
+Status validate_namespace(std::string_view name) { return validate_id(IdKind::kNamespace, name); }
 
 std::string encode_labels(const Labels& labels) {
   json::Writer w;

@@ -11,6 +11,7 @@
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
 #include "berth/common/unique_fd.h"
@@ -87,14 +88,6 @@ Result<uint16_t> bind_port(const PortMapping& p) {
   return ntohs(addr.sin_port);
 }
 
-std::string random_id() {
-  unsigned char bytes[6];
-  if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) return std::to_string(::time(nullptr));
-  std::string out;
-  for (unsigned char b : bytes) out += fmt::format("{:02x}", b);
-  return out;
-}
-
 }  // namespace
 
 NetworkManager::NetworkManager(MetadataStore& db, NetworkManagerOptions options)
@@ -129,9 +122,7 @@ Result<std::string> NetworkManager::conflist_of(const NetworkRecord& n) {
 
 Result<NetworkRecord> NetworkManager::create(const CreateNetworkRequest& req) {
   std::lock_guard lock(mu_);
-  if (!is_valid_name(req.name, 64))
-    return make_error(ErrorCode::kInvalidArgument, "invalid network name {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
-                      req.name);
+  BERTH_TRY(validate_id(IdKind::kNetworkName, req.name));
   if (req.name == "none" || req.name == "host" || req.name.starts_with("container:"))
     return make_error(ErrorCode::kInvalidArgument, "network name {:?} is reserved", req.name);
   if (db_.get_network(req.name).ok())
@@ -142,7 +133,7 @@ Result<NetworkRecord> NetworkManager::create(const CreateNetworkRequest& req) {
     BERTH_ASSIGN_OR_RETURN(auto p, parse_ipv4_prefix(n.subnet, true));
     taken.push_back(p);
   }
-  NetworkRecord n{req.name, random_id(), "", req.subnet, req.gateway, req.internal, req.labels, 0};
+  NetworkRecord n{req.name, random_hex(6), "", req.subnet, req.gateway, req.internal, req.labels, 0};
   n.bridge = req.name == kDefaultNetwork ? options_.default_bridge : "br-" + n.id;
   if (n.subnet.empty()) {
     auto routes = read_file("/proc/net/route", 1 << 20);

@@ -1,12 +1,12 @@
 // gRPC adapters: each service translates messages and calls the domain layer. Domain errors become
-// gRPC status codes in to_grpc_status (berth/common/grpc_status.h) only. The namespace comes from the "berth-namespace" header.
+// gRPC status codes in to_grpc_status (berth/grpc/status.h) only. The namespace comes from the "berth-namespace" header.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 
-#include "berth/common/grpc_status.h"
+#include "berth/grpc/status.h"
 #include "images/image_manager.h"
 #include "tasks/task_manager.h"
 #include "berth/manager/v1/containers.grpc.pb.h"

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "berth/common/fs.h"
+#include "berth/common/split.h"
 #include "berth/common/unique_fd.h"
 #include "content/digest.h"
 
@@ -32,18 +33,6 @@ std::string option_value(const std::vector<std::string>& options, std::string_vi
     }
   }
   return {};
-}
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(sep, start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
 }
 
 std::string proc_fd_path(int dir_fd, const std::string& name) {
@@ -286,7 +275,9 @@ class TarWriter {
     std::string names(static_cast<size_t>(n), '\0');
     n = ::llistxattr(path.c_str(), names.data(), names.size());
     if (n < 0) return sys_error("list xattrs of /{}", e.path);
-    std::vector<std::string> sorted = split(names.substr(0, static_cast<size_t>(n)), '\0');
+    std::vector<std::string> sorted;
+    for (std::string_view key : split_nonempty(std::string_view(names).substr(0, static_cast<size_t>(n)), '\0'))
+      sorted.emplace_back(key);
     std::sort(sorted.begin(), sorted.end());
     for (const auto& key : sorted) {
       if (key.starts_with(kOverlayXattrPrefix)) continue;
@@ -335,7 +326,9 @@ Result<DiffDirs> diff_dirs(const std::vector<Mount>& mounts) {
   const Mount& m = mounts.front();
   if (m.type == "bind") return DiffDirs{m.source, {}};
   if (m.type != "overlay") return make_error(ErrorCode::kUnimplemented, "no diff for {} mounts", m.type);
-  DiffDirs out{option_value(m.options, "upperdir"), split(option_value(m.options, "lowerdir"), ':')};
+  DiffDirs out{option_value(m.options, "upperdir"), {}};
+  std::string lowers = option_value(m.options, "lowerdir");
+  for (std::string_view lower : split_nonempty(lowers, ':')) out.lowers.emplace_back(lower);
   if (out.upper.empty()) return make_error(ErrorCode::kFailedPrecondition, "snapshot is not writable");
   return out;
 }

@@ -4,8 +4,8 @@
 
 #include <optional>
 
-#include "berth/common/grpc_channel.h"
-#include "berth/common/grpc_status.h"
+#include "berth/grpc/channel.h"
+#include "berth/grpc/status.h"
 #include "berth/task/v1/task.grpc.pb.h"
 #include "tasks/shim_client.h"
 

@@ -1,13 +1,13 @@
 // The container side of TaskManager: records (image, snapshot, spec), their labels and limits, the
 // runtime a container names, and its log.
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/log.h"
 #include "berth/common/path_lookup.h"
-#include "containers/open_in_root.h"
+#include "berth/common/open_in_root.h"
 #include "registry/reference.h"
 #include "tasks/container_links.h"
 #include "tasks/task_manager.h"
@@ -15,21 +15,6 @@
 namespace berth::manager {
 namespace {
 
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  size_t got = 0;
-  while (got < bytes) {
-    ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 // Reads a small file inside a rootfs without following symlinks out of it; missing is empty.
 std::string read_in_root(const std::string& root, const char* path) {
@@ -52,12 +37,7 @@ Status refuse_berthd_labels(const Labels& labels) {
   return {};
 }
 
-Status validate_container_id(std::string_view id) {
-  if (!is_valid_name(id, 76))
-    return make_error(ErrorCode::kInvalidArgument, "invalid container id {:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 76",
-                      std::string(id));
-  return {};
-}
+Status validate_container_id(std::string_view id) { return validate_id(IdKind::kContainerName, id); }
 
 Result<std::string> TaskManager::runtime_binary(const std::string& name) const {
   if (name.empty() || name == "berth") return options_.runtime_path;

@@ -12,6 +12,7 @@
 
 #include "berth/common/clock.h"
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/json.h"
 #include "berth/common/log.h"
 
@@ -321,7 +322,7 @@ Result<ExecInfo> TaskManager::exec(const std::string& ns, const std::string& id,
   BERTH_ASSIGN_OR_RETURN(auto task, tasks_.find(ns, id));
   ExecInfo info;
   info.exec_id = request.exec_id.empty() ? new_exec_id() : request.exec_id;
-  BERTH_TRY(validate_container_id(info.exec_id));
+  BERTH_TRY(validate_id(IdKind::kExecId, info.exec_id));
   BERTH_ASSIGN_OR_RETURN(std::string process,
                          exec_process_json(record.spec_json, request.args, request.env, request.cwd, request.tty));
   const Bundle& bundle = task->bundle;

@@ -4,21 +4,10 @@
 #include <sstream>
 
 #include "berth/common/fs.h"
+#include "berth/common/split.h"
 
 namespace berth::runtime::cgroups {
 namespace {
-
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(sep, start);
-    if (end == std::string_view::npos) end = s.size();
-    out.emplace_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 bool is_under(const std::string& path, const std::string& root) {
   if (root == "/") return !path.empty() && path[0] == '/';
@@ -31,10 +20,10 @@ std::vector<std::string> controllers_of(std::string_view super_options) {
   static const std::vector<std::string_view> kNotControllers = {
       "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode", "none"};
   std::vector<std::string> out;
-  for (auto& opt : split(super_options, ',')) {
+  for (std::string_view opt : split(super_options, ',')) {
     if (opt.empty() || opt.rfind("release_agent=", 0) == 0) continue;
     if (std::find(kNotControllers.begin(), kNotControllers.end(), opt) != kNotControllers.end()) continue;
-    out.push_back(opt);
+    out.emplace_back(opt);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -116,7 +105,7 @@ Result<Layout> read_layout(const std::string& mountinfo_path, const std::string&
     auto fields = split(line, ' ');
     auto dash = std::find(fields.begin(), fields.end(), "-");
     if (fields.size() < 5 || dash == fields.end() || fields.end() - dash < 4) continue;
-    entries.push_back({unescape_mountinfo(fields[4]), unescape_mountinfo(fields[3]), dash[1], dash[3]});
+    entries.push_back({unescape_mountinfo(fields[4]), unescape_mountinfo(fields[3]), std::string(dash[1]), std::string(dash[3])});
   }
   Layout layout;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -158,7 +147,7 @@ Result<std::map<std::string, std::string>> read_own_cgroups(const std::string& p
     auto names = split(std::string_view(line).substr(first + 1, second - first - 1), ',');
     std::sort(names.begin(), names.end());
     std::string key;
-    for (const auto& n : names) key += (key.empty() ? "" : ",") + n;
+    for (std::string_view n : names) (key += key.empty() ? "" : ",") += n;
     out[key] = line.substr(second + 1);
   }
   return out;

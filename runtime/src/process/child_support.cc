@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "berth/common/open_in_root.h"
 #include "sync_channel.h"
 
 namespace berth::runtime::child {
@@ -42,18 +43,7 @@ void fail(int sync_fd, int err, const char* fmt, ...) noexcept {
   _exit(err == ENOENT ? 127 : 126);
 }
 
-int open_in_root(int rootfd, const char* path, int flags) noexcept {
-  while (*path == '/') ++path;
-  if (*path == '\0') path = ".";
-  open_how how{};
-  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-  } while (fd < 0 && errno == EAGAIN);
-  return static_cast<int>(fd);
-}
+int open_in_root(int rootfd, const char* path, int flags) noexcept { return openat_in_root(rootfd, path, flags); }
 
 int secure_join(int rootfd, const char* path, char* out, size_t out_size) noexcept {
   char rest[2 * PATH_MAX];

@@ -1,27 +1,20 @@
 #include "home_env.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <sstream>
 
 #include "berth/common/fs.h"
+#include "berth/common/open_in_root.h"
 #include "berth/common/unique_fd.h"
 
 namespace berth::runtime {
 
 // /etc/passwd is resolved without leaving the root.
 std::string passwd_field(const std::string& root, uint32_t uid, size_t field) {
-  UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return {};
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd file(static_cast<int>(::syscall(SYS_openat2, dir.get(), "etc/passwd", &how, sizeof how)));
+  auto file = open_in_root(root, "etc/passwd", O_RDONLY);
   if (!file) return {};
-  auto text = read_fd(file.get(), 4 << 20);
+  auto text = read_fd(file->get(), 4 << 20);
   if (!text) return {};
   std::istringstream in(*text);
   std::string line;

@@ -11,6 +11,7 @@
 
 #include "home_env.h"
 #include "berth/common/fs.h"
+#include "berth/common/split.h"
 
 namespace berth::runtime {
 namespace {
@@ -151,18 +152,6 @@ Result<std::vector<DeviceStep>> plan_devices(const Spec& spec) {
     step.uid = d.uid.value_or(0);
     step.gid = d.gid.value_or(0);
     out.push_back(step);
-  }
-  return out;
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(sep, start);
-    if (end == std::string_view::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
   }
   return out;
 }

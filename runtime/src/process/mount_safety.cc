@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "berth/common/open_in_root.h"
 #include "child_support.h"
 
 namespace berth::runtime::child {
@@ -90,19 +91,14 @@ int open_protected_target(int sync_fd, int rootfd, const char* path, const char*
   bool in_sysfs = is_or_under(rel, "sys") && !strictly_under(rel, "sys/fs");
   // Under /proc and /sys no symlink is followed at all (none is needed to reach what specs mask);
   // elsewhere symlinks resolve inside the root, as for any path of the container.
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC | ((in_proc || in_sysfs) ? O_NOFOLLOW : 0);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | ((in_proc || in_sysfs) ? RESOLVE_NO_SYMLINKS : 0);
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
-  } while (fd < 0 && errno == EAGAIN);
+  bool strict = in_proc || in_sysfs;
+  int fd = openat_in_root(rootfd, rel, O_PATH | (strict ? O_NOFOLLOW : 0), strict ? RESOLVE_NO_SYMLINKS : 0);
   if (fd < 0) {
     if (errno == ENOENT) return -1;
     if (errno == ELOOP) fail(sync_fd, 0, "%s %s: a symlink in the path; refusing to follow it", what, path);
     fail(sync_fd, errno, "open %s %s", what, path);
   }
-  int target = static_cast<int>(fd);
+  int target = fd;
   long type = fs_type(target);
   if ((in_proc && type != PROC_SUPER_MAGIC) || (in_sysfs && type != SYSFS_MAGIC)) {
     fail(sync_fd, 0, "%s %s is not on %s (filesystem type 0x%lx); refusing to act on it", what, path,

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "berth/common/fs.h"
+#include "berth/common/ids.h"
 #include "berth/common/json.h"
 #include "berth/runtime/state.h"
 
@@ -66,18 +67,7 @@ std::string StateStore::dir(const std::string& id) const { return join_path(root
 std::string StateStore::fifo_path(const std::string& id) const { return join_path(dir(id), "exec.fifo"); }
 std::string StateStore::config_copy(const std::string& id) const { return join_path(dir(id), "config.json"); }
 
-Status StateStore::validate_id(const std::string& id) {
-  if (id.empty()) return make_error(ErrorCode::kInvalidArgument, "container id must not be empty");
-  if (id == "." || id == ".." || id.size() > 1024) {
-    return make_error(ErrorCode::kInvalidArgument, "invalid container id \"{}\"", id);
-  }
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
-              c == '-' || c == '.';
-    if (!ok) return make_error(ErrorCode::kInvalidArgument, "invalid container id \"{}\": character '{}'", id, c);
-  }
-  return {};
-}
+Status StateStore::validate_id(const std::string& id) { return berth::validate_id(IdKind::kRuntimeId, id); }
 
 Status StateStore::create_dir(const std::string& id) {
   BERTH_TRY(make_dirs(root_, 0700));

@@ -213,6 +213,16 @@ TEST_F(ContainerTest, SignalsToAnAttachedRunReachTheContainer) {
   expect_nothing_left();
 }
 
+// -t (and -i) keep FIFOs for a later attach, but nobody waits to delete the task: removed at the
+// exit, as docker does, not after berthd's 30 s grace for a foreground client (about 10 s here at most).
+TEST_F(ContainerTest, DetachedTtyRunWithRmIsRemovedAsSoonAsItExits) {
+  CtlResult r = ctl({"run", "-d", "-t", "--rm", "--name", "auto-tty", image_, "/bin/busybox", "sleep", "0.5"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = eventually({"ps", "-a", "-q"}, [](const CtlResult& c) { return c.code == 0 && c.out.empty(); });
+  EXPECT_EQ(r.out, "");
+  expect_nothing_left();
+}
+
 TEST_F(ContainerTest, DetachedRunWithRmIsRemovedByBerthdWhenItExits) {
   CtlResult r = ctl({"run", "-d", "--rm", "--name", "auto", image_, "/bin/busybox", "sleep", "0.5"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -226,23 +236,23 @@ TEST_F(ContainerTest, TtyRunGetsAPty) {
   CtlResult r = ctl({"run", "--rm", "-t", image_, "/bin/sh", "-c", "/bin/busybox tty; echo $TERM; exit 2"});
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(r.out, "/dev/pts/0\r\nxterm\r\n");
-  ASSERT_EQ(ctl({"run", "-d", "--name", "t", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
-  r = ctl({"exec", "-t", "t", "/bin/busybox", "tty"});
+  ASSERT_EQ(ctl({"run", "-d", "--name", "tt", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  r = ctl({"exec", "-t", "tt", "/bin/busybox", "tty"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("/dev/pts/", 0), 0u) << r.out;
-  EXPECT_EQ(ctl({"rm", "-f", "t"}).code, 0);
+  EXPECT_EQ(ctl({"rm", "-f", "tt"}).code, 0);
   expect_nothing_left();
 }
 
 TEST_F(ContainerTest, PauseAndUnpause) {
-  ASSERT_EQ(ctl({"run", "-d", "--name", "p", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
-  CtlResult r = ctl({"pause", "p"});
+  ASSERT_EQ(ctl({"run", "-d", "--name", "pp", image_, "/bin/busybox", "sleep", "1000"}).code, 0);
+  CtlResult r = ctl({"pause", "pp"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(ctl({"ps"}).out.find("Paused"), std::string::npos);
-  r = ctl({"unpause", "p"});
+  r = ctl({"unpause", "pp"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(ctl({"ps"}).out.find("Up"), std::string::npos);
-  EXPECT_EQ(ctl({"rm", "-f", "p"}).code, 0);
+  EXPECT_EQ(ctl({"rm", "-f", "pp"}).code, 0);
   expect_nothing_left();
 }
 

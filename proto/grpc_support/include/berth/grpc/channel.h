@@ -1,5 +1,5 @@
-// The one way berth components open a gRPC channel to a unix socket (header-only, like
-// grpc_status.h, so common itself needs no gRPC). A connection nobody used for a few seconds is
+// The one way berth components open a gRPC channel to a unix socket (berth_grpc_support, so
+// common itself needs no gRPC). A connection nobody used for a few seconds is
 // closed: berthd keeps a channel to every shim and every shim one to berthd, mostly silent, and
 // each open HTTP/2 connection holds buffers on both ends (about 60 KiB per container in berthd's
 // RSS and in each shim's PSS). The next call reconnects, which takes well under a millisecond.

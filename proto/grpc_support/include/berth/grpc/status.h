@@ -1,5 +1,5 @@
-// The one place a berth::Error becomes a gRPC status (header-only, so common itself needs no gRPC;
-// only components that serve gRPC include it). ErrorCode mirrors grpc::StatusCode value for value.
+// The one place a berth::Error becomes a gRPC status and back (berth_grpc_support: only components
+// that speak gRPC include it). ErrorCode mirrors grpc::StatusCode value for value.
 #pragma once
 #include <grpcpp/support/status.h>
 
@@ -25,10 +25,13 @@ inline grpc::Status to_grpc_status(const Error& error) {
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(error.code())), message);
 }
 
-// And back: a failed call's status as an Error, "what: message".
+// And back: a failed call's status as an Error with the peer's message.
+inline Error from_grpc_status(const grpc::Status& status) {
+  return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())), status.error_message());
+}
+// The same with context, "what: message".
 inline Error from_grpc_status(const grpc::Status& status, std::string_view what) {
-  return Error(static_cast<ErrorCode>(static_cast<int>(status.error_code())),
-               std::string(what) + ": " + status.error_message());
+  return from_grpc_status(status).wrap("{}", what);
 }
 
 }  // namespace berth
