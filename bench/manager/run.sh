@@ -34,7 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 source scripts/lib/containerd.sh
-start_berthd_with_busybox
+# At debug level berthd logs every call it serves and every call it makes to a shim: the round trips
+# of one run --rm are counted from its log below (a log line per call, nothing else logs at debug).
+start_berthd_with_busybox --log-level debug
 
 start_containerd "$work/ctrd"
 pids+=("$ctrd_pid"); ctrd=$ctrd_pid
@@ -50,6 +52,16 @@ hyperfine --runs "$runs" --warmup 2 --export-json "$work/ctr.json" \
 hyperfine -N --runs "$runs" --warmup 2 --export-json "$work/podman.json" \
   "${pod[*]} run --rm --net none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 $image true" >/dev/null
 ms() { jq '.results[0].mean * 1000' "$1"; }
+# One more run --rm, its calls counted: CLI->berthd (the manager API), berthd->shim, shim->berthd (events).
+before=$(wc -l <"$work/berthd.log")
+"$berthctl" --address "$work/berthd.sock" run --rm "$image" true
+sleep 1  # the shim's last events are published after the client has its answer; only counted, not timed
+tail -n +"$((before + 1))" "$work/berthd.log" >"$work/one-run.log"
+cli_calls=$(grep -c 'call /berth\.manager\.' "$work/one-run.log" || true)
+shim_calls=$(grep -c 'shim call ' "$work/one-run.log" || true)
+event_calls=$(grep -c 'call /berth\.task\.v1\.EventSink/' "$work/one-run.log" || true)
+calls_detail=$(grep -o 'call /berth\.manager\.v1\.[A-Za-z]*/[A-Za-z]*\|shim call [a-z ]*' "$work/one-run.log" |
+  sed 's|call /berth.manager.v1.||' | paste -sd, -)
 b=$(ms "$work/berth.json"); c=$(ms "$work/ctr.json"); p=$(ms "$work/podman.json")
 
 # N detached sleeping containers on each daemon: start time, then the daemons' RSS and shims' PSS.
@@ -84,6 +96,8 @@ read -r cp cn < <(pss_per_shim "containerd-shim-runc-v2 .*-address $work/ctrd/c.
 printf "\nrun --rm of /bin/true (mean of %d):\n" "$runs"
 printf "  berthctl run --rm  %8.1f ms\n  ctr run --rm       %8.1f ms\n  podman run --rm    %8.1f ms\n" "$b" "$c" "$p"
 awk -v b="$b" -v c="$c" -v p="$p" 'BEGIN {printf "  berth/ctr %.2fx   berth/podman %.2fx\n", b/c, b/p}'
+printf "calls per run --rm: CLI->berthd %d, berthd->shim %d, shim->berthd events %d\n  (%s)\n" \
+  "$cli_calls" "$shim_calls" "$event_calls" "$calls_detail"
 printf "%d detached containers, one after another: berthctl run -d %.1f ms each, ctr run -d %.1f ms each (%.2fx)\n" \
   "$n" "$(awk -v d=$((t1 - t0)) -v n="$n" 'BEGIN {print d / n / 1e6}')" \
   "$(awk -v d=$((t2 - t1)) -v n="$n" 'BEGIN {print d / n / 1e6}')" "$(awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) 'BEGIN {print a/b}')"

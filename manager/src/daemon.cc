@@ -15,6 +15,7 @@
 #include "berth/common/log.h"
 #include "berth/common/path_lookup.h"
 #include "content/digest.h"
+#include "services/call_log.h"
 
 namespace berth::manager {
 
@@ -180,6 +181,8 @@ static Result<std::unique_ptr<grpc::Server>> serve_unix(const std::string& path,
   builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(16 << 20);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  if (auto interceptors = call_log_interceptors(); !interceptors.empty())
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
   mode_t old = ::umask(0077);
   auto server = builder.BuildAndStart();
   ::umask(old);

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "berth/common/log.h"
 #include "berth/grpc/channel.h"
 #include "berth/grpc/status.h"
 #include "berth/task/v1/task.grpc.pb.h"
@@ -154,6 +155,7 @@ class GrpcShimClient final : public ShimClient {
   template <typename Call>
   Status call(std::string_view what, Call&& fn,
               std::optional<std::chrono::milliseconds> timeout = kCallTimeout) {
+    log::get("berthd")->debug("shim call {}", what);  // counted by bench/manager/run.sh
     grpc::ClientContext ctx;
     if (timeout) ctx.set_deadline(std::chrono::system_clock::now() + *timeout);
     grpc::Status st = fn(&ctx);
