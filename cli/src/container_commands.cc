@@ -114,6 +114,7 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     treq.set_container_id(id);
     treq.set_attach(!detach || tty || interactive);  // a detached -t/-i container keeps FIFOs for attach
     treq.set_stdin(interactive);
+    treq.set_holds_removal(rm && !detach);
     pb::Task task;
     BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Create(c, treq, &task); }));
     if (detach) {

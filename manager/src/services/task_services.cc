@@ -91,7 +91,7 @@ grpc::Status ContainersService::Delete(grpc::ServerContext* ctx, const pb::Conta
 
 grpc::Status TasksService::Create(grpc::ServerContext* ctx, const pb::TaskCreateRequest* in, pb::Task* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
-  BERTH_GRPC_ASSIGN(auto info, tasks_.create_task(ns, in->container_id(), in->attach(), in->stdin()));
+  BERTH_GRPC_ASSIGN(auto info, tasks_.create_task(ns, in->container_id(), in->attach(), in->stdin(), in->holds_removal()));
   fill_task(info, out);
   return grpc::Status::OK;
 }

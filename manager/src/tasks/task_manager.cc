@@ -46,7 +46,7 @@ std::string TaskManager::bundle_dir(const std::string& ns, const std::string& id
 }
 
 Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::string& id, bool attach,
-                                          bool with_stdin) {
+                                          bool with_stdin, bool holds_removal) {
   BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
   BERTH_ASSIGN_OR_RETURN(std::string runtime, runtime_binary(record.runtime));
   auto task = std::make_shared<LiveTask>(ns, id, Bundle(bundle_dir(ns, id)));
@@ -75,9 +75,9 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
                                          {info.terminal, info.stdin_path, info.stdout_path, info.stderr_path,
                                           info.log_path}));
     info.state = TaskState::kCreated;
-    // An attached --rm task (a foreground run --rm) is held from the start: its init may exit before
-    // the client's Wait arrives, and the output is the client's to read before the container goes.
-    task->removal_held = record.auto_remove && attach;
+    // A foreground run --rm is held from the start: its init may exit before the client's Wait
+    // arrives, and the output is the client's to read before the container goes.
+    task->removal_held = record.auto_remove && holds_removal;
     task->init_pidfd = open_pidfd(static_cast<pid_t>(info.pid));
     shims_->watch(task->key(), task->shim);
     return {};

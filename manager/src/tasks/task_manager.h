@@ -72,7 +72,11 @@ class TaskManager {
   // Where a container's bundle (and log) lives.
   std::string bundle_dir(const std::string& ns, const std::string& id) const;
 
-  Result<TaskInfo> create_task(const std::string& ns, const std::string& id, bool attach, bool with_stdin);
+  // holds_removal: a foreground client (run --rm) will Wait and then Delete the task, so an
+  // auto-remove container is kept for it from the start (its init may exit before the Wait
+  // arrives). A detached run -t --rm has FIFOs for a later attach but nobody waiting: not held.
+  Result<TaskInfo> create_task(const std::string& ns, const std::string& id, bool attach, bool with_stdin,
+                               bool holds_removal = false);
   Result<TaskInfo> start(const std::string& ns, const std::string& id, const std::string& exec_id);
   Result<TaskInfo> get(const std::string& ns, const std::string& id);
   Result<std::vector<TaskInfo>> list(const std::string& ns);

@@ -381,7 +381,7 @@ TEST_F(TaskManagerTest, ClientsCannotSetBerthdsReservedLabels) {
 // the container; the init's exit event alone must not pull the output from under that client.
 TEST_F(TaskManagerTest, AnAttachedClientHoldsTheAutoRemovalUntilItsDelete) {
   add_container("rm1", {}, true);
-  ASSERT_TRUE(tasks_->create_task("default", "rm1", true, false).ok());
+  ASSERT_TRUE(tasks_->create_task("default", "rm1", true, false, true).ok());
   ASSERT_TRUE(tasks_->start("default", "rm1", "").ok());
   auto exit = tasks_->wait("default", "rm1", "", [] { return false; });
   ASSERT_TRUE(exit.ok()) << exit.error().what();
@@ -397,7 +397,7 @@ TEST_F(TaskManagerTest, AnAttachedClientHoldsTheAutoRemovalUntilItsDelete) {
 // A quick init exits before its client's Wait arrives: the attached --rm task is held from its create.
 TEST_F(TaskManagerTest, AnExitBeforeTheClientsWaitKeepsTheContainerForIt) {
   add_container("rm4", {}, true);
-  ASSERT_TRUE(tasks_->create_task("default", "rm4", true, false).ok());
+  ASSERT_TRUE(tasks_->create_task("default", "rm4", true, false, true).ok());
   ASSERT_TRUE(tasks_->start("default", "rm4", "").ok());
   tasks_->on_shim_event("/tasks/exit", "default", "rm4", true);
   EXPECT_TRUE(container_exists("rm4"));
@@ -410,13 +410,25 @@ TEST_F(TaskManagerTest, AnExitBeforeTheClientsWaitKeepsTheContainerForIt) {
 // The client of a foreground run --rm was killed (berthctl got SIGKILL): berthd removes it at the exit.
 TEST_F(TaskManagerTest, AnAutoRemoveContainerWhoseClientIsGoneIsRemovedAtItsExit) {
   add_container("rm2", {}, true);
-  ASSERT_TRUE(tasks_->create_task("default", "rm2", true, false).ok());
+  ASSERT_TRUE(tasks_->create_task("default", "rm2", true, false, true).ok());
   ASSERT_TRUE(tasks_->start("default", "rm2", "").ok());
   ASSERT_TRUE(tasks_->wait("default", "rm2", "", [] { return true; }).ok());
   tasks_.reset();  // joins the removal's thread
   EXPECT_FALSE(container_exists("rm2"));
   EXPECT_FALSE(mounted(bundle("rm2").rootfs()));
   EXPECT_FALSE(path_exists(bundle("rm2").dir()));
+}
+
+// run -d -t --rm: FIFOs for a later attach, but no client waits to delete it; its exit removes it
+// at once (it used to wait kRemovalGrace for a Delete that never came).
+TEST_F(TaskManagerTest, ADetachedAttachableAutoRemoveContainerGoesAtItsInitExit) {
+  add_container("rm5", {}, true);
+  ASSERT_TRUE(tasks_->create_task("default", "rm5", true, false).ok());
+  ASSERT_TRUE(tasks_->start("default", "rm5", "").ok());
+  tasks_->on_shim_event("/tasks/exit", "default", "rm5", true);
+  tasks_.reset();  // joins the removal's thread; a grace waiter would give up here and keep it
+  EXPECT_FALSE(container_exists("rm5"));
+  EXPECT_FALSE(path_exists(bundle("rm5").dir()));
 }
 
 // run -d --rm: nobody holds it; the exit event removes it.
