@@ -41,7 +41,7 @@ int64_t used_bytes(const std::string& path) {
 // `berth create` (its parent), after the container's init exists and sits in its cgroup, before
 // the rootfs is pivoted — the middle of a create. The control file is consumed (one create only).
 std::string fault_runtime_script(const std::string& control) {
-  return fmt::format(R"(#!/bin/sh
+  return fmt::format(R"SH(#!/bin/sh
 control='{0}'
 bundle=
 prev=
@@ -55,7 +55,7 @@ if [ -n "$bundle" ] && mv "$control" "$control.used" 2>/dev/null; then
     "$bundle/config.json" > "$bundle/config.json.fault" && mv "$bundle/config.json.fault" "$bundle/config.json"
 fi
 exec '{1}' "$@"
-)",
+)SH",
                      control, BERTH_RUNTIME_PATH);
 }
 
