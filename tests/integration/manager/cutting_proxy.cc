@@ -3,106 +3,155 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <strings.h>
+
+#include "berth/common/fs.h"
+#include "registry_fixture.h"
 
 namespace berth::manager::testing {
 namespace {
 
-sockaddr_in loopback(int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  return addr;
+// The value of header name in an HTTP head (case-insensitive name), or empty.
+std::string header_value(const std::string& head, const char* name) {
+  size_t len = std::char_traits<char>::length(name);
+  for (size_t at = head.find("\r\n"); at != std::string::npos; at = head.find("\r\n", at + 2)) {
+    if (head.size() > at + 2 + len && ::strncasecmp(head.c_str() + at + 2, name, len) == 0 &&
+        head[at + 2 + len] == ':') {
+      size_t start = head.find_first_not_of(' ', at + 3 + len);
+      return head.substr(start, head.find("\r\n", start) - start);
+    }
+  }
+  return {};
+}
+
+// Waits for input on fd or the stop eventfd; false when stopping.
+bool wait_readable(int fd, int stop) {
+  pollfd fds[2] = {{fd, POLLIN, 0}, {stop, POLLIN, 0}};
+  while (::poll(fds, 2, -1) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return (fds[1].revents & POLLIN) == 0;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<CuttingProxy>> CuttingProxy::start(const std::string& upstream, int64_t budget) {
-  std::unique_ptr<CuttingProxy> p(new CuttingProxy());
-  p->upstream_port_ = std::stoi(upstream.substr(upstream.rfind(':') + 1));
-  p->budget_ = budget;
-  BERTH_TRY(p->listen_on(0));
-  return p;
-}
-
-Status CuttingProxy::listen_on(int port) {
+Result<std::unique_ptr<CuttingProxy>> CuttingProxy::start(int listen_port, int upstream_port, CutRule rule) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return sys_error("socket");
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr = loopback(port);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys_error("bind proxy");
-  socklen_t len = sizeof addr;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-  if (::listen(fd.get(), 16) < 0) return sys_error("listen proxy");
-  port_ = ntohs(addr.sin_port);
-  host_ = "127.0.0.1:" + std::to_string(port_);
-  listener_ = std::move(fd);
-  died_ = false;
-  acceptor_ = std::thread([this] { accept_loop(); });
-  return {};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(listen_port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys_error("bind {}", listen_port);
+  if (::listen(fd.get(), 16) < 0) return sys_error("listen");
+  std::unique_ptr<CuttingProxy> proxy(new CuttingProxy(std::move(fd), upstream_port, rule));
+  if (!proxy->stop_) return sys_error("eventfd");
+  proxy->acceptor_ = std::thread([p = proxy.get()] { p->accept_loop(); });
+  return proxy;
+}
+
+CuttingProxy::CuttingProxy(UniqueFd listener, int upstream_port, CutRule rule)
+    : listener_(std::move(listener)), stop_(::eventfd(0, EFD_CLOEXEC)), upstream_port_(upstream_port), rule_(rule) {}
+
+CuttingProxy::~CuttingProxy() {
+  uint64_t one = 1;
+  (void)::write(stop_.get(), &one, sizeof one);
+  if (acceptor_.joinable()) acceptor_.join();
+  std::lock_guard lock(mu_);
+  for (auto& t : threads_) t.join();
+}
+
+std::vector<std::string> CuttingProxy::requests() const {
+  std::lock_guard lock(mu_);
+  return requests_;
 }
 
 void CuttingProxy::accept_loop() {
-  for (;;) {
-    int c = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) return;  // shut down by die() or the destructor
+  while (wait_readable(listener_.get(), stop_.get())) {
+    UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!client) continue;
     std::lock_guard lock(mu_);
-    clients_.push_back(c);
-    threads_.emplace_back([this, c] { relay(UniqueFd(::dup(c))); });
+    threads_.emplace_back([this, c = std::move(client)]() mutable { serve(std::move(c)); });
   }
+  listener_.reset();  // stopped or died: connecting is refused from now on
 }
 
-void CuttingProxy::relay(UniqueFd client) {
-  UniqueFd server(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr = loopback(upstream_port_);
-  if (!server || ::connect(server.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return;
-  char buf[16384];
+void CuttingProxy::serve(UniqueFd client) {
+  auto upstream = connect_loopback(upstream_port_);
+  if (!upstream) return;
+  std::string pending;   // client bytes not yet forwarded (an incomplete request head)
+  size_t body_left = 0;  // of the current request's body, still to forward
+  char buf[64 << 10];
   for (;;) {
-    pollfd fds[2] = {{client.get(), POLLIN, 0}, {server.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
-    if (fds[0].revents != 0) {
-      ssize_t n = ::read(client.get(), buf, sizeof buf);
-      if (n <= 0 || ::write(server.get(), buf, static_cast<size_t>(n)) != n) return;
+    pollfd fds[3] = {{client.get(), POLLIN, 0}, {upstream->get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
     }
-    if (fds[1].revents != 0) {
-      ssize_t n = ::read(server.get(), buf, sizeof buf);
+    if (fds[2].revents & POLLIN) return;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(upstream->get(), buf, sizeof buf);
+      if (n <= 0 || !forward_response(std::string_view(buf, static_cast<size_t>(n)), client.get())) return;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(client.get(), buf, sizeof buf);
       if (n <= 0) return;
-      int64_t budget = budget_;
-      if (budget >= 0) n = static_cast<ssize_t>(std::min<int64_t>(n, budget - relayed_));
-      if (n > 0 && ::write(client.get(), buf, static_cast<size_t>(n)) != n) return;
-      relayed_ += std::max<ssize_t>(n, 0);
-      if (budget >= 0 && relayed_ >= budget) {
-        die();
-        return;
-      }
+      pending.append(buf, static_cast<size_t>(n));
+      if (!forward_requests(pending, body_left, upstream->get())) return;  // cut: both ends close here
     }
   }
 }
 
-void CuttingProxy::die() {
-  died_ = true;
-  std::lock_guard lock(mu_);
-  ::shutdown(listener_.get(), SHUT_RDWR);  // refuses from now on; wakes accept()
-  for (int c : clients_) ::shutdown(c, SHUT_RDWR);  // cut mid-response, no clean end
+bool CuttingProxy::forward_response(std::string_view chunk, int client) {
+  if (rule_.response_bytes < 0) return write_all(client, chunk).ok();
+  auto size = static_cast<int64_t>(chunk.size());
+  int64_t before = relayed_.fetch_add(size);
+  int64_t allowed = std::clamp<int64_t>(rule_.response_bytes - before, 0, size);
+  if (allowed > 0 && !write_all(client, chunk.substr(0, static_cast<size_t>(allowed))).ok()) return false;
+  if (allowed == size && before + size < rule_.response_bytes) return true;
+  cut_done_ = true;
+  uint64_t one = 1;
+  (void)::write(stop_.get(), &one, sizeof one);  // every connection and the listener end
+  return false;
 }
 
-Status CuttingProxy::revive() {
-  if (acceptor_.joinable()) acceptor_.join();
-  listener_.reset();  // the dead listener still holds the port
-  budget_ = -1;
-  return listen_on(port_);
-}
-
-CuttingProxy::~CuttingProxy() {
-  die();
-  if (acceptor_.joinable()) acceptor_.join();
-  for (auto& t : threads_) t.join();
-  for (int c : clients_) ::close(c);
+bool CuttingProxy::forward_requests(std::string& pending, size_t& body_left, int upstream) {
+  for (;;) {
+    if (body_left > 0) {
+      size_t n = std::min(body_left, pending.size());
+      if (!write_all(upstream, std::string_view(pending).substr(0, n)).ok()) return false;
+      pending.erase(0, n);
+      body_left -= n;
+      if (body_left > 0) return true;
+    }
+    size_t end = pending.find("\r\n\r\n");
+    if (end == std::string::npos) return true;
+    std::string head = pending.substr(0, end + 4);
+    std::string line = head.substr(0, head.find(' ', head.find(' ') + 1));
+    std::string range = header_value(head, "Content-Range");
+    std::string length = header_value(head, "Content-Length");
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(range.empty() ? line : line + " " + range);
+    }
+    body_left = length.empty() ? 0 : std::stoul(length);
+    if (head.starts_with("PATCH ") && !cut_done_ && ++patches_ == rule_.patch_number) {
+      size_t sent = std::min({rule_.body_bytes_sent, body_left, pending.size() - head.size()});
+      (void)write_all(upstream, std::string_view(pending).substr(0, head.size() + sent));
+      cut_done_ = true;
+      body_left = 0;
+      return false;
+    }
+    if (!write_all(upstream, head).ok()) return false;
+    pending.erase(0, head.size());
+  }
 }
 
 }  // namespace berth::manager::testing

@@ -1,7 +1,9 @@
-// A TCP relay on 127.0.0.1 in front of a registry that "dies" after a byte budget: once it has
-// relayed budget bytes of responses, it cuts every connection and stops listening (connections are
-// refused, as of a registry process that crashed mid-blob). revive() listens again on the same port
-// without a budget. Deterministic where killing the registry at "some point" is not.
+// A TCP proxy on 127.0.0.1 in front of a registry that breaks one transfer. Upload: it forwards
+// HTTP/1.1 requests as they come and, on the Nth PATCH, passes on its headers and the first body
+// bytes, then closes both connections — a network that fails mid-chunk. Download: once it has
+// relayed a budget of response bytes it dies — cuts every connection mid-response and stops
+// listening, so connections are refused as by a registry that crashed mid-blob. It records each
+// request line with its Content-Range, so a test can see how the client carried on.
 #pragma once
 
 #include <atomic>
@@ -9,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -16,30 +19,41 @@
 
 namespace berth::manager::testing {
 
+struct CutRule {
+  int patch_number = 2;        // the PATCH (1-based) that is cut
+  size_t body_bytes_sent = 0;  // of its body, this many reach the registry before the cut
+  int64_t response_bytes = -1;  // >= 0: die after relaying this many response bytes (all connections)
+};
+
 class CuttingProxy {
  public:
-  // upstream: "127.0.0.1:PORT" of the real registry.
-  static Result<std::unique_ptr<CuttingProxy>> start(const std::string& upstream, int64_t budget);
+  static Result<std::unique_ptr<CuttingProxy>> start(int listen_port, int upstream_port, CutRule rule);
   ~CuttingProxy();
-  const std::string& host() const { return host_; }  // "127.0.0.1:PORT"
-  bool died() const { return died_; }
-  int64_t relayed() const { return relayed_; }
-  Status revive();
+  CuttingProxy(const CuttingProxy&) = delete;
+  CuttingProxy& operator=(const CuttingProxy&) = delete;
+
+  // "PATCH /v2/x/blobs/uploads/<id> 0-65535" (the Content-Range, when sent), in arrival order.
+  std::vector<std::string> requests() const;
+  bool cut_done() const { return cut_done_; }
 
  private:
-  Status listen_on(int port);
+  CuttingProxy(UniqueFd listener, int upstream_port, CutRule rule);
   void accept_loop();
-  void relay(UniqueFd client);
-  void die();
-  std::string host_;
-  int port_ = 0, upstream_port_ = 0;
-  std::atomic<int64_t> budget_ = 0;  // < 0: none
-  std::atomic<int64_t> relayed_ = 0;
-  std::atomic<bool> died_ = false, stopping_ = false;
-  UniqueFd listener_;
-  std::mutex mu_;  // clients_
-  std::vector<int> clients_;
-  std::vector<std::thread> threads_;
+  void serve(UniqueFd client);
+  // Forwards the complete request heads and the body bytes of pending; false: cut here.
+  bool forward_requests(std::string& pending, size_t& body_left, int upstream);
+  // Passes a response chunk on within the response budget; false: the budget is spent, die.
+  bool forward_response(std::string_view chunk, int client);
+
+  UniqueFd listener_, stop_;  // stop_: an eventfd every loop polls
+  int upstream_port_;
+  CutRule rule_;
+  std::atomic<bool> cut_done_{false};
+  std::atomic<int> patches_{0};
+  std::atomic<int64_t> relayed_{0};
+  mutable std::mutex mu_;
+  std::vector<std::string> requests_;
+  std::vector<std::thread> threads_;  // guarded by mu_
   std::thread acceptor_;
 };
 
