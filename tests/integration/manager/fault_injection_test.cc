@@ -95,7 +95,7 @@ class FaultInjectionTest : public testing::ContainerFixture {
   void expect_keeper_intact() {
     CtlResult ps = ctl({"ps"});
     EXPECT_NE(ps.out.find("keeper"), std::string::npos) << ps.out;
-    CtlResult r = ctl({"exec", "keeper", "/bin/echo", "alive"});
+    CtlResult r = ctl({"exec", "keeper", "/bin/busybox", "echo", "alive"});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, "alive\n");
   }
@@ -107,7 +107,7 @@ class FaultInjectionTest : public testing::ContainerFixture {
       CtlResult rm = ctl({"rm", "-f", victim});
       EXPECT_TRUE(rm.code == 0 || rm.err.find("No such container") != std::string::npos) << rm.err;
     }
-    CtlResult run = ctl({"run", "--rm", image_, "/bin/true"});
+    CtlResult run = ctl({"run", "--rm", image_, "/bin/busybox", "true"});
     EXPECT_EQ(run.code, 0) << run.err;
     EXPECT_EQ(ctl({"rm", "-f", "keeper"}).code, 0);
     EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
@@ -122,7 +122,7 @@ TEST_F(FaultInjectionTest, RuntimeKilledMidCreate) {
   use_fault_runtime();
   start_keeper();
   arm("kill -9 $PPID");
-  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/true"});
+  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
   EXPECT_NE(r.code, 0) << "a create whose runtime died must fail";
   EXPECT_FALSE(r.err.empty());
   EXPECT_TRUE(path_exists(control_ + ".used")) << "the fault was not injected";
@@ -135,7 +135,7 @@ TEST_F(FaultInjectionTest, ShimKilledMidCreate) {
   use_fault_runtime();
   start_keeper();
   arm("kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)");
-  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/true"});
+  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
   EXPECT_NE(r.code, 0) << "a create whose shim died must fail";
   EXPECT_TRUE(path_exists(control_ + ".used")) << "the fault was not injected";
   expect_keeper_intact();
@@ -147,7 +147,7 @@ TEST_F(FaultInjectionTest, BerthdKilledMidCreate) {
   use_fault_runtime();
   start_keeper();
   arm(fmt::format("kill -9 {}", berthd_->process().pid()));
-  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/true"});
+  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
   EXPECT_NE(r.code, 0) << "the client of a dead berthd must not report success";
   ASSERT_TRUE(berthd_->process().wait().ok());
   ASSERT_TRUE(berthd_->restart().ok());
@@ -172,7 +172,7 @@ TEST_F(FaultInjectionTest, ClientKilledWhileAttached) {
   ASSERT_EQ(std::string(buf, 3), "up\n");
   ASSERT_TRUE(client->signal(SIGKILL).ok());
   ASSERT_TRUE(client->wait().ok());
-  CtlResult r = ctl({"exec", "attached", "/bin/echo", "still"});
+  CtlResult r = ctl({"exec", "attached", "/bin/busybox", "echo", "still"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "still\n");
   EXPECT_EQ(ctl({"rm", "-f", "attached"}).code, 0);
@@ -222,7 +222,7 @@ TEST_F(FaultInjectionTest, FullRootFailsAnUnpackAndLeavesNothing) {
 
   // Nothing lost: the container already there and the image already there work.
   expect_keeper_intact();
-  EXPECT_EQ(ctl({"run", "--rm", image_, "/bin/true"}).code, 0);
+  EXPECT_EQ(ctl({"run", "--rm", image_, "/bin/busybox", "true"}).code, 0);
 
   // Space returns: the same import succeeds and rmi removes it again.
   ASSERT_EQ(::mount("", berthd_->root().c_str(), "", MS_REMOUNT, "size=128m,mode=0700"), 0);
@@ -254,7 +254,7 @@ TEST_F(FaultInjectionTest, FullStateDirFailsARunAndLeavesNothing) {
     ASSERT_EQ(::statvfs(state_dir().c_str(), &st), 0);
     ASSERT_EQ(::posix_fallocate(fd->get(), 0, static_cast<off_t>(st.f_bavail * st.f_frsize)), 0);
   }
-  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/true"});
+  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   expect_keeper_intact();
