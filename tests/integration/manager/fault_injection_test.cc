@@ -118,32 +118,31 @@ class FaultInjectionTest : public testing::ContainerFixture {
     EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
   }
 
+  // With the fault runtime and a keeper running, a create whose hook runs command (a kill -9 of
+  // one process of the create) must fail; the keeper is intact and nothing of the victim is left.
+  void expect_killed_create_fails_cleanly(const std::string& command, const char* why) {
+    use_fault_runtime();
+    start_keeper();
+    arm(command);
+    CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
+    EXPECT_NE(r.code, 0) << why;
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_TRUE(path_exists(control_ + ".used")) << "the fault was not injected";
+    expect_keeper_intact();
+    expect_manageable_and_clean("victim");
+  }
+
   std::string archive_, control_;
 };
 
 // kill -9 of `berth create` itself, after init was cloned and placed in its cgroup.
 TEST_F(FaultInjectionTest, RuntimeKilledMidCreate) {
-  use_fault_runtime();
-  start_keeper();
-  arm("kill -9 $PPID");
-  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
-  EXPECT_NE(r.code, 0) << "a create whose runtime died must fail";
-  EXPECT_FALSE(r.err.empty());
-  EXPECT_TRUE(path_exists(control_ + ".used")) << "the fault was not injected";
-  expect_keeper_intact();
-  expect_manageable_and_clean("victim");
+  expect_killed_create_fails_cleanly("kill -9 $PPID", "a create whose runtime died must fail");
 }
 
 // kill -9 of the shim while its `berth create` runs (the runtime's parent).
 TEST_F(FaultInjectionTest, ShimKilledMidCreate) {
-  use_fault_runtime();
-  start_keeper();
-  arm("kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)");
-  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
-  EXPECT_NE(r.code, 0) << "a create whose shim died must fail";
-  EXPECT_TRUE(path_exists(control_ + ".used")) << "the fault was not injected";
-  expect_keeper_intact();
-  expect_manageable_and_clean("victim");
+  expect_killed_create_fails_cleanly("kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)", "a create whose shim died must fail");
 }
 
 // kill -9 of berthd while a create is under way; berthd is started again on the same root.
