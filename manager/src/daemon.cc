@@ -29,7 +29,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
                                                "max_config_bytes", "registries",  "shim",
                                                "runtime",          "cgroup_parent",
                                                "default_network",  "default_subnet",
-                                               "cri_socket",       "pause"};
+                                               "cri_socket",       "pause",
+                                               "gc_interval_seconds"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -62,6 +63,13 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
       BERTH_ASSIGN_OR_RETURN(uint64_t n, v->as_uint64());
       *limit = static_cast<size_t>(n);
     }
+  }
+  if (auto v = root.get("gc_interval_seconds")) {
+    BERTH_ASSIGN_OR_RETURN(uint64_t seconds, v->as_uint64());
+    if (seconds > 366ull * 24 * 3600)
+      return make_error(ErrorCode::kInvalidArgument, "{}: gc_interval_seconds {} is over a year (0 turns it off)",
+                        path, seconds);
+    config.gc_interval = std::chrono::seconds(seconds);
   }
   if (auto regs = root.get("registries")) {
     BERTH_ASSIGN_OR_RETURN(auto entries, regs->as_object());
@@ -202,6 +210,7 @@ std::string Daemon::pause_binary() const { return find_program(config_.pause); }
 
 Status Daemon::start(const std::vector<grpc::Service*>& services) {
   BERTH_ASSIGN_OR_RETURN(server_, serve_unix(config_.address, services));
+  gc_ = std::make_unique<PeriodicGc>(*images_, config_.gc_interval);
   // Bursts of calls (50 containers started at once) leave free heap behind that malloc keeps;
   // berthd mostly idles between them, so give it back every few seconds.
   trimmer_ = std::jthread([](std::stop_token stop) {
@@ -221,6 +230,7 @@ void Daemon::wait() {
 void Daemon::shutdown() {
   stopping_ = true;
   trimmer_.request_stop();
+  gc_.reset();
   events_.close();
   if (cri_server_) {
     cri_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));

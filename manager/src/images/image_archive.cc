@@ -9,8 +9,10 @@
 
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
-#include "berth/common/temp_dir.h"
+#include "berth/common/log.h"
 #include "berth/common/open_in_root.h"
+#include "berth/common/temp_dir.h"
+#include "images/image_writer.h"
 
 namespace berth::manager {
 namespace {
@@ -44,14 +46,15 @@ std::string hash_fd(int fd) {
 }
 
 // Streams an archive member into the content store under its (claimed or computed) digest; returns
-// the digest. Blobs it adds are recorded in added (removed again when the import fails).
+// the digest. The lease holds it (from before it exists) until an image names it.
 Result<std::string> ingest_file(ContentStore& content, const std::string& dir, const std::string& rel,
-                                std::vector<std::string>& added, std::string digest = "") {
+                                WorkLease& lease, std::string digest = "") {
   if (digest.empty()) {
     BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_member(dir, rel));
     digest = hash_fd(fd.get());
   }
   BERTH_TRY(validate_digest(digest));
+  BERTH_TRY(lease.keep_content(digest));
   if (content.exists(digest)) return digest;
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_member(dir, rel));
   std::string file = dir + "/" + rel;
@@ -71,7 +74,6 @@ Result<std::string> ingest_file(ContentStore& content, const std::string& dir, c
     BERTH_TRY((*writer)->write(std::string_view(buf, static_cast<size_t>(n))));
   }
   BERTH_TRY((*writer)->commit());
-  added.push_back(digest);
   return digest;
 }
 
@@ -81,12 +83,12 @@ struct Named {
 };
 
 Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::string& dir,
-                                             const std::string& name, std::vector<std::string>& added) {
+                                             const std::string& name, WorkLease& lease) {
   std::string blobs = dir + "/blobs/sha256";
   if (DIR* d = ::opendir(blobs.c_str())) {
     while (dirent* e = ::readdir(d)) {
       if (e->d_name[0] == '.') continue;
-      auto st = ingest_file(images.content(), dir, std::string("blobs/sha256/") + e->d_name, added,
+      auto st = ingest_file(images.content(), dir, std::string("blobs/sha256/") + e->d_name, lease,
                             std::string("sha256:") + e->d_name);
       if (!st) {
         ::closedir(d);
@@ -123,7 +125,7 @@ Result<std::vector<Named>> import_oci_layout(ImageManager& images, const std::st
 }
 
 Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::string& dir,
-                                              const std::string& name, std::vector<std::string>& added) {
+                                              const std::string& name, WorkLease& lease) {
   BERTH_ASSIGN_OR_RETURN(std::string text, read_member(dir, "manifest.json"));
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, "manifest.json"));
   BERTH_ASSIGN_OR_RETURN(auto list, json::root(tree, "manifest.json").as_array());
@@ -138,7 +140,7 @@ Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::s
       if (rel.empty() || rel.front() == '/' || rel.find("..") != std::string::npos) {
         return make_error(ErrorCode::kInvalidArgument, "manifest.json: path {:?} leaves the archive", rel);
       }
-      BERTH_ASSIGN_OR_RETURN(std::string data_digest, ingest_file(images.content(), dir, rel, added));
+      BERTH_ASSIGN_OR_RETURN(std::string data_digest, ingest_file(images.content(), dir, rel, lease));
       BERTH_ASSIGN_OR_RETURN(auto info, images.content().info(data_digest));
       return OciDescriptor{std::string(type), data_digest, info.size, {}};
     };
@@ -158,6 +160,7 @@ Result<std::vector<Named>> import_docker_save(ImageManager& images, const std::s
         R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","digest":"{}","size":{}}},"layers":{}}})",
         kOciManifest, config.media_type, config.digest, config.size, layers.str());
     std::string digest = sha256_digest(manifest);
+    BERTH_TRY(lease.keep_content(digest));
     BERTH_TRY(images.content().write_blob(manifest, digest));
     OciDescriptor target{std::string(kOciManifest), digest, static_cast<int64_t>(manifest.size()), {}};
     std::vector<std::string> tags;
@@ -195,12 +198,12 @@ void reachable(ImageManager& images, const std::string& digest, std::set<std::st
 namespace {
 
 Result<std::vector<std::string>> import_tree(ImageManager& images, const std::string& ns, const std::string& dir,
-                                             const std::string& name, std::vector<std::string>& added) {
+                                             const std::string& name, WorkLease& lease) {
   std::vector<Named> found;
   if (path_exists(dir + "/manifest.json")) {  // docker save (docker 25 writes index.json as well)
-    BERTH_ASSIGN_OR_RETURN(found, import_docker_save(images, dir, name, added));
+    BERTH_ASSIGN_OR_RETURN(found, import_docker_save(images, dir, name, lease));
   } else if (path_exists(dir + "/index.json")) {
-    BERTH_ASSIGN_OR_RETURN(found, import_oci_layout(images, dir, name, added));
+    BERTH_ASSIGN_OR_RETURN(found, import_oci_layout(images, dir, name, lease));
   } else {
     return make_error(ErrorCode::kInvalidArgument,
                       "neither an OCI image layout nor a docker save archive (no index.json or manifest.json)");
@@ -223,6 +226,9 @@ Result<std::vector<std::string>> import_tree(ImageManager& images, const std::st
     for (const auto& b : blobs) {
       if (images.content().exists(b)) BERTH_TRY(images.db().add_content(ns, b));
     }
+    // Layers committed before the image record exists are the lease's (the periodic collection runs
+    // at any time).
+    for (const auto& chain : chain_ids(resolved[i].diff_ids)) BERTH_TRY(lease.keep_snapshot(chain));
     BERTH_TRY(images.unpack(resolved[i], nullptr));
     bool existed = images.db().get_image(ns, image.name).ok();
     BERTH_TRY(images.db().put_image(
@@ -243,13 +249,15 @@ Result<std::vector<std::string>> import_archive_stream(ImageManager& images, con
   BERTH_ASSIGN_OR_RETURN(TempDir dir, TempDir::create(scratch_dir + "/import-"));
   // The same escape-proof extractor as for layers ("..", absolute names, paths through symlinks fail).
   BERTH_TRY(apply_layer(source, dir.path(), WhiteoutMode::kDirect));
-  std::vector<std::string> added;
-  auto names = import_tree(images, ns, dir.path(), name, added);
+  auto names = [&]() -> Result<std::vector<std::string>> {
+    BERTH_ASSIGN_OR_RETURN(WorkLease lease, WorkLease::create(images.db(), ns));
+    return import_tree(images, ns, dir.path(), name, lease);
+  }();
   if (!names) {
-    for (const auto& digest : added) {  // blobs this import brought and no image uses
-      auto owned = images.db().has_content(ns, digest);
-      if (owned.ok() && !*owned) (void)images.content().remove(digest);
-    }
+    // With the lease gone, what the failed import brought (blobs, layers unpacked before the one
+    // that failed) is nobody's: collected now, not at some later rmi.
+    if (auto gc = images.garbage_collect(); !gc)
+      log::get("manager")->warn("garbage collection after a failed import: {}", gc.error().what());
   }
   return names;
 }

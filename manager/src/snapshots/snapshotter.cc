@@ -165,8 +165,12 @@ Status Snapshotter::remove(const std::string& key) {
     return make_error(ErrorCode::kFailedPrecondition, "snapshot {:?} has {} dependent snapshot(s)", key,
                       children);
   }
-  BERTH_TRY(db_.delete_snapshot(key));
-  return remove_tree(fmt::format("{}/{}", root_, snap.id));
+  // Storage first: on a full disk the space it frees is what lets the record's deletion (a database
+  // write) succeed — the other way round, an unpack that failed for want of space could not remove
+  // its half-filled snapshot. A crash in between leaves a record without storage, which the next
+  // remove (rm -f, garbage collection, or recovery of an extract-… key) finishes.
+  BERTH_TRY(remove_tree(fmt::format("{}/{}", root_, snap.id)));
+  return db_.delete_snapshot(key);
 }
 
 Result<SnapshotRecord> Snapshotter::stat(const std::string& key) {

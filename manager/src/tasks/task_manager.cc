@@ -84,7 +84,11 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
   }();
   if (!created) {
     shims_->unwatch(task->key());
+    bool spawned = task->shim.client != nullptr;
     shims_->stop(id, task->shim);
+    // The runtime may have been killed mid-create (or the shim with it): its guards never ran, and
+    // the runtime's delete --force is what finds its cgroup and init again.
+    if (spawned) (void)shims_->cleanup(target(*task));
     if (options_.network) (void)options_.network->detach(ns, id);
     (void)task->rootfs.unmount();
     task->bundle.remove_task_files();

@@ -109,6 +109,10 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   StateStore store(global.root);
   BERTH_TRY(store.create_dir(options.id));
   StateDirGuard guard(store, options.id);
+  // The config copy before the cgroup: a create killed from here on (its guards never run) leaves
+  // what `delete --force` needs to find that cgroup again.
+  BERTH_ASSIGN_OR_RETURN(std::string config_text, read_file(join_path(bundle, "config.json"), 16 << 20));
+  BERTH_TRY(write_file_atomic(store.config_copy(options.id), config_text, 0600));
   CgroupGuard cgroup_guard(cgroup.get());
   BERTH_TRY(cgroup->create());
   set_cgroup_bind_sources(plan, cgroup->paths());
@@ -116,8 +120,6 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
   // Writable by init even as an unprivileged, mapped root (umask would have cleared it).
   if (::chmod(fifo.c_str(), 0622) < 0) return sys_error("chmod exec fifo {}", fifo);
-  BERTH_ASSIGN_OR_RETURN(std::string config_text, read_file(join_path(bundle, "config.json"), 16 << 20));
-  BERTH_TRY(write_file_atomic(store.config_copy(options.id), config_text, 0600));
 
   UniqueFd console;
   if (console_fd < 0 && !options.console_socket.empty()) {

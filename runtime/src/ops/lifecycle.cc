@@ -26,6 +26,21 @@ Result<UniqueFd> open_pidfd(const ContainerState& state) {
   return fd;
 }
 
+// A create killed half-way (its guards never ran) left a state dir without state.json and maybe
+// the container's cgroup with init in it: the cgroup is found again from the config copy create
+// wrote before making it, and goes with whatever it holds. The state dir stays while the cgroup
+// does, so a later delete finds it again.
+Status remove_half_created(const GlobalOptions& global, StateStore& store, const std::string& id) {
+  if (auto spec = load_spec_file(store.config_copy(id)); spec.ok()) {
+    auto cgroup = new_container_cgroup(*spec, id, global.systemd_cgroup);
+    if (cgroup.ok() && (*cgroup)->exists()) {
+      BERTH_TRY((*cgroup)->kill_all(SIGKILL));
+      BERTH_TRY((*cgroup)->destroy());
+    }
+  }
+  return store.remove(id);
+}
+
 }  // namespace
 
 Status wait_process_gone(const ContainerState& state, int timeout_ms) {
@@ -162,8 +177,7 @@ Status delete_container(const GlobalOptions& global, const std::string& id, bool
     // `delete --force` of a container that does not exist succeeds, as with runc: cleanup code
     // runs it unconditionally.
     if (loaded.error().code() == ErrorCode::kNotFound && force && StateStore::validate_id(id).ok()) {
-      (void)store.remove(id);
-      return {};
+      return remove_half_created(global, store, id);
     }
     return std::move(loaded).error();
   }

@@ -80,6 +80,7 @@ void CuttingProxy::accept_loop() {
     std::lock_guard lock(mu_);
     threads_.emplace_back([this, c = std::move(client)]() mutable { serve(std::move(c)); });
   }
+  listener_.reset();  // stopped or died: connecting is refused from now on
 }
 
 void CuttingProxy::serve(UniqueFd client) {
@@ -97,7 +98,7 @@ void CuttingProxy::serve(UniqueFd client) {
     if (fds[2].revents & POLLIN) return;
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(upstream->get(), buf, sizeof buf);
-      if (n <= 0 || !write_all(client.get(), std::string_view(buf, static_cast<size_t>(n))).ok()) return;
+      if (n <= 0 || !forward_response(std::string_view(buf, static_cast<size_t>(n)), client.get())) return;
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(client.get(), buf, sizeof buf);
@@ -106,6 +107,19 @@ void CuttingProxy::serve(UniqueFd client) {
       if (!forward_requests(pending, body_left, upstream->get())) return;  // cut: both ends close here
     }
   }
+}
+
+bool CuttingProxy::forward_response(std::string_view chunk, int client) {
+  if (rule_.response_bytes < 0) return write_all(client, chunk).ok();
+  auto size = static_cast<int64_t>(chunk.size());
+  int64_t before = relayed_.fetch_add(size);
+  int64_t allowed = std::clamp<int64_t>(rule_.response_bytes - before, 0, size);
+  if (allowed > 0 && !write_all(client, chunk.substr(0, static_cast<size_t>(allowed))).ok()) return false;
+  if (allowed == size && before + size < rule_.response_bytes) return true;
+  cut_done_ = true;
+  uint64_t one = 1;
+  (void)::write(stop_.get(), &one, sizeof one);  // every connection and the listener end
+  return false;
 }
 
 bool CuttingProxy::forward_requests(std::string& pending, size_t& body_left, int upstream) {

@@ -1,13 +1,17 @@
-// A TCP proxy on 127.0.0.1 in front of a registry that breaks one upload: it forwards HTTP/1.1
-// requests as they come and, on the Nth PATCH, passes on its headers and the first body bytes, then
-// closes both connections — a network that fails mid-chunk. It records each request line with
-// its Content-Range, so a test can see how the client carried on.
+// A TCP proxy on 127.0.0.1 in front of a registry that breaks one transfer. Upload: it forwards
+// HTTP/1.1 requests as they come and, on the Nth PATCH, passes on its headers and the first body
+// bytes, then closes both connections — a network that fails mid-chunk. Download: once it has
+// relayed a budget of response bytes it dies — cuts every connection mid-response and stops
+// listening, so connections are refused as by a registry that crashed mid-blob. It records each
+// request line with its Content-Range, so a test can see how the client carried on.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -18,6 +22,7 @@ namespace berth::manager::testing {
 struct CutRule {
   int patch_number = 2;        // the PATCH (1-based) that is cut
   size_t body_bytes_sent = 0;  // of its body, this many reach the registry before the cut
+  int64_t response_bytes = -1;  // >= 0: die after relaying this many response bytes (all connections)
 };
 
 class CuttingProxy {
@@ -37,12 +42,15 @@ class CuttingProxy {
   void serve(UniqueFd client);
   // Forwards the complete request heads and the body bytes of pending; false: cut here.
   bool forward_requests(std::string& pending, size_t& body_left, int upstream);
+  // Passes a response chunk on within the response budget; false: the budget is spent, die.
+  bool forward_response(std::string_view chunk, int client);
 
   UniqueFd listener_, stop_;  // stop_: an eventfd every loop polls
   int upstream_port_;
   CutRule rule_;
   std::atomic<bool> cut_done_{false};
   std::atomic<int> patches_{0};
+  std::atomic<int64_t> relayed_{0};
   mutable std::mutex mu_;
   std::vector<std::string> requests_;
   std::vector<std::thread> threads_;  // guarded by mu_

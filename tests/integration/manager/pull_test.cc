@@ -19,6 +19,7 @@
 #include "images/oci.h"
 #include "snapshots/snapshotter.h"
 #include "berthd_fixture.h"
+#include "cutting_proxy.h"
 #include "layout_builder.h"
 #include "registry_fixture.h"
 #include "tar_builder.h"
@@ -385,6 +386,62 @@ TEST_F(PullTest, RegistryDownThenBack) {
   ASSERT_TRUE(registry_->restart().ok());
   r = ctl({"pull", ref("test/flaky")});
   EXPECT_EQ(r.code, 0) << r.err;
+}
+
+// The registry dies in the middle of a layer: a relay in front of it cuts every connection once
+// half the layer has passed and then refuses connections, as a crashed registry would. The pull
+// fails naming the registry and leaves no image, snapshot or blob — only the partial ingest, the
+// point to resume from. Once the registry is back, the pull completes fetching only the rest.
+TEST_F(PullTest, RegistryDyingMidBlobFailsCleanlyAndResumes) {
+  std::string noise = random_bytes(6 << 20, 43);
+  auto built = push(
+      "test/dying",
+      {PlatformImage{
+          "linux", host_platform().architecture, {TarBuilder("gzip").file("noise", noise).finish()}, {}}});
+  const std::string& layer = built[0].layer_digests[0];
+  std::string hex(digest_hex(layer));
+  auto layer_size = std::filesystem::file_size(registry_->storage() + "/docker/registry/v2/blobs/sha256/" +
+                                               hex.substr(0, 2) + "/" + hex + "/data");
+  int registry_port = std::stoi(registry_->host().substr(registry_->host().rfind(':') + 1));
+  int proxy_port = testing::free_port();
+  std::string proxy_host = fmt::format("127.0.0.1:{}", proxy_port);
+  auto proxy = testing::CuttingProxy::start(
+      proxy_port, registry_port, {.patch_number = 0, .response_bytes = static_cast<int64_t>(layer_size / 2)});
+  ASSERT_TRUE(proxy.ok()) << proxy.error().what();
+  ASSERT_TRUE(berthd_->terminate().ok());
+  berthd_.reset();
+  auto daemon = Berthd::start(fmt::format(R"({{"registries": {{"{}": {{"plain_http": true}}}}}})", proxy_host));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().what();
+  berthd_ = std::move(*daemon);
+  std::string image = proxy_host + "/test/dying:1";
+
+  CtlResult r = ctl({"pull", image});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE((*proxy)->cut_done()) << "the relay never reached its budget";
+  EXPECT_NE(r.err.find(proxy_host), std::string::npos) << r.err;
+  EXPECT_EQ(count_json({"images"}), 0u);
+  EXPECT_EQ(count_json({"snapshot", "ls"}), 0u);
+  std::error_code ec;
+  EXPECT_TRUE(std::filesystem::is_empty(berthd_->root() + "/content/blobs/sha256", ec)) << "manifest or config stayed";
+  std::string ingest = berthd_->root() + "/content/ingest/fetch-" + hex;
+  auto partial = std::filesystem::file_size(ingest, ec);
+  ASSERT_FALSE(ec) << "no partial ingest to resume from";
+  EXPECT_GT(partial, 0u);
+  EXPECT_LT(partial, layer_size);
+
+  // The registry comes back: a proxy without a cut on the same port.
+  proxy->reset();
+  proxy = testing::CuttingProxy::start(proxy_port, registry_port, {.patch_number = 0});
+  ASSERT_TRUE(proxy.ok()) << proxy.error().what();
+  r = ctl({"pull", image});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto served = blob_bytes_served(registry_->log_path(), layer);
+  ASSERT_FALSE(served.empty());
+  EXPECT_EQ(static_cast<uint64_t>(served.back()), layer_size - partial) << "only the missing part was sent";
+  EXPECT_FALSE(std::filesystem::exists(ingest, ec));
+  with_snapshot(built[0].diff_ids[0], [&](const std::string& root) {
+    EXPECT_EQ(sha256_digest(*read_file(root + "/noise", 16 << 20)), sha256_digest(noise));
+  });
 }
 
 TEST_F(PullTest, ExportImportRoundTrip) {

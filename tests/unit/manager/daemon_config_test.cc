@@ -55,6 +55,23 @@ TEST(DaemonConfigTest, CriSocketUnsetEmptyOrGiven) {
   EXPECT_FALSE(load(R"({"cri_socket": 5})").ok());
 }
 
+TEST(DaemonConfigTest, GcIntervalDefaultsToAnHourAndZeroTurnsItOff) {
+  auto defaults = load("{}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->gc_interval, std::chrono::seconds(3600));
+  auto off = load(R"({"gc_interval_seconds": 0})");
+  ASSERT_TRUE(off.ok()) << off.error().what();
+  EXPECT_EQ(off->gc_interval, std::chrono::seconds(0));
+  auto often = load(R"({"gc_interval_seconds": 60})");
+  ASSERT_TRUE(often.ok()) << often.error().what();
+  EXPECT_EQ(often->gc_interval, std::chrono::seconds(60));
+  auto negative = load(R"({"gc_interval_seconds": -5})");
+  EXPECT_FALSE(negative.ok());
+  auto huge = load(R"({"gc_interval_seconds": 99999999999})");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().what().find("gc_interval_seconds"), std::string::npos) << huge.error().what();
+}
+
 TEST(DaemonConfigTest, RejectsTyposAndWrongTypes) {
   auto typo = load(R"({"adress": "/x"})");
   ASSERT_FALSE(typo.ok());

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "images/periodic_gc.h"
 #include "store_fixture.h"
 #include "tar_builder.h"
 
@@ -85,6 +86,40 @@ TEST_F(GarbageCollectTest, ActiveSnapshotsAreNeverCollected) {
   ASSERT_TRUE(snapshots_->remove("container-rootfs").ok());
   ASSERT_TRUE(images_->garbage_collect().ok());
   EXPECT_TRUE(snapshots_->list()->empty());
+}
+
+// What a crash left unreferenced goes without an rmi: the periodic collector runs on its own,
+// keeps what a lease holds, and says so on the event bus (waited on here, not slept for).
+TEST_F(GarbageCollectTest, PeriodicCollectionRespectsLeasesAndPublishesEachRun) {
+  std::string base = testing::TarBuilder().file("base", "b").finish();
+  add_image("docker.io/library/p:1", {base});
+  std::string stray = store("left by a crash");
+  std::string leased = store("a pull in flight");
+  ASSERT_TRUE(db_->create_lease("default", "pull-live").ok());
+  ASSERT_TRUE(db_->add_lease_resource("default", "pull-live", {"content", leased}).ok());
+  auto gc_events = events_.subscribe({"/gc/"});
+  {
+    PeriodicGc periodic(*images_, std::chrono::milliseconds(20));
+    auto first = gc_events->next(std::chrono::seconds(30));
+    ASSERT_TRUE(first.has_value()) << "no /gc/collected event";
+    EXPECT_EQ(first->topic, "/gc/collected");
+    EXPECT_EQ(first->subject, "removed 1 blobs, 0 snapshots");
+    auto second = gc_events->next(std::chrono::seconds(30));
+    ASSERT_TRUE(second.has_value()) << "collection ran once only";
+    EXPECT_EQ(second->subject, "removed 0 blobs, 0 snapshots");
+  }
+  EXPECT_FALSE(content_->exists(stray));
+  EXPECT_TRUE(content_->exists(leased));
+  EXPECT_TRUE(content_->exists(sha256_digest(base)));
+  EXPECT_EQ(snapshots_->list()->size(), 1u);
+}
+
+TEST_F(GarbageCollectTest, ZeroIntervalNeverCollects) {
+  std::string stray = store("nobody's");
+  auto gc_events = events_.subscribe({"/gc/"});
+  { PeriodicGc off(*images_, std::chrono::milliseconds(0)); }
+  EXPECT_TRUE(content_->exists(stray));
+  EXPECT_FALSE(gc_events->next(std::chrono::milliseconds(0)).has_value());
 }
 
 TEST_F(GarbageCollectTest, RecoverDropsWhatDeadPullsLeftBehind) {

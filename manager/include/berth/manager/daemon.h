@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "berth/common/file_lock.h"
+#include "images/periodic_gc.h"
 #include "services/services.h"
 
 namespace berth::manager {
@@ -35,13 +37,16 @@ struct DaemonConfig {
   // The Kubernetes CRI socket: unset, <state>/cri.sock (/run/berth/cri.sock by default); "": no CRI.
   std::optional<std::string> cri_socket;
   std::string pause = "berth-pause";  // the pod sandboxes' infra binary (path or name in PATH)
+  // How often unreferenced content and snapshots are collected besides after failures and rmi
+  // (0: never).
+  std::chrono::seconds gc_interval{3600};
 };
 
 // Reads a JSON config file:
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
 //  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "cgroup_parent": "/berth/a", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
 //  "default_network": "none|bridge|NAME", "default_subnet": "172.30.0.0/16",
-//  "cri_socket": "/run/berth/cri.sock" ("" : off), "pause": "/usr/bin/berth-pause",
+//  "cri_socket": "/run/berth/cri.sock" ("" : off), "pause": "/usr/bin/berth-pause", "gc_interval_seconds": 3600,
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
 
@@ -89,6 +94,7 @@ class Daemon {
   std::atomic<bool> stopping_{false};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> cri_server_;
+  std::unique_ptr<PeriodicGc> gc_;  // after images_: stopped before the stores go
   std::jthread trimmer_;  // hands freed heap back to the system now and then (see start())
 };
 

@@ -1,0 +1,278 @@
+// Fault injection through a real berthd (issue 16): processes killed hard at chosen points of a
+// create, full filesystems under berthd's root and state dir. Each case checks "nothing lost,
+// nothing leaked, everything manageable afterwards": a container started before the fault still
+// runs, no mount, cgroup, shim, bundle, runtime state or snapshot of the victim remains, and
+// rm -f / rmi / import work again. Points are reached through real events (a createRuntime hook
+// the test injects, ENOSPC of a filled tmpfs), never by sleeping.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+#include "berth/common/child_process.h"
+#include "berth/common/fs.h"
+#include "berth/common/scoped_mount.h"
+#include "berth/common/unique_fd.h"
+#include "container_fixture.h"
+#include "content/digest.h"
+#include "images/oci.h"
+#include "layout_builder.h"
+#include "tar_builder.h"
+
+namespace berth::manager {
+namespace {
+
+using testing::Berthd;
+using testing::CtlResult;
+
+int64_t used_bytes(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>((st.f_blocks - st.f_bfree) * st.f_frsize);
+}
+
+// A runtime that is berth, except that the next `create` after the test writes a shell command to
+// the control file gets a createRuntime hook running that command: the hook runs inside
+// `berth create` (its parent), after the container's init exists and sits in its cgroup, before
+// the rootfs is pivoted — the middle of a create. The control file is consumed (one create only).
+std::string fault_runtime_script(const std::string& control) {
+  return fmt::format(R"SH(#!/bin/sh
+control='{0}'
+bundle=
+prev=
+for a in "$@"; do
+  [ "$prev" = --bundle ] && bundle=$a
+  prev=$a
+done
+if [ -n "$bundle" ] && mv "$control" "$control.used" 2>/dev/null; then
+  jq --arg cmd "$(cat "$control.used")" \
+    '.hooks.createRuntime = [{{"path": "/bin/sh", "args": ["sh", "-c", $cmd]}}]' \
+    "$bundle/config.json" > "$bundle/config.json.fault" && mv "$bundle/config.json.fault" "$bundle/config.json"
+fi
+exec '{1}' "$@"
+)SH",
+                     control, BERTH_RUNTIME_PATH);
+}
+
+class FaultInjectionTest : public testing::ContainerFixture {
+ protected:
+  void SetUp() override {
+    ContainerFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_TRUE(path_exists("/usr/bin/jq")) << "the fault runtime edits config.json with jq";
+    archive_ = dir_.path() + "/busybox.tar";
+  }
+
+  // Restarts berthd with the fault runtime in place of berth (its own root: the cgroup parent
+  // follows), and imports busybox there.
+  void use_fault_runtime() {
+    control_ = dir_.path() + "/fault-control";
+    std::string script = dir_.path() + "/fault-runtime";
+    ASSERT_TRUE(write_file_atomic(script, fault_runtime_script(control_)).ok());
+    ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
+    ASSERT_TRUE(berthd_->terminate().ok());
+    remove_cgroup_parent(cgroup_parent());
+    auto daemon = Berthd::start(fmt::format(R"({{"shim": "{}", "runtime": "{}"}})", BERTH_SHIM_PATH, script));
+    ASSERT_TRUE(daemon.ok()) << daemon.error().what();
+    berthd_ = std::move(*daemon);
+    ASSERT_EQ(ctl({"image", "import", archive_}).code, 0);
+  }
+
+  // The next create runs command in its createRuntime hook.
+  void arm(const std::string& command) { ASSERT_TRUE(write_file_atomic(control_, command).ok()); }
+
+  void start_keeper() {
+    CtlResult r = ctl({"run", "-d", "--name", "keeper", image_, "/bin/sh", "-c", "exec /bin/busybox sleep 1000"});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  // The container started before the fault is untouched and answers.
+  void expect_keeper_intact() {
+    CtlResult ps = ctl({"ps"});
+    EXPECT_NE(ps.out.find("keeper"), std::string::npos) << ps.out;
+    CtlResult r = ctl({"exec", "keeper", "/bin/busybox", "echo", "alive"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "alive\n");
+  }
+
+  // rm -f of the victim works (or it was never recorded), a new container runs, the keeper is
+  // removed, and nothing of any container is left.
+  void expect_manageable_and_clean(const std::string& victim) {
+    expect_manageable(victim);
+    expect_nothing_left();
+  }
+
+  void expect_manageable(const std::string& victim) {
+    if (!victim.empty()) {
+      CtlResult rm = ctl({"rm", "-f", victim});
+      EXPECT_TRUE(rm.code == 0 || rm.err.find("No such container") != std::string::npos) << rm.err;
+    }
+    CtlResult run = ctl({"run", "--rm", image_, "/bin/busybox", "true"});
+    EXPECT_EQ(run.code, 0) << run.err;
+    EXPECT_EQ(ctl({"rm", "-f", "keeper"}).code, 0);
+    EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+  }
+
+  // With the fault runtime and a keeper running, a create whose hook runs command (a kill -9 of
+  // one process of the create) must fail; the keeper is intact and nothing of the victim is left.
+  void expect_killed_create_fails_cleanly(const std::string& command, const char* why) {
+    use_fault_runtime();
+    start_keeper();
+    arm(command);
+    CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
+    EXPECT_NE(r.code, 0) << why;
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_TRUE(path_exists(control_ + ".used")) << "the fault was not injected";
+    expect_keeper_intact();
+    expect_manageable_and_clean("victim");
+  }
+
+  std::string archive_, control_;
+};
+
+// kill -9 of `berth create` itself, after init was cloned and placed in its cgroup.
+TEST_F(FaultInjectionTest, RuntimeKilledMidCreate) {
+  expect_killed_create_fails_cleanly("kill -9 $PPID", "a create whose runtime died must fail");
+}
+
+// kill -9 of the shim while its `berth create` runs (the runtime's parent).
+TEST_F(FaultInjectionTest, ShimKilledMidCreate) {
+  expect_killed_create_fails_cleanly("kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)", "a create whose shim died must fail");
+}
+
+// kill -9 of berthd while a create is under way; berthd is started again on the same root.
+TEST_F(FaultInjectionTest, BerthdKilledMidCreate) {
+  use_fault_runtime();
+  start_keeper();
+  arm(fmt::format("kill -9 {}", berthd_->process().pid()));
+  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
+  EXPECT_NE(r.code, 0) << "the client of a dead berthd must not report success";
+  ASSERT_TRUE(berthd_->process().wait().ok());
+  ASSERT_TRUE(berthd_->restart().ok());
+  expect_keeper_intact();
+  expect_manageable_and_clean("victim");
+}
+
+// berthctl killed while attached to a running container: the container lives on (as with docker)
+// and is managed as any other.
+TEST_F(FaultInjectionTest, ClientKilledWhileAttached) {
+  SpawnOptions options;
+  options.argv = ctl_argv({"run", "--name", "attached", image_, "/bin/sh", "-c", "echo up; exec /bin/busybox sleep 1000"});
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  UniqueFd read_end(out[0]), write_end(out[1]);
+  options.stdout_fd = write_end.get();
+  auto client = ChildProcess::spawn(options);
+  ASSERT_TRUE(client.ok()) << client.error().what();
+  write_end.reset();
+  char buf[3] = {};
+  ASSERT_EQ(::read(read_end.get(), buf, 3), 3) << "the container never said it was up";
+  ASSERT_EQ(std::string(buf, 3), "up\n");
+  ASSERT_TRUE(client->signal(SIGKILL).ok());
+  ASSERT_TRUE(client->wait().ok());
+  CtlResult r = ctl({"exec", "attached", "/bin/busybox", "echo", "still"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "still\n");
+  EXPECT_EQ(ctl({"rm", "-f", "attached"}).code, 0);
+  expect_nothing_left();
+}
+
+// berthd's root on a small tmpfs: a layer that does not fit fails its unpack with ENOSPC. The
+// half-filled extract-… snapshot and the import's blobs go at once (not at the next restart), the
+// image already there still runs, and once space returns the same import succeeds.
+TEST_F(FaultInjectionTest, FullRootFailsAnUnpackAndLeavesNothing) {
+  ASSERT_TRUE(berthd_->terminate().ok());
+  auto tmpfs = ScopedMount::mount("tmpfs", berthd_->root(), "tmpfs", 0, "size=16m,mode=0700");
+  ASSERT_TRUE(tmpfs.ok()) << tmpfs.error().what();
+  ASSERT_TRUE(berthd_->restart().ok());
+  ASSERT_EQ(ctl({"image", "import", archive_}).code, 0);
+  start_keeper();
+
+  // 40 MiB of text that gzip shrinks to a few hundred KiB: the blob fits, its files do not.
+  std::string line = "fault injection: this layer does not fit on a 16 MiB root\n";
+  std::string big;
+  while (big.size() < (40u << 20)) big += line;
+  std::string layout = dir_.path() + "/big-layout";
+  auto built = testing::LayoutBuilder(layout).write(
+      {{"linux", host_platform().architecture, {testing::TarBuilder("gzip").file("big", big).finish()}, {}}},
+      "berth.test/big:1");
+  ASSERT_TRUE(built.ok()) << built.error().what();
+  std::string big_archive = dir_.path() + "/big.tar";
+  auto tar = run_command({"tar", "-C", layout, "-cf", big_archive, "."});
+  ASSERT_TRUE(tar.ok() && tar->status.success());
+
+  int64_t before = used_bytes(berthd_->root());
+  CtlResult snaps_before = ctl({"snapshot", "ls"});
+  CtlResult r = ctl({"image", "import", big_archive});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+
+  CtlResult snaps = ctl({"snapshot", "ls"});
+  EXPECT_EQ(snaps.out.find("extract-"), std::string::npos) << snaps.out;
+  EXPECT_EQ(snaps.out, snaps_before.out);
+  CtlResult images = ctl({"images", "-q"});
+  EXPECT_EQ(std::count(images.out.begin(), images.out.end(), '\n'), 1) << images.out;
+  // The metadata database may keep a few pages more; the 40 MiB extraction and the blob are gone.
+  EXPECT_LE(used_bytes(berthd_->root()), before + (512 << 10));
+  auto listing = run_command({"find", berthd_->root() + "/content/blobs", "-type", "f"});
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(listing->out.find(digest_hex(built->front().layer_digests[0])), std::string::npos) << listing->out;
+
+  // Nothing lost: the container already there and the image already there work.
+  expect_keeper_intact();
+  EXPECT_EQ(ctl({"run", "--rm", image_, "/bin/busybox", "true"}).code, 0);
+
+  // Space returns: the same import succeeds and rmi removes it again.
+  ASSERT_EQ(::mount("", berthd_->root().c_str(), "", MS_REMOUNT, "size=128m,mode=0700"), 0);
+  r = ctl({"image", "import", big_archive});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ctl({"rmi", "berth.test/big:1"}).code, 0);
+  EXPECT_EQ(ctl({"snapshot", "ls"}).out, snaps_before.out);
+
+  expect_manageable("");
+  ASSERT_TRUE(berthd_->terminate().ok());
+  ASSERT_TRUE(tmpfs->unmount().ok());
+  ASSERT_TRUE(berthd_->restart().ok());  // on the original root, for TearDown
+  expect_nothing_left();  // with the test's own tmpfs gone, any mount left is berthd's
+}
+
+// berthd's state dir (bundles, runtime state, shim sockets) on a tmpfs filled to the last block:
+// a run fails with a clear error and leaves nothing; once space returns runs work again.
+TEST_F(FaultInjectionTest, FullStateDirFailsARunAndLeavesNothing) {
+  ASSERT_TRUE(berthd_->terminate().ok());
+  auto tmpfs = ScopedMount::mount("tmpfs", state_dir(), "tmpfs", 0, "size=4m,mode=0700");
+  ASSERT_TRUE(tmpfs.ok()) << tmpfs.error().what();
+  ASSERT_TRUE(berthd_->restart().ok());
+  start_keeper();
+
+  std::string filler = state_dir() + "/filler";
+  {
+    auto fd = open_fd(filler.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_TRUE(fd.ok());
+    struct statvfs st {};
+    ASSERT_EQ(::statvfs(state_dir().c_str(), &st), 0);
+    ASSERT_EQ(::posix_fallocate(fd->get(), 0, static_cast<off_t>(st.f_bavail * st.f_frsize)), 0);
+  }
+  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "true"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  // An exec needs room in the state dir too (its process file and FIFOs): checked once space returns.
+  CtlResult ps = ctl({"ps"});
+  EXPECT_NE(ps.out.find("keeper"), std::string::npos) << ps.out;
+
+  ASSERT_EQ(::unlink(filler.c_str()), 0);
+  expect_keeper_intact();
+  expect_manageable("victim");
+  ASSERT_TRUE(berthd_->terminate().ok());
+  ASSERT_TRUE(tmpfs->unmount().ok());
+  ASSERT_TRUE(berthd_->restart().ok());
+  expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace berth::manager
