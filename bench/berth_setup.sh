@@ -26,3 +26,14 @@ start_berthd_with_busybox() {
   ctl=("$berthctl" --address "$work/berthd.sock")
   "${ctl[@]}" pull "$image" >/dev/null
 }
+
+# pss_of PATTERN: "<total PSS KiB> <count>" of the processes whose command line matches PATTERN
+# (pgrep -f), from /proc/<pid>/smaps_rollup: shared pages split between the sharers, as smem counts.
+pss_of() {
+  local total=0 count=0 pid
+  for pid in $(pgrep -f "$1"); do
+    total=$((total + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
+    count=$((count + 1))
+  done
+  echo "$total $count"
+}

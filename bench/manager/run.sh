@@ -83,11 +83,8 @@ br=$(rss "$berthd_pid"); cr=$(rss "$ctrd")
 # PSS of every shim of this run (berth-shim re-executes itself as "/proc/self/exe serve ... --bundle
 # <our work dir>/..."; containerd-shim-runc-v2 names our containerd socket).
 pss_per_shim() {
-  local total=0 count=0 pid
-  for pid in $(pgrep -f "$1"); do
-    total=$((total + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
-    count=$((count + 1))
-  done
+  local total count
+  read -r total count < <(pss_of "$1")
   echo "$((total / (count > 0 ? count : 1))) $count"
 }
 read -r bp bn < <(pss_per_shim "serve --namespace .* --bundle $work/")

@@ -13,6 +13,7 @@
 #include "cri/runtime/v1/api.grpc.pb.h"
 #include "cri/streaming/streaming_server.h"
 #include "cri/streaming/task_manager_runtime.h"
+#include "cri/task_usage.h"
 #include "network/network_manager.h"
 #include "tasks/task_manager.h"
 
@@ -60,7 +61,8 @@ class RuntimeService final : public v1::RuntimeService::Service {
   grpc::Status Attach(Ctx*, const v1::AttachRequest*, v1::AttachResponse*) override;
   grpc::Status PortForward(Ctx*, const v1::PortForwardRequest*, v1::PortForwardResponse*) override;
 
-  // Not served yet (unimplemented.cc): UNIMPLEMENTED with a message saying so.
+  // Stats (stats.cc) and events (container_events.cc); then the RPCs not served yet
+  // (unimplemented.cc): UNIMPLEMENTED with a message saying so.
   grpc::Status ContainerStats(Ctx*, const v1::ContainerStatsRequest*, v1::ContainerStatsResponse*) override;
   grpc::Status ListContainerStats(Ctx*, const v1::ListContainerStatsRequest*, v1::ListContainerStatsResponse*) override;
   grpc::Status PodSandboxStats(Ctx*, const v1::PodSandboxStatsRequest*, v1::PodSandboxStatsResponse*) override;
@@ -91,6 +93,12 @@ class RuntimeService final : public v1::RuntimeService::Service {
   Result<v1::PodSandboxStatus> sandbox_status(const ContainerRecord& record);
   Result<v1::ContainerStatus> container_status(const ContainerRecord& record);
   Result<v1::Container> container_summary(const ContainerRecord& record);
+  // A running task's CPU and memory from its shim; nullopt when it does not run.
+  std::optional<TaskUsage> task_usage(const std::string& id);
+  Result<v1::ContainerStats> container_stats(const ContainerRecord& record);
+  Result<v1::PodSandboxStats> sandbox_stats(const ContainerRecord& sandbox);
+  // The pod's status and its containers' statuses, as a container event carries them.
+  void fill_pod_of_event(const std::string& sandbox_id, v1::ContainerEventResponse& event);
 
   TaskManager& tasks_;
   ImageManager& images_;

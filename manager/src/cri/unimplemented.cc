@@ -1,5 +1,4 @@
-// The RuntimeService RPCs berthd does not serve yet, each saying so (the kubelet falls back to
-// cAdvisor for stats and to generic PLEG without events).
+// The RuntimeService RPCs berthd does not serve yet, each saying so.
 #include "cri/runtime_service.h"
 
 namespace berth::manager::cri {
@@ -11,27 +10,9 @@ grpc::Status not_yet(const char* rpc, const char* why) {
 
 }  // namespace
 
-grpc::Status RuntimeService::ContainerStats(Ctx*, const v1::ContainerStatsRequest*, v1::ContainerStatsResponse*) {
-  return not_yet("ContainerStats", "the kubelet's cAdvisor stats provider reads the cgroups");
-}
-grpc::Status RuntimeService::ListContainerStats(Ctx*, const v1::ListContainerStatsRequest*,
-                                                v1::ListContainerStatsResponse*) {
-  return not_yet("ListContainerStats", "the kubelet's cAdvisor stats provider reads the cgroups");
-}
-grpc::Status RuntimeService::PodSandboxStats(Ctx*, const v1::PodSandboxStatsRequest*, v1::PodSandboxStatsResponse*) {
-  return not_yet("PodSandboxStats", "the kubelet's cAdvisor stats provider reads the cgroups");
-}
-grpc::Status RuntimeService::ListPodSandboxStats(Ctx*, const v1::ListPodSandboxStatsRequest*,
-                                                 v1::ListPodSandboxStatsResponse*) {
-  return not_yet("ListPodSandboxStats", "the kubelet's cAdvisor stats provider reads the cgroups");
-}
 grpc::Status RuntimeService::CheckpointContainer(Ctx*, const v1::CheckpointContainerRequest*,
                                                  v1::CheckpointContainerResponse*) {
   return not_yet("CheckpointContainer", "berth has no checkpoint/restore (CRIU)");
-}
-grpc::Status RuntimeService::GetContainerEvents(Ctx*, const v1::GetEventsRequest*,
-                                                grpc::ServerWriter<v1::ContainerEventResponse>*) {
-  return not_yet("GetContainerEvents", "use the kubelet's generic PLEG (EventedPLEG off)");
 }
 grpc::Status RuntimeService::ListMetricDescriptors(Ctx*, const v1::ListMetricDescriptorsRequest*,
                                                    v1::ListMetricDescriptorsResponse*) {

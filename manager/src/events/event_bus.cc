@@ -1,10 +1,8 @@
 #include "events/event_bus.h"
 
-namespace berth::manager {
+#include <algorithm>
 
-namespace {
-constexpr size_t kMaxQueued = 10000;  // a stalled subscriber loses old events, never blocks publishers
-}
+namespace berth::manager {
 
 std::optional<Event> EventBus::Subscription::next(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
@@ -20,9 +18,16 @@ bool EventBus::Subscription::closed() {
   return closed_;
 }
 
-std::shared_ptr<EventBus::Subscription> EventBus::subscribe(std::vector<std::string> topic_prefixes) {
+uint64_t EventBus::Subscription::dropped() {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+std::shared_ptr<EventBus::Subscription> EventBus::subscribe(std::vector<std::string> topic_prefixes,
+                                                            size_t max_queued) {
   auto sub = std::make_shared<Subscription>();
   sub->prefixes_ = std::move(topic_prefixes);
+  sub->max_queued_ = std::max<size_t>(max_queued, 1);
   std::lock_guard lock(mu_);
   subscribers_.push_back(sub);
   return sub;
@@ -42,7 +47,10 @@ void EventBus::publish(std::string topic, std::string ns, std::string subject) {
     for (const auto& p : sub->prefixes_) match = match || e.topic.starts_with(p);
     if (!match) continue;
     std::lock_guard sub_lock(sub->mu_);
-    if (sub->queue_.size() >= kMaxQueued) sub->queue_.pop_front();
+    if (sub->queue_.size() >= sub->max_queued_) {  // a stalled subscriber loses old events
+      sub->queue_.pop_front();
+      ++sub->dropped_;
+    }
     sub->queue_.push_back(e);
     sub->cv_.notify_one();
   }

@@ -95,6 +95,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     tasks_.erase(*task);
     return std::move(created).error();
   }
+  task->ready = true;
   return task->info;
 }
 
@@ -146,6 +147,7 @@ void TaskManager::recover_one(const std::string& ns, const ContainerRecord& reco
     task->init_pidfd = open_pidfd(pid);
   }
   logger->info("reconnected to the shim of {}/{} (pid {})", ns, record.id, task->shim.pid);
+  task->ready = true;
   if (tasks_.insert(task)) shims_->watch(task->key(), task->shim);
 }
 

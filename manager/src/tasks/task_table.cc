@@ -13,6 +13,7 @@ Result<std::shared_ptr<LiveTask>> TaskTable::find(const std::string& ns, const s
   std::lock_guard lock(mu_);
   auto it = tasks_.find(key(ns, id));
   if (it == tasks_.end()) return make_error(ErrorCode::kNotFound, "container {} has no task", id);
+  if (!it->second->ready) return make_error(ErrorCode::kNotFound, "container {} has its task being created", id);
   return it->second;
 }
 

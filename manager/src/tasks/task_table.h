@@ -1,6 +1,7 @@
 // The live tasks berthd knows, by "<ns>/<id>": what each one's shim, rootfs mount and stdio are.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,9 @@ struct LiveTask {
   UniqueFd init_pidfd;  // the container's init, killed through it when the shim dies
   ScopedMount rootfs;
   TaskInfo info;
+  // Set once shim and info are filled in: until then the task is only reserved, and find() does
+  // not hand it out (another thread would read a shim client being written).
+  std::atomic<bool> ready{false};
   // Under the table's mutex:
   std::map<std::string, ExecInfo> execs;
   bool deleting = false;

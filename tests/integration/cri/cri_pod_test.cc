@@ -21,14 +21,7 @@ class CriPodTest : public CriFixture {
   void SetUp() override {
     CriFixture::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    grpc::ClientContext ctx;
-    v1::PullImageRequest req;
-    req.mutable_image()->set_image(image_);
-    v1::PullImageResponse resp;
-    auto st = images_->PullImage(&ctx, req, &resp);
-    ASSERT_TRUE(st.ok()) << st.error_message();
-    image_ref_ = resp.image_ref();
-    ASSERT_TRUE(image_ref_.starts_with("sha256:")) << image_ref_;
+    pull_busybox();
   }
 
   v1::PodSandboxStatus pod_status(const std::string& id, grpc::Status* status = nullptr) {

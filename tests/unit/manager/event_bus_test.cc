@@ -31,5 +31,16 @@ TEST(EventBusTest, CloseWakesWaiters) {
   closer.join();
 }
 
+TEST(EventBusTest, StalledSubscriberLosesOldestAndCountsThem) {
+  EventBus bus;
+  auto slow = bus.subscribe({}, 3);
+  auto fast = bus.subscribe({});
+  for (int i = 0; i < 5; ++i) bus.publish("/tasks/start", "k8s.io", std::to_string(i));
+  EXPECT_EQ(slow->dropped(), 2u);
+  EXPECT_EQ(fast->dropped(), 0u);
+  EXPECT_EQ(slow->next(std::chrono::seconds(1))->subject, "2");  // 0 and 1 were dropped
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fast->next(std::chrono::seconds(1))->subject, std::to_string(i));
+}
+
 }  // namespace
 }  // namespace berth::manager
