@@ -1,8 +1,8 @@
 // docker cp over gRPC: tars stream through the call in chunks, both ways, so neither side holds a
 // whole tree in memory; paths are resolved inside the container's root (containers/path_archive.h).
-#include <cstring>
 
 #include "containers/path_archive.h"
+#include "services/chunk_source.h"
 #include "services/services.h"
 
 namespace berth::manager {
@@ -47,17 +47,7 @@ grpc::Status ContainersService::CopyTo(grpc::ServerContext* ctx, grpc::ServerRea
   if (!in->Read(&chunk))
     return to_grpc_status(make_error(ErrorCode::kInvalidArgument, "copy to a container: no request"));
   const std::string id = chunk.id(), dir = chunk.dir();
-  size_t used = 0;
-  LayerSource source = [&](char* buf, size_t size) -> Result<size_t> {
-    while (used == chunk.data().size()) {
-      if (!in->Read(&chunk)) return size_t{0};
-      used = 0;
-    }
-    size_t n = std::min(size, chunk.data().size() - used);
-    std::memcpy(buf, chunk.data().data() + used, n);
-    used += n;
-    return n;
-  };
+  LayerSource source = chunk_source(in, chunk);
   Status st = tasks_.with_rootfs(*ns, id, [&](const std::string& rootfs) { return extract_in_root(rootfs, dir, source); });
   return st ? grpc::Status::OK : to_grpc_status(st.error().wrap("copy to {}:{}", id, dir));
 }
