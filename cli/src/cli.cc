@@ -116,7 +116,7 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
       {"namespace", {{"ls", namespace_ls}, {"create", namespace_create}, {"rm", namespace_rm}}},
       {"container",
        {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats},
-        {"prune", container_prune}, {"wait", wait}}},
+        {"prune", container_prune}, {"wait", wait}, {"create", create}, {"rename", rename}, {"cp", cp}}},
       {"task", {{"ls", task_ls}, {"list", task_ls}, {"kill", kill}, {"rm", task_rm}, {"exec", exec},
                 {"pause", pause}, {"resume", unpause}}},
   };
@@ -138,6 +138,9 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"images", image_ls},
                                                      {"rmi", image_rm},
                                                      {"run", run},
+                                                     {"create", create},
+                                                     {"rename", rename},
+                                                     {"cp", cp},
                                                      {"ps", ps},
                                                      {"port", port},
                                                      {"logs", logs},
@@ -183,6 +186,9 @@ std::string usage_text() {
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"
       "      [-v SRC:DST[:ro]|-v /DST] [--volumes-from C[:ro]] [--pull missing|always|never]\n"
       "      [-m SIZE] [--cpus N] [--pids-limit N] [--security-opt seccomp=unconfined] IMAGE [CMD...]\n"
+      "  create [the flags of run but -d] IMAGE [CMD...]   (created, not started: start [-a] [-i] runs it)\n"
+      "  rename CONTAINER NEW-NAME\n"
+      "  cp [-a] [-L] CONTAINER:SRC_PATH DEST_PATH|- | cp [-a] [-L] SRC_PATH|- CONTAINER:DEST_PATH\n"
       "  ps [-a] [-q] | logs [-f] [--tail N] ID | stop [-t S] ID... | kill [-s SIG] ID... | rm [-f] [-v] ID...\n"
       "  exec [-i] [-t] [-e K=V] [-w DIR] ID CMD... | pause ID... | unpause ID...\n"
       "  start [-a] [-i] ID... | restart [-t S] ID... | attach [--no-stdin] ID | logs [-f] [-t] [--since T] ID\n"
@@ -248,7 +254,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // Global flags may appear anywhere for the image/store verbs. After run and exec everything belongs
   // to the container's command line ("run IMAGE echo -n hi"); after the other container verbs only
   // the long forms are global (their own -a/-n/-f mean other things).
-  static const std::set<std::string> kContainerVerbs = {"run", "exec", "ps", "logs", "stop", "kill", "rm",
+  static const std::set<std::string> kContainerVerbs = {"run", "create", "rename", "cp", "exec", "ps", "logs", "stop", "kill", "rm",
                                                         "start", "restart", "attach", "top", "stats", "inspect", "update", "wait",
                                                         "save", "search"};
   static const std::set<std::string> kOwnFormatVerbs = {"save", "search"};
@@ -271,10 +277,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       bool global_long = (b == "--format" && !own_format) || b == "--address" || b == "--namespace";
       bool global_eq = (b.rfind("--format=", 0) == 0 && !own_format) || b.rfind("--address=", 0) == 0 ||
                        b.rfind("--namespace=", 0) == 0;
-      if (v != "run" && v != "exec" && global_long && j + 1 < args.size()) {
+      bool takes_command = v == "run" || v == "create" || v == "exec";
+      if (!takes_command && global_long && j + 1 < args.size()) {
         globals.push_back(b);
         globals.push_back(args[++j]);
-      } else if (v != "run" && v != "exec" && global_eq) {
+      } else if (!takes_command && global_eq) {
         globals.push_back(b);
       } else {
         verbatim.push_back(b);
@@ -325,7 +332,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // command's own).
   {
     size_t end = verb_args.size();
-    if (rest[0] == "run" || rest[0] == "exec") {
+    if (rest[0] == "run" || rest[0] == "create" || rest[0] == "exec") {
       end = 0;
       while (end < verb_args.size() && verb_args[end].starts_with("-")) end++;
     }

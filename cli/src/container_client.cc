@@ -58,11 +58,11 @@ Result<std::vector<std::string>> parse_containers(Context& ctx, po::options_desc
   return resolve_ids(ctx, parse_container_words(desc, args, usage));
 }
 
-Result<std::vector<std::string>> container_ids(Context& ctx) {
+Result<std::vector<ContainerRef>> container_ids(Context& ctx) {
   pb::ListContainersResponse list;
   BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &list); }));
-  std::vector<std::string> ids;
-  for (const auto& c : list.containers()) ids.push_back(c.id());
+  std::vector<ContainerRef> ids;
+  for (const auto& c : list.containers()) ids.push_back({c.id(), c.name()});
   return ids;
 }
 

@@ -44,10 +44,15 @@ Status add_volumes_from(Context& ctx, const std::string& text, pb::ContainerCrea
   return {};
 }
 
-}  // namespace
+// What `run` and `create` read from their command line: the create request and how to run it.
+struct RunRequest {
+  pb::ContainerCreateRequest create;
+  bool detach = false, tty = false, interactive = false, rm = false;
+  std::string pull = "missing";
+};
 
-Status run(Context& ctx, const std::vector<std::string>& args) {
-  ctx.failure_code = 125;  // docker's code for a run that failed before the container's process ran
+// Parses run's flags, IMAGE and CMD (create takes the same: `verb` names the one in the usage).
+Result<RunRequest> parse_run(Context& ctx, const std::vector<std::string>& args, const std::string& verb) {
   auto with_value = RunOptions::flags_with_value();
   with_value.insert({"--name", "-e", "--env", "-w", "--workdir", "-u", "--user", "--runtime", "--entrypoint", "-l",
                      "--label", "--pull", "--volumes-from"});
@@ -55,27 +60,30 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
   std::vector<std::string> options(args.begin(), args.begin() + static_cast<long>(std::min(split, args.size())));
   if (!options.empty() && options.back() == "--") options.pop_back();
   if (split >= args.size())
-    throw UsageError("usage: berthctl run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
+    throw UsageError("usage: berthctl " + verb + (verb == "run" ? " [--rm] [-d]" : " [--rm]") +
+                     " [--name N] [-e K=V] [-w DIR] [-u USER] [-t] [-i] "
                      "[--read-only] [--runtime R] [--entrypoint P] [-v SRC:DST[:ro]] [--mount type=bind,src=S,dst=D] "
                      "[-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--cpu-shares N] "
                      "[--security-opt seccomp=unconfined] [--privileged] [--pull missing|always|never] [--volumes-from C[:ro|:rw]] "
                      "[--network none|host|bridge|NAME] [-p [IP:][HOST:]PORT[/PROTO]] [--hostname H] [--add-host NAME:IP] "
                      "[--dns IP] [--network-alias A] [--link NAME[:ALIAS]] [-P] IMAGE [CMD...]");
-  bool rm = false, detach = false, tty = false, interactive = false, readonly = false;
-  std::string name, workdir, user, runtime, entrypoint, pull = "missing";
+  RunRequest run;
+  bool readonly = false;
+  std::string name, workdir, user, runtime, entrypoint;
   std::vector<std::string> env, labels, volumes_from;
-  po::options_description desc("run options");
-  desc.add_options()("rm", po::bool_switch(&rm))("detach,d", po::bool_switch(&detach))("name", po::value(&name))(
+  po::options_description desc(verb + " options");
+  desc.add_options()("rm", po::bool_switch(&run.rm))("name", po::value(&name))(
       "env,e", po::value(&env))("workdir,w", po::value(&workdir))("user,u", po::value(&user))(
       "runtime", po::value(&runtime))("entrypoint", po::value(&entrypoint))("label,l", po::value(&labels))(
-      "tty,t", po::bool_switch(&tty))("interactive,i", po::bool_switch(&interactive))(
-      "read-only", po::bool_switch(&readonly))("pull", po::value(&pull))(
+      "tty,t", po::bool_switch(&run.tty))("interactive,i", po::bool_switch(&run.interactive))(
+      "read-only", po::bool_switch(&readonly))("pull", po::value(&run.pull))(
       "volumes-from", po::value(&volumes_from));
+  if (verb == "run") desc.add_options()("detach,d", po::bool_switch(&run.detach));  // create never starts
   RunOptions run_options;
   run_options.add_to(desc);
   parse_options(desc, options);
 
-  pb::ContainerCreateRequest create;
+  pb::ContainerCreateRequest& create = run.create;
   create.set_id(name);
   create.set_image(args[split]);
   for (size_t i = split + 1; i < args.size(); i++) create.add_args(args[i]);
@@ -85,13 +93,13 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     (*create.mutable_labels())[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
   }
   // berthd removes it once its init exits, attached or not: a killed berthctl leaves nothing behind.
-  create.set_auto_remove(rm);
-  create.set_open_stdin(interactive);
+  create.set_auto_remove(run.rm);
+  create.set_open_stdin(run.interactive);
   create.set_cwd(workdir);
   create.set_user(user);
   create.set_runtime(runtime);
   create.set_entrypoint(entrypoint);
-  create.set_tty(tty);
+  create.set_tty(run.tty);
   create.set_readonly_rootfs(readonly);
   BERTH_TRY(run_options.apply(create));
   for (const auto& from : volumes_from) BERTH_TRY(add_volumes_from(ctx, from, create));
@@ -103,10 +111,34 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
               << "\", not the directory ./" << source << " (as docker): give a path, -v \"$PWD/" << source
               << v.substr(source.size()) << "\", to mount the directory\n";
   }
-  BERTH_TRY(ensure_image(ctx, args[split], pull));
+  return run;
+}
+
+// The container of a parsed run/create, its image pulled first as --pull says.
+Result<pb::Container> create_container(Context& ctx, const RunRequest& run) {
+  BERTH_TRY(ensure_image(ctx, run.create.image(), run.pull));
   pb::Container container;
   BERTH_TRY(containers_rpc(
-      ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Create(c, create, &container); }));
+      ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Create(c, run.create, &container); }));
+  return container;
+}
+
+}  // namespace
+
+// docker create: the container as run would make it, not started (`start [-a] [-i]` runs it); prints its id.
+Status create(Context& ctx, const std::vector<std::string>& args) {
+  ctx.failure_code = 125;  // as run's: the daemon's code
+  BERTH_ASSIGN_OR_RETURN(RunRequest request, parse_run(ctx, args, "create"));
+  BERTH_ASSIGN_OR_RETURN(pb::Container container, create_container(ctx, request));
+  ctx.out << container.id() << "\n";
+  return {};
+}
+
+Status run(Context& ctx, const std::vector<std::string>& args) {
+  ctx.failure_code = 125;  // docker's code for a run that failed before the container's process ran
+  BERTH_ASSIGN_OR_RETURN(RunRequest request, parse_run(ctx, args, "run"));
+  const bool detach = request.detach, tty = request.tty, interactive = request.interactive, rm = request.rm;
+  BERTH_ASSIGN_OR_RETURN(pb::Container container, create_container(ctx, request));
   const std::string id = container.id();
   bool detached_later = false;  // Ctrl-P Ctrl-Q
   auto result = [&]() -> Result<uint32_t> {
@@ -159,6 +191,18 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
+// docker rename: the container keeps its id (and so its task, logs and cgroup), running or not.
+Status rename(Context& ctx, const std::vector<std::string>& args) {
+  if (args.size() != 2 || args[0].starts_with("-") || args[1].starts_with("-"))
+    throw UsageError("usage: berthctl rename CONTAINER NEW-NAME");
+  pb::ContainerRenameRequest req;
+  BERTH_ASSIGN_OR_RETURN(std::string id, resolve_id(ctx, args[0]));
+  req.set_id(id);
+  req.set_name(args[1]);
+  pb::Container renamed;
+  return containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Rename(c, req, &renamed); });
+}
+
 Status ps(Context& ctx, const std::vector<std::string>& args) {
   bool all = false, quiet = false;
   po::options_description desc("ps options");
@@ -199,7 +243,7 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
     if (ctx.json) {
       w.begin_object()
           .field("id", c.id())
-          .field("name", c.id())
+          .field("name", c.name().empty() ? c.id() : c.name())
           .field("image", c.image())
           .field("command", command)
           .field("created", format_time(c.created_unix()))
@@ -212,7 +256,8 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
       if (command.size() > 30) command = command.substr(0, 27) + "...";
       std::string short_id = is_generated_id(c.id()) ? c.id().substr(0, 12) : c.id();
       table.add({short_id, docker_image_name(c.image()), "\"" + command + "\"",
-                 human_duration(now - c.created_unix()) + " ago", status_text(task), ports_of(c.id()), short_id});
+                 human_duration(now - c.created_unix()) + " ago", status_text(task), ports_of(c.id()),
+                 c.name().empty() ? short_id : c.name()});
     }
   }
   w.end_array();
@@ -380,12 +425,15 @@ Status container_prune(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
-// docker info, from what berthd's API tells: the server version and the namespace's counts. (The
-// storage driver, cgroup version and root dirs are berthd's config: see `berthd --help`.)
+// docker info: the namespace's counts, then how berthd stores, limits and runs containers (its Info;
+// left out when an older berthd has none).
 Status info(Context& ctx, const std::vector<std::string>& args) {
   if (!args.empty()) throw UsageError("usage: berthctl info");
   pb::VersionResponse version;
   BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Version::NewStub(ctx.channel)->Get(c, {}, &version); }));
+  pb::InfoResponse server;
+  auto got = rpc(ctx, [&](grpc::ClientContext* c) { return pb::Version::NewStub(ctx.channel)->Info(c, {}, &server); });
+  if (!got && got.error().code() != ErrorCode::kUnimplemented) return got;
   pb::ListContainersResponse containers;
   BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &containers); }));
   pb::ListTasksResponse tasks;
@@ -398,18 +446,38 @@ Status info(Context& ctx, const std::vector<std::string>& args) {
     paused += t.status() == pb::TASK_PAUSED;
   }
   int stopped = containers.containers_size() - running - paused;
+  // docker's names: the overlay snapshotter is overlayfs.
+  std::string storage = server.storage_driver() == "overlay" ? "overlayfs" : server.storage_driver();
   if (ctx.json) {
     json::Writer w;
     w.begin_object().field("server_version", version.version()).field("socket", ctx.address).field("namespace", ctx.ns);
     w.field("containers", static_cast<int64_t>(containers.containers_size())).field("running", static_cast<int64_t>(running));
     w.field("paused", static_cast<int64_t>(paused)).field("stopped", static_cast<int64_t>(stopped));
-    w.field("images", static_cast<int64_t>(images.images_size())).end_object();
+    w.field("images", static_cast<int64_t>(images.images_size()));
+    if (got) {
+      w.field("storage_driver", storage).field("cgroup_driver", server.cgroup_driver());
+      w.field("cgroup_version", static_cast<int64_t>(server.cgroup_version())).field("default_runtime", server.runtime());
+      w.field("kernel_version", server.kernel_version()).field("operating_system", server.operating_system());
+      w.field("architecture", server.architecture()).field("cpus", static_cast<int64_t>(server.cpus()));
+      w.field("memory_bytes", server.memory_bytes()).field("root_dir", server.root_dir());
+      w.field("state_dir", server.state_dir()).field("cgroup_parent", server.cgroup_parent());
+    }
+    w.end_object();
     ctx.out << w.str() << "\n";
     return {};
   }
   ctx.out << "Server Version: " << version.version() << "\nSocket: " << ctx.address << "\nNamespace: " << ctx.ns
           << "\nContainers: " << containers.containers_size() << "\n Running: " << running << "\n Paused: " << paused
           << "\n Stopped: " << stopped << "\nImages: " << images.images_size() << "\n";
+  if (got) {
+    ctx.out << "Storage Driver: " << storage << "\nCgroup Driver: " << server.cgroup_driver()
+            << "\nCgroup Version: " << server.cgroup_version() << "\nDefault Runtime: " << server.runtime()
+            << "\nKernel Version: " << server.kernel_version() << "\nOperating System: " << server.operating_system()
+            << "\nArchitecture: " << server.architecture() << "\nCPUs: " << server.cpus()
+            << "\nTotal Memory: " << fmt::format("{:.3g}GiB", static_cast<double>(server.memory_bytes()) / (1 << 30))
+            << "\nBerth Root Dir: " << server.root_dir() << "\nBerth State Dir: " << server.state_dir()
+            << "\nCgroup Parent: " << server.cgroup_parent() << "\n";
+  }
   return {};
 }
 

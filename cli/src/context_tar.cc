@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -41,8 +42,9 @@ la_ssize_t collect(archive* a, void* opaque, const void* data, size_t size) {
 
 class ContextWriter {
  public:
-  ContextWriter(archive* a, std::string root, const DockerIgnore& ignore)
-      : a_(a), root_(std::move(root)), ignore_(ignore) {}
+  // Entries are named prefix/<path below root> (just <path> without a prefix).
+  ContextWriter(archive* a, std::string root, const DockerIgnore& ignore, const PathTarOptions& options = {})
+      : a_(a), root_(std::move(root)), ignore_(ignore), options_(options) {}
 
   Status walk(const std::string& rel) {
     std::string dir = rel.empty() ? root_ : root_ + "/" + rel;
@@ -57,23 +59,39 @@ class ContextWriter {
     for (const auto& name : names) {
       std::string path = rel.empty() ? name : rel + "/" + name;
       struct stat st {};
-      if (::lstat((root_ + "/" + path).c_str(), &st) < 0) return sys_error("stat {}", path);
+      BERTH_TRY(stat_path(root_ + "/" + path, st));
       bool skip = ignore_.excluded(path);
       if (skip && !(S_ISDIR(st.st_mode) && ignore_.has_exceptions())) continue;
-      if (!skip) BERTH_TRY(add(path, st));
+      if (!skip) BERTH_TRY(add(root_ + "/" + path, options_.name.empty() ? path : options_.name + "/" + path, st));
       if (S_ISDIR(st.st_mode)) BERTH_TRY(walk(path));
     }
     return {};
   }
 
+  // root itself as the entry options.name, then (a directory) what is in it.
+  Status walk_path() {
+    struct stat st {};
+    BERTH_TRY(stat_path(root_, st));
+    BERTH_TRY(add(root_, options_.name, st));
+    return S_ISDIR(st.st_mode) ? walk("") : Status{};
+  }
+
  private:
-  Status add(const std::string& path, const struct stat& st) {
+  Status stat_path(const std::string& full, struct stat& st) const {
+    int r = options_.follow_links ? ::stat(full.c_str(), &st) : ::lstat(full.c_str(), &st);
+    return r < 0 ? sys_error("stat {}", full) : Status{};
+  }
+
+  Status add(const std::string& full, const std::string& path, const struct stat& st) {
     std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(), archive_entry_free);
     archive_entry_copy_stat(entry.get(), &st);
     archive_entry_unset_atime(entry.get());
     archive_entry_unset_ctime(entry.get());
     archive_entry_set_pathname(entry.get(), path.c_str());
-    std::string full = root_ + "/" + path;
+    if (options_.root_owned) {
+      archive_entry_set_uid(entry.get(), 0);
+      archive_entry_set_gid(entry.get(), 0);
+    }
     if (S_ISLNK(st.st_mode)) {
       char target[4096];
       ssize_t n = ::readlink(full.c_str(), target, sizeof target - 1);
@@ -105,23 +123,34 @@ class ContextWriter {
   archive* a_;
   std::string root_;
   const DockerIgnore& ignore_;
+  PathTarOptions options_;
 };
 
-}  // namespace
-
-Status write_context_tar(const std::string& dir, const DockerIgnore& ignore, const ChunkSink& out) {
+// Opens a tar on the sink, lets fill write its members, closes it.
+Status write_tar(const ChunkSink& out, const std::function<Status(archive*)>& fill) {
   Sink sink{out, {}, false};
   std::unique_ptr<archive, int (*)(archive*)> a(archive_write_new(), archive_write_free);
   archive_write_set_format_pax_restricted(a.get());
   if (archive_write_open(a.get(), &sink, nullptr, collect, nullptr) != ARCHIVE_OK) {
     return make_error(ErrorCode::kInternal, "context: {}", archive_error_string(a.get()));
   }
-  BERTH_TRY(ContextWriter(a.get(), dir, ignore).walk(""));
+  BERTH_TRY(fill(a.get()));
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     return make_error(ErrorCode::kUnavailable, "context: {}", archive_error_string(a.get()));
   }
   if (!sink.flush()) return make_error(ErrorCode::kUnavailable, "berthd stopped reading the build context");
   return {};
+}
+
+}  // namespace
+
+Status write_context_tar(const std::string& dir, const DockerIgnore& ignore, const ChunkSink& out) {
+  return write_tar(out, [&](archive* a) { return ContextWriter(a, dir, ignore).walk(""); });
+}
+
+Status write_path_tar(const std::string& path, const PathTarOptions& options, const ChunkSink& out) {
+  static const DockerIgnore kNothingIgnored = DockerIgnore::parse("");
+  return write_tar(out, [&](archive* a) { return ContextWriter(a, path, kNothingIgnored, options).walk_path(); });
 }
 
 }  // namespace berth::cli

@@ -65,7 +65,8 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
     json::Writer w;
     w.begin_object().field("name", name).end_object();
     ctx.out << w.str() << "\n";
-  } else {
+  } else {  // docker's last two lines: the status (here on stderr, with the progress), then the name
+    ctx.err << "Status: Downloaded newer image for " << with_default_tag(positional[0]) << "\n" << std::flush;
     ctx.out << name << "\n";
   }
   return {};
@@ -87,7 +88,7 @@ Status ensure_image(Context& ctx, const std::string& image, const std::string& p
   BERTH_ASSIGN_OR_RETURN(std::string credentials, credentials_for_reference(image));
   req.set_credentials(credentials);
   BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
-  ctx.err << "Status: Downloaded image for " << with_default_tag(image) << "\n" << std::flush;
+  ctx.err << "Status: Downloaded newer image for " << with_default_tag(image) << "\n" << std::flush;
   return {};
 }
 
@@ -198,8 +199,7 @@ Status image_tag(Context& ctx, const std::vector<std::string>& args) {
   BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) {
     return pb::Images::NewStub(ctx.channel)->Create(c, image, &created);
   }));
-  ctx.out << created.name() << "\n";
-  return {};
+  return {};  // docker tag prints nothing
 }
 
 Status image_import(Context& ctx, const std::vector<std::string>& args) {

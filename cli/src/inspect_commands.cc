@@ -54,7 +54,7 @@ void write_inspect(json::Writer& w, const pb::Container& c, const std::optional<
     auto s = v ? v->as_string() : Result<std::string>(std::string());
     return s ? *s : std::string();
   };
-  w.begin_object().field("Id", c.id()).field("Created", rfc3339_nano(c.created_unix() * 1'000'000'000));
+  w.begin_object().field("Id", c.id()).field("Name", "/" + (c.name().empty() ? c.id() : c.name())).field("Created", rfc3339_nano(c.created_unix() * 1'000'000'000));
   w.field("Image", c.image()).field("Runtime", c.runtime()).field("SnapshotKey", c.snapshot_key());
   w.key("State").begin_object().field("Status", state_name(task));
   w.field("Running", task_running(task)).field("Paused", task && task->status() == pb::TASK_PAUSED);

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   }
   // Every service, wired explicitly. Shims publish task events to EventSink on the same socket.
   Daemon& d = **daemon;
-  berth::manager::VersionService version;
+  berth::manager::VersionService version({d.images().snapshots().driver(), d.config().runtime, d.config().root,
+                                          d.config().state, d.config().cgroup_parent});
   berth::manager::NamespacesService namespaces(d.images());
   berth::manager::ImagesService images(d.images());
   berth::manager::ContentService content(d.images());

@@ -2,7 +2,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <memory>
 
 namespace berth::manager {
 
@@ -58,6 +61,22 @@ Status TarWriter::add_bytes(const std::string& name, std::string_view data) {
 
 Status TarWriter::add_fd(const std::string& name, int fd, int64_t size) {
   BERTH_TRY(header(name, size));
+  return copy_data(name, fd, size);
+}
+
+Status TarWriter::add_stat(const std::string& name, const struct stat& st, int fd, const std::string& link_target) {
+  std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
+  archive_entry_copy_stat(e.get(), &st);
+  archive_entry_unset_atime(e.get());
+  archive_entry_unset_ctime(e.get());
+  archive_entry_set_pathname(e.get(), name.c_str());
+  if (S_ISLNK(st.st_mode)) archive_entry_set_symlink(e.get(), link_target.c_str());
+  if (!S_ISREG(st.st_mode)) archive_entry_set_size(e.get(), 0);
+  if (archive_write_header(a_.get(), e.get()) != ARCHIVE_OK) return error("write archive header " + name);
+  return S_ISREG(st.st_mode) ? copy_data(name, fd, st.st_size) : Status{};
+}
+
+Status TarWriter::copy_data(const std::string& name, int fd, int64_t size) {
   int64_t copied = 0;
   char buf[1 << 16];
   for (;;) {

@@ -11,6 +11,7 @@
 #include "berth/common/error.h"
 
 struct archive;
+struct stat;
 
 namespace berth::manager {
 
@@ -25,6 +26,9 @@ class TarWriter {
   Status add_bytes(const std::string& name, std::string_view data);
   // size bytes read from fd (to its end); fewer or more than size is an error.
   Status add_fd(const std::string& name, int fd, int64_t size);
+  // A member as the file system has it (type, mode, owner, mtime from st): a regular file's bytes are
+  // read from fd, a symlink's target is link_target; other types have no data.
+  Status add_stat(const std::string& name, const struct stat& st, int fd, const std::string& link_target = {});
   // The end-of-archive blocks; the archive is unusable afterwards.
   Status close();
 
@@ -34,6 +38,7 @@ class TarWriter {
   };
   TarWriter() = default;
   Status header(const std::string& name, int64_t size);
+  Status copy_data(const std::string& name, int fd, int64_t size);
   Error error(std::string_view what);
   std::unique_ptr<archive, Deleter> a_;
   std::unique_ptr<Sink> sink_;  // stable address for libarchive's callback

@@ -47,6 +47,8 @@ const char* const kMigrations[] = {
          labels = json_remove(labels, '$."berth.open-stdin"', '$."berth.auto-remove"',
                               '$."berth.last-exit-status"', '$."berth.last-exited-at"')
        WHERE json_valid(labels) AND json_valid(spec);)",
+    // docker's rename: a name apart from the id ('' = the id is the name).
+    R"(ALTER TABLE containers ADD COLUMN name TEXT NOT NULL DEFAULT '';)",
 };
 
 int64_t now() { return static_cast<int64_t>(::time(nullptr)); }
@@ -322,7 +324,7 @@ Result<int64_t> MetadataStore::count_children(const std::string& key) {
 namespace {
 constexpr const char* kContainerColumns =
     "id, image, snapshot_key, runtime, spec, labels, created, terminal, open_stdin, auto_remove, last_exit_status, "
-    "last_exited_at";
+    "last_exited_at, name";
 ContainerRecord container_from_row(const sql::Statement& st) {
   return ContainerRecord{st.text(0),
                          st.text(1),
@@ -335,14 +337,22 @@ ContainerRecord container_from_row(const sql::Statement& st) {
                          st.integer(8) != 0,
                          st.integer(9) != 0,
                          static_cast<uint32_t>(st.integer(10)),
-                         st.integer(11)};
+                         st.integer(11),
+                         st.text(12)};
 }
 }  // namespace
 
 Status MetadataStore::add_container(const std::string& ns, const ContainerRecord& c) {
   std::lock_guard lock(mu_);
+  {  // another container renamed to this id holds it as its name
+    BERTH_ASSIGN_OR_RETURN(auto taken, db_.prepare("SELECT id FROM containers WHERE namespace=? AND name=?"));
+    BERTH_ASSIGN_OR_RETURN(bool row, taken.bind(1, ns).bind(2, c.id).step());
+    if (row)
+      return make_error(ErrorCode::kAlreadyExists, "container name {:?} is already in use by container {:?}", c.id,
+                        taken.text(0));
+  }
   BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare(fmt::format("INSERT INTO containers(namespace, {}) "
-                                                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                                           kContainerColumns)));
   auto r = st.bind(1, ns)
                .bind(2, c.id)
@@ -357,6 +367,7 @@ Status MetadataStore::add_container(const std::string& ns, const ContainerRecord
                .bind(11, int64_t{c.auto_remove})
                .bind(12, int64_t{c.last_exit_status})
                .bind(13, c.last_exited_at_unix_nano)
+               .bind(14, c.name)
                .run();
   if (!r) {
     if (r.error().code() == ErrorCode::kAlreadyExists)
@@ -408,6 +419,20 @@ Status MetadataStore::set_container_last_exit(const std::string& ns, const std::
   BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE containers SET last_exit_status=?, last_exited_at=? "
                                               "WHERE namespace=? AND id=?"));
   BERTH_TRY(st.bind(1, int64_t{exit_status}).bind(2, exited_at_unix_nano).bind(3, ns).bind(4, id).run());
+  if (db_.changes() == 0) return make_error(ErrorCode::kNotFound, "container {:?} not found", id);
+  return {};
+}
+
+Status MetadataStore::rename_container(const std::string& ns, const std::string& id, const std::string& name) {
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto taken, db_.prepare("SELECT id FROM containers WHERE namespace=? AND id!=? AND "
+                                                 "(id=? OR name=?)"));
+  BERTH_ASSIGN_OR_RETURN(bool row, taken.bind(1, ns).bind(2, id).bind(3, name).bind(4, name).step());
+  if (row)
+    return make_error(ErrorCode::kAlreadyExists, "container name {:?} is already in use by container {:?}", name,
+                      taken.text(0));
+  BERTH_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE containers SET name=? WHERE namespace=? AND id=?"));
+  BERTH_TRY(st.bind(1, name == id ? std::string() : name).bind(2, ns).bind(3, id).run());
   if (db_.changes() == 0) return make_error(ErrorCode::kNotFound, "container {:?} not found", id);
   return {};
 }

@@ -47,6 +47,8 @@ struct ContainerRecord {
   // How its last task ended (exited_at 0: none yet); berthd's to write, kept after the task is deleted.
   uint32_t last_exit_status = 0;
   int64_t last_exited_at_unix_nano = 0;
+  // docker's name when `rename` gave it one; empty: the id is the name.
+  std::string name;
 };
 
 struct LeaseResource {
@@ -68,7 +70,7 @@ struct NetworkRecord {
 
 class MetadataStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   static Result<std::unique_ptr<MetadataStore>> open(const std::string& path);
   int schema_version();
 
@@ -110,6 +112,8 @@ class MetadataStore {
   Status delete_container(const std::string& ns, const std::string& id);
   Status set_container_labels(const std::string& ns, const std::string& id, const Labels& labels);
   Status set_container_spec(const std::string& ns, const std::string& id, const std::string& spec_json);
+  // Refuses a name that is another container's name or id (kAlreadyExists); renaming to its own id clears it.
+  Status rename_container(const std::string& ns, const std::string& id, const std::string& name);
   Status set_container_last_exit(const std::string& ns, const std::string& id, uint32_t exit_status,
                                  int64_t exited_at_unix_nano);
   // Ids of the containers created from an image.

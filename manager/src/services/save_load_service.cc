@@ -1,9 +1,9 @@
 // docker save / load over gRPC: the archive streams through the call in chunks, in both directions,
 // so neither side holds a whole archive in memory.
-#include <cstring>
 
 #include "images/docker_archive_writer.h"
 #include "images/image_archive.h"
+#include "services/chunk_source.h"
 #include "services/services.h"
 
 namespace berth::manager {
@@ -43,17 +43,7 @@ grpc::Status TransferService::Load(grpc::ServerContext* ctx, grpc::ServerReader<
   auto ns = request_namespace(*ctx);
   if (!ns) return to_grpc_status(ns.error());
   pb::DataChunk chunk;
-  size_t used = 0;
-  LayerSource source = [&](char* buf, size_t size) -> Result<size_t> {
-    while (used == chunk.data().size()) {
-      if (!in->Read(&chunk)) return size_t{0};
-      used = 0;
-    }
-    size_t n = std::min(size, chunk.data().size() - used);
-    std::memcpy(buf, chunk.data().data() + used, n);
-    used += n;
-    return n;
-  };
+  LayerSource source = chunk_source(in, chunk);
   auto names = import_archive_stream(images_, *ns, source, "", scratch_dir_);
   if (!names) return to_grpc_status(names.error().wrap("load"));
   for (const auto& n : *names) out->add_images(n);

@@ -22,9 +22,20 @@ inline constexpr const char* kNamespaceHeader = "berth-namespace";
 // The request's namespace ("default" when absent); invalid names are an error.
 Result<std::string> request_namespace(const grpc::ServerContext& context);
 
+// What berthd was started with, for Info.
+struct ServerSetup {
+  std::string storage_driver, runtime, root_dir, state_dir, cgroup_parent;
+};
+
 class VersionService final : public pb::Version::Service {
  public:
+  VersionService() = default;
+  explicit VersionService(ServerSetup setup) : setup_(std::move(setup)) {}
   grpc::Status Get(grpc::ServerContext*, const pb::Empty*, pb::VersionResponse* out) override;
+  grpc::Status Info(grpc::ServerContext*, const pb::Empty*, pb::InfoResponse* out) override;
+
+ private:
+  ServerSetup setup_;
 };
 
 class NamespacesService final : public pb::Namespaces::Service {
@@ -138,6 +149,11 @@ class ContainersService final : public pb::Containers::Service {
   grpc::Status Get(grpc::ServerContext*, const pb::ContainerRequest* in, pb::Container* out) override;
   grpc::Status List(grpc::ServerContext*, const pb::Empty*, pb::ListContainersResponse* out) override;
   grpc::Status Update(grpc::ServerContext*, const pb::ContainerUpdateRequest* in, pb::Container* out) override;
+  grpc::Status Rename(grpc::ServerContext*, const pb::ContainerRenameRequest* in, pb::Container* out) override;
+  grpc::Status StatPath(grpc::ServerContext*, const pb::ContainerPathRequest* in, pb::ContainerPathStat* out) override;
+  grpc::Status CopyFrom(grpc::ServerContext*, const pb::ContainerPathRequest* in,
+                        grpc::ServerWriter<pb::DataChunk>* out) override;
+  grpc::Status CopyTo(grpc::ServerContext*, grpc::ServerReader<pb::ContainerCopyInChunk>* in, pb::Empty*) override;
   grpc::Status Delete(grpc::ServerContext*, const pb::ContainerRequest* in, pb::Empty*) override;
 
  private:

@@ -20,6 +20,9 @@ void fill_container(const ContainerRecord& r, pb::Container* out) {
   out->set_auto_remove(r.auto_remove);
   out->set_last_exit_status(r.last_exit_status);
   out->set_last_exited_at_unix_nano(r.last_exited_at_unix_nano);
+  // A --name is the id; a generated id is no name (clients show its short form, as docker's ps does not).
+  bool generated = r.id.size() == 64 && r.id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  out->set_name(!r.name.empty() ? r.name : generated ? std::string() : r.id);
 }
 
 void fill_task(const TaskInfo& t, pb::Task* out) {
@@ -79,6 +82,14 @@ grpc::Status ContainersService::Update(grpc::ServerContext* ctx, const pb::Conta
                                        pb::Container* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto record, tasks_.update_labels(ns, in->id(), Labels(in->labels().begin(), in->labels().end())));
+  fill_container(record, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ContainersService::Rename(grpc::ServerContext* ctx, const pb::ContainerRenameRequest* in,
+                                       pb::Container* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto record, tasks_.rename(ns, in->id(), in->name()));
   fill_container(record, out);
   return grpc::Status::OK;
 }

@@ -155,6 +155,17 @@ Result<ContainerRecord> TaskManager::update_labels(const std::string& ns, const 
   return record;
 }
 
+Result<ContainerRecord> TaskManager::rename(const std::string& ns, const std::string& id, const std::string& name) {
+  BERTH_TRY(validate_container_id(name));
+  BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
+  if (name == (record.name.empty() ? id : record.name))
+    return make_error(ErrorCode::kInvalidArgument, "container {:?} is already named {:?}", id, name);
+  BERTH_TRY(images_.db().rename_container(ns, id, name));
+  images_.events().publish("/containers/rename", ns, id);
+  record.name = name == id ? std::string() : name;
+  return record;
+}
+
 Status TaskManager::update_resources(const std::string& ns, const std::string& id, const Resources& changes) {
   BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
   BERTH_ASSIGN_OR_RETURN(std::string spec, merge_resources_into_spec(record.spec_json, changes));

@@ -103,6 +103,13 @@ class TaskManager {
   Status update_resources(const std::string& ns, const std::string& id, const Resources& changes);
   // Merges the user's labels (an empty value removes one); keys starting "berth." are refused.
   Result<ContainerRecord> update_labels(const std::string& ns, const std::string& id, const Labels& labels);
+  // docker rename: a new name by create's rule, no other container's name or id; running or not (only
+  // the metadata changes: the id keys the task, bundle and cgroup).
+  Result<ContainerRecord> rename(const std::string& ns, const std::string& id, const std::string& name);
+  // fn gets the container's root file system: its task's mount, or (no task) the snapshot mounted for
+  // the call. Volumes and bind mounts are not in it.
+  Status with_rootfs(const std::string& ns, const std::string& id,
+                     const std::function<Status(const std::string& rootfs)>& fn);
   // The container's log (every run of its init process); with query.follow until its task stops
   // or client_gone() turns true.
   Status logs(const std::string& ns, const std::string& id, const LogQuery& query,

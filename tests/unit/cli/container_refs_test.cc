@@ -27,6 +27,19 @@ TEST(ContainerRefs, AnExactNameWinsOverAnIdPrefix) {
   EXPECT_EQ(*resolve_container_ref("3f2a", {kGenerated, "3f2a"}), "3f2a");
 }
 
+// After docker rename: the new name names the container; its id still does; a name wins over an id.
+TEST(ContainerRefs, ARenamedContainerIsFoundByItsNameAndItsId) {
+  std::vector<ContainerRef> containers = {{"old", "new"}, {kGenerated, "web"}, {"web", "other"}, {"x", ""}};
+  EXPECT_EQ(*resolve_container_ref("new", containers), "old");
+  EXPECT_EQ(*resolve_container_ref("old", containers), "old");
+  EXPECT_EQ(*resolve_container_ref("web", containers), kGenerated);
+  EXPECT_EQ(*resolve_container_ref("other", containers), "web");
+  EXPECT_EQ(*resolve_container_ref("3f2a", containers), kGenerated);
+  EXPECT_EQ(*resolve_container_ref("x", containers), "x");
+  EXPECT_FALSE(resolve_container_ref("", containers).ok());  // no name is not the name ""
+  EXPECT_FALSE(resolve_container_ref("ne", containers).ok());
+}
+
 TEST(ContainerRefs, AmbiguousPrefixIsRefused) {
   std::string other = kGenerated;
   other[10] = 'f';

@@ -187,6 +187,25 @@ TEST_F(MetadataStoreTest, TypedContainerFactsRoundTrip) {
   EXPECT_EQ(db_->set_container_last_exit("default", "nope", 1, 1).error().code(), ErrorCode::kNotFound);
 }
 
+// docker rename: a name apart from the id, unique among the namespace's names and ids.
+TEST_F(MetadataStoreTest, RenamedContainersKeepTheirIdAndHoldTheirName) {
+  for (const char* id : {"a", "b"})
+    ASSERT_TRUE(db_->add_container("default", {id, "img", std::string("container/default/") + id, "berth", "{}", {}, 0}).ok());
+  ASSERT_TRUE(db_->rename_container("default", "a", "web").ok());
+  EXPECT_EQ(db_->get_container("default", "a")->name, "web");
+  EXPECT_EQ(db_->rename_container("default", "b", "web").error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(db_->rename_container("default", "b", "a").error().code(), ErrorCode::kAlreadyExists) << "a is an id";
+  EXPECT_EQ(db_->rename_container("default", "nope", "x").error().code(), ErrorCode::kNotFound);
+  auto taken = db_->add_container("default", {"web", "img", "container/default/web", "berth", "{}", {}, 0});
+  EXPECT_EQ(taken.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_NE(std::string(taken.error().what()).find("in use by container \"a\""), std::string::npos) << taken.error().what();
+  ASSERT_TRUE(db_->create_namespace("other").ok());
+  EXPECT_TRUE(db_->add_container("other", {"web", "img", "container/other/web", "berth", "{}", {}, 0}).ok());
+  ASSERT_TRUE(db_->rename_container("default", "a", "a").ok());  // back to its id: no name apart
+  EXPECT_EQ(db_->get_container("default", "a")->name, "");
+  ASSERT_TRUE(db_->delete_container("other", "web").ok());
+}
+
 // A database written by the schema before typed container facts (version 3): the facts it kept in
 // "berth.*" labels, and the terminal flag it kept only in the spec, move into the columns.
 TEST(MetadataMigration, ReservedLabelsOfAnOldDatabaseBecomeColumns) {
