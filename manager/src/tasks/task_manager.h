@@ -72,7 +72,10 @@ class TaskManager {
   // Where a container's bundle (and log) lives.
   std::string bundle_dir(const std::string& ns, const std::string& id) const;
 
-  Result<TaskInfo> create_task(const std::string& ns, const std::string& id, bool attach, bool with_stdin);
+  // cri_log_path: the init's output is also written there in the Kubernetes CRI log format, by
+  // the shim (so it goes on while berthd is down).
+  Result<TaskInfo> create_task(const std::string& ns, const std::string& id, bool attach, bool with_stdin,
+                               const std::string& cri_log_path = {});
   Result<TaskInfo> start(const std::string& ns, const std::string& id, const std::string& exec_id);
   Result<TaskInfo> get(const std::string& ns, const std::string& id);
   Result<std::vector<TaskInfo>> list(const std::string& ns);
@@ -90,6 +93,8 @@ class TaskManager {
   Status resize_pty(const std::string& ns, const std::string& id, const std::string& exec_id, uint32_t width,
                     uint32_t height);
   Status close_io(const std::string& ns, const std::string& id, const std::string& exec_id);
+  // Reopens the init's CRI log at its path (the kubelet renamed the file to rotate it).
+  Status reopen_log(const std::string& ns, const std::string& id);
   Result<std::vector<uint32_t>> pids(const std::string& ns, const std::string& id);
   Status pause(const std::string& ns, const std::string& id);
   Status resume(const std::string& ns, const std::string& id);

@@ -50,6 +50,17 @@ void CriFixture::connect() {
   images_ = v1::ImageService::NewStub(channel);
 }
 
+void CriFixture::pull_image() {
+  grpc::ClientContext ctx;
+  v1::PullImageRequest req;
+  req.mutable_image()->set_image(image_);
+  v1::PullImageResponse resp;
+  auto st = images_->PullImage(&ctx, req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  image_ref_ = resp.image_ref();
+  ASSERT_TRUE(image_ref_.starts_with("sha256:")) << image_ref_;
+}
+
 void CriFixture::TearDown() {
   if (!berthd_) return;
   remove_all_pods();

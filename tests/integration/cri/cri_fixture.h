@@ -24,6 +24,8 @@ class CriFixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
   void connect();  // (again, after a berthd restart)
+  // PullImage of busybox over the CRI: sets image_ref_.
+  void pull_image();
 
   // A pod named `name` on the CNI network (hostname = name), labels {"app": name}.
   v1::PodSandboxConfig pod_config(const std::string& name) const;

@@ -21,14 +21,7 @@ class CriPodTest : public CriFixture {
   void SetUp() override {
     CriFixture::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    grpc::ClientContext ctx;
-    v1::PullImageRequest req;
-    req.mutable_image()->set_image(image_);
-    v1::PullImageResponse resp;
-    auto st = images_->PullImage(&ctx, req, &resp);
-    ASSERT_TRUE(st.ok()) << st.error_message();
-    image_ref_ = resp.image_ref();
-    ASSERT_TRUE(image_ref_.starts_with("sha256:")) << image_ref_;
+    pull_image();
   }
 
   v1::PodSandboxStatus pod_status(const std::string& id, grpc::Status* status = nullptr) {
@@ -319,14 +312,8 @@ TEST_F(CriPodTest, ExecAndPortForwardThroughStreamingUrls) {
     EXPECT_EQ(r.out, "is a tty\r\n");  // the pty adds the \r
     EXPECT_EQ(r.status, R"({"metadata":{},"status":"Success"})");
   }
-  // CRI containers have no stdio FIFOs (their output is logged): Attach says so before any URL.
-  grpc::ClientContext a_ctx;
-  v1::AttachRequest attach;
-  attach.set_container_id(server);
-  attach.set_stdout(true);
-  v1::AttachResponse attach_resp;
-  auto st = runtime_->Attach(&a_ctx, attach, &attach_resp);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+  // Attach: cri_log_attach_test.cc.
+  grpc::Status st;
 
   auto port_forward = [&](const std::string& id, v1::PortForwardResponse* out) {
     grpc::ClientContext ctx;
