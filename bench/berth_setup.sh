@@ -8,13 +8,16 @@ for f in "$berth" "$shim" "$berthd" "$berthctl"; do [[ -x $f ]] || { echo "build
 # A local docker-registry holding busybox as $image and a berthd in $work that pulls from it over
 # plain HTTP (extra berthd arguments passed through), the image already pulled. Sets $image, $ctl
 # (berthctl on that berthd) and $berthd_pid; the registry and berthd pids join $pids for cleanup.
+# $plain_http_extra: more registry hosts (host:port, space-separated) berthd reaches over plain HTTP.
 start_berthd_with_busybox() {
   source scripts/lib/busybox_registry.sh
   start_registry >/dev/null
   pids+=("$registry_pid")
   push_busybox bench/busybox:1 true >/dev/null
   image=$registry/bench/busybox:1
-  echo "{\"registries\": {\"$registry\": {\"plain_http\": true}}}" > "$work/berthd.json"
+  local hosts="\"$registry\": {\"plain_http\": true}" h
+  for h in ${plain_http_extra:-}; do hosts+=", \"$h\": {\"plain_http\": true}"; done
+  echo "{\"registries\": {$hosts}}" > "$work/berthd.json"
   "$berthd" --config "$work/berthd.json" --root "$work/berthd-root" --state "$work/berthd-state" \
     --address "$work/berthd.sock" --shim "$shim" --runtime "$berth" "$@" >"$work/berthd.log" 2>&1 &
   berthd_pid=$!

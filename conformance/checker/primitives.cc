@@ -2,7 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -440,6 +445,34 @@ std::string p_syscall(const Context&, const Args& a) {
   return expect_eq(a[0] + "()", seen, a[3]);
 }
 
+// loopback ADDR: `lo` is up and a TCP connection to ADDR (an IPv4 address on lo) goes through.
+std::string p_loopback(const Context&, const Args& a) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return "socket: " + err_str(errno);
+  struct ifreq req {};
+  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+  bool up = ::ioctl(s, SIOCGIFFLAGS, &req) == 0 && (req.ifr_flags & IFF_UP);
+  struct sockaddr_in addr {};
+  addr.sin_family = AF_INET;
+  socklen_t len = sizeof addr;
+  std::string seen;
+  if (::inet_pton(AF_INET, a[0].c_str(), &addr.sin_addr) != 1) {
+    seen = "not an IPv4 address: " + a[0];
+  } else if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(s, 1) != 0 ||
+             ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    seen = "listen on " + a[0] + ": " + err_str(errno);
+  } else {
+    int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c < 0 || ::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      seen = "connect to " + a[0] + ": " + err_str(errno);
+    }
+    if (c >= 0) ::close(c);
+  }
+  ::close(s);
+  if (!up) seen = "lo is down" + (seen.empty() ? "" : "; " + seen);
+  return seen;
+}
+
 const std::map<std::string, Prim>& primitives() {
   static const std::map<std::string, Prim> kPrims = {
       {"file_eq", {2, p_file_eq}},         {"file_contains", {2, p_file_contains}},
@@ -458,6 +491,7 @@ const std::map<std::string, Prim>& primitives() {
       {"argc", {1, p_argc}},               {"cwd", {1, p_cwd}},
       {"rlimit", {3, p_rlimit}},           {"isatty", {2, p_isatty}},
       {"getpid", {1, p_getpid}},           {"syscall", {4, p_syscall}},
+      {"loopback", {1, p_loopback}},
   };
   return kPrims;
 }

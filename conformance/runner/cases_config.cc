@@ -68,6 +68,24 @@ void tolerated(CaseRun& r) {
   r.run_checker(*b);
 }
 
+// ociVersion: a newer 1.x minor than the runtime knows still runs (spec tooling writes 1.3.0 now);
+// a new major is refused with an error that names the version.
+void oci_version(CaseRun& r) {
+  Bundle* b = r.bundle();
+  if (!b) return;
+  b->config["ociVersion"] = "1.3.0";
+  b->check("config.ociVersion.newer-minor", "getpid", {"1"});
+  r.run_checker(*b);
+  Bundle* b2 = r.bundle();
+  if (!b2) return;
+  b2->set_args({"true"});
+  b2->config["ociVersion"] = "2.0.0";
+  CmdResult c = r.create(*b2);
+  bool named = c.err.find("2.0.0") != std::string::npos || c.err.find("ersion") != std::string::npos;
+  r.expect("config.ociVersion.major-2-error", !c.ok() && named,
+           c.ok() ? "create of an ociVersion 2.0.0 config succeeded" : "the error does not name the version: " + c.summary());
+}
+
 }  // namespace
 
 void add_config_cases(Suite& s) {
@@ -85,6 +103,11 @@ void add_config_cases(Suite& s) {
       .must("process.consoleSize.ignored", "config.md#process", "consoleSize is ignored when terminal is false")
       .must("process.oomScoreAdj.unset", "config.md#linux-process",
             "without oomScoreAdj the runtime does not change oom_score_adj");
+  s.add_case("config-oci-version", oci_version)
+      .should("config.ociVersion.newer-minor", "config.md#specification-version",
+              "a config with ociVersion 1.3.0 (a 1.x minor the runtime may not know) runs")
+      .should("config.ociVersion.major-2-error", "config.md#specification-version",
+              "a config with ociVersion 2.0.0 is refused with an error naming the version");
 }
 
 }  // namespace conformance

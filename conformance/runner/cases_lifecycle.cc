@@ -29,14 +29,6 @@ bool wait_for_file(const std::string& path, int ms = 5000) {
   return berth::path_exists(path);
 }
 
-// Alive and not a zombie (the exited init of a container is re-parented to whoever reaps it).
-bool process_alive(int64_t pid) {
-  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
-  std::string stat = berth::read_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
-  auto paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
-}
-
 std::string real(const std::string& p) {
   char buf[PATH_MAX];
   return ::realpath(p.c_str(), buf) ? buf : p;

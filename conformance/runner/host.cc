@@ -1,5 +1,6 @@
 #include "host.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -57,6 +58,13 @@ std::string cgroup_dir_of(const HostInfo& host, int64_t pid, const std::string& 
     }
   }
   return "";
+}
+
+bool process_alive(int64_t pid) {
+  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  std::string stat = berth::read_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
+  auto paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
 }
 
 }  // namespace conformance

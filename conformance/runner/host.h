@@ -25,5 +25,7 @@ struct HostInfo {
 
 // The directory of `pid`'s cgroup in the v1 hierarchy of `controller`, or "" when unknown.
 std::string cgroup_dir_of(const HostInfo& host, int64_t pid, const std::string& controller);
+// Alive and not a zombie (the exited init of a container is re-parented to whoever reaps it).
+bool process_alive(int64_t pid);
 
 }  // namespace conformance

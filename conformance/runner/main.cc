@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
   add_linux_cases(suite);
   add_cgroup_cases(suite);
   add_config_cases(suite);
+  add_paused_cases(suite);
   if (o.list) {
     for (const auto& r : suite.requirements()) {
       std::printf("%-44s %-6s %-34s %s\n", r.id.c_str(), level_name(r.level), r.ref.c_str(), r.description.c_str());

@@ -66,5 +66,6 @@ void add_namespace_cases(Suite& suite);
 void add_linux_cases(Suite& suite);
 void add_cgroup_cases(Suite& suite);
 void add_config_cases(Suite& suite);
+void add_paused_cases(Suite& suite);
 
 }  // namespace conformance

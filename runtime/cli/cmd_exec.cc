@@ -24,7 +24,8 @@ int cmd_exec(Context& ctx) {
       ("no-new-privs", po::bool_switch(&o.no_new_privs), "set no_new_privileges")
       ("preserve-fds", po::value(&o.preserve_fds)->default_value(0), "pass N extra fds (from 3)")
       ("cgroup", po::value(&o.cgroup), "sub-cgroup to run in")
-      ("ignore-paused", po::bool_switch(&o.ignore_paused), "exec even if the container is paused");
+      ("ignore-paused", po::bool_switch(&o.ignore_paused), "exec even if the container is paused")
+      ("console-size", po::value(&o.console_size), "initial size of the terminal, HEIGHT,WIDTH (e.g. 24,80)");
   auto vm = parse(ctx, flags, {"id", "command"}, true);
   o.id = require_id(vm, ctx);
   if (vm.count("command")) o.args = vm["command"].as<std::vector<std::string>>();

@@ -1,5 +1,6 @@
 #include "build/builder.h"
 
+#include <algorithm>
 #include <random>
 
 #include "berth/common/fs.h"
@@ -9,6 +10,7 @@
 #include "build/committer.h"
 #include "build/config_changes.h"
 #include "build/dockerfile.h"
+#include "build/url_source.h"
 #include "containers/open_in_root.h"
 #include "images/image_writer.h"
 #include "registry/reference.h"
@@ -269,6 +271,8 @@ class Builder {
     std::vector<std::string> copy_sources_list;
     std::string copy_root = request_.context_dir;
     std::unique_ptr<MountedSnapshot> from_view;
+    TempDir url_dir;  // ADD <url>: the downloads, copied from here
+    bool unpack_archives = in.keyword == "ADD";
     if (in.keyword == "COPY" || in.keyword == "ADD") {
       if (auto from = in.flags.find("from"); from != in.flags.end()) {
         BERTH_ASSIGN_OR_RETURN(from_view, stage_view(from->second));
@@ -276,10 +280,28 @@ class Builder {
       }
       BERTH_ASSIGN_OR_RETURN(auto words, copy_words(in, lookup));
       std::vector<std::string> sources(words.begin(), words.end() - 1);
-      auto resolved = resolve_sources(copy_root, sources);
-      if (!resolved) return std::move(resolved).error().wrap("Dockerfile line {}: {} failed", in.line, in.keyword);
-      copy_sources_list = *resolved;
-      BERTH_ASSIGN_OR_RETURN(extra, digest_sources(copy_root, copy_sources_list));
+      size_t urls = static_cast<size_t>(std::count_if(sources.begin(), sources.end(), is_url_source));
+      if (urls > 0) {
+        if (in.keyword != "ADD" || urls != sources.size() || from_view) {
+          return make_error(ErrorCode::kInvalidArgument,
+                            "Dockerfile line {}: only ADD takes URLs, and not mixed with local files or --from", in.line);
+        }
+        BERTH_ASSIGN_OR_RETURN(url_dir, TempDir::create(scratch_ + "/url-"));
+        copy_root = url_dir.path();
+        unpack_archives = false;  // docker leaves a downloaded archive packed
+        for (const auto& url : sources) {
+          say(fmt::format(" ---> Downloading {}\n", url));
+          auto fetched = fetch_url(url, url_dir.path());
+          if (!fetched) return std::move(fetched).error().wrap("Dockerfile line {}", in.line);
+          copy_sources_list.push_back(fetched->name);
+          extra += fmt::format("{} {} {}\n", url, fetched->digest, fetched->last_modified);
+        }
+      } else {
+        auto resolved = resolve_sources(copy_root, sources);
+        if (!resolved) return std::move(resolved).error().wrap("Dockerfile line {}: {} failed", in.line, in.keyword);
+        copy_sources_list = *resolved;
+        BERTH_ASSIGN_OR_RETURN(extra, digest_sources(copy_root, copy_sources_list));
+      }
     } else if (in.keyword == "RUN") {
       for (const auto& [k, v] : args) extra += k + "=" + v + "\n";
     }
@@ -303,7 +325,8 @@ class Builder {
       next.config.history.push_back({created, by, "", "", false});
     } else if (in.keyword == "COPY" || in.keyword == "ADD") {
       BERTH_ASSIGN_OR_RETURN(auto words, copy_words(in, lookup));
-      BERTH_ASSIGN_OR_RETURN(LayerBlob layer, copy_step(in, parent, copy_root, copy_sources_list, words.back()));
+      BERTH_ASSIGN_OR_RETURN(LayerBlob layer, copy_step(in, parent, copy_root, copy_sources_list, words.back(),
+                                                        unpack_archives));
       next.layers.push_back(layer.descriptor);
       next.config.diff_ids.push_back(layer.diff_id);
       next.config.history.push_back({created, "/bin/sh -c #(nop) " + in.original, "", "", false});
@@ -344,7 +367,8 @@ class Builder {
   }
 
   Result<LayerBlob> copy_step(const Instruction& in, const StageImage& parent, const std::string& src_root,
-                              const std::vector<std::string>& sources, const std::string& raw_dest) {
+                              const std::vector<std::string>& sources, const std::string& raw_dest,
+                              bool unpack_archives) {
     std::string dest = raw_dest;
     if (!dest.starts_with("/")) {
       std::string wd = parent.image.config.working_dir.empty() ? "/" : parent.image.config.working_dir;
@@ -352,7 +376,7 @@ class Builder {
     }
     BERTH_ASSIGN_OR_RETURN(auto target, MountedSnapshot::open(images_, top_chain(parent.image), true, scratch_));
     CopyOptions options;
-    options.unpack_archives = in.keyword == "ADD";
+    options.unpack_archives = unpack_archives;
     if (auto chown = in.flags.find("chown"); chown != in.flags.end()) {
       std::string passwd, group;
       if (user_needs_lookup(chown->second)) {

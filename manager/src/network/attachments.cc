@@ -63,9 +63,7 @@ std::string Attacher::record_path(const std::string& ns, const std::string& id, 
 
 Result<AttachmentRecord> Attacher::attach(const AttachRequest& req) {
   BERTH_ASSIGN_OR_RETURN(auto list, parse_conflist(req.conflist));
-  BERTH_ASSIGN_OR_RETURN(auto loopback, parse_conflist(loopback_conflist()));
   BERTH_TRY(runner_.check_plugins(list));
-  BERTH_TRY(runner_.check_plugins(loopback));
   bool first = req.ifname == "eth0";
   std::string record_file = record_path(req.ns, req.id, req.ifname);
   if (path_exists(record_file))
@@ -81,10 +79,8 @@ Result<AttachmentRecord> Attacher::attach(const AttachRequest& req) {
   // The intent first: a crash from here on leaves a record that recover() undoes.
   BERTH_TRY(make_dirs(dirname_of(record_file), 0700));
   BERTH_TRY(write_file_atomic(record_file, record.to_json()));
-  auto added = [&]() -> Result<AddResult> {
-    if (first) BERTH_TRY(runner_.add(loopback, Attachment{req.id, record.netns, "lo", {}}));
-    return runner_.add(list, Attachment{req.id, record.netns, record.ifname, RuntimeConfig{req.ports}});
-  }();
+  // lo is up already: NetnsFile::create sets it up.
+  auto added = runner_.add(list, Attachment{req.id, record.netns, record.ifname, RuntimeConfig{req.ports}});
   if (!added) {
     (void)::unlink(record_file.c_str());  // the ADD rolled itself back; the netns goes with `netns`
     return std::move(added).error();

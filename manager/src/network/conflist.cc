@@ -35,14 +35,6 @@ Result<std::string> render_conflist(const NetworkConfig& n) {
   return w.str();
 }
 
-std::string loopback_conflist() {
-  json::Writer w;
-  w.begin_object().field("cniVersion", kCniVersion).field("name", "berth-loopback");
-  w.key("plugins").begin_array().begin_object().field("type", "loopback").end_object().end_array();
-  w.end_object();
-  return w.str();
-}
-
 Result<Conflist> parse_conflist(std::string_view text) {
   BERTH_ASSIGN_OR_RETURN(auto tree, json::parse(text, "conflist"));
   auto root = json::root(tree, "conflist");

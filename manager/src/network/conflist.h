@@ -24,8 +24,6 @@ struct NetworkConfig {
 
 // bridge (with host-local IPAM) + portmap + firewall; as JSON text. The gateway defaults here.
 Result<std::string> render_conflist(const NetworkConfig& network);
-// The list that brings up "lo" in a new network namespace (CNI's loopback plugin).
-std::string loopback_conflist();
 
 struct PluginConfig {
   std::string type;

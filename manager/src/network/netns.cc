@@ -1,9 +1,14 @@
 #include "network/netns.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <thread>
 
@@ -11,6 +16,22 @@
 #include "berth/common/unique_fd.h"
 
 namespace berth::manager::network {
+namespace {
+
+// Sets "lo" of the calling thread's network namespace up: what CNI's loopback plugin does, without
+// starting a process for it (the plugin's exec was a measurable part of a `run -p`).
+Status loopback_up() {
+  UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return sys_error("socket for lo");
+  ifreq req{};
+  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(sock.get(), SIOCGIFFLAGS, &req) != 0) return sys_error("flags of lo");
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+  if (::ioctl(sock.get(), SIOCSIFFLAGS, &req) != 0) return sys_error("set lo up");
+  return {};
+}
+
+}  // namespace
 
 NetnsFile& NetnsFile::operator=(NetnsFile&& other) noexcept {
   if (this != &other) {
@@ -36,6 +57,8 @@ Result<NetnsFile> NetnsFile::create(const std::string& path) {
       made = sys_error("unshare(CLONE_NEWNET)");
       return;
     }
+    made = loopback_up();
+    if (!made.ok()) return;
     std::string self = "/proc/thread-self/ns/net";
     if (::mount(self.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0)
       made = sys_error("bind mount a new network namespace on {}", path);

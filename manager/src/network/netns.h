@@ -13,7 +13,8 @@ namespace berth::manager::network {
 class NetnsFile {
  public:
   NetnsFile() = default;
-  // Creates the file (which must not exist) and a fresh network namespace mounted on it.
+  // Creates the file (which must not exist) and a fresh network namespace mounted on it, its
+  // loopback interface up.
   static Result<NetnsFile> create(const std::string& path);
   // Adopts an existing netns file (after a restart).
   explicit NetnsFile(std::string path) : path_(std::move(path)) {}

@@ -42,6 +42,8 @@ size_t on_header(char* data, size_t size, size_t count, void* opaque) {
     t->response->docker_content_digest.clear();
     t->response->location.clear();
     t->response->range.clear();
+    t->response->link.clear();
+    t->response->last_modified.clear();
   }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
@@ -52,6 +54,8 @@ size_t on_header(char* data, size_t size, size_t count, void* opaque) {
     if (name == "docker-content-digest") t->response->docker_content_digest = value;
     if (name == "location") t->response->location = value;
     if (name == "range") t->response->range = value;
+    if (name == "link") t->response->link = value;
+    if (name == "last-modified") t->response->last_modified = value;
   }
   return size * count;
 }
@@ -222,6 +226,29 @@ AuthChallenge parse_auth_challenge(std::string_view header) {
     if (!rest.empty() && rest.front() == ',') rest.remove_prefix(1);
   }
   return out;
+}
+
+std::string next_link(std::string_view header) {
+  while (!header.empty()) {
+    size_t open = header.find('<');
+    size_t close = header.find('>', open);
+    if (open == std::string_view::npos || close == std::string_view::npos) return {};
+    std::string_view target = header.substr(open + 1, close - open - 1);
+    size_t next = header.find('<', close);  // the next entry (targets cannot hold '<')
+    std::string params = lower(header.substr(close + 1, next == std::string_view::npos ? std::string_view::npos
+                                                                                      : next - close - 1));
+    for (std::string_view rel : {"rel=\"next\"", "rel=next"}) {
+      size_t at = params.find(rel);
+      if (at != std::string::npos &&
+          (at + rel.size() == params.size() || params[at + rel.size()] == ';' || params[at + rel.size()] == ',' ||
+           params[at + rel.size()] == ' ')) {
+        return std::string(target);
+      }
+    }
+    if (next == std::string_view::npos) return {};
+    header = header.substr(next);
+  }
+  return {};
 }
 
 std::string url_escape(std::string_view s) {

@@ -51,6 +51,8 @@ struct HttpResponse {
   bool body_truncated = false;  // an error body longer than kMaxErrorBody
   std::string location;         // Location (upload sessions), as sent: absolute or from the host root
   std::string range;            // Range of an upload session ("0-1023")
+  std::string link;             // Link (the next page of a catalog or tag list)
+  std::string last_modified;    // Last-Modified (ADD <url> stamps the file with it)
 };
 
 Result<HttpResponse> http_request(const HttpRequest& request);
@@ -62,6 +64,9 @@ struct AuthChallenge {
   std::string param(std::string_view name) const;
 };
 AuthChallenge parse_auth_challenge(std::string_view header);
+
+// The target of the rel="next" entry of a Link header (RFC 8288: `<url>; rel="next"`), or empty.
+std::string next_link(std::string_view header);
 
 std::string url_escape(std::string_view s);
 std::string base64_encode(std::string_view s);

@@ -136,7 +136,16 @@ Result<BlobPushed> PushClient::push_blob(const BlobSource& blob, const std::stri
       st = upload_monolithic(location, blob, options);
       location.clear();  // a failed PUT ends its session
     }
-    if (st.ok() || !retriable(st.error())) break;
+    if (st.ok()) break;
+    if (chunked && st.error().code() == ErrorCode::kNotFound) {
+      // The registry dropped the session (docker-registry does when a broken PATCH left part of its
+      // body behind): a new one, from the start.
+      log::get("manager")->warn("push {} to {}: upload session gone, starting a new one", blob.digest,
+                                client_.reference().full());
+      location.clear();
+      continue;
+    }
+    if (!retriable(st.error())) break;
     log::get("manager")->warn("push {} to {}: attempt {} failed: {}", blob.digest, client_.reference().full(),
                               attempt + 1, st.error().what());
     if (chunked && !session_offset(location).ok()) location.clear();  // gone: start a new session

@@ -24,6 +24,21 @@ Result<uint32_t> parse_id(std::string_view text, std::string_view what) {
   return v;
 }
 
+// --console-size HEIGHT,WIDTH: both positive and within a winsize's 16 bits.
+Result<ConsoleSize> parse_console_size(std::string_view text) {
+  auto comma = text.find(',');
+  ConsoleSize size;
+  auto number = [](std::string_view part, uint32_t& out) {
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc() && end == part.data() + part.size() && out > 0 && out <= 0xffff;
+  };
+  if (comma == std::string_view::npos || !number(text.substr(0, comma), size.height) ||
+      !number(text.substr(comma + 1), size.width)) {
+    return make_error(ErrorCode::kInvalidArgument, "--console-size: \"{}\" is not HEIGHT,WIDTH (e.g. 24,80)", text);
+  }
+  return size;
+}
+
 // KEY=value entries replace an existing KEY, else append.
 void merge_env(std::vector<std::string>& env, const std::vector<std::string>& extra) {
   for (const auto& e : extra) {
@@ -79,6 +94,10 @@ Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& o)
     process = from_file->process;
   } else {
     BERTH_ASSIGN_OR_RETURN(process, process_from_flags(o, spec));
+  }
+  if (!o.console_size.empty()) {
+    if (!process.terminal) return make_error(ErrorCode::kInvalidArgument, "--console-size needs a terminal (--tty)");
+    BERTH_ASSIGN_OR_RETURN(process.console_size, parse_console_size(o.console_size));
   }
   if (process.terminal && o.console_socket.empty() && o.detach) {
     return make_error(ErrorCode::kInvalidArgument, "a detached exec with a terminal needs --console-socket");

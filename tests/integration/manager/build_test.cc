@@ -2,11 +2,16 @@
 // reproducible layers, multi-stage builds, and the failures docker reports.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <thread>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "container_fixture.h"
+#include "registry_fixture.h"
 
 namespace berth::manager {
 namespace {
@@ -37,6 +42,19 @@ class BuildTest : public testing::ContainerFixture {
     return at == std::string::npos ? r.out : r.out.substr(at, r.out.find(']', at) - at);
   }
 };
+
+// busybox httpd serving dir on 127.0.0.1:port, returned once it accepts connections.
+Result<ChildProcess> start_httpd(const std::string& dir, int port) {
+  SpawnOptions options;
+  options.argv = {"/bin/busybox", "httpd", "-f", "-p", fmt::format("127.0.0.1:{}", port), "-h", dir};
+  BERTH_ASSIGN_OR_RETURN(ChildProcess httpd, ChildProcess::spawn(options));
+  for (int i = 0; i < 200; ++i) {
+    if (testing::connect_loopback(port).ok()) return httpd;
+    BERTH_ASSIGN_OR_RETURN(auto exited, httpd.wait_for(std::chrono::milliseconds(25)));
+    if (exited) return make_error(ErrorCode::kInternal, "busybox httpd exited with {}", exited->shell_code());
+  }
+  return make_error(ErrorCode::kDeadlineExceeded, "busybox httpd did not listen on port {}", port);
+}
 
 // Every instruction, the step output docker prints, the config they make, and a second build
 // entirely from the cache.
@@ -111,6 +129,67 @@ TEST_F(BuildTest, EveryInstructionAndTheCache) {
   EXPECT_EQ(count(again.out, " ---> Using cache\n"), 3u) << again.out;  // ENV, LABEL, WORKDIR
   EXPECT_EQ(ctl({"run", "--rm", "every:3", "cat", "/app/hello.txt"}).out, "changed\n");
   for (const char* tag : {"every:1", "every:2", "every:3"}) EXPECT_EQ(ctl({"rmi", tag}).code, 0);
+  expect_nothing_left();
+}
+
+// ADD <url> as docker does: fetched from a server (busybox httpd on 127.0.0.1), mode 0600, the
+// server's Last-Modified as mtime, an archive left packed, the content's checksum in the cache key
+// (the same content: a cache hit; changed content: the step runs again). A 404 stops the build.
+TEST_F(BuildTest, AddFetchesUrls) {
+  std::string www = context("www", {{"tool.txt", "fetched over http\n"}, {"sub/in-tar", "x\n"}});
+  auto tar = run_command({"tar", "-C", www + "/sub", "-cf", www + "/pack.tar", "in-tar"});
+  ASSERT_TRUE(tar.ok() && tar->status.success());
+  constexpr time_t kModified = 1614834367;  // 2021-03-04T05:06:07Z
+  timespec times[2] = {{kModified, 0}, {kModified, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (www + "/tool.txt").c_str(), times, 0), 0);
+  int port = testing::free_port();
+  auto httpd = start_httpd(www, port);
+  ASSERT_TRUE(httpd.ok()) << httpd.error().what();
+  std::string url = fmt::format("http://127.0.0.1:{}", port);
+  std::string dir = context("addurl", {{"Dockerfile", "FROM " + image_ + "\n"
+                                                      "ADD " + url + "/tool.txt /fetched/\n"
+                                                      "ADD " + url + "/pack.tar?x=1 /fetched/\n"
+                                                      "ADD " + url + "/tool.txt /renamed.txt\n"},
+                                       {"missing/Dockerfile", "FROM " + image_ + "\nADD " + url + "/nosuch /x\n"},
+                                       {"mixed/Dockerfile", "FROM " + image_ + "\nADD " + url + "/tool.txt Dockerfile /d/\n"}});
+  // A SOURCE_DATE_EPOCH later than Last-Modified keeps it (earlier ones clamp every mtime).
+  setenv("SOURCE_DATE_EPOCH", "4102444800", 1);
+  CtlResult r = ctl({"build", "-t", "addurl:1", dir});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(count(r.out, " ---> Downloading " + url), 3u) << r.out;
+  r = ctl({"run", "--rm", "addurl:1", "/bin/busybox", "stat", "-c", "%a %Y %s %n", "/fetched/tool.txt", "/fetched/pack.tar",
+           "/renamed.txt"});
+  struct stat pack{};
+  ASSERT_EQ(::stat((www + "/pack.tar").c_str(), &pack), 0);
+  EXPECT_EQ(r.out, fmt::format("600 {} 18 /fetched/tool.txt\n600 {} {} /fetched/pack.tar\n600 {} 18 /renamed.txt\n",
+                               kModified, pack.st_mtime, pack.st_size, kModified))
+      << r.err;
+  EXPECT_EQ(ctl({"run", "--rm", "addurl:1", "/bin/busybox", "cat", "/renamed.txt"}).out, "fetched over http\n");
+
+  // Downloaded again, the same bytes: every ADD from the cache.
+  r = ctl({"build", "-t", "addurl:2", dir});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(count(r.out, " ---> Using cache\n"), 3u) << r.out;
+  EXPECT_EQ(layers_of("addurl:1"), layers_of("addurl:2"));
+  // Other bytes behind the same URL (same Last-Modified): its steps run again.
+  ASSERT_TRUE(write_file_atomic(www + "/tool.txt", "changed on the server\n", 0644).ok());
+  ASSERT_EQ(::utimensat(AT_FDCWD, (www + "/tool.txt").c_str(), times, 0), 0);
+  r = ctl({"build", "-t", "addurl:3", dir});
+  unsetenv("SOURCE_DATE_EPOCH");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(count(r.out, " ---> Using cache\n"), 0u) << r.out;
+  EXPECT_EQ(ctl({"run", "--rm", "addurl:3", "/bin/busybox", "cat", "/fetched/tool.txt"}).out, "changed on the server\n");
+
+  r = ctl({"build", "-t", "addurl:bad", dir + "/missing"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("Dockerfile line 2: ADD " + url + "/nosuch: the server answered HTTP 404"), std::string::npos)
+      << r.err;
+  r = ctl({"build", "-t", "addurl:bad", dir + "/mixed"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("Dockerfile line 2: only ADD takes URLs, and not mixed with local files"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(ctl({"images"}).out.find("addurl:bad"), std::string::npos);
+  for (const char* tag : {"addurl:1", "addurl:2", "addurl:3"}) EXPECT_EQ(ctl({"rmi", tag}).code, 0);
   expect_nothing_left();
 }
 

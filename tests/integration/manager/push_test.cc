@@ -1,12 +1,15 @@
 // Push end to end: a busybox image imported into a real berthd, tagged and pushed to a real
 // docker-registry on 127.0.0.1, read back by skopeo, removed, pulled back and run.
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
@@ -17,7 +20,9 @@
 #include "berthd_fixture.h"
 #include "content/digest.h"
 #include "images/oci.h"
+#include "cutting_proxy.h"
 #include "layout_builder.h"
+#include "podman_fixture.h"
 #include "registry_fixture.h"
 
 namespace berth::manager {
@@ -56,8 +61,10 @@ class PushTest : public ::testing::Test {
     auto registry = Registry::start();
     ASSERT_TRUE(registry.ok()) << registry.error().what();
     registry_ = std::move(*registry);
-    auto daemon = Berthd::start(fmt::format(R"({{"shim": "{}", "runtime": "{}", "registries": {{"{}": {{"plain_http": true}}}}}})",
-                                            BERTH_SHIM_PATH, BERTH_RUNTIME_PATH, registry_->host()));
+    proxy_port_ = testing::free_port();  // for a CuttingProxy in front of the registry
+    auto daemon = Berthd::start(fmt::format(
+        R"({{"shim": "{}", "runtime": "{}", "registries": {{"{}": {{"plain_http": true}}, "127.0.0.1:{}": {{"plain_http": true}}}}}})",
+        BERTH_SHIM_PATH, BERTH_RUNTIME_PATH, registry_->host(), proxy_port_));
     ASSERT_TRUE(daemon.ok()) << daemon.error().what();
     berthd_ = std::move(*daemon);
     auto built = import_busybox(*berthd_, ns_, dir_.path());
@@ -97,6 +104,7 @@ class PushTest : public ::testing::Test {
 
   std::string ns_;
   TempDir dir_;
+  int proxy_port_ = 0;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Berthd> berthd_;
   testing::BuiltImage built_;
@@ -127,6 +135,53 @@ TEST_F(PushTest, PushRmiPullBackAndRun) {
   r = ctl({"run", "--rm", ref("app"), "/bin/sh", "-c", "echo pushed and pulled"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "pushed and pulled\n");
+}
+
+// The seeds' flow offline: an app image built from the busybox base with COPY and CMD (busybox
+// httpd serving a file, the flask app's stand-in), tagged, pushed, removed locally, pulled back and
+// run; and podman pulls what Berth pushed and runs it.
+TEST_F(PushTest, SeedsFlowBuildTagPushRmiPullRun) {
+  std::string context = dir_.path() + "/app";
+  ASSERT_TRUE(make_dirs(context).ok());
+  ASSERT_TRUE(write_file_atomic(context + "/Dockerfile",
+                                "FROM berth.test/busybox:1\n"
+                                "COPY ./index.html /www/\n"
+                                "CMD [\"/bin/busybox\", \"httpd\", \"-f\", \"-p\", \"127.0.0.1:8080\", \"-h\", \"/www\"]\n")
+                  .ok());
+  ASSERT_TRUE(write_file_atomic(context + "/index.html", "Hello Berth!\n").ok());
+  CtlResult r = ctl({"build", "-t", "demo:v1", context});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  ASSERT_EQ(ctl({"tag", "demo:v1", ref("demo")}).code, 0);
+  r = ctl({"push", ref("demo")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string digest = pushed_digest(r);
+  ASSERT_EQ(ctl({"rmi", "demo:v1", ref("demo"), "berth.test/busybox:1"}).code, 0);
+  EXPECT_EQ(ctl({"images", "-q"}).out, "");
+
+  r = ctl({"pull", ref("demo")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = ctl({"run", "-d", "--name", "web", ref("demo")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (int i = 0; i < 100; ++i) {  // until httpd listens (~10 s at most)
+    r = ctl({"exec", "web", "/bin/busybox", "wget", "-qO-", "http://127.0.0.1:8080/index.html"});
+    if (r.code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(r.out, "Hello Berth!\n") << r.err;
+  EXPECT_EQ(ctl({"rm", "-f", "web"}).code, 0);
+
+  if (!testing::podman_available()) GTEST_SKIP() << "podman half skipped: needs podman and runc";
+  testing::Podman podman(dir_.path() + "/podman");
+  auto pulled = podman({"pull", "--tls-verify=false", ref("demo")});
+  ASSERT_TRUE(pulled.ok());
+  ASSERT_TRUE(pulled->status.success()) << pulled->err;
+  auto ran = podman.run(ref("demo"), {"/bin/busybox", "cat", "/www/index.html"});
+  ASSERT_TRUE(ran.ok());
+  EXPECT_TRUE(ran->status.success()) << ran->err;
+  EXPECT_EQ(ran->out, "Hello Berth!\n");
+  auto id = podman({"image", "inspect", "--format", "{{.Digest}}", ref("demo")});
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(id->out, digest + "\n");  // the manifest Berth pushed, byte for byte
 }
 
 TEST_F(PushTest, SecondPushFindsBlobsAndAnotherRepositoryMountsThem) {
@@ -162,6 +217,43 @@ TEST_F(PushTest, ChunkedUploadIsReadBack) {
                           "oci:" + dir_.path() + "/copied:x"});
   ASSERT_TRUE(out.ok() && out->status.success()) << (out.ok() ? out->err : "");
   EXPECT_TRUE(path_exists(dir_.path() + "/copied/blobs/sha256/" + built_.layer_digests[0].substr(7)));
+}
+
+// The network breaks in the middle of a PATCH (a proxy passes on its headers, then closes both ends): the push asks the registry where the session stands and goes on from
+// there in the same session — no new upload, the first chunks not sent again — and the registry
+// assembles the right blob.
+TEST_F(PushTest, BrokenChunkedUploadResumes) {
+  int registry_port = std::stoi(registry_->host().substr(registry_->host().rfind(':') + 1));
+  auto proxy = testing::CuttingProxy::start(proxy_port_, registry_port, {.patch_number = 3, .body_bytes_sent = 0});
+  ASSERT_TRUE(proxy.ok()) << proxy.error().what();
+  std::string proxied = fmt::format("127.0.0.1:{}/resumed:v1", proxy_port_);
+  ASSERT_EQ(ctl({"tag", "berth.test/busybox:1", proxied}).code, 0);
+  CtlResult r = ctl({"push", "--chunk-size", "65536", proxied});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE((*proxy)->cut_done());
+
+  std::vector<std::string> seen = (*proxy)->requests();
+  std::vector<std::string> patches;
+  size_t posts = 0, cut_at = 0;
+  for (const auto& req : seen) {
+    if (req.starts_with("POST /v2/resumed/blobs/uploads/")) ++posts;
+    if (!req.starts_with("PATCH ")) continue;
+    patches.push_back(req.substr(req.rfind(' ') + 1));
+    if (patches.size() == 3) cut_at = &req - seen.data();
+  }
+  ASSERT_GE(patches.size(), 5u) << fmt::format("{}", fmt::join(seen, "\n"));
+  EXPECT_EQ(posts, 2u) << fmt::format("{}", fmt::join(seen, "\n"));  // the config's and the layer's sessions
+  EXPECT_EQ(std::count(patches.begin(), patches.end(), "0-65535"), 1) << fmt::format("{}", fmt::join(patches, " "));
+  // After the cut: the session's status, then the broken chunk again.
+  ASSERT_GT(seen.size(), cut_at + 2);
+  EXPECT_TRUE(seen[cut_at + 1].starts_with("GET /v2/resumed/blobs/uploads/")) << seen[cut_at + 1];
+  EXPECT_EQ(patches[3], patches[2]);
+
+  // What the registry assembled is the layer: skopeo copies the image out and checks every digest.
+  auto out = run_command({"skopeo", "copy", "--src-tls-verify=false", "docker://" + ref("resumed"),
+                          "oci:" + dir_.path() + "/resumed:x"});
+  ASSERT_TRUE(out.ok() && out->status.success()) << (out.ok() ? out->err : "");
+  EXPECT_TRUE(path_exists(dir_.path() + "/resumed/blobs/sha256/" + built_.layer_digests[0].substr(7)));
 }
 
 TEST_F(PushTest, BadInputIsNamed) {

@@ -27,6 +27,19 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
+Result<UniqueFd> connect_loopback(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return sys_error("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    return sys_error("connect to 127.0.0.1:{}", port);
+  }
+  return fd;
+}
+
 Result<std::unique_ptr<Registry>> Registry::start(const std::string& tls_cert, const std::string& tls_key,
                                                   RegistryAuth auth) {
   auto r = std::make_unique<Registry>();

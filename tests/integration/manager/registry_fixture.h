@@ -10,6 +10,8 @@
 namespace berth::manager::testing {
 
 int free_port();
+// A TCP connection to 127.0.0.1:port (an error when nothing listens there).
+Result<UniqueFd> connect_loopback(int port);
 
 struct RegistryAuth {
   enum Kind { kNone, kBasic, kToken } kind = kNone;

@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "container_fixture.h"
 #include "content/digest.h"
+#include "podman_fixture.h"
 #include "pty_session.h"
 
 namespace berth::manager {
@@ -165,29 +167,23 @@ TEST_F(SaveLoadTest, OciArchiveRoundTripReadBySkopeo) {
   expect_runs(image_);
 }
 
-// podman with a root of its own (vfs, cgroupfs, runc): what a user of podman would do with our file.
+// What a user of podman would do with our file (podman_fixture.h: a podman root of the test's own).
 class PodmanInterop : public SaveLoadTest {
  protected:
   void SetUp() override {
     SaveLoadTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    if (!path_exists("/usr/bin/podman") || !path_exists("/usr/sbin/runc")) GTEST_SKIP() << "needs podman and runc";
+    if (!testing::podman_available()) GTEST_SKIP() << "needs podman and runc";
+    podman_.emplace(dir_.path() + "/podman");
   }
-  Result<CommandOutput> podman(std::vector<std::string> args) const {
-    std::string p = dir_.path() + "/podman";
-    args.insert(args.begin(), {"podman", "--root", p + "/root", "--runroot", p + "/run", "--tmpdir", p + "/tmp",
-                               "--storage-driver", "vfs",
-                               "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", "runc"});
-    return run_command(args, {}, std::chrono::seconds(120));
-  }
-  // podman runs the image (rlimits and network as this machine allows).
+  Result<CommandOutput> podman(std::vector<std::string> args) const { return (*podman_)(std::move(args)); }
   void expect_podman_runs(const std::string& image) {
-    auto r = podman({"run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit",
-                     "nproc=1024:1024", image, "/bin/sh", "-c", "echo hello from podman"});
+    auto r = podman_->run(image, {"/bin/sh", "-c", "echo hello from podman"});
     ASSERT_TRUE(r.ok());
     EXPECT_TRUE(r->status.success()) << r->err;
     EXPECT_EQ(r->out, "hello from podman\n");
   }
+  std::optional<testing::Podman> podman_;
 };
 
 TEST_F(PodmanInterop, PodmanLoadsAndRunsOurDockerArchive) {

@@ -1,5 +1,5 @@
 // search against a real docker-registry on 127.0.0.1: images pushed by berthd, more repositories
-// than one catalog page (so the pages are followed), docker's columns, --limit, --filter,
+// than one catalog page (so the pages the registry's Link header names are followed), docker's columns, --limit, --filter,
 // --format. docker's own search asks the registry's /v1/search, which this registry lacks (checked).
 #include <gtest/gtest.h>
 

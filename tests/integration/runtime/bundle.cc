@@ -48,10 +48,13 @@ CommandOutput Bundle::berth(const std::vector<std::string>& args, const std::str
   return runtime(BERTH_BINARY, args, input);
 }
 
+std::string Bundle::root_for(const std::string& binary) const {
+  return binary == BERTH_BINARY ? state_root() : state_root() + "-" + basename_of(binary);
+}
+
 CommandOutput Bundle::runtime(const std::string& binary, const std::vector<std::string>& args,
                               const std::string& input) const {
-  std::string root = binary == BERTH_BINARY ? state_root() : state_root() + "-" + basename_of(binary);
-  std::vector<std::string> argv = {binary, "--root", root};
+  std::vector<std::string> argv = {binary, "--root", root_for(binary)};
   argv.insert(argv.end(), args.begin(), args.end());
   auto out = run_command(argv, input, std::chrono::seconds(30));
   EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().what());
@@ -59,7 +62,11 @@ CommandOutput Bundle::runtime(const std::string& binary, const std::vector<std::
 }
 
 CommandOutput Bundle::berth_detached(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv = {BERTH_BINARY, "--root", state_root()};
+  return runtime_detached(BERTH_BINARY, args);
+}
+
+CommandOutput Bundle::runtime_detached(const std::string& binary, const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {binary, "--root", root_for(binary)};
   argv.insert(argv.end(), args.begin(), args.end());
   auto out_fd = open_fd((dir() + "/container.out").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   auto err_path = dir() + "/berth.err";

@@ -46,12 +46,15 @@ class Bundle {
   // For verbs that leave a container process behind (create, run -d): its stdio goes to files in
   // the bundle, since the container keeps berth's stdio open. Returns status and berth's stderr.
   CommandOutput berth_detached(const std::vector<std::string>& args) const;
+  // The same, with another runtime binary and its own state root (as runtime()).
+  CommandOutput runtime_detached(const std::string& binary, const std::vector<std::string>& args) const;
   // `berth run` of this bundle under a fresh id; returns stdout/stderr/status.
   CommandOutput run(const std::string& id = "c");
   // `berth state <id>` parsed: the value of `field`.
   std::string state_field(const std::string& id, const std::string& field) const;
 
  private:
+  std::string root_for(const std::string& binary) const;
   TempDir dir_;
 };
 

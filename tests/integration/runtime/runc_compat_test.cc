@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/scoped_mount.h"
@@ -205,6 +207,48 @@ TEST(RuncCompat, ForceDeleteRemovesSubCgroupsBottomUp) {
   auto out = b.berth({"delete", "--force", "sub"});
   EXPECT_EQ(out.status.code, 0) << out.err;
   EXPECT_FALSE(path_exists(dir)) << "the container's cgroup and its sub-cgroups are gone";
+}
+
+// Pre-made cgroup directories (one per v1 hierarchy), removed when the test ends.
+struct PreMadeCgroup {
+  std::vector<std::string> dirs;
+  explicit PreMadeCgroup(const std::string& name) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+      std::string root = entry.path().string();
+      // cpuset would need cpus and mems before it takes a process; unified is not v1.
+      auto base = entry.path().filename();
+      if (base == "unified" || base == "cpuset" || entry.is_symlink() || !path_exists(root + "/cgroup.procs")) continue;
+      if (::mkdir((root + name).c_str(), 0755) == 0) dirs.push_back(root + name);
+    }
+  }
+  ~PreMadeCgroup() {
+    for (const auto& d : dirs) ::rmdir(d.c_str());
+  }
+};
+
+// Issue 20: a cgroup at cgroupsPath that already holds processes is joined with a warning that
+// names it, as runc does ("container's cgroup is not empty"), not silently.
+TEST(RuncCompat, ANonEmptyPreExistingCgroupIsWarnedAbout) {
+  BERTH_REQUIRE_ROOT();
+  if (!cgroup_v1_host()) GTEST_SKIP() << "needs a cgroup v1 or hybrid host";
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"true"});
+    b.edit(R"(.ociVersion="1.0.2")");
+    PreMadeCgroup cgroup("/berth-test-" + basename_of(b.dir()));
+    ASSERT_FALSE(cgroup.dirs.empty());
+    auto sleeper = ChildProcess::spawn({.argv = {"sleep", "100"}});
+    ASSERT_TRUE(sleeper.ok());
+    for (const auto& d : cgroup.dirs) ASSERT_TRUE(write_file(d + "/cgroup.procs", std::to_string(sleeper->pid())).ok()) << d;
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "busy"});
+    EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_NE(out.err.find("cgroup"), std::string::npos) << rt << ": " << out.err;
+    EXPECT_NE(out.err.find("is not empty"), std::string::npos) << rt << ": " << out.err;
+    (void)b.runtime(rt, {"delete", "--force", "busy"});
+    (void)sleeper->signal(SIGKILL);
+    (void)sleeper->wait();
+  }
 }
 
 TEST(RuncCompat, ExecJoinsTheContainersCgroupInEveryHierarchy) {

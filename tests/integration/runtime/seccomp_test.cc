@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "berth/common/child_process.h"
 #include "berth/common/fd_passing.h"
 #include "berth/common/fs.h"
@@ -128,6 +131,39 @@ TEST(Seccomp, NotifySendsTheListenerAndState) {
   std::string out = read_fd(out_pipe->first.get()).value_or("");
   EXPECT_NE(out.find("Function not implemented"), std::string::npos) << out;
   EXPECT_NE(out.find("done"), std::string::npos) << out;
+}
+
+// Issue 20: the notify fd reaches the agent during create — before start and so before the
+// startContainer hooks, which already run under the filter — as runc orders it. Both run the test.
+TEST(Seccomp, NotifyFdIsHandedOverBeforeStartContainerHooks) {
+  BERTH_REQUIRE_ROOT();
+  std::vector<std::string> runtimes = {BERTH_BINARY};
+  if (runc_available()) runtimes.push_back("/usr/sbin/runc");
+  for (const auto& rt : runtimes) {
+    Bundle b;
+    std::string sock = b.dir() + "/listener.sock";
+    auto listener = listen_unix(sock);
+    ASSERT_TRUE(listener.ok());
+    set_profile(b, "SCMP_ACT_ALLOW", {rule("\"mkdir\",\"mkdirat\"", "SCMP_ACT_NOTIFY")}, ",\"listenerPath\":\"" + sock + "\"");
+    b.edit(R"(.ociVersion="1.0.2" | .hooks={"startContainer":[{"path":"/bin/sh",
+             "args":["sh","-c","grep Seccomp: /proc/self/status > /hook.t && mv /hook.t /hook-saw"]}]})");
+    b.set_args({"true"});
+    auto created = b.runtime_detached(rt, {"create", "--bundle", b.dir(), "order"});
+    ASSERT_TRUE(created.status.success()) << rt << ": " << created.err;
+    pollfd p{listener->get(), POLLIN, 0};
+    EXPECT_EQ(::poll(&p, 1, 0), 1) << rt << ": the agent had no connection when create returned";
+    EXPECT_FALSE(path_exists(b.rootfs() + "/hook-saw")) << rt << ": a startContainer hook ran at create";
+    UniqueFd conn(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    auto received = conn.valid() ? receive_fd(conn.get()) : Result<ReceivedFd>(make_error(ErrorCode::kUnknown, "no connection"));
+    EXPECT_TRUE(received.ok()) << rt << ": " << (received.ok() ? "" : received.error().what());
+    ASSERT_TRUE(b.runtime(rt, {"start", "order"}).status.success()) << rt;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!path_exists(b.rootfs() + "/hook-saw") && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(read_file(b.rootfs() + "/hook-saw").value_or("<no hook output>"), "Seccomp:\t2\n") << rt;
+    EXPECT_EQ(b.runtime(rt, {"delete", "-f", "order"}).status.code, 0) << rt;
+  }
 }
 
 // A syscall newer than every one the profile names gets ENOSYS, not the default action, so that

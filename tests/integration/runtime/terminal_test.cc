@@ -77,5 +77,36 @@ TEST(Terminal, TerminalWithoutConsoleSocketIsRefusedForCreate) {
   EXPECT_NE(b.berth({"state", "nosock"}).status.code, 0);
 }
 
+// exec --console-size HEIGHT,WIDTH sizes the exec'd process's pty from the start; bad values and a
+// size without a terminal are refused before anything runs.
+TEST(Terminal, ExecConsoleSizeSetsTheInitialSize) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.set_args({"sleep", "1000"});
+  ASSERT_TRUE(b.berth_detached({"run", "-d", "--bundle", b.dir(), "sized"}).status.success());
+  std::string sock_path = b.dir() + "/console.sock";
+  auto listener = listen_unix(sock_path);
+  ASSERT_TRUE(listener.ok()) << listener.error().what();
+  auto exec = b.berth({"exec", "-t", "-d", "--console-socket", sock_path, "--console-size", "41,123", "sized", "sh",
+                       "-c", "stty size; sleep 0.2"});
+  ASSERT_EQ(exec.status.code, 0) << exec.err;
+  UniqueFd conn(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(conn.valid());
+  auto master = receive_fd(conn.get());
+  ASSERT_TRUE(master.ok()) << master.error().what();
+  std::string out = read_until_eof(master->fd.get(), 10000);
+  EXPECT_NE(out.find("41 123"), std::string::npos) << out;
+
+  for (const char* bad : {"41", "0,80", "41,x", "41,70000"}) {
+    auto refused = b.berth({"exec", "-t", "-d", "--console-socket", sock_path, "--console-size", bad, "sized", "true"});
+    EXPECT_EQ(refused.status.code, 255) << bad;
+    EXPECT_NE(refused.err.find("--console-size"), std::string::npos) << bad << ": " << refused.err;
+  }
+  auto no_tty = b.berth({"exec", "--console-size", "24,80", "sized", "true"});
+  EXPECT_EQ(no_tty.status.code, 255);
+  EXPECT_NE(no_tty.err.find("needs a terminal"), std::string::npos) << no_tty.err;
+  EXPECT_EQ(b.berth({"delete", "-f", "sized"}).status.code, 0);
+}
+
 }  // namespace
 }  // namespace berth::test

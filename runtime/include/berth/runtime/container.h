@@ -68,6 +68,7 @@ struct ExecOptions {
   int preserve_fds = 0;
   std::string cgroup;                // sub-cgroup to join (v2 / v1 "controller:path")
   bool ignore_paused = false;        // exec into a paused container (the process starts frozen)
+  std::string console_size;          // "HEIGHT,WIDTH" of the pty (with a terminal), over process.consoleSize
 };
 // Foreground: the process's exit status (128+N on signal N); detached: 0 once it runs.
 Result<int> exec_in_container(const GlobalOptions& global, const ExecOptions& options);

@@ -1,0 +1,143 @@
+#include "cutting_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <strings.h>
+
+#include "berth/common/fs.h"
+#include "registry_fixture.h"
+
+namespace berth::manager::testing {
+namespace {
+
+// The value of header name in an HTTP head (case-insensitive name), or empty.
+std::string header_value(const std::string& head, const char* name) {
+  size_t len = std::char_traits<char>::length(name);
+  for (size_t at = head.find("\r\n"); at != std::string::npos; at = head.find("\r\n", at + 2)) {
+    if (head.size() > at + 2 + len && ::strncasecmp(head.c_str() + at + 2, name, len) == 0 &&
+        head[at + 2 + len] == ':') {
+      size_t start = head.find_first_not_of(' ', at + 3 + len);
+      return head.substr(start, head.find("\r\n", start) - start);
+    }
+  }
+  return {};
+}
+
+// Waits for input on fd or the stop eventfd; false when stopping.
+bool wait_readable(int fd, int stop) {
+  pollfd fds[2] = {{fd, POLLIN, 0}, {stop, POLLIN, 0}};
+  while (::poll(fds, 2, -1) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return (fds[1].revents & POLLIN) == 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CuttingProxy>> CuttingProxy::start(int listen_port, int upstream_port, CutRule rule) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return sys_error("socket");
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(listen_port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys_error("bind {}", listen_port);
+  if (::listen(fd.get(), 16) < 0) return sys_error("listen");
+  std::unique_ptr<CuttingProxy> proxy(new CuttingProxy(std::move(fd), upstream_port, rule));
+  if (!proxy->stop_) return sys_error("eventfd");
+  proxy->acceptor_ = std::thread([p = proxy.get()] { p->accept_loop(); });
+  return proxy;
+}
+
+CuttingProxy::CuttingProxy(UniqueFd listener, int upstream_port, CutRule rule)
+    : listener_(std::move(listener)), stop_(::eventfd(0, EFD_CLOEXEC)), upstream_port_(upstream_port), rule_(rule) {}
+
+CuttingProxy::~CuttingProxy() {
+  uint64_t one = 1;
+  (void)::write(stop_.get(), &one, sizeof one);
+  if (acceptor_.joinable()) acceptor_.join();
+  std::lock_guard lock(mu_);
+  for (auto& t : threads_) t.join();
+}
+
+std::vector<std::string> CuttingProxy::requests() const {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
+void CuttingProxy::accept_loop() {
+  while (wait_readable(listener_.get(), stop_.get())) {
+    UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!client) continue;
+    std::lock_guard lock(mu_);
+    threads_.emplace_back([this, c = std::move(client)]() mutable { serve(std::move(c)); });
+  }
+}
+
+void CuttingProxy::serve(UniqueFd client) {
+  auto upstream = connect_loopback(upstream_port_);
+  if (!upstream) return;
+  std::string pending;   // client bytes not yet forwarded (an incomplete request head)
+  size_t body_left = 0;  // of the current request's body, still to forward
+  char buf[64 << 10];
+  for (;;) {
+    pollfd fds[3] = {{client.get(), POLLIN, 0}, {upstream->get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[2].revents & POLLIN) return;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(upstream->get(), buf, sizeof buf);
+      if (n <= 0 || !write_all(client.get(), std::string_view(buf, static_cast<size_t>(n))).ok()) return;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(client.get(), buf, sizeof buf);
+      if (n <= 0) return;
+      pending.append(buf, static_cast<size_t>(n));
+      if (!forward_requests(pending, body_left, upstream->get())) return;  // cut: both ends close here
+    }
+  }
+}
+
+bool CuttingProxy::forward_requests(std::string& pending, size_t& body_left, int upstream) {
+  for (;;) {
+    if (body_left > 0) {
+      size_t n = std::min(body_left, pending.size());
+      if (!write_all(upstream, std::string_view(pending).substr(0, n)).ok()) return false;
+      pending.erase(0, n);
+      body_left -= n;
+      if (body_left > 0) return true;
+    }
+    size_t end = pending.find("\r\n\r\n");
+    if (end == std::string::npos) return true;
+    std::string head = pending.substr(0, end + 4);
+    std::string line = head.substr(0, head.find(' ', head.find(' ') + 1));
+    std::string range = header_value(head, "Content-Range");
+    std::string length = header_value(head, "Content-Length");
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(range.empty() ? line : line + " " + range);
+    }
+    body_left = length.empty() ? 0 : std::stoul(length);
+    if (head.starts_with("PATCH ") && !cut_done_ && ++patches_ == rule_.patch_number) {
+      size_t sent = std::min({rule_.body_bytes_sent, body_left, pending.size() - head.size()});
+      (void)write_all(upstream, std::string_view(pending).substr(0, head.size() + sent));
+      cut_done_ = true;
+      body_left = 0;
+      return false;
+    }
+    if (!write_all(upstream, head).ok()) return false;
+    pending.erase(0, head.size());
+  }
+}
+
+}  // namespace berth::manager::testing
