@@ -60,7 +60,8 @@ Status LogFile::rotate() {
 std::string LogFile::format_record(std::string_view stream, std::string_view line, bool partial) const {
   std::string time = rfc3339_nano(now_unix_nano());
   if (format_ == LogFormat::kCri) {
-    if (!partial && !line.empty() && line.back() == '\n') line.remove_suffix(1);
+    // The line ending is not the line's text: "\n" or "\r\n" (a tty's) dropped, as containerd does.
+    if (line.ends_with('\n')) line.remove_suffix(line.ends_with("\r\n") ? 2 : 1);
     return fmt::format("{} {} {} {}\n", time, stream, partial ? 'P' : 'F', line);
   }
   json::Writer w;
@@ -109,6 +110,11 @@ Status LogFile::write_record(const std::string& record) {
   return ok_status();
 }
 
+size_t LogFile::line_ending(const std::string& buf, size_t start, size_t nl) const {
+  if (nl == std::string::npos) return 0;
+  return format_ == LogFormat::kCri && nl > start && buf[nl - 1] == '\r' ? 2 : 1;
+}
+
 Status LogFile::write(std::string_view stream, std::string_view data) {
   std::string& buf = pending(stream);
   buf.append(data);
@@ -117,7 +123,7 @@ Status LogFile::write(std::string_view stream, std::string_view data) {
     size_t nl = buf.find('\n', start);
     size_t end = nl == std::string::npos ? buf.size() : nl + 1;
     if (nl == std::string::npos && buf.size() - start <= kMaxRecord) break;  // more may come before a split
-    size_t text = end - start - (nl == std::string::npos ? 0 : 1);  // the newline is not the line's text
+    size_t text = end - start - line_ending(buf, start, nl);  // what the record's text will be
     if (text > kMaxRecord) end = start + kMaxRecord;
     BERTH_TRY(append_record(stream, std::string_view(buf).substr(start, end - start), buf[end - 1] != '\n'));
     start = end;
@@ -132,7 +138,9 @@ Status LogFile::flush(std::string_view stream) {
   if (buf.empty()) return ok_status();
   std::string line = std::move(buf);
   buf.clear();
-  return append_record(stream, line, false);
+  // The stream ended without a newline: a JSON record keeps the text as it is; in the CRI format
+  // it is a partial line (P), as containerd tags it.
+  return append_record(stream, line, format_ == LogFormat::kCri);
 }
 
 }  // namespace berth::shim

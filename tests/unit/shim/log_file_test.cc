@@ -81,7 +81,7 @@ TEST(LogFile, RotatesAndKeepsMaxFiles) {
   EXPECT_EQ(newest.back().second, "line number 99\n");
 }
 
-// The kubelet's format: "<time> <stream> <P|F> <text>", the newline not written, a line longer than
+// The kubelet's format: "<time> <stream> <P|F> <text>", the line ending not written, a line longer than
 // 16 KiB split into P pieces and an F; never rotated by the shim, reopened at its path on request.
 TEST(LogFile, CriFormatTagsPartialsAndReopensAfterARename) {
   auto dir = TempDir::create();
@@ -93,6 +93,8 @@ TEST(LogFile, CriFormatTagsPartialsAndReopensAfterARename) {
   ASSERT_TRUE((*log)->write("stderr", "\n").ok());
   ASSERT_TRUE((*log)->write("stdout", std::string(LogFile::kMaxRecord, 'x') + "\n").ok());  // exactly 16 KiB: F
   ASSERT_TRUE((*log)->write("stdout", std::string(LogFile::kMaxRecord * 2 + 1, 'y') + "\n").ok());
+  ASSERT_TRUE((*log)->write("stderr", "a tty's\r\n").ok());
+  ASSERT_TRUE((*log)->write("stdout", std::string(LogFile::kMaxRecord, 'z') + "\r\n").ok());  // 16 KiB of text: F
   ASSERT_TRUE((*log)->write("stdout", "end").ok());
   ASSERT_TRUE((*log)->flush("stdout").ok());
   auto text = read_file(path, 1 << 20);
@@ -107,9 +109,11 @@ TEST(LogFile, CriFormatTagsPartialsAndReopensAfterARename) {
     rest.push_back(line.substr(space + 1));
     start = nl + 1;
   }
-  std::string x(LogFile::kMaxRecord, 'x'), y(LogFile::kMaxRecord, 'y');
+  std::string x(LogFile::kMaxRecord, 'x'), y(LogFile::kMaxRecord, 'y'), z(LogFile::kMaxRecord, 'z');
+  // The stream ended without a newline: P, as containerd tags it.
   EXPECT_EQ(rest, (std::vector<std::string>{"stdout F a b", "stderr F ", "stdout F " + x, "stdout P " + y,
-                                            "stdout P " + y, "stdout F y", "stdout F end"}));
+                                            "stdout P " + y, "stdout F y", "stderr F a tty's", "stdout F " + z,
+                                            "stdout P end"}));
 
   ASSERT_EQ(::rename(path.c_str(), (path + ".1").c_str()), 0);
   ASSERT_TRUE((*log)->write("stdout", "still the old file\n").ok());

@@ -2,9 +2,9 @@
 //   JSON lines (berthd's own log):  {"time":"2026-11-27T08:40:08.123456789Z","stream":"stdout","log":"hello\n"}
 //   the Kubernetes CRI log format:  2026-11-27T08:40:08.123456789Z stdout F hello
 // A line longer than 16 KiB is split into several records, so no record is unbounded; in the CRI
-// format all but the last piece are tagged P (partial), the last F (full), and the newline itself
-// is not written (as containerd writes it). Output still without a newline when its stream ends is
-// an F record too (containerd does the same).
+// format all but the last piece are tagged P (partial), the last F (full), and the line ending
+// ("\n", or a tty's "\r\n") is not written; output still without a newline when its stream ends
+// is a P record — all as containerd's CRI logger writes it.
 // A JSON log is rotated by the shim when it would grow past max_bytes: path -> path.1 -> ... ->
 // path.<max_files>. A CRI log is never rotated here: the kubelet renames it and asks for reopen().
 // Lines are written with one write(2) each and not fsynced (as containerd); reopen() fsyncs the
@@ -56,6 +56,8 @@ class LogFile {
   // partial: a piece of a longer line (CRI tag P); the JSON format keeps the newline in the text.
   Status append_record(std::string_view stream, std::string_view line, bool partial);
   std::string format_record(std::string_view stream, std::string_view line, bool partial) const;
+  // Bytes of the line ending at nl (0 without one) that the record's text leaves out.
+  size_t line_ending(const std::string& buf, size_t start, size_t nl) const;
   Status rotate();
   Status write_record(const std::string& record);
   std::string& pending(std::string_view stream) { return stream == "stderr" ? pending_err_ : pending_out_; }
