@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <future>
+
 #include "berth/common/fd_passing.h"
 
 namespace berth::shim {
@@ -46,6 +48,10 @@ Result<std::shared_ptr<ProcessIo>> ProcessIo::prepare(EventLoop& loop, const Std
     BERTH_ASSIGN_OR_RETURN(auto log, LogFile::open(config.log_path, config.log_max_bytes, config.log_max_files));
     io->log_ = std::move(log);
   }
+  if (!config.cri_log_path.empty()) {
+    BERTH_ASSIGN_OR_RETURN(auto log, LogFile::open_cri(config.cri_log_path));
+    io->cri_log_ = std::move(log);
+  }
   return io;
 }
 
@@ -58,8 +64,9 @@ Status ProcessIo::make_pipes() {
     stdin_writer_ = std::move(p.second);
     BERTH_TRY(set_nonblocking(stdin_writer_.get()));
   }
-  bool has_out = !config_.stdout_path.empty() || !config_.log_path.empty();
-  bool has_err = !config_.stderr_path.empty() || !config_.log_path.empty();
+  bool logged = !config_.log_path.empty() || !config_.cri_log_path.empty();
+  bool has_out = !config_.stdout_path.empty() || logged;
+  bool has_err = !config_.stderr_path.empty() || logged;
   if (has_out) {
     BERTH_ASSIGN_OR_RETURN(auto p, make_pipe(O_CLOEXEC));
     stdout_reader_ = std::move(p.first);
@@ -81,10 +88,21 @@ std::string ProcessIo::console_socket() const {
   return config_.terminal ? console_dir_.path() + "/console.sock" : std::string();
 }
 
+std::unique_ptr<Sink> ProcessIo::logs_sink(const char* stream) {
+  // Log sinks never block, so a tee of two logs writes both in full.
+  if (log_ && cri_log_) return tee_sink(log_sink(log_, stream), log_sink(cri_log_, stream));
+  if (log_) return log_sink(log_, stream);
+  if (cri_log_) return log_sink(cri_log_, stream);
+  return nullptr;
+}
+
 Result<std::unique_ptr<Sink>> ProcessIo::output_sink(const std::string& fifo, const char* stream) {
-  if (fifo.empty()) return log_ ? log_sink(log_, stream) : std::unique_ptr<Sink>();
+  auto logs = logs_sink(stream);
+  if (fifo.empty()) return logs;
   BERTH_ASSIGN_OR_RETURN(auto fd, open_fifo(fifo));
-  if (log_) return tee_sink(fifo_sink(std::move(fd)), log_sink(log_, stream));
+  // A CRI container's logs come first: an attached client (or none) never holds the container up.
+  if (cri_log_) return tee_sink(std::move(logs), best_effort_sink(fifo_sink(std::move(fd))));
+  if (logs) return tee_sink(fifo_sink(std::move(fd)), std::move(logs));
   return fifo_sink(std::move(fd));
 }
 
@@ -182,6 +200,20 @@ void ProcessIo::close_stdin() {
       (void)!::write(self->master_.get(), &eof, 1);
     }
   });
+}
+
+Status ProcessIo::reopen_cri_log() {
+  if (!cri_log_) return make_error(ErrorCode::kFailedPrecondition, "the process has no CRI log file");
+  auto done = std::make_shared<std::promise<Status>>();
+  auto reopened = done->get_future();
+  std::weak_ptr<ProcessIo> weak = shared_from_this();
+  loop_.post([weak, done] {
+    auto self = weak.lock();
+    done->set_value(self ? self->cri_log_->reopen() : make_error(ErrorCode::kNotFound, "the process is gone"));
+  });
+  if (reopened.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+    return make_error(ErrorCode::kDeadlineExceeded, "the shim's I/O loop did not reopen {}", config_.cri_log_path);
+  return reopened.get();
 }
 
 void ProcessIo::stop() {

@@ -70,7 +70,31 @@ class TeeSink : public Sink {
   std::unique_ptr<Sink> first_, log_;
 };
 
+class BestEffortSink : public Sink {
+ public:
+  explicit BestEffortSink(std::unique_ptr<Sink> inner) : inner_(std::move(inner)) {}
+  Result<size_t> write(std::string_view data) override {
+    auto n = inner_->write(data);
+    size_t taken = n.ok() ? *n : 0;
+    if (taken < data.size()) {
+      if (dropped_ == 0) log::get("shim")->info("an attach FIFO is full or unread: dropping output for it");
+      dropped_ += data.size() - taken;
+    }
+    return data.size();
+  }
+  int wait_fd() const override { return -1; }
+  void finish() override { inner_->finish(); }
+
+ private:
+  std::unique_ptr<Sink> inner_;
+  uint64_t dropped_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<Sink> best_effort_sink(std::unique_ptr<Sink> inner) {
+  return std::make_unique<BestEffortSink>(std::move(inner));
+}
 
 std::unique_ptr<Sink> tee_sink(std::unique_ptr<Sink> first, std::unique_ptr<Sink> log) {
   return std::make_unique<TeeSink>(std::move(first), std::move(log));

@@ -352,6 +352,17 @@ Status Task::close_stdin(const std::string& exec_id) {
   return ok_status();
 }
 
+Status Task::reopen_log(const std::string& exec_id) {
+  std::shared_ptr<ProcessIo> io;
+  {
+    std::lock_guard lock(mu_);
+    BERTH_ASSIGN_OR_RETURN(auto* proc, find(exec_id));
+    io = proc->io;
+  }
+  if (!io) return make_error(ErrorCode::kFailedPrecondition, "the process has not been created");
+  return io->reopen_cri_log();  // waits for the loop: not under mu_
+}
+
 Status Task::pause() {
   {
     std::lock_guard lock(mu_);

@@ -27,8 +27,8 @@ pb::Status to_proto(ProcessStatus status) {
 }  // namespace
 
 StdioConfig stdio_from_proto(const pb::Stdio& stdio) {
-  return StdioConfig{stdio.stdin(),   stdio.stdout(),        stdio.stderr(),        stdio.terminal(),
-                     stdio.log_path(), stdio.log_max_bytes(), stdio.log_max_files()};
+  return StdioConfig{stdio.stdin(),    stdio.stdout(),        stdio.stderr(),        stdio.terminal(),
+                     stdio.log_path(), stdio.log_max_bytes(), stdio.log_max_files(), stdio.cri_log_path()};
 }
 
 void stdio_to_proto(const StdioConfig& config, pb::Stdio* out) {
@@ -39,6 +39,7 @@ void stdio_to_proto(const StdioConfig& config, pb::Stdio* out) {
   out->set_log_path(config.log_path);
   out->set_log_max_bytes(config.log_max_bytes);
   out->set_log_max_files(config.log_max_files);
+  out->set_cri_log_path(config.cri_log_path);
 }
 
 TaskService::Reactor* TaskService::Create(Ctx* ctx, const pb::CreateRequest* req, pb::CreateResponse* resp) {
@@ -120,6 +121,11 @@ TaskService::Reactor* TaskService::ResizePty(Ctx* ctx, const pb::ResizePtyReques
 TaskService::Reactor* TaskService::CloseIO(Ctx* ctx, const pb::CloseIORequest* req, pb::Empty*) {
   if (auto s = task_.check_id(req->id()); !s.ok()) return finish(ctx, s);
   return finish(ctx, req->stdin() ? task_.close_stdin(req->exec_id()) : ok_status());
+}
+
+TaskService::Reactor* TaskService::ReopenLog(Ctx* ctx, const pb::ProcessRequest* req, pb::Empty*) {
+  if (auto s = task_.check_id(req->id()); !s.ok()) return finish(ctx, s);
+  return finish(ctx, task_.reopen_log(req->exec_id()));
 }
 
 TaskService::Reactor* TaskService::Pids(Ctx* ctx, const pb::ProcessRequest* req, pb::PidsResponse* resp) {

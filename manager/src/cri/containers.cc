@@ -38,6 +38,9 @@ grpc::Status RuntimeService::CreateContainer(Ctx*, const v1::CreateContainerRequ
   BERTH_GRPC_ASSIGN(auto request, container_request(id, config, pod));
   request.labels[kKindLabel] = kContainerKind;
   request.labels[kSandboxIdLabel] = sandbox.id;
+  if (!sandbox_config.log_directory().empty() && sandbox_config.log_directory()[0] != '/')
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("log_directory {} is not an absolute path", sandbox_config.log_directory()));
   if (!sandbox_config.log_directory().empty() && !config.log_path().empty())
     request.labels[kLogPathLabel] = sandbox_config.log_directory() + "/" + config.log_path();
   store_config(request.labels, config);
@@ -53,7 +56,9 @@ grpc::Status RuntimeService::StartContainer(Ctx*, const v1::StartContainerReques
                         fmt::format("container {} was already started: the CRI starts a container once", record.id));
   BERTH_GRPC_TRY(running_pid(label_or(record, kSandboxIdLabel)));
   auto started = [&]() -> berth::Status {
-    BERTH_TRY(tasks_.create_task(kNamespace, record.id, false, false));
+    // Output FIFOs always (Attach), stdin as configured; the shim writes the CRI log itself.
+    BERTH_ASSIGN_OR_RETURN(auto config, load_config<v1::ContainerConfig>(record));
+    BERTH_TRY(tasks_.create_task(kNamespace, record.id, true, config.stdin(), false, label_or(record, kLogPathLabel)));
     BERTH_TRY(tasks_.start(kNamespace, record.id, ""));
     return {};
   }();
@@ -102,10 +107,10 @@ grpc::Status RuntimeService::UpdateContainerResources(Ctx*, const v1::UpdateCont
 grpc::Status RuntimeService::ReopenContainerLog(Ctx*, const v1::ReopenContainerLogRequest* in,
                                                 v1::ReopenContainerLogResponse*) {
   BERTH_GRPC_ASSIGN(auto record, find(in->container_id(), kContainerKind));
-  BERTH_GRPC_TRY(running_pid(record.id));
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "ReopenContainerLog: berthd does not write the CRI log file yet (the container's log is "
-                      "`berthctl -n k8s.io logs`)");
+  BERTH_GRPC_TRY(running_pid(record.id));  // as containerd: only a running container's log is reopened
+  if (label_or(record, kLogPathLabel).empty()) return grpc::Status::OK;  // no log file: nothing to reopen
+  BERTH_GRPC_TRY(tasks_.reopen_log(kNamespace, record.id));
+  return grpc::Status::OK;
 }
 
 }  // namespace berth::manager::cri

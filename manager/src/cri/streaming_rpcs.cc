@@ -43,16 +43,19 @@ grpc::Status RuntimeService::Exec(Ctx*, const v1::ExecRequest* in, v1::ExecRespo
 
 grpc::Status RuntimeService::Attach(Ctx*, const v1::AttachRequest* in, v1::AttachResponse* out) {
   BERTH_GRPC_TRY(check_streamable(in->container_id()));
-  // CRI containers are started without FIFOs (their output goes to the task's log), so there is
-  // nothing to attach to; said here rather than after the client upgraded.
-  BERTH_GRPC_ASSIGN(auto task, tasks_.get(kNamespace, in->container_id()));
+  BERTH_GRPC_ASSIGN(auto record, find(in->container_id(), kContainerKind));
+  BERTH_GRPC_ASSIGN(auto config, load_config<v1::ContainerConfig>(record));
+  if (in->stdin() && !config.stdin())
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("container {} was created without stdin: attach without it", record.id));
+  // Every CRI container's task has output FIFOs (the shim feeds them next to the log, never
+  // waiting for them); one started by an older berthd may not: said here, before the upgrade.
+  BERTH_GRPC_ASSIGN(auto task, tasks_.get(kNamespace, record.id));
   if (task.stdout_path.empty() && task.stdin_path.empty())
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        fmt::format("container {} was not started with attachable stdio (berthd's CRI containers "
-                                    "log their output; use Exec)",
-                                    in->container_id()));
-  berth::cri::streaming::AttachRequest request{in->container_id(), in->tty(), in->stdin(), in->stdout(),
-                                               in->stderr()};
+                        fmt::format("container {} was started without attachable stdio; use Exec", record.id));
+  berth::cri::streaming::AttachRequest request{record.id,    in->tty(),    in->stdin(),
+                                               in->stdout(), in->stderr(), config.stdin_once()};
   BERTH_GRPC_ASSIGN(*out->mutable_url(), streaming_->attach_url(request));
   return grpc::Status::OK;
 }

@@ -33,6 +33,7 @@ void fill_stdio(tpb::Stdio* out, const ShimStdio& in) {
   out->set_stdout(in.stdout_path);
   out->set_stderr(in.stderr_path);
   out->set_log_path(in.log_path);
+  out->set_cri_log_path(in.cri_log_path);
 }
 
 tpb::ProcessRequest process(const std::string& id, const std::string& exec_id = {}) {
@@ -111,6 +112,10 @@ class GrpcShimClient final : public ShimClient {
     req.set_stdin(true);
     tpb::Empty empty;
     return call("close io", [&](auto* c) { return stub_->CloseIO(c, req, &empty); });
+  }
+  Status reopen_log(const std::string& id) override {
+    tpb::Empty empty;
+    return call("reopen log", [&](auto* c) { return stub_->ReopenLog(c, process(id), &empty); });
   }
   Result<std::vector<uint32_t>> pids(const std::string& id) override {
     tpb::PidsResponse resp;

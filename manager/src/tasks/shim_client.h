@@ -17,6 +17,7 @@ struct ShimStdio {
   bool terminal = false;
   std::string stdin_path, stdout_path, stderr_path;
   std::string log_path;  // the container log (init only)
+  std::string cri_log_path;  // a CRI container's log at the kubelet's path, too (init only)
 };
 
 struct ShimProcessState {
@@ -43,6 +44,8 @@ class ShimClient {
   virtual Result<ExitInfo> wait(const std::string& id, const std::string& exec_id) = 0;
   virtual Status resize_pty(const std::string& id, const std::string& exec_id, uint32_t width, uint32_t height) = 0;
   virtual Status close_stdin(const std::string& id, const std::string& exec_id) = 0;
+  // The init's CRI log was renamed by the kubelet: the shim opens its path anew.
+  virtual Status reopen_log(const std::string& id) = 0;
   virtual Result<std::vector<uint32_t>> pids(const std::string& id) = 0;
   virtual Status pause(const std::string& id) = 0;
   virtual Status resume(const std::string& id) = 0;

@@ -46,7 +46,7 @@ std::string TaskManager::bundle_dir(const std::string& ns, const std::string& id
 }
 
 Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::string& id, bool attach,
-                                          bool with_stdin, bool holds_removal) {
+                                          bool with_stdin, bool holds_removal, const std::string& cri_log_path) {
   BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
   BERTH_ASSIGN_OR_RETURN(std::string runtime, runtime_binary(record.runtime));
   auto task = std::make_shared<LiveTask>(ns, id, Bundle(bundle_dir(ns, id)));
@@ -73,7 +73,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     BERTH_ASSIGN_OR_RETURN(info.pid, task->shim.client->create(
                                          id, bundle.dir(),
                                          {info.terminal, info.stdin_path, info.stdout_path, info.stderr_path,
-                                          info.log_path}));
+                                          info.log_path, cri_log_path}));
     info.state = TaskState::kCreated;
     // A foreground run --rm is held from the start: its init may exit before the client's Wait
     // arrives, and the output is the client's to read before the container goes.
@@ -357,6 +357,11 @@ Status TaskManager::resize_pty(const std::string& ns, const std::string& id, con
 Status TaskManager::close_io(const std::string& ns, const std::string& id, const std::string& exec_id) {
   BERTH_ASSIGN_OR_RETURN(auto task, tasks_.find(ns, id));
   return task->shim.client->close_stdin(id, exec_id);
+}
+
+Status TaskManager::reopen_log(const std::string& ns, const std::string& id) {
+  BERTH_ASSIGN_OR_RETURN(auto task, tasks_.find(ns, id));
+  return task->shim.client->reopen_log(id);
 }
 
 Result<std::vector<uint32_t>> TaskManager::pids(const std::string& ns, const std::string& id) {

@@ -75,8 +75,10 @@ class TaskManager {
   // holds_removal: a foreground client (run --rm) will Wait and then Delete the task, so an
   // auto-remove container is kept for it from the start (its init may exit before the Wait
   // arrives). A detached run -t --rm has FIFOs for a later attach but nobody waiting: not held.
+  // cri_log_path: the init's output is also written there in the Kubernetes CRI log format, by
+  // the shim (so it goes on while berthd is down).
   Result<TaskInfo> create_task(const std::string& ns, const std::string& id, bool attach, bool with_stdin,
-                               bool holds_removal = false);
+                               bool holds_removal = false, const std::string& cri_log_path = {});
   Result<TaskInfo> start(const std::string& ns, const std::string& id, const std::string& exec_id);
   Result<TaskInfo> get(const std::string& ns, const std::string& id);
   Result<std::vector<TaskInfo>> list(const std::string& ns);
@@ -94,6 +96,8 @@ class TaskManager {
   Status resize_pty(const std::string& ns, const std::string& id, const std::string& exec_id, uint32_t width,
                     uint32_t height);
   Status close_io(const std::string& ns, const std::string& id, const std::string& exec_id);
+  // Reopens the init's CRI log at its path (the kubelet renamed the file to rotate it).
+  Status reopen_log(const std::string& ns, const std::string& id);
   Result<std::vector<uint32_t>> pids(const std::string& ns, const std::string& id);
   Status pause(const std::string& ns, const std::string& id);
   Status resume(const std::string& ns, const std::string& id);

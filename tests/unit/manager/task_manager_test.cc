@@ -99,6 +99,7 @@ class FakeShimClient final : public ShimClient {
   }
   Status resize_pty(const std::string&, const std::string&, uint32_t, uint32_t) override { return call("resize"); }
   Status close_stdin(const std::string&, const std::string&) override { return call("close"); }
+  Status reopen_log(const std::string&) override { return call("reopen log"); }
   Result<std::vector<uint32_t>> pids(const std::string&) override {
     BERTH_TRY(call("pids"));
     return std::vector<uint32_t>{42};

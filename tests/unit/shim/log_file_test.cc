@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 
+#include "berth/common/clock.h"
 #include "berth/common/fs.h"
 #include "berth/common/json.h"
 #include "berth/common/temp_dir.h"
@@ -77,6 +79,53 @@ TEST(LogFile, RotatesAndKeepsMaxFiles) {
   auto newest = records(path);
   ASSERT_FALSE(newest.empty());
   EXPECT_EQ(newest.back().second, "line number 99\n");
+}
+
+// The kubelet's format: "<time> <stream> <P|F> <text>", the line ending not written, a line longer than
+// 16 KiB split into P pieces and an F; never rotated by the shim, reopened at its path on request.
+TEST(LogFile, CriFormatTagsPartialsAndReopensAfterARename) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  std::string path = dir->path() + "/pod/c/0.log";  // the directories are made, as containerd does
+  auto log = LogFile::open_cri(path);
+  ASSERT_TRUE(log.ok()) << log.error().what();
+  ASSERT_TRUE((*log)->write("stdout", "a b\n").ok());
+  ASSERT_TRUE((*log)->write("stderr", "\n").ok());
+  ASSERT_TRUE((*log)->write("stdout", std::string(LogFile::kMaxRecord, 'x') + "\n").ok());  // exactly 16 KiB: F
+  ASSERT_TRUE((*log)->write("stdout", std::string(LogFile::kMaxRecord * 2 + 1, 'y') + "\n").ok());
+  ASSERT_TRUE((*log)->write("stderr", "a tty's\r\n").ok());
+  ASSERT_TRUE((*log)->write("stdout", std::string(LogFile::kMaxRecord, 'z') + "\r\n").ok());  // 16 KiB of text: F
+  ASSERT_TRUE((*log)->write("stdout", "end").ok());
+  ASSERT_TRUE((*log)->flush("stdout").ok());
+  auto text = read_file(path, 1 << 20);
+  ASSERT_TRUE(text.ok());
+  std::vector<std::string> rest;  // each line without its timestamp
+  for (size_t start = 0; start < text->size();) {
+    size_t nl = text->find('\n', start);
+    ASSERT_NE(nl, std::string::npos);
+    std::string line = text->substr(start, nl - start);
+    size_t space = line.find(' ');
+    EXPECT_GT(parse_rfc3339_nano(line.substr(0, space)), 0) << line;
+    rest.push_back(line.substr(space + 1));
+    start = nl + 1;
+  }
+  std::string x(LogFile::kMaxRecord, 'x'), y(LogFile::kMaxRecord, 'y'), z(LogFile::kMaxRecord, 'z');
+  // The stream ended without a newline: P, as containerd tags it.
+  EXPECT_EQ(rest, (std::vector<std::string>{"stdout F a b", "stderr F ", "stdout F " + x, "stdout P " + y,
+                                            "stdout P " + y, "stdout F y", "stderr F a tty's", "stdout F " + z,
+                                            "stdout P end"}));
+
+  ASSERT_EQ(::rename(path.c_str(), (path + ".1").c_str()), 0);
+  ASSERT_TRUE((*log)->write("stdout", "still the old file\n").ok());
+  ASSERT_TRUE((*log)->reopen().ok());
+  ASSERT_TRUE((*log)->write("stdout", "new file\n").ok());
+  auto renamed = read_file(path + ".1", 1 << 20);
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_TRUE(renamed->ends_with(" stdout F still the old file\n"));
+  auto fresh = read_file(path);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->ends_with(" stdout F new file\n")) << *fresh;
+  EXPECT_EQ(std::count(fresh->begin(), fresh->end(), '\n'), 1);
 }
 
 uint64_t rss_kib() {

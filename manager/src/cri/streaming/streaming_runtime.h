@@ -32,6 +32,9 @@ struct AttachRequest {
   bool stdin = false;
   bool stdout = false;
   bool stderr = false;
+  // The container's stdin closes when this attach ends (the client's stdin ended, or the client
+  // left), as the kubelet expects of a stdinOnce container; otherwise it stays open for the next.
+  bool stdin_once = false;
 };
 
 struct PortForwardRequest {

@@ -10,11 +10,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "berth/common/fs.h"
@@ -62,6 +64,21 @@ class FifoPump {
   }
 
   ~FifoPump() { finish(); }
+
+  // Drops what the output FIFOs held before this client came (written while nobody was attached):
+  // an attach shows output from now on, as containerd's does.
+  void discard_earlier_output() {
+    char buf[32 * 1024];
+    for (int fd : {stdout_.get(), stderr_.get()}) {
+      int pending = 0;
+      if (fd < 0 || ::ioctl(fd, FIONREAD, &pending) != 0) continue;
+      while (pending > 0) {
+        ssize_t n = ::read(fd, buf, std::min(sizeof buf, static_cast<size_t>(pending)));
+        if (n <= 0) break;
+        pending -= static_cast<int>(n);
+      }
+    }
+  }
 
   // Whether the client's output sockets failed (the client left).
   bool client_gone() const { return client_gone_; }
@@ -166,6 +183,7 @@ Status TaskManagerRuntime::attach(const AttachRequest& request, StreamIo& io) {
   if (task.stdout_path.empty() && task.stdin_path.empty())
     return make_error(ErrorCode::kFailedPrecondition, "container {} was not started with attachable stdio", id);
   BERTH_ASSIGN_OR_RETURN(auto pump, FifoPump::open(task.stdin_path, task.stdout_path, task.stderr_path, io));
+  pump->discard_earlier_output();
   // Ends when the container exits or the client leaves, whichever comes first. The waiter may
   // outlive this call (a client that left); it only touches the shared state.
   struct Ended {
@@ -183,7 +201,11 @@ Status TaskManagerRuntime::attach(const AttachRequest& request, StreamIo& io) {
     (void)tasks_.wait(ns, id, "");
     mark(true);
   }).detach();
-  pump->start([&] { (void)tasks_.close_io(ns_, id, ""); });
+  std::once_flag stdin_closed;
+  auto end_stdin = [&] {
+    if (request.stdin && request.stdin_once) std::call_once(stdin_closed, [&] { (void)tasks_.close_io(ns_, id, ""); });
+  };
+  pump->start(end_stdin);
   std::thread resizer = resize_forwarder(
       io.resize, [&](TerminalSize s) { (void)tasks_.resize_pty(ns_, id, "", s.width, s.height); },
       [mark] { mark(false); });
@@ -194,6 +216,7 @@ Status TaskManagerRuntime::attach(const AttachRequest& request, StreamIo& io) {
   pump->finish();
   io.resize->close();
   resizer.join();
+  end_stdin();  // a client that left without ending its stdin ends the stdinOnce session too
   return {};
 }
 

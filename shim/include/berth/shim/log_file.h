@@ -1,7 +1,14 @@
-// A container's output as JSON lines, one object per line of output:
-//   {"time":"2026-11-27T08:40:08.123456789Z","stream":"stdout","log":"hello\n"}
-// The file is rotated when it would grow past max_bytes: path -> path.1 -> ... -> path.<max_files>.
-// A line longer than 16 KiB is split into several records, so no record is unbounded.
+// A container's output, one record per line of output, in one of two formats:
+//   JSON lines (berthd's own log):  {"time":"2026-11-27T08:40:08.123456789Z","stream":"stdout","log":"hello\n"}
+//   the Kubernetes CRI log format:  2026-11-27T08:40:08.123456789Z stdout F hello
+// A line longer than 16 KiB is split into several records, so no record is unbounded; in the CRI
+// format all but the last piece are tagged P (partial), the last F (full), and the line ending
+// ("\n", or a tty's "\r\n") is not written; output still without a newline when its stream ends
+// is a P record — all as containerd's CRI logger writes it.
+// A JSON log is rotated by the shim when it would grow past max_bytes: path -> path.1 -> ... ->
+// path.<max_files>. A CRI log is never rotated here: the kubelet renames it and asks for reopen().
+// Lines are written with one write(2) each and not fsynced (as containerd); reopen() fsyncs the
+// file it leaves.
 //
 // A record that cannot be written (full filesystem, quota, I/O error) is dropped and counted —
 // never kept: the shim's memory stays bounded by one partial line per stream whatever the disk
@@ -18,10 +25,14 @@
 
 namespace berth::shim {
 
+enum class LogFormat { kJsonLines, kCri };
+
 class LogFile {
  public:
   static constexpr size_t kMaxRecord = 16 * 1024;
   static Result<std::unique_ptr<LogFile>> open(std::string path, uint64_t max_bytes, uint32_t max_files);
+  // A CRI-format log at the kubelet's path (its directory made if missing), never rotated here.
+  static Result<std::unique_ptr<LogFile>> open_cri(std::string path);
 
   // Appends output of one stream; a partial last line waits for its newline (or for flush).
   Status write(std::string_view stream, std::string_view data);
@@ -29,16 +40,30 @@ class LogFile {
   Status flush(std::string_view stream);
   // Bytes of output dropped because the file could not be written (any thread).
   uint64_t dropped_bytes() const { return dropped_.load(std::memory_order_relaxed); }
+  // Closes the file (after an fsync) and opens the path again, creating it: the kubelet renamed it.
+  Status reopen();
 
  private:
-  LogFile(std::string path, uint64_t max_bytes, uint32_t max_files, UniqueFd fd, uint64_t size)
-      : path_(std::move(path)), max_bytes_(max_bytes), max_files_(max_files), fd_(std::move(fd)), size_(size) {}
-  Status append_record(std::string_view stream, std::string_view line);
+  LogFile(std::string path, LogFormat format, uint64_t max_bytes, uint32_t max_files, UniqueFd fd, uint64_t size)
+      : path_(std::move(path)),
+        format_(format),
+        max_bytes_(max_bytes),
+        max_files_(max_files),
+        fd_(std::move(fd)),
+        size_(size) {}
+  static Result<std::unique_ptr<LogFile>> open_as(std::string path, LogFormat format, uint64_t max_bytes,
+                                                  uint32_t max_files);
+  // partial: a piece of a longer line (CRI tag P); the JSON format keeps the newline in the text.
+  Status append_record(std::string_view stream, std::string_view line, bool partial);
+  std::string format_record(std::string_view stream, std::string_view line, bool partial) const;
+  // Bytes of the line ending at nl (0 without one) that the record's text leaves out.
+  size_t line_ending(const std::string& buf, size_t start, size_t nl) const;
   Status rotate();
   Status write_record(const std::string& record);
   std::string& pending(std::string_view stream) { return stream == "stderr" ? pending_err_ : pending_out_; }
 
   std::string path_;
+  LogFormat format_;
   uint64_t max_bytes_;
   uint32_t max_files_;
   UniqueFd fd_;

@@ -20,6 +20,8 @@ struct StdioConfig {
   std::string log_path;  // a JSON-lines log file; with FIFOs too, output goes to both (tee)
   uint64_t log_max_bytes = 0;
   uint32_t log_max_files = 0;
+  // The Kubernetes CRI log at the kubelet's path: output goes there as well, whatever else takes it.
+  std::string cri_log_path;
 };
 
 class ProcessIo : public std::enable_shared_from_this<ProcessIo> {
@@ -41,13 +43,18 @@ class ProcessIo : public std::enable_shared_from_this<ProcessIo> {
   void close_stdin();
   void stop();
   // Output the log file could not take (any thread).
-  uint64_t log_dropped_bytes() const { return log_ ? log_->dropped_bytes() : 0; }
+  uint64_t log_dropped_bytes() const {
+    return (log_ ? log_->dropped_bytes() : 0) + (cri_log_ ? cri_log_->dropped_bytes() : 0);
+  }
+  // Opens the CRI log's path anew (the kubelet renamed the file); waits for the loop to do it.
+  Status reopen_cri_log();
 
  private:
   explicit ProcessIo(EventLoop& loop, StdioConfig config) : loop_(loop), config_(std::move(config)) {}
   Status make_pipes();
   Status start_pumps(std::function<void()> on_output_end);
   Result<std::unique_ptr<Sink>> output_sink(const std::string& fifo, const char* stream);
+  std::unique_ptr<Sink> logs_sink(const char* stream);
 
   EventLoop& loop_;
   StdioConfig config_;
@@ -59,6 +66,7 @@ class ProcessIo : public std::enable_shared_from_this<ProcessIo> {
   UniqueFd console_listener_;
   UniqueFd master_;  // kept for resize
   std::shared_ptr<LogFile> log_;
+  std::shared_ptr<LogFile> cri_log_;  // touched on the loop thread only, like log_
   std::vector<std::shared_ptr<Pump>> pumps_;  // loop thread only
   std::shared_ptr<Pump> stdin_pump_;
 };

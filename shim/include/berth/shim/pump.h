@@ -43,6 +43,9 @@ std::unique_ptr<Sink> fd_sink(UniqueFd fd);
 std::unique_ptr<Sink> fifo_sink(UniqueFd fd);
 // One stream ("stdout"/"stderr") of a shared log file.
 std::unique_ptr<Sink> log_sink(std::shared_ptr<LogFile> log, std::string stream);
+// Never blocks: what the inner sink (a FIFO) cannot take at once is dropped and counted. An attach
+// client that reads slower than the container writes misses output, but never holds it up.
+std::unique_ptr<Sink> best_effort_sink(std::unique_ptr<Sink> inner);
 // Writes to first (paced by it) and logs exactly what first took — and what the pump dropped.
 std::unique_ptr<Sink> tee_sink(std::unique_ptr<Sink> first, std::unique_ptr<Sink> log);
 

@@ -58,6 +58,8 @@ class Task {
   Status wait(const std::string& exec_id, WaitCallback done);
   Status resize(const std::string& exec_id, uint16_t width, uint16_t height);
   Status close_stdin(const std::string& exec_id);
+  // The kubelet renamed the process's CRI log: write on at its path, in a new file.
+  Status reopen_log(const std::string& exec_id);
   Status pause();
   Status resume();
   Result<std::vector<pid_t>> pids();

@@ -32,6 +32,7 @@ class TaskService final : public pb::Task::CallbackService {
   Reactor* Update(Ctx* ctx, const pb::UpdateRequest* req, pb::Empty* resp) override;
   Reactor* Connect(Ctx* ctx, const pb::ProcessRequest* req, pb::ConnectResponse* resp) override;
   Reactor* Shutdown(Ctx* ctx, const pb::ShutdownRequest* req, pb::Empty* resp) override;
+  Reactor* ReopenLog(Ctx* ctx, const pb::ProcessRequest* req, pb::Empty* resp) override;
 
  private:
   Task& task_;

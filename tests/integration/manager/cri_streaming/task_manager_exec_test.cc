@@ -131,7 +131,7 @@ TEST_F(TaskManagerExecTest, ExecWithTty) {
 TEST_F(TaskManagerExecTest, AttachToTheContainersStdio) {
   std::string id = start_container({"/bin/sh", "-c", "while read line; do echo got:$line; done; echo bye"}, true);
   ASSERT_FALSE(id.empty());
-  auto url = server_->attach_url({id, false, true, true, true});
+  auto url = server_->attach_url({id, false, true, true, true, /*stdin_once=*/true});
   ASSERT_TRUE(url.ok());
   SpdyClient c(*url, {"v4.channel.k8s.io"});
   ASSERT_EQ(c.code(), 101);

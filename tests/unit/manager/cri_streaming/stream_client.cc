@@ -157,6 +157,13 @@ std::string SpdyClient::wait_closed(uint32_t id) {
   return streams_[id].data;
 }
 
+std::string SpdyClient::wait_for(uint32_t id, std::string_view text) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::seconds(20),
+               [&] { return ended_ || streams_[id].closed || streams_[id].data.find(text) != std::string::npos; });
+  return streams_[id].data;
+}
+
 bool SpdyClient::got_reply(uint32_t id) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, std::chrono::seconds(20), [&] { return ended_ || streams_[id].replied || streams_[id].reset; });

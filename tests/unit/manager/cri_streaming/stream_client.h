@@ -46,6 +46,9 @@ class SpdyClient {
   // Blocks until the stream is closed by the server (FIN or RST) or the connection ends; returns
   // what arrived on it.
   std::string wait_closed(uint32_t id);
+  // Blocks until what arrived on the stream contains text (or it closed, or 20 s passed); returns
+  // what arrived so far.
+  std::string wait_for(uint32_t id, std::string_view text);
   bool got_reply(uint32_t id);
   bool got_reset(uint32_t id);
   bool got_goaway();
