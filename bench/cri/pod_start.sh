@@ -9,30 +9,22 @@
 # the PSS of every shim of that daemon, over 20). Ratios printed; targets <= 0.5x containerd.
 #   bench/cri/pod_start.sh [runs] [pods]     (defaults 10, 20; needs root)
 set -euo pipefail
-if [[ -z ${BERTH_BENCH_IN_NETNS:-} ]]; then
-  exec unshare --net env BERTH_BENCH_IN_NETNS=1 "$0" "$@"
-fi
-ip link set lo up
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../berth_setup.sh"
+in_private_netns "$@"
 runs=${1:-10}
 n=${2:-20}
-source bench/berth_setup.sh
 client=$(realpath "$build/bench/berth-cri-bench"); pause=$(realpath "$build/pause/berth-pause")
 for f in "$client" "$pause"; do [[ -x $f ]] || { echo "build first: $f" >&2; exit 1; }; done
-work=$(mktemp -d /tmp/berth-cribench.XXXXXX)
 parent=/cribench-$$  # the kubelet's pod cgroup parent, for both daemons
-pids=()
-cleanup() {
-  set +e
+bench_workdir cribench
+bench_cleanup_first() {
   [[ -S $work/berthd-state/cri.sock ]] && "$client" --endpoint "unix:$work/berthd-state/cri.sock" clean >/dev/null 2>&1
   [[ -S $work/ctrd/c.sock ]] && "$client" --endpoint "unix:$work/ctrd/c.sock" clean >/dev/null 2>&1
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+}
+bench_cleanup_last() {
   rmdir /sys/fs/cgroup/*$parent/* /sys/fs/cgroup/*$parent /sys/fs/cgroup/*/berth/*/k8s.io /sys/fs/cgroup/*/berth/* \
     /sys/fs/cgroup/*/berth 2>/dev/null
-  rm -rf "$work"  # the netns (bridges, veths, rules) goes with this process
 }
-trap cleanup EXIT
 
 start_berthd_with_busybox --pause "$pause"
 berth_cri=unix:$work/berthd-state/cri.sock

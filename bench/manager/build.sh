@@ -5,20 +5,11 @@
 # fully cached. Prints the mean times and berth/buildah ratios.
 #   bench/manager/build.sh [runs]     (default 5; needs root)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../berth_setup.sh"
 runs=${1:-5}
-source bench/berth_setup.sh
-work=$(mktemp -d /tmp/berth-buildbench.XXXXXX)
-pids=()
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  # berthd keeps its namespaces' parent cgroups under the bench's own parent: only those go.
-  find /sys/fs/cgroup -depth -type d -path "*/berth-buildbench-$$*" -exec rmdir {} \; 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir buildbench
+# berthd keeps its namespaces' parent cgroups under the bench's own parent: only those go.
+bench_cleanup_last() { remove_cgroups_under "berth-buildbench-$$"; }
 start_berthd_with_busybox --cgroup-parent "/berth-buildbench-$$"
 bud=(buildah --root "$work/buildah" --runroot "$work/buildah-run" --storage-driver vfs)
 "${bud[@]}" pull --quiet --tls-verify=false "$image" >/dev/null

@@ -7,20 +7,11 @@
 # mount from an earlier run). Prints the mean times and the berth/skopeo ratio (target <= 1.0x).
 #   bench/manager/push.sh [runs]     (default 5; needs root)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../berth_setup.sh"
 runs=${1:-5}
-source bench/berth_setup.sh
-work=$(mktemp -d /tmp/berth-pushbench.XXXXXX)
-pids=()
-cleanup() {
-  set +e
-  [[ -f $work/dest.pid ]] && kill "$(cat "$work/dest.pid")" 2>/dev/null
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  find /sys/fs/cgroup -depth -type d -path "*/berth-pushbench-$$*" -exec rmdir {} \; 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir pushbench
+bench_cleanup_first() { [[ -f $work/dest.pid ]] && kill "$(cat "$work/dest.pid")" 2>/dev/null; }
+bench_cleanup_last() { remove_cgroups_under "berth-pushbench-$$"; }
 
 # The destination: a docker-registry on its own port, restarted empty by fresh_registry.sh.
 port=$(comm -23 <(seq 40001 50000) <(ss -ltnH | awk '{print $4}' | sed 's/.*://' | sort -n) | shuf -n1)

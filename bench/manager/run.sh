@@ -6,17 +6,13 @@
 # them, the daemons' RSS, and the PSS of each container's shim measured in place.
 #   bench/manager/run.sh [runs] [N]     (defaults 20, 50; needs root)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../berth_setup.sh"
 runs=${1:-20}
 n=${2:-50}
-source bench/berth_setup.sh
-work=$(mktemp -d /tmp/berth-runbench.XXXXXX)
-pids=()
+bench_workdir runbench
 ctrd=
-cleanup() {
-  set +e
-  [[ -S $work/berthd.sock ]] && "$berthctl" --address "$work/berthd.sock" ps -a -q 2>/dev/null |
-    xargs -r "$berthctl" --address "$work/berthd.sock" rm -f >/dev/null 2>&1
+bench_cleanup_first() {
+  remove_berth_containers
   if [[ -n $ctrd ]]; then
     for i in $(seq 1 "$n"); do ctr --address "$work/ctrd/c.sock" task kill -s KILL "d$i" >/dev/null 2>&1; done
     sleep 1
@@ -26,13 +22,11 @@ cleanup() {
     done
   fi
   podman --root "$work/podman" --runroot "$work/podman-run" rm -af >/dev/null 2>&1
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  # The daemons keep their namespaces' parent cgroups (berthd /berth/<root hash>/default, containerd /default).
-  rmdir /sys/fs/cgroup/*/berth/*/default /sys/fs/cgroup/*/berth/* /sys/fs/cgroup/*/berth /sys/fs/cgroup/*/default 2>/dev/null
-  rm -rf "$work"
 }
-trap cleanup EXIT
+# The daemons keep their namespaces' parent cgroups (berthd /berth/<root hash>/default, containerd /default).
+bench_cleanup_last() {
+  rmdir /sys/fs/cgroup/*/berth/*/default /sys/fs/cgroup/*/berth/* /sys/fs/cgroup/*/berth /sys/fs/cgroup/*/default 2>/dev/null
+}
 source scripts/lib/containerd.sh
 # At debug level berthd logs every call it serves and every call it makes to a shim: the round trips
 # of one run --rm are counted from its log below (a log line per call, nothing else logs at debug).

@@ -7,27 +7,17 @@
 # podman, throughput through the port >= 0.9x direct.
 #   bench/network/publish.sh [runs] [requests]     (defaults 20, 2000; needs root)
 set -euo pipefail
-if [[ -z ${BERTH_BENCH_IN_NETNS:-} ]]; then
-  exec unshare --net env BERTH_BENCH_IN_NETNS=1 "$0" "$@"
-fi
-ip link set lo up
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../berth_setup.sh"
+in_private_netns "$@"
 runs=${1:-20}
 requests=${2:-2000}
-source bench/berth_setup.sh
-work=$(mktemp -d /tmp/berth-netbench.XXXXXX)
-pids=()
-cleanup() {
-  set +e
-  [[ -S $work/berthd.sock ]] && "$berthctl" --address "$work/berthd.sock" ps -a -q 2>/dev/null |
-    xargs -r "$berthctl" --address "$work/berthd.sock" rm -f >/dev/null 2>&1
-  "${pod[@]}" rm -af >/dev/null 2>&1
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  rmdir /sys/fs/cgroup/*/berth/*/default /sys/fs/cgroup/*/berth/* /sys/fs/cgroup/*/berth 2>/dev/null
-  rm -rf "$work"  # the netns (bridges, veths, rules) goes with this process
+bench_workdir netbench
+pod=()
+bench_cleanup_first() {
+  remove_berth_containers
+  ((${#pod[@]})) && "${pod[@]}" rm -af >/dev/null 2>&1
 }
-trap cleanup EXIT
+bench_cleanup_last() { rmdir /sys/fs/cgroup/*/berth/*/default /sys/fs/cgroup/*/berth/* /sys/fs/cgroup/*/berth 2>/dev/null; }
 start_berthd_with_busybox
 
 mkdir -p "$work/cni"
