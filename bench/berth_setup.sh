@@ -66,7 +66,7 @@ start_berthd_with_busybox() {
   pids+=("$berthd_pid")
   wait_for "$berthctl --address $work/berthd.sock version"
   ctl=("$berthctl" --address "$work/berthd.sock")
-  "${ctl[@]}" pull "$image" >/dev/null
+  "${ctl[@]}" pull "$image" >/dev/null 2>"$work/pull.log" || { cat "$work/pull.log" >&2; return 1; }
 }
 
 # pss_of PATTERN: "<total PSS KiB> <count>" of the processes whose command line matches PATTERN
