@@ -13,7 +13,7 @@ source "$(dirname "$0")/../berth_setup.sh"
 in_private_netns "$@"
 runs=${1:-10}
 n=${2:-20}
-client=$(realpath "$build/bench/berth-cri-bench"); pause=$(realpath "$build/pause/berth-pause")
+client=$(realpath "$build/bench/berth-cri-bench"); pause=$(realpath "$build/manager/berth-pause")
 for f in "$client" "$pause"; do [[ -x $f ]] || { echo "build first: $f" >&2; exit 1; }; done
 parent=/cribench-$$  # the kubelet's pod cgroup parent, for both daemons
 bench_workdir cribench
@@ -52,6 +52,9 @@ state = "$d/state"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "bench.local/sandbox:1"
   stream_server_port = "0"
+  # Sandboxes get oom_score_adj -998 otherwise, which this host's bounding set (no CAP_SYS_RESOURCE)
+  # refuses; berthd leaves the score as it is, so both sides now do the same.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$d/cni"
