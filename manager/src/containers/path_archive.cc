@@ -103,7 +103,7 @@ Status extract_in_root(const std::string& root, const std::string& dir, const La
     return make_error(ErrorCode::kInvalidArgument, "{} in the container is not a directory", dir);
   if (!fd) return std::move(fd).error();
   // The layer extractor resolves every entry beneath this directory (RESOLVE_BENEATH, no symlink out).
-  BERTH_TRY(apply_layer(source, fmt::format("/proc/self/fd/{}", fd->get()), WhiteoutMode::kDirect));
+  BERTH_TRY(apply_layer(source, fmt::format("/proc/self/fd/{}", fd->get()), WhiteoutMode::kNone));
   return {};
 }
 

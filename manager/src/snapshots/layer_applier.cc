@@ -146,8 +146,8 @@ class Extractor {
     std::string clean = join_parts(parts, parts.size());
     std::string parent_path = join_parts(parts, parts.size() - 1);
 
-    if (base == kOpaqueMarker) return make_opaque(parent.get(), parent_path);
-    if (base.starts_with(kWhiteoutPrefix)) {
+    if (mode_ != WhiteoutMode::kNone && base == kOpaqueMarker) return make_opaque(parent.get(), parent_path);
+    if (mode_ != WhiteoutMode::kNone && base.starts_with(kWhiteoutPrefix)) {
       std::string victim = base.substr(kWhiteoutPrefix.size());
       if (victim.empty() || victim == "." || victim == "..") {
         return make_error(ErrorCode::kInvalidArgument, "invalid whiteout");

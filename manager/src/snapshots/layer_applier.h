@@ -15,6 +15,7 @@ namespace berth::manager {
 enum class WhiteoutMode {
   kOverlay,  // OCI whiteouts become overlay whiteouts (char 0:0, trusted.overlay.opaque=y)
   kDirect,   // whiteouts delete from the directory itself (plain-copy snapshots)
+  kNone,     // not a layer (docker cp's tars): ".wh." names are ordinary files, as docker cp makes them
 };
 
 struct AppliedLayer {

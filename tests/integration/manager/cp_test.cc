@@ -135,6 +135,18 @@ TEST_F(CpTest, TarStreamsOnStdoutAndStdin) {
   ASSERT_TRUE(loaded.ok());
   EXPECT_TRUE(loaded->status.success()) << loaded->err;
   EXPECT_EQ(in_container("stat -c '%u:%g' /in/data/sub/f; cat /in/data/sub/f"), "12:34\nhi\n");
+
+  // Not a layer: ".wh." names are plain files (as docker cp makes them), never deletions.
+  in_container("echo kept > /in/victim");
+  std::string wh = dir_.path() + "/wh";
+  std::filesystem::create_directory(wh);
+  spit(wh + "/.wh.victim", "a file\n");
+  spit(wh + "/.wh..wh..opq", "another\n");
+  auto whiteouts = shell("tar -C " + wh + " -cf - . | \"$@\"", {"cp", "-", "cc:/in"});
+  ASSERT_TRUE(whiteouts.ok());
+  EXPECT_TRUE(whiteouts->status.success()) << whiteouts->err;
+  EXPECT_EQ(in_container("cat /in/victim /in/.wh.victim /in/.wh..wh..opq; ls -A /in | wc -l"),
+            "kept\na file\nanother\n4\n");
   EXPECT_EQ(ctl({"rm", "-f", "cc"}).code, 0);
   expect_nothing_left();
 }
