@@ -189,6 +189,7 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
     return {};
   }
   Status st;
+  int64_t kept = 0;  // bytes in the ingest after the last attempt
   for (int attempt = 0; attempt <= options.retries; ++attempt) {
     auto writer = content_.writer(fetch_ref(layer.digest), layer.digest, layer.size);
     if (!writer) {
@@ -202,11 +203,17 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
       return {};
     });
     if (st.ok()) st = (*writer)->commit();
+    kept = (*writer)->offset();
     // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.
     if (st.ok() || st.error().code() != ErrorCode::kUnavailable) break;
     log::get("manager")->warn("fetch {} attempt {} failed: {}", layer.digest, attempt + 1, st.error().what());
   }
-  if (!st) return std::move(st).error().wrap("layer {}", layer.digest);
+  if (!st) {
+    // The ingest stays only for a resume that can use it: a broken transfer that got some bytes.
+    // A blob longer than its descriptor, a digest mismatch, an error answer leave nothing behind.
+    if (st.error().code() != ErrorCode::kUnavailable || kept == 0) (void)content_.abort(fetch_ref(layer.digest));
+    return std::move(st).error().wrap("layer {}", layer.digest);
+  }
   progress({ref, "done", layer.size, layer.size});
   return {};
 }
