@@ -223,12 +223,14 @@ struct KillPoint {
   Victim victim;
 };
 
-std::string kill_point_name(const ::testing::TestParamInfo<KillPoint>& info) {
+std::string kill_point_text(const KillPoint& point) {
   static const char* const victims[] = {"Berthd", "Shim", "Runtime"};
-  std::string step = info.param.step;
+  std::string step = point.step;
   step[0] = static_cast<char>(std::toupper(step[0]));
-  return fmt::format("{}KilledAt{}", victims[static_cast<int>(info.param.victim)], step);
+  return fmt::format("{}KilledAt{}", victims[static_cast<int>(point.victim)], step);
 }
+std::string kill_point_name(const ::testing::TestParamInfo<KillPoint>& info) { return kill_point_text(info.param); }
+void PrintTo(const KillPoint& point, std::ostream* os) { *os << kill_point_text(point); }
 
 class KillDuringStepTest : public FaultInjectionTest, public ::testing::WithParamInterface<KillPoint> {
  protected:
