@@ -189,7 +189,6 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
     return {};
   }
   Status st;
-  int64_t kept = 0;  // bytes in the ingest after the last attempt
   for (int attempt = 0; attempt <= options.retries; ++attempt) {
     auto writer = content_.writer(fetch_ref(layer.digest), layer.digest, layer.size);
     if (!writer) {
@@ -203,17 +202,17 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
       return {};
     });
     if (st.ok()) st = (*writer)->commit();
-    kept = (*writer)->offset();
+    if (st.ok()) break;
     // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.
-    if (st.ok() || st.error().code() != ErrorCode::kUnavailable) break;
+    bool resumable = st.error().code() == ErrorCode::kUnavailable;
+    // The ingest stays only for a resume that can use it (a broken transfer that got some bytes):
+    // a blob longer than its descriptor, a digest mismatch, an error answer leave nothing. Removed
+    // while the writer holds its lock, so a concurrent pull of the blob starts on a fresh file.
+    if (!resumable || (*writer)->offset() == 0) (void)content_.abort(fetch_ref(layer.digest));
+    if (!resumable) break;
     log::get("manager")->warn("fetch {} attempt {} failed: {}", layer.digest, attempt + 1, st.error().what());
   }
-  if (!st) {
-    // The ingest stays only for a resume that can use it: a broken transfer that got some bytes.
-    // A blob longer than its descriptor, a digest mismatch, an error answer leave nothing behind.
-    if (st.error().code() != ErrorCode::kUnavailable || kept == 0) (void)content_.abort(fetch_ref(layer.digest));
-    return std::move(st).error().wrap("layer {}", layer.digest);
-  }
+  if (!st) return std::move(st).error().wrap("layer {}", layer.digest);
   progress({ref, "done", layer.size, layer.size});
   return {};
 }
