@@ -208,11 +208,12 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
   po::options_description desc("ps options");
   desc.add_options()("all,a", po::bool_switch(&all))("quiet,q", po::bool_switch(&quiet));
   parse_options(desc, args);
+  // Tasks first: a task that ends between the two calls has its last exit in the records read after.
+  pb::ListTasksResponse tasks;
+  BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
   pb::ListContainersResponse containers;
   BERTH_TRY(containers_rpc(
       ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &containers); }));
-  pb::ListTasksResponse tasks;
-  BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
   std::map<std::string, pb::Task> by_id;
   for (const auto& t : tasks.tasks()) by_id[t.container_id()] = t;
   // docker's columns; PORTS from berthd's Networks service (empty from an older berthd). Berth's container has one

@@ -102,8 +102,9 @@ Status inspect(Context& ctx, const std::vector<std::string>& args) {
         return {};
       }
       BERTH_TRY(id);
-      BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, *id));
+      // The task first: one that ends between the two calls has its last exit in the record read after.
       BERTH_ASSIGN_OR_RETURN(auto task, find_task(ctx, *id));
+      BERTH_ASSIGN_OR_RETURN(auto container, get_container(ctx, *id));
       auto endpoint = endpoints ? endpoints->find(*id) : std::map<std::string, Endpoints>::iterator{};
       write_inspect(w, container, task_or_last_exit(container, std::move(task)),
                     endpoints && endpoint != endpoints->end() ? &endpoint->second : nullptr);

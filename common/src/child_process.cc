@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <spawn.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,6 +31,50 @@ std::vector<char*> to_cstrings(const std::vector<std::string>& v) {
   return out;
 }
 
+// What the child does to its fds and cwd before exec, in order: one plan, carried out either by
+// posix_spawn's file actions or by a tied child itself (see spawn_tied).
+struct ChildSetup {
+  struct Step {
+    enum Kind { kStdinFromNull, kDup2, kClose } kind;
+    int fd = -1;
+    int source = -1;
+  };
+  std::vector<Step> steps;
+  int close_from = 3;
+  const char* cwd = nullptr;
+  std::vector<UniqueFd> lifted;  // the parent's copies of extra fds, above every target
+};
+
+Result<ChildSetup> plan_child(const SpawnOptions& options) {
+  ChildSetup plan;
+  using Step = ChildSetup::Step;
+  if (options.stdin_fd < 0) plan.steps.push_back({Step::kStdinFromNull, 0});
+  else plan.steps.push_back({Step::kDup2, 0, options.stdin_fd});
+  if (options.stdout_fd >= 0) plan.steps.push_back({Step::kDup2, 1, options.stdout_fd});
+  if (options.stderr_fd >= 0) plan.steps.push_back({Step::kDup2, 2, options.stderr_fd});
+  // Each extra source is first copied above every target, so no dup2 clobbers a later source.
+  int highest = 2, top_target = 2;
+  for (auto& [target, source] : options.extra_fds) {
+    highest = std::max({highest, target, source});
+    top_target = std::max(top_target, target);
+  }
+  for (auto& [target, source] : options.extra_fds) {
+    UniqueFd copy(::fcntl(source, F_DUPFD_CLOEXEC, highest + 1));
+    if (!copy) return sys_error("spawn {}: dup fd {}", options.argv[0], source);
+    plan.steps.push_back({Step::kDup2, target, copy.get()});
+    plan.lifted.push_back(std::move(copy));
+  }
+  // Nothing but the requested fds survives exec.
+  for (int fd = 3; fd <= top_target; ++fd) {
+    bool wanted = std::any_of(options.extra_fds.begin(), options.extra_fds.end(),
+                              [fd](const auto& extra) { return extra.first == fd; });
+    if (!wanted) plan.steps.push_back({Step::kClose, fd});
+  }
+  plan.close_from = top_target + 1;
+  if (!options.cwd.empty()) plan.cwd = options.cwd.c_str();
+  return plan;
+}
+
 // posix_spawn's file actions and attributes, released on scope exit.
 class SpawnPlan {
  public:
@@ -44,6 +91,93 @@ class SpawnPlan {
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
 };
+
+// The tied child's side, between clone and exec: it shares the parent's memory (CLONE_VM) while
+// the parent waits (CLONE_VFORK), so it only makes system calls and reports errno in `error`.
+struct TiedChild {
+  const ChildSetup* setup;
+  const char* file;
+  char** argv;
+  char** env;
+  int death_signal;
+  pid_t parent;
+  bool new_session;
+  int error = 0;
+};
+
+int tied_child_main(void* arg) {
+  auto* c = static_cast<TiedChild*>(arg);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for some: fine
+  auto fail = [c]() {
+    c->error = errno;
+    ::_exit(127);
+  };
+  if (::prctl(PR_SET_PDEATHSIG, c->death_signal) != 0) fail();
+  if (::getppid() != c->parent) {  // the parent died before the signal was armed
+    errno = ESRCH;
+    fail();
+  }
+  if (c->new_session && ::setsid() < 0) fail();
+  for (const auto& step : c->setup->steps) {
+    int rc = 0;
+    switch (step.kind) {
+      case ChildSetup::Step::kStdinFromNull: {
+        int fd = ::open("/dev/null", O_RDONLY);
+        if (fd < 0) fail();
+        if (fd != 0) {
+          rc = ::dup2(fd, 0);
+          ::close(fd);
+        }
+        break;
+      }
+      case ChildSetup::Step::kDup2:
+        rc = step.fd == step.source ? ::fcntl(step.fd, F_SETFD, 0) : ::dup2(step.source, step.fd);
+        break;
+      case ChildSetup::Step::kClose: ::close(step.fd); break;
+    }
+    if (rc < 0) fail();
+  }
+  ::close_range(static_cast<unsigned>(c->setup->close_from), ~0U, 0);
+  if (c->setup->cwd && ::chdir(c->setup->cwd) != 0) fail();
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execvpe(c->file, c->argv, c->env);
+  fail();
+  return 127;
+}
+
+// posix_spawn cannot set a parent-death signal: clone(CLONE_VM | CLONE_VFORK) as posix_spawn does,
+// with the prctl in the child (Go's os/exec does the same for Pdeathsig).
+Result<pid_t> spawn_tied(const ChildSetup& setup, const char* file, char** argv, char** env,
+                         const SpawnOptions& options) {
+  constexpr size_t kStack = 256 << 10;
+  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return sys_error("spawn {}: stack", options.argv[0]);
+  TiedChild child{&setup, file, argv, env, options.parent_death_signal, ::getpid(), options.new_session};
+  // No handler of ours may run in the child before it reset them all.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::clone(tied_child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
+  int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::munmap(stack, kStack);
+  if (pid < 0) {
+    errno = clone_errno;
+    return sys_error("spawn {}", options.argv[0]);
+  }
+  if (child.error != 0) {  // it failed before exec and exited
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    errno = child.error;
+    return sys_error("spawn {}", options.argv[0]);
+  }
+  return pid;
+}
 
 }  // namespace
 
@@ -63,6 +197,12 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   std::vector<char*> envp;
   if (options.env) envp = to_cstrings(*options.env);
   char** env = options.env ? envp.data() : environ;
+  BERTH_ASSIGN_OR_RETURN(ChildSetup setup, plan_child(options));
+  const char* file = options.path.empty() ? argv[0] : options.path.c_str();
+  if (options.parent_death_signal != 0) {
+    BERTH_ASSIGN_OR_RETURN(pid_t pid, spawn_tied(setup, file, argv.data(), env, options));
+    return ChildProcess(pid, UniqueFd(pidfd_open_sys(pid)));
+  }
 
   SpawnPlan plan;
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
@@ -73,36 +213,20 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   ::posix_spawnattr_setflags(&plan.attr, flags);
   ::posix_spawnattr_setsigmask(&plan.attr, &none);
   ::posix_spawnattr_setsigdefault(&plan.attr, &all);
-
   auto* actions = &plan.actions;
-  if (options.stdin_fd < 0) ::posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
-  else ::posix_spawn_file_actions_adddup2(actions, options.stdin_fd, 0);
-  if (options.stdout_fd >= 0) ::posix_spawn_file_actions_adddup2(actions, options.stdout_fd, 1);
-  if (options.stderr_fd >= 0) ::posix_spawn_file_actions_adddup2(actions, options.stderr_fd, 2);
-  // Each extra source is first copied above every target, so no dup2 clobbers a later source.
-  int highest = 2, top_target = 2;
-  for (auto& [target, source] : options.extra_fds) {
-    highest = std::max({highest, target, source});
-    top_target = std::max(top_target, target);
+  for (const auto& step : setup.steps) {
+    switch (step.kind) {
+      case ChildSetup::Step::kStdinFromNull:
+        ::posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+        break;
+      case ChildSetup::Step::kDup2: ::posix_spawn_file_actions_adddup2(actions, step.source, step.fd); break;
+      case ChildSetup::Step::kClose: ::posix_spawn_file_actions_addclose(actions, step.fd); break;
+    }
   }
-  std::vector<UniqueFd> lifted;
-  for (auto& [target, source] : options.extra_fds) {
-    UniqueFd copy(::fcntl(source, F_DUPFD_CLOEXEC, highest + 1));
-    if (!copy) return sys_error("spawn {}: dup fd {}", options.argv[0], source);
-    ::posix_spawn_file_actions_adddup2(actions, copy.get(), target);
-    lifted.push_back(std::move(copy));
-  }
-  // Nothing but the requested fds survives exec.
-  for (int fd = 3; fd <= top_target; ++fd) {
-    bool wanted = std::any_of(options.extra_fds.begin(), options.extra_fds.end(),
-                              [fd](const auto& extra) { return extra.first == fd; });
-    if (!wanted) ::posix_spawn_file_actions_addclose(actions, fd);
-  }
-  ::posix_spawn_file_actions_addclosefrom_np(actions, top_target + 1);
-  if (!options.cwd.empty()) ::posix_spawn_file_actions_addchdir_np(actions, options.cwd.c_str());
+  ::posix_spawn_file_actions_addclosefrom_np(actions, setup.close_from);
+  if (setup.cwd) ::posix_spawn_file_actions_addchdir_np(actions, setup.cwd);
 
   pid_t pid = -1;
-  const char* file = options.path.empty() ? argv[0] : options.path.c_str();
   int rc = ::posix_spawnp(&pid, file, actions, &plan.attr, argv.data(), env);
   if (rc != 0) {
     errno = rc;

@@ -51,6 +51,10 @@ Result<CommandOutput> CommandRunner::run(const CommandSpec& spec) {
   SpawnOptions options;
   options.argv = spec.argv;
   options.path = spec.path;
+  // A runtime left running by a killed shim would act for nobody (start a container berthd is
+  // tearing down, say): it dies with the thread here that waits for it, as go-runc's Pdeathsig.
+  // What it forks (the container's init, an exec'd process) does not inherit that.
+  options.parent_death_signal = SIGKILL;
   UniqueFd in_w, out_r, err_r;
   UniqueFd in_r, out_w, err_w;
   if (spec.stdin_fd >= 0) {

@@ -237,7 +237,8 @@ void Task::call_waiters(std::vector<WaitCallback>& waiters, const ExitRecord& re
 
 Result<ProcessState> Task::state(const std::string& exec_id) {
   std::lock_guard lock(mu_);
-  BERTH_ASSIGN_OR_RETURN(auto* proc, find(exec_id));
+  // A deleted init still reads as stopped: berthd may have died before it finished that delete.
+  BERTH_ASSIGN_OR_RETURN(auto* proc, exec_id.empty() && deleted_ && init_ ? init_.get() : find(exec_id));
   return ProcessState{proc->exec_id, proc->pid, proc->status, proc->stdio, proc->exit.exit_status,
                       proc->exit.exited_at_unix_nano, proc->io ? proc->io->log_dropped_bytes() : 0};
 }
@@ -259,6 +260,8 @@ Status Task::kill(const std::string& exec_id, int signal, bool all) {
 
 Result<ExitRecord> Task::remove(const std::string& exec_id) {
   std::unique_lock lock(mu_);
+  // Deleted already, by a call whose caller (berthd, killed) never saw the answer: the same answer.
+  if (exec_id.empty() && deleted_ && init_) return init_->exit;
   BERTH_ASSIGN_OR_RETURN(auto* proc, find(exec_id));
   if (proc->busy) return make_error(ErrorCode::kFailedPrecondition, "the process is being started");
   bool never_started = proc->status == ProcessStatus::kCreated;

@@ -202,8 +202,14 @@ Status ImageManager::fetch_layer(RegistryClient& client, const OciDescriptor& la
       return {};
     });
     if (st.ok()) st = (*writer)->commit();
+    if (st.ok()) break;
     // Only a broken transfer is worth resuming; a bad digest or a 404 will not heal.
-    if (st.ok() || st.error().code() != ErrorCode::kUnavailable) break;
+    bool resumable = st.error().code() == ErrorCode::kUnavailable;
+    // The ingest stays only for a resume that can use it (a broken transfer that got some bytes):
+    // a blob longer than its descriptor, a digest mismatch, an error answer leave nothing. Removed
+    // while the writer holds its lock, so a concurrent pull of the blob starts on a fresh file.
+    if (!resumable || (*writer)->offset() == 0) (void)content_.abort(fetch_ref(layer.digest));
+    if (!resumable) break;
     log::get("manager")->warn("fetch {} attempt {} failed: {}", layer.digest, attempt + 1, st.error().what());
   }
   if (!st) return std::move(st).error().wrap("layer {}", layer.digest);

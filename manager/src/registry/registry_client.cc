@@ -107,8 +107,10 @@ Error RegistryClient::status_error(const HttpResponse& response, const std::stri
     }
   }
   if (detail.empty()) detail = response.body.substr(0, 300);
-  return make_error(code, "{} {}: HTTP {} {}{}{}", what, ref_.full(), response.status, meaning,
-                    detail.empty() ? "" : ": ", detail);
+  // An endless or huge error body was not read to its end: say so, with the limit.
+  std::string cut = response.body_truncated ? fmt::format(" (error body cut at the {} byte limit)", kMaxErrorBody) : "";
+  return make_error(code, "{} {}: HTTP {} {}{}{}{}", what, ref_.full(), response.status, meaning,
+                    detail.empty() ? "" : ": ", detail, cut);
 }
 
 Status RegistryClient::authenticate(const AuthChallenge& challenge) {

@@ -165,13 +165,18 @@ Result<TaskInfo> TaskManager::start(const std::string& ns, const std::string& id
 
 Result<TaskInfo> TaskManager::get(const std::string& ns, const std::string& id) {
   BERTH_ASSIGN_OR_RETURN(auto task, tasks_.find(ns, id));
-  BERTH_ASSIGN_OR_RETURN(auto state, task->shim.client->state(id, ""));
+  auto state = task->shim.client->state(id, "");
+  // Its shim died (killed mid-start or mid-exec, say): once the clean-up is done there is no task,
+  // as berthctl must then show, rather than "connection refused" for as long as it runs.
+  if (!state && shim_gone(*task) && await_dead_shim_cleanup(*task))
+    return make_error(ErrorCode::kNotFound, "container {} has no task", id);
+  BERTH_TRY(state);
   TaskInfo info = task->info;
-  info.pid = state.pid;
-  info.state = state.state;
-  info.exit_status = state.exit_status;
-  info.exited_at_unix_nano = state.exited_at_unix_nano;
-  info.log_dropped_bytes = state.log_dropped_bytes;
+  info.pid = state->pid;
+  info.state = state->state;
+  info.exit_status = state->exit_status;
+  info.exited_at_unix_nano = state->exited_at_unix_nano;
+  info.log_dropped_bytes = state->log_dropped_bytes;
   return info;
 }
 
@@ -225,10 +230,14 @@ Result<ExitInfo> TaskManager::wait_for_exit(LiveTask& task, const std::string& e
   if (exit && exec_id.empty() && options_.network) (void)options_.network->detach(task.ns, task.id);
   if (exit || !exec_id.empty() || !shim_gone(task)) return exit;
   // The shim died under the call: the exit its clean-up records is the answer.
+  if (auto died = await_dead_shim_cleanup(task)) return *died;
+  return exit;
+}
+
+std::optional<ExitInfo> TaskManager::await_dead_shim_cleanup(LiveTask& task) {
   std::unique_lock lock(tasks_.mutex());
   died_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return task.died.has_value(); });
-  if (task.died) return *task.died;
-  return exit;
+  return task.died;
 }
 
 Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::string& id, const std::string& exec_id) {
@@ -251,9 +260,7 @@ Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::stri
   }
   if (!tasks_.begin_delete(*task)) {
     if (shim_gone(*task)) {  // its watcher is cleaning up: that ends the task too
-      std::unique_lock lock(tasks_.mutex());
-      died_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return task->died.has_value(); });
-      if (task->died) return *task->died;
+      if (auto died = await_dead_shim_cleanup(*task)) return *died;
     }
     return make_error(ErrorCode::kFailedPrecondition, "the task of {} is being deleted", id);
   }

@@ -150,6 +150,9 @@ class TaskManager {
   Status finish_task(LiveTask& task, const ExitInfo& exit, bool shim_alive);
   void clean_up_dead_shim(const std::shared_ptr<LiveTask>& task);
   bool shim_gone(const LiveTask& task) const;
+  // After a call failed because the task's shim died: waits for the clean-up of its watcher (or
+  // of whoever runs it) and returns the exit it recorded; nullopt when it is not done in 60 s.
+  std::optional<ExitInfo> await_dead_shim_cleanup(LiveTask& task);
   void auto_remove(const std::string& ns, const std::string& id);
   // auto_remove unless the task is deleted within kRemovalGrace (by the client that held the removal).
   void auto_remove_unless_deleted(const std::string& ns, const std::string& id);

@@ -104,7 +104,7 @@ void CuttingProxy::serve(UniqueFd client) {
       ssize_t n = ::read(client.get(), buf, sizeof buf);
       if (n <= 0) return;
       pending.append(buf, static_cast<size_t>(n));
-      if (!forward_requests(pending, body_left, upstream->get())) return;  // cut: both ends close here
+      if (!forward_requests(pending, body_left, upstream->get(), client.get())) return;  // cut: both ends close here
     }
   }
 }
@@ -122,7 +122,24 @@ bool CuttingProxy::forward_response(std::string_view chunk, int client) {
   return false;
 }
 
-bool CuttingProxy::forward_requests(std::string& pending, size_t& body_left, int upstream) {
+void CuttingProxy::answer(const HostileAnswer& a, int client) {
+  if (::send(client, a.head.data(), a.head.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(a.head.size())) return;
+  do {
+    for (size_t at = 0; at < a.body.size();) {
+      pollfd fds[2] = {{client, POLLOUT, 0}, {stop_.get(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+      if (fds[1].revents & POLLIN) return;
+      if (!(fds[0].revents & POLLOUT)) return;  // hung up
+      ssize_t n = ::send(client, a.body.data() + at, a.body.size() - at, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EAGAIN) continue;
+      if (n <= 0) return;
+      at += static_cast<size_t>(n);
+      answered_ += n;
+    }
+  } while (a.endless);
+}
+
+bool CuttingProxy::forward_requests(std::string& pending, size_t& body_left, int upstream, int client) {
   for (;;) {
     if (body_left > 0) {
       size_t n = std::min(body_left, pending.size());
@@ -142,6 +159,11 @@ bool CuttingProxy::forward_requests(std::string& pending, size_t& body_left, int
       requests_.push_back(range.empty() ? line : line + " " + range);
     }
     body_left = length.empty() ? 0 : std::stoul(length);
+    for (const auto& a : rule_.answers) {
+      if (line.find(a.request) == std::string::npos) continue;
+      answer(a, client);
+      return false;  // the answer ends the connection
+    }
     if (head.starts_with("PATCH ") && !cut_done_ && ++patches_ == rule_.patch_number) {
       size_t sent = std::min({rule_.body_bytes_sent, body_left, pending.size() - head.size()});
       (void)write_all(upstream, std::string_view(pending).substr(0, head.size() + sent));

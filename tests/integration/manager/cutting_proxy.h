@@ -3,7 +3,8 @@
 // bytes, then closes both connections — a network that fails mid-chunk. Download: once it has
 // relayed a budget of response bytes it dies — cuts every connection mid-response and stops
 // listening, so connections are refused as by a registry that crashed mid-blob. It records each
-// request line with its Content-Range, so a test can see how the client carried on.
+// request line with its Content-Range, so a test can see how the client carried on. Hostile: it
+// answers chosen requests itself (an endless error body, a huge manifest, an overlong blob).
 #pragma once
 
 #include <atomic>
@@ -19,10 +20,21 @@
 
 namespace berth::manager::testing {
 
+// An answer the proxy gives itself, instead of the registry's, to requests whose line ("GET
+// /v2/x/blobs/sha256:...") contains `request`: `head` (status line and headers, "\r\n\r\n" included),
+// then `body`, repeated while the client reads when `endless` — a registry that never stops.
+struct HostileAnswer {
+  std::string request;
+  std::string head;
+  std::string body;
+  bool endless = false;
+};
+
 struct CutRule {
   int patch_number = 2;        // the PATCH (1-based) that is cut
   size_t body_bytes_sent = 0;  // of its body, this many reach the registry before the cut
   int64_t response_bytes = -1;  // >= 0: die after relaying this many response bytes (all connections)
+  std::vector<HostileAnswer> answers;
 };
 
 class CuttingProxy {
@@ -35,13 +47,17 @@ class CuttingProxy {
   // "PATCH /v2/x/blobs/uploads/<id> 0-65535" (the Content-Range, when sent), in arrival order.
   std::vector<std::string> requests() const;
   bool cut_done() const { return cut_done_; }
+  // Body bytes of hostile answers that reached the client (the socket buffers included).
+  int64_t answered_bytes() const { return answered_; }
 
  private:
   CuttingProxy(UniqueFd listener, int upstream_port, CutRule rule);
   void accept_loop();
   void serve(UniqueFd client);
   // Forwards the complete request heads and the body bytes of pending; false: cut here.
-  bool forward_requests(std::string& pending, size_t& body_left, int upstream);
+  bool forward_requests(std::string& pending, size_t& body_left, int upstream, int client);
+  // Sends a hostile answer until it is done, the client hangs up or the proxy stops.
+  void answer(const HostileAnswer& a, int client);
   // Passes a response chunk on within the response budget; false: the budget is spent, die.
   bool forward_response(std::string_view chunk, int client);
 
@@ -51,6 +67,7 @@ class CuttingProxy {
   std::atomic<bool> cut_done_{false};
   std::atomic<int> patches_{0};
   std::atomic<int64_t> relayed_{0};
+  std::atomic<int64_t> answered_{0};
   mutable std::mutex mu_;
   std::vector<std::string> requests_;
   std::vector<std::thread> threads_;  // guarded by mu_

@@ -72,6 +72,33 @@ class PullTest : public ::testing::Test {
 
   CtlResult ctl(std::vector<std::string> args) { return berthd_->ctl(std::move(args)); }
 
+  // Starts a CuttingProxy with rule on port (any free one when 0) in front of the registry and
+  // restarts berthd to pull through it over plain HTTP; returns the proxy's host:port.
+  std::string pull_through_proxy(std::unique_ptr<testing::CuttingProxy>& proxy, testing::CutRule rule, int port = 0) {
+    int registry_port = std::stoi(registry_->host().substr(registry_->host().rfind(':') + 1));
+    if (port == 0) port = testing::free_port();
+    auto started = testing::CuttingProxy::start(port, registry_port, std::move(rule));
+    EXPECT_TRUE(started.ok()) << started.error().what();
+    if (!started.ok()) return {};
+    proxy = std::move(*started);
+    std::string host = fmt::format("127.0.0.1:{}", port);
+    EXPECT_TRUE(berthd_->terminate().ok());
+    berthd_.reset();
+    auto daemon = Berthd::start(fmt::format(R"({{"registries": {{"{}": {{"plain_http": true}}}}}})", host));
+    EXPECT_TRUE(daemon.ok()) << daemon.error().what();
+    if (daemon.ok()) berthd_ = std::move(*daemon);
+    return host;
+  }
+
+  // A failed pull left no image, snapshot, blob or ingest file.
+  void expect_nothing_pulled() {
+    EXPECT_EQ(count_json({"images"}), 0u);
+    EXPECT_EQ(count_json({"snapshot", "ls"}), 0u);
+    std::error_code ec;
+    EXPECT_TRUE(std::filesystem::is_empty(berthd_->root() + "/content/blobs/sha256", ec)) << "a blob stayed";
+    EXPECT_TRUE(std::filesystem::is_empty(berthd_->root() + "/content/ingest", ec)) << "an ingest file stayed";
+  }
+
   std::string ref(const std::string& repo, const std::string& tag = "1") const {
     return registry_->host() + "/" + repo + ":" + tag;
   }
@@ -402,22 +429,17 @@ TEST_F(PullTest, RegistryDyingMidBlobFailsCleanlyAndResumes) {
   std::string hex(digest_hex(layer));
   auto layer_size = std::filesystem::file_size(registry_->storage() + "/docker/registry/v2/blobs/sha256/" +
                                                hex.substr(0, 2) + "/" + hex + "/data");
+  std::unique_ptr<testing::CuttingProxy> proxy;
+  std::string proxy_host = pull_through_proxy(
+      proxy, {.patch_number = 0, .response_bytes = static_cast<int64_t>(layer_size / 2)});
+  ASSERT_FALSE(HasFailure());
+  int proxy_port = std::stoi(proxy_host.substr(proxy_host.rfind(':') + 1));
   int registry_port = std::stoi(registry_->host().substr(registry_->host().rfind(':') + 1));
-  int proxy_port = testing::free_port();
-  std::string proxy_host = fmt::format("127.0.0.1:{}", proxy_port);
-  auto proxy = testing::CuttingProxy::start(
-      proxy_port, registry_port, {.patch_number = 0, .response_bytes = static_cast<int64_t>(layer_size / 2)});
-  ASSERT_TRUE(proxy.ok()) << proxy.error().what();
-  ASSERT_TRUE(berthd_->terminate().ok());
-  berthd_.reset();
-  auto daemon = Berthd::start(fmt::format(R"({{"registries": {{"{}": {{"plain_http": true}}}}}})", proxy_host));
-  ASSERT_TRUE(daemon.ok()) << daemon.error().what();
-  berthd_ = std::move(*daemon);
   std::string image = proxy_host + "/test/dying:1";
 
   CtlResult r = ctl({"pull", image});
   EXPECT_EQ(r.code, 1);
-  EXPECT_TRUE((*proxy)->cut_done()) << "the relay never reached its budget";
+  EXPECT_TRUE(proxy->cut_done()) << "the relay never reached its budget";
   EXPECT_NE(r.err.find(proxy_host), std::string::npos) << r.err;
   EXPECT_EQ(count_json({"images"}), 0u);
   EXPECT_EQ(count_json({"snapshot", "ls"}), 0u);
@@ -430,9 +452,9 @@ TEST_F(PullTest, RegistryDyingMidBlobFailsCleanlyAndResumes) {
   EXPECT_LT(partial, layer_size);
 
   // The registry comes back: a proxy without a cut on the same port.
-  proxy->reset();
-  proxy = testing::CuttingProxy::start(proxy_port, registry_port, {.patch_number = 0});
-  ASSERT_TRUE(proxy.ok()) << proxy.error().what();
+  proxy.reset();
+  auto back = testing::CuttingProxy::start(proxy_port, registry_port, {.patch_number = 0});
+  ASSERT_TRUE(back.ok()) << back.error().what();
   r = ctl({"pull", image});
   ASSERT_EQ(r.code, 0) << r.err;
   auto served = blob_bytes_served(registry_->log_path(), layer);
@@ -442,6 +464,79 @@ TEST_F(PullTest, RegistryDyingMidBlobFailsCleanlyAndResumes) {
   with_snapshot(built[0].diff_ids[0], [&](const std::string& root) {
     EXPECT_EQ(sha256_digest(*read_file(root + "/noise", 16 << 20)), sha256_digest(noise));
   });
+}
+
+// A hostile registry (issue 16): an endless 500 body on a blob, an endless manifest, a blob longer
+// than its descriptor says. Each pull fails at once with an error naming the limit it hit, having
+// read a bounded amount, and leaves no blob and no ingest file.
+class HostileRegistryTest : public PullTest {
+ protected:
+  void SetUp() override {
+    PullTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    built_ = push("test/hostile", {busybox()});
+    ASSERT_FALSE(HasFailure());
+    layer_ = built_[0].layer_digests[0];
+    std::string hex(digest_hex(layer_));
+    auto blob = read_file(registry_->storage() + "/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex +
+                              "/data",
+                          64 << 20);
+    ASSERT_TRUE(blob.ok());
+    layer_blob_ = std::move(*blob);
+  }
+
+  // Pulls test/hostile:1 through a proxy that gives answer; the pull's berthctl result.
+  CtlResult pull_with(testing::HostileAnswer answer) {
+    std::string host = pull_through_proxy(proxy_, {.patch_number = 0, .answers = {std::move(answer)}});
+    return ctl({"pull", host + "/test/hostile:1"});
+  }
+
+  std::vector<testing::BuiltImage> built_;
+  std::string layer_, layer_blob_;
+  std::unique_ptr<testing::CuttingProxy> proxy_;
+};
+
+constexpr int64_t kReadBound = 32 << 20;  // far below "for as long as it sends", above buffers and retries
+
+TEST_F(HostileRegistryTest, EndlessErrorBodyOnABlobIsCut) {
+  CtlResult r = pull_with({.request = "GET /v2/test/hostile/blobs/" + layer_,
+                           .head = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                                   "Connection: close\r\n\r\n",
+                           .body = std::string(64 << 10, 'e'),
+                           .endless = true});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("HTTP 500"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error body cut at the 65536 byte limit"), std::string::npos) << r.err;
+  EXPECT_GT(proxy_->answered_bytes(), 0) << "the hostile answer was never given";
+  EXPECT_LT(proxy_->answered_bytes(), kReadBound);
+  expect_nothing_pulled();
+}
+
+TEST_F(HostileRegistryTest, EndlessManifestIsCutAtTheManifestLimit) {
+  CtlResult r = pull_with({.request = "GET /v2/test/hostile/manifests/",
+                           .head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+                                   "Connection: close\r\n\r\n",
+                           .body = "{\"layers\": [" + std::string(64 << 10, ' '),
+                           .endless = true});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("larger than the 4194304 byte limit"), std::string::npos) << r.err;
+  EXPECT_GT(proxy_->answered_bytes(), 0) << "the hostile answer was never given";
+  EXPECT_LT(proxy_->answered_bytes(), kReadBound);
+  expect_nothing_pulled();
+}
+
+TEST_F(HostileRegistryTest, BlobLongerThanItsDescriptorIsRefused) {
+  std::string longer = layer_blob_ + std::string(1 << 20, 'x');
+  CtlResult r = pull_with({.request = "GET /v2/test/hostile/blobs/" + layer_,
+                           .head = fmt::format("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                                               "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                                               longer.size()),
+                           .body = longer});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(fmt::format("larger than the expected {} bytes", layer_blob_.size())), std::string::npos)
+      << r.err;
+  EXPECT_GT(proxy_->answered_bytes(), 0) << "the hostile answer was never given";
+  expect_nothing_pulled();
 }
 
 TEST_F(PullTest, ExportImportRoundTrip) {

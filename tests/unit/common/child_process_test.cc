@@ -1,7 +1,13 @@
 #include "berth/common/child_process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -68,8 +74,9 @@ TEST(ChildProcess, OnlyRequestedFdsReachTheChild) {
 }
 
 // Extra fds whose sources sit on each other's targets still arrive swapped right, the child gets
-// its own session and cwd, and nothing else leaks through.
-TEST(ChildProcess, ExtraFdsCwdAndSession) {
+// its own session and cwd, and nothing else leaks through — spawned by posix_spawn or, with a
+// parent-death signal, by the tied clone.
+void check_extra_fds_cwd_and_session(int parent_death_signal) {
   auto a = make_pipe(O_CLOEXEC);
   auto b = make_pipe(O_CLOEXEC);
   auto out = make_pipe(O_CLOEXEC);
@@ -85,6 +92,7 @@ TEST(ChildProcess, ExtraFdsCwdAndSession) {
   o.stdout_fd = out->second.get();
   o.cwd = "/proc";
   o.new_session = true;
+  o.parent_death_signal = parent_death_signal;
   auto child = ChildProcess::spawn(o);
   ASSERT_TRUE(child.ok()) << child.error().what();
   out->second.reset();
@@ -93,6 +101,64 @@ TEST(ChildProcess, ExtraFdsCwdAndSession) {
   EXPECT_TRUE(child->wait()->success());
   // 0,1,2,3,4 plus the directory ls reads
   EXPECT_EQ(*text, "BA\n/proc\n6\nleader\n");
+}
+
+TEST(ChildProcess, ExtraFdsCwdAndSession) { check_extra_fds_cwd_and_session(0); }
+TEST(ChildProcess, ExtraFdsCwdAndSessionWhenTied) { check_extra_fds_cwd_and_session(SIGKILL); }
+
+// Spawns `sh -c script` tied (or not) to a thread that ends at once; the child's pidfd, and what
+// it printed first (read before the thread ended).
+struct Orphan {
+  UniqueFd pidfd;
+  pid_t pid = -1;
+  std::string first_line;
+};
+Orphan spawn_from_a_passing_thread(const std::string& script, int parent_death_signal) {
+  Orphan o;
+  std::thread([&] {
+    auto out = make_pipe(O_CLOEXEC);
+    ASSERT_TRUE(out.ok());
+    auto child = ChildProcess::spawn(
+        {.argv = {"/bin/sh", "-c", script}, .stdout_fd = out->second.get(), .parent_death_signal = parent_death_signal});
+    ASSERT_TRUE(child.ok()) << child.error().what();
+    out->second.reset();
+    o.pidfd = UniqueFd(::fcntl(child->pidfd(), F_DUPFD_CLOEXEC, 0));
+    o.pid = child->release();
+    char buf[32] = {};
+    for (size_t n = 0; n < sizeof buf - 1 && ::read(out->first.get(), buf + n, 1) == 1 && buf[n] != '\n'; ++n) {
+    }
+    o.first_line.assign(buf, std::strcspn(buf, "\n"));
+  }).join();
+  return o;
+}
+
+// The signal comes when the spawning thread ends (the shim's thread that waits for its runtime),
+// and not to what the child forks (a container's init, an exec'd process): the fork clears it.
+TEST(ChildProcess, ATiedChildDiesWithItsThreadButNotItsChildren) {
+  Orphan o = spawn_from_a_passing_thread("/bin/sleep 30 & echo $!; wait", SIGKILL);
+  ASSERT_GT(o.pid, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(o.pid, &status, 0), o.pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  pid_t grandchild = std::stoi(o.first_line);
+  EXPECT_EQ(::kill(grandchild, 0), 0) << "the child's own child got the signal too";
+  ::kill(grandchild, SIGKILL);
+}
+
+TEST(ChildProcess, AnUntiedChildOutlivesItsThread) {
+  Orphan o = spawn_from_a_passing_thread("echo up; exec /bin/sleep 30", 0);
+  ASSERT_EQ(o.first_line, "up");
+  pollfd p{o.pidfd.get(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 300), 0) << "died with the thread though not tied";
+  ::kill(o.pid, SIGKILL);
+  ::waitpid(o.pid, nullptr, 0);
+}
+
+TEST(ChildProcess, ATiedMissingBinaryIsAnError) {
+  auto child = ChildProcess::spawn({.argv = {"/nonexistent/binary"}, .parent_death_signal = SIGKILL});
+  ASSERT_FALSE(child.ok());
+  EXPECT_NE(std::string(child.error().what()).find("No such file or directory"), std::string::npos)
+      << child.error().what();
 }
 
 TEST(ChildProcess, SpawnUntilReady) {

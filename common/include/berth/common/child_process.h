@@ -35,6 +35,10 @@ struct SpawnOptions {
   std::vector<std::pair<int, int>> extra_fds;   // {fd in child, fd in parent}
   std::string cwd;
   bool new_session = false;
+  // Non-zero: the child gets this signal when the calling thread ends (PR_SET_PDEATHSIG, set before
+  // exec, so no window where the parent is already gone unseen). Only for a child the calling thread
+  // waits for; the child's own children do not inherit it.
+  int parent_death_signal = 0;
 };
 
 class ChildProcess {
