@@ -361,6 +361,10 @@ void exec_process_main(InitPlan& plan) noexcept {
     if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
     setup_terminal(plan, false);
   }
+  // A missing cwd is reported before a missing executable, as by runc (its chdir comes first).
+  if (::access(plan.cwd.c_str(), F_OK) < 0 && errno == ENOENT) {
+    fail(plan.sync_fd, ENOENT, "chdir to cwd %s", plan.cwd.c_str());
+  }
   const char* exe = find_executable(plan);
   if (plan.seccomp && plan.seccomp->notify) load_notify_filter(plan);
   exec_user_process(plan, exe);
