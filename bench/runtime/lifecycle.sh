@@ -2,7 +2,8 @@
 # Side-by-side runtime benchmark: berth vs runc vs crun (Debian packages), in one run.
 #   bench/runtime/lifecycle.sh [runs]
 # Measures, for each runtime, on the same busybox-static bundle:
-#   - `run` of /bin/true (create + start + wait + delete) wall time, via hyperfine
+#   - `run` of /bin/true (create + start + wait + delete) wall time, via hyperfine, and its CPU time
+#     (user + system of the runtime and its children: steadier than wall time on a loaded machine)
 #   - create+start+delete of a sleeping container (the path a shim takes), via hyperfine
 #   - peak RSS of the runtime process during `run`
 # (ociVersion 1.0.2: crun 1.8.1 refuses the 1.3.0 that `berth spec` writes)
@@ -40,13 +41,14 @@ jq '.process.args=["sleep","1000"]' "$work/bundle/config.json" > "$work/sleep-bu
 declare -A paths=([berth]=$berth [runc]=$(command -v runc) [crun]=$(command -v crun))
 order=(berth runc crun)
 
-declare -A run_ms cycle_ms rss_kb
+declare -A run_ms run_cpu_ms cycle_ms rss_kb
 for r in "${order[@]}"; do
   rt=${paths[$r]}
   root="$work/root-$r"
   hyperfine -N --runs "$runs" --warmup 3 --export-json "$work/run-$r.json" \
     "$rt --root $root run --bundle $work/bundle bench-true" >/dev/null
   run_ms[$r]=$(jq '.results[0].mean * 1000' "$work/run-$r.json")
+  run_cpu_ms[$r]=$(jq '(.results[0].user + .results[0].system) * 1000' "$work/run-$r.json")
   hyperfine --runs "$runs" --warmup 3 --export-json "$work/cycle-$r.json" \
     "$rt --root $root create --bundle $work/sleep-bundle bench-sleep </dev/null >/dev/null 2>&1 && $rt --root $root start bench-sleep && $rt --root $root delete -f bench-sleep" >/dev/null
   cycle_ms[$r]=$(jq '.results[0].mean * 1000' "$work/cycle-$r.json")
@@ -55,13 +57,13 @@ for r in "${order[@]}"; do
   rss_kb[$r]=$( { /usr/bin/time -f "%M" "$rt" --root "$root" run --bundle "$work/bundle" bench-rss >/dev/null; } 2>&1 | tail -1)
 done
 
-printf "\n%-8s %14s %22s %14s\n" runtime "run true (ms)" "create+start+delete" "peak RSS (KiB)"
+printf "\n%-8s %14s %14s %22s %14s\n" runtime "run true (ms)" "run CPU (ms)" "create+start+delete" "peak RSS (KiB)"
 for r in "${order[@]}"; do
-  printf "%-8s %14.2f %22.2f %14d\n" "$r" "${run_ms[$r]}" "${cycle_ms[$r]}" "${rss_kb[$r]}"
+  printf "%-8s %14.2f %14.2f %22.2f %14d\n" "$r" "${run_ms[$r]}" "${run_cpu_ms[$r]}" "${cycle_ms[$r]}" "${rss_kb[$r]}"
 done
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
 echo
 for peer in runc crun; do
-  echo "berth / $peer: run $(ratio "${run_ms[berth]}" "${run_ms[$peer]}"), create+start+delete $(ratio "${cycle_ms[berth]}" "${cycle_ms[$peer]}"), peak RSS $(ratio "${rss_kb[berth]}" "${rss_kb[$peer]}")"
+  echo "berth / $peer: run $(ratio "${run_ms[berth]}" "${run_ms[$peer]}"), run CPU $(ratio "${run_cpu_ms[berth]}" "${run_cpu_ms[$peer]}"), create+start+delete $(ratio "${cycle_ms[berth]}" "${cycle_ms[$peer]}"), peak RSS $(ratio "${rss_kb[berth]}" "${rss_kb[$peer]}")"
 done
-echo "(kernel $(uname -r); runc $(runc --version | head -1 | awk '{print $3}'); crun $(crun --version | head -1 | awk '{print $3}'); $runs runs each)"
+echo "(load $(cut -d' ' -f1-3 /proc/loadavg); kernel $(uname -r); runc $(runc --version | head -1 | awk '{print $3}'); crun $(crun --version | head -1 | awk '{print $3}'); $runs runs each)"

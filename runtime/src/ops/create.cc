@@ -104,11 +104,12 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   BERTH_ASSIGN_OR_RETURN(cgroups::Resources resources, container_resources(spec));
   BERTH_ASSIGN_OR_RETURN(auto cgroup, new_container_cgroup(spec, options.id, global.systemd_cgroup));
 
-  BERTH_TRY(check_existing_cgroup(*cgroup));
-
   StateStore store(global.root);
   BERTH_TRY(store.create_dir(options.id));
   StateDirGuard guard(store, options.id);
+  // After the id is taken: a second create of a running id says "already exists" and nothing else
+  // (it used to warn first that the first one's cgroup was not empty), as runc's order has it.
+  BERTH_TRY(check_existing_cgroup(*cgroup));
   // The config copy before the cgroup: a create killed from here on (its guards never run) leaves
   // what `delete --force` needs to find that cgroup again.
   BERTH_ASSIGN_OR_RETURN(std::string config_text, read_file(join_path(bundle, "config.json"), 16 << 20));

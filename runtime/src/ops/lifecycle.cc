@@ -113,8 +113,9 @@ Result<std::string> container_state(const GlobalOptions& global, const std::stri
 Result<int> parse_signal(const std::string& text) {
   if (text.empty()) return make_error(ErrorCode::kInvalidArgument, "empty signal");
   if (std::all_of(text.begin(), text.end(), ::isdigit)) {
+    // 0 is accepted, as runc does: `kill ID 0` is how scripts ask whether init is alive.
     int n = std::atoi(text.c_str());
-    if (n <= 0 || n > SIGRTMAX) return make_error(ErrorCode::kInvalidArgument, "invalid signal {}", text);
+    if (text.size() > 3 || n > SIGRTMAX) return make_error(ErrorCode::kInvalidArgument, "invalid signal {}", text);
     return n;
   }
   std::string name = text;

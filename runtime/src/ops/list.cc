@@ -45,7 +45,8 @@ std::string list_table(const std::vector<ListEntry>& entries) {
     std::string line;
     for (size_t i = 0; i < r.size(); ++i) {
       line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 3, ' ');
+      // runc's tabwriter: cells padded by 3, and every column at least 12 wide.
+      if (i + 1 < r.size()) line += std::string(std::max<size_t>(width[i] + 3, 12) - r[i].size(), ' ');
     }
     out += line + "\n";
   }

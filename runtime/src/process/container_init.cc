@@ -43,8 +43,10 @@ void join_and_unshare(const InitPlan& plan) noexcept {
     if (::setns(fd, j.clone_flag) < 0) fail(plan.sync_fd, errno, "join namespace %s", j.path.c_str());
     ::close(fd);
   }
-  if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) < 0) {
-    fail(plan.sync_fd, errno, "unshare namespaces (flags 0x%x)", static_cast<unsigned>(plan.unshare_flags));
+  // The cgroup namespace waits for the cgroup (await_cgroup) when init is joined to it late.
+  int flags = plan.unshare_flags & ~(plan.cgroup_joined_late ? CLONE_NEWCGROUP : 0);
+  if (flags != 0 && ::unshare(flags) < 0) {
+    fail(plan.sync_fd, errno, "unshare namespaces (flags 0x%x)", static_cast<unsigned>(flags));
   }
 }
 
@@ -360,6 +362,10 @@ void exec_process_main(InitPlan& plan) noexcept {
   if (plan.terminal) {
     if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
     setup_terminal(plan, false);
+  }
+  // A missing cwd is reported before a missing executable, as by runc (its chdir comes first).
+  if (::access(plan.cwd.c_str(), F_OK) < 0 && errno == ENOENT) {
+    fail(plan.sync_fd, ENOENT, "chdir to cwd %s", plan.cwd.c_str());
   }
   const char* exe = find_executable(plan);
   if (plan.seccomp && plan.seccomp->notify) load_notify_filter(plan);

@@ -88,6 +88,12 @@ struct InitPlan {
   unsigned long rootfs_propagation = 0;  // applied to "/" after the pivot (before it too, shared aside)
 
   int unshare_flags = 0;                 // namespaces the child creates itself
+  // Container init only: the parent moves init into its cgroup (on v1 a write that waits out an
+  // RCU grace period, 10-20 ms) while init creates its namespaces and first mounts; init waits for
+  // kCgroupJoined (await_cgroup) before what depends on it: the cgroup namespace, cgroup mounts,
+  // device nodes (the devices controller), hooks. `cgroup_joined` is init's own record of it.
+  bool cgroup_joined_late = false;
+  mutable bool cgroup_joined = false;
   std::vector<NamespaceJoin> joins;      // user first, then the rest
   bool new_user_ns = false;
 

@@ -54,7 +54,8 @@ int clone_flags(const Linux& l) {
   return flags;
 }
 
-// After clone, before init continues: what needs the host's view of init.
+// After clone, before init continues: what needs the host's view of init (the cgroup comes
+// after kGo, overlapping init's setup: see InitPlan::cgroup_joined_late).
 Status finish_in_parent(const LaunchRequest& req, pid_t pid) {
   const Spec& spec = *req.spec;
   std::string proc = "/proc/" + std::to_string(pid);
@@ -68,7 +69,6 @@ Status finish_in_parent(const LaunchRequest& req, pid_t pid) {
     auto st = write_file(proc + "/oom_score_adj", std::to_string(*spec.process->oom_score_adj));
     if (!st) return std::move(st).error().wrap("process.oomScoreAdj {}", *spec.process->oom_score_adj);
   }
-  if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(pid));
   return {};
 }
 
@@ -149,6 +149,7 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   plan.sync_fd = sync.second.get();
   plan.fifo_fd = fifo.get();
   plan.console_fd = req.console_fd;
+  plan.cgroup_joined_late = true;
   UniqueFd start_state;
   if (!plan.start_hooks.empty()) {
     start_state = UniqueFd(::memfd_create("berth-hook-state", MFD_CLOEXEC));
@@ -169,6 +170,8 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   if (!st) return std::move(st).error();
   if (start_state && req.start_hook_state) BERTH_TRY(write_all(start_state.get(), req.start_hook_state(init.pid())));
   if (!sync_send(sync.first.get(), SyncStage::kGo)) return sys_error("signal container init to proceed");
+  if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(init.pid()));
+  if (!sync_send(sync.first.get(), SyncStage::kCgroupJoined)) return sys_error("tell container init its cgroup is ready");
   if (plan.create_hooks) {
     auto at_hooks = sync_expect(sync.first.get(), SyncStage::kCreateHooks);
     if (!at_hooks) return std::move(at_hooks).error().wrap("container init");

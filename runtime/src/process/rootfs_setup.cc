@@ -1,6 +1,7 @@
 #include "rootfs_setup.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -142,8 +143,24 @@ void mount_cgroups(const InitPlan& plan, int rootfd, const MountStep& m) noexcep
   if (ro) remount_bind(plan, rootfd, m.dest.c_str(), MS_RDONLY | base);
 }
 
+}  // namespace
+
+void await_cgroup(const InitPlan& plan) noexcept {
+  if (!plan.cgroup_joined_late || plan.cgroup_joined) return;
+  SyncMessage msg{};
+  if (!sync_recv(plan.sync_fd, msg) || msg.stage != SyncStage::kCgroupJoined) _exit(1);
+  plan.cgroup_joined = true;
+  // Its root is the cgroup init is in when it is created: only now the container's own.
+  if ((plan.unshare_flags & CLONE_NEWCGROUP) != 0 && ::unshare(CLONE_NEWCGROUP) < 0) {
+    fail(plan.sync_fd, errno, "unshare the cgroup namespace");
+  }
+}
+
+namespace {
+
 void do_mount(const InitPlan& plan, int rootfd, const MountStep& m) noexcept {
   if (m.is_cgroup) {
+    await_cgroup(plan);
     mount_cgroups(plan, rootfd, m);
     set_recursive_attrs(plan, rootfd, m);
     return;
@@ -333,6 +350,7 @@ void setup_rootfs(const InitPlan& plan) noexcept {
   if (rootfd < 0) fail(plan.sync_fd, errno, "open rootfs %s", plan.rootfs.c_str());
   child::check_rootfs_entries(plan.sync_fd, rootfd);
   for (const auto& m : plan.mounts) do_mount(plan, rootfd, m);
+  await_cgroup(plan);
   setup_dev(plan, rootfd);
   ::close(rootfd);
   if (plan.create_hooks) {

@@ -21,11 +21,14 @@ bool sync_send(int fd, SyncStage stage, int sys_errno, const char* text) noexcep
   return n == static_cast<ssize_t>(sizeof msg);
 }
 
+// ECONNRESET: the peer exited with a message of ours unread (the parent's kCgroupJoined, sent
+// while init was failing). The kernel reports that once, before the peer's queued messages
+// (init's kError), which the next recv returns.
 bool sync_recv(int fd, SyncMessage& msg) noexcept {
   ssize_t n;
   do {
     n = ::recv(fd, &msg, sizeof msg, 0);
-  } while (n < 0 && errno == EINTR);
+  } while (n < 0 && (errno == EINTR || errno == ECONNRESET));
   if (n != static_cast<ssize_t>(sizeof msg)) return false;
   msg.text[sizeof msg.text - 1] = '\0';
   return true;
@@ -38,7 +41,9 @@ bool sync_send_fd(int fd, SyncStage stage, int passed_fd) noexcept {
 }
 
 bool sync_recv_fd(int fd, SyncMessage& msg, UniqueFd& passed) noexcept {
-  if (recv_with_fd(fd, &msg, sizeof msg, passed, nullptr) != static_cast<ssize_t>(sizeof msg)) return false;
+  ssize_t n = recv_with_fd(fd, &msg, sizeof msg, passed, nullptr);
+  if (n < 0 && errno == ECONNRESET) n = recv_with_fd(fd, &msg, sizeof msg, passed, nullptr);  // as sync_recv
+  if (n != static_cast<ssize_t>(sizeof msg)) return false;
   msg.text[sizeof msg.text - 1] = '\0';
   return true;
 }

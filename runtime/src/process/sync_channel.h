@@ -10,12 +10,13 @@
 namespace berth::runtime {
 
 enum class SyncStage : uint32_t {
-  kGo = 1,     // parent → child: id maps written, cgroup joined, oom score set; set up the container
+  kGo = 1,     // parent → child: id maps written, oom score set (exec: cgroup joined); set up
   kReady = 2,  // child → parent: rootfs, terminal and process are prepared; waiting on the exec FIFO
   kError = 3,  // child → parent: setup failed (errno + message); the child exits after sending
   kCreateHooks = 4,      // child → parent: mounts done, before pivot_root: run the create hooks
   kCreateHooksDone = 5,  // parent → child: they succeeded; continue
   kSeccompListener = 6,  // child → parent: the seccomp notify fd rides along (SCM_RIGHTS)
+  kCgroupJoined = 7,     // parent → init: in its cgroup, resources applied (sent right after kGo)
 };
 
 struct SyncMessage {

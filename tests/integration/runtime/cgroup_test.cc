@@ -1,6 +1,7 @@
 // Resources, pause/resume, ps, update, events and cleanup through the container's cgroup.
 #include <unistd.h>
 
+#include <chrono>
 #include <random>
 
 #include "berth/common/fs.h"
@@ -86,10 +87,16 @@ TEST_F(Cgroup, PauseResumePsUpdateEventsKillAll) {
                 .value_or(""),
             "33554432\n");
 
-  auto ps = b_.berth({"ps", "--format", "json", "cg"});
-  auto pids = json::parse(ps.out, "ps");
-  ASSERT_TRUE(pids.ok()) << ps.out << ps.err;
-  EXPECT_EQ(json::root(*pids).as_array()->size(), 2u);
+  // `run -d` returns once sh has exec'd; its background sleep may not be forked yet.
+  size_t count = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    auto ps = b_.berth({"ps", "--format", "json", "cg"});
+    auto pids = json::parse(ps.out, "ps");
+    ASSERT_TRUE(pids.ok()) << ps.out << ps.err;
+    count = json::root(*pids).as_array()->size();
+  } while (count < 2 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(count, 2u);
   auto table = b_.berth({"ps", "cg"});
   EXPECT_NE(table.out.find("PID"), std::string::npos);
   EXPECT_NE(table.out.find("sleep 1000"), std::string::npos) << table.out;

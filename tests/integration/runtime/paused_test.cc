@@ -58,6 +58,10 @@ TEST(Paused, ExecWithMissingCwdExits255) {
   ASSERT_TRUE(b.berth_detached({"run", "-d", "--bundle", b.dir(), "cw"}).status.success());
   auto out = b.berth({"exec", "--cwd", "/no/such/dir", "cw", "true"});
   EXPECT_EQ(out.status.code, 255) << out.err;
+  // With the executable missing too, the cwd is what is reported, as by runc (podman's message).
+  auto both = b.berth({"exec", "--cwd", "/no/such/dir", "cw", "no-such-command"});
+  EXPECT_EQ(both.status.code, 255) << both.err;
+  EXPECT_NE(both.err.find("chdir to cwd /no/such/dir"), std::string::npos) << both.err;
   EXPECT_TRUE(b.berth({"delete", "--force", "cw"}).status.success());
 }
 

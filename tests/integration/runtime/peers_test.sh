@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # berth under the tools that drive runc: containerd's runc shim (via ctr --runc-binary) and
 # podman (--runtime). Each gets a private daemon/storage under a temp dir; nothing system-wide
-# is used or left behind.
-#   peers_test.sh /path/to/berth
+# is used or left behind. The same script runs with runc, so each expectation is runc's behaviour.
+#   peers_test.sh /path/to/berth      peers_test.sh /usr/sbin/runc
 set -euo pipefail
-berth=$(realpath "$1")
+berth=$(realpath "$1" 2>/dev/null) || { echo "SKIP: $1 is not installed"; exit 77; }
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root"; exit 77; }
 for tool in containerd ctr podman jq; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
@@ -35,11 +35,11 @@ podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --storage-d
              --cgroup-manager cgroupfs --events-backend none)
 mkdir -p "$work/rootfs/bin"
 cp /bin/busybox "$work/rootfs/bin/"
-for a in sh echo hostname ps sleep cat id; do ln -s busybox "$work/rootfs/bin/$a"; done
+for a in sh echo hostname ps sleep cat id tty; do ln -s busybox "$work/rootfs/bin/$a"; done
 tar -C "$work/rootfs" -c . | podman "${podman_args[@]}" import -q - localhost/berth-peers:latest >/dev/null
 podman "${podman_args[@]}" save -q --format oci-archive -o "$work/image.tar" localhost/berth-peers:latest
 
-echo "== podman --runtime berth"
+echo "== podman --runtime $(basename "$berth")"
 out=$(podman "${podman_args[@]}" --runtime "$berth" run --rm --network none \
   --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
   localhost/berth-peers:latest sh -c 'echo podman-ok; exit 4' || echo "exit=$?")
@@ -48,12 +48,35 @@ pod=(podman "${podman_args[@]}" --runtime "$berth")
 "${pod[@]}" run -d --name berth-peers-d --network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
   localhost/berth-peers:latest sleep 1000 >/dev/null
 expect_eq "$("${pod[@]}" exec berth-peers-d sh -c 'echo exec-ok; cat /proc/1/comm')" $'exec-ok\nsleep' "podman exec"
+# The rest of the verbs podman users run, with runc's exit codes and the words podman matches on.
+expect_eq "$("${pod[@]}" exec -t berth-peers-d tty | tr -d '\r')" /dev/pts/0 "podman exec -t"
+set +e
+"${pod[@]}" exec berth-peers-d sh -c 'exit 5'; code=$?
+expect_eq "$code" 5 "podman exec exit code"
+err=$("${pod[@]}" exec -w /no/such/dir berth-peers-d no-such-command 2>&1); code=$?
+expect_eq "$code" 127 "podman exec with a missing cwd"
+[[ $err == *"chdir to cwd"* ]] || fail "podman exec with a missing cwd and command: the cwd is reported first, got: $err"
+"${pod[@]}" exec berth-peers-d /no/such/command 2>/dev/null; code=$?
+expect_eq "$code" 127 "podman exec of a missing command"
+set -e
+"${pod[@]}" kill -s USR1 berth-peers-d >/dev/null
+"${pod[@]}" pause berth-peers-d >/dev/null
+expect_eq "$("${pod[@]}" inspect -f '{{.State.Status}}' berth-peers-d)" paused "podman pause"
+"${pod[@]}" unpause berth-peers-d >/dev/null
+expect_eq "$("${pod[@]}" top berth-peers-d pid args | tail -1 | awk '{print $1, $2, $3}')" "1 sleep 1000" "podman top"
+"${pod[@]}" update --memory 64m berth-peers-d >/dev/null
+# (podman 4.3's inspect does not show an update: read the limit from init's memory cgroup.)
+pid=$("${pod[@]}" inspect -f '{{.State.Pid}}' berth-peers-d)
+memcg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "/proc/$pid/cgroup")
+if [[ -n $memcg ]]; then limit=$(cat "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes")
+else limit=$(cat "/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$pid/cgroup")/memory.max"); fi
+expect_eq "$limit" 67108864 "podman update --memory"
 "${pod[@]}" stop -t 1 berth-peers-d >/dev/null
 expect_eq "$("${pod[@]}" inspect -f '{{.State.Status}}' berth-peers-d)" exited "podman stop"
 "${pod[@]}" rm berth-peers-d >/dev/null
 expect_eq "$("${pod[@]}" ps -aq --filter name=berth-peers-d)" "" "podman rm"
 
-echo "== containerd + containerd-shim-runc-v2 --runc-binary berth"
+echo "== containerd + containerd-shim-runc-v2 --runc-binary $(basename "$berth")"
 cat > "$work/containerd.toml" <<TOML
 version = 2
 root = "$work/ctrd-root"
@@ -78,8 +101,19 @@ expect_eq "$out" $'ctr-ok\nexit=3' "ctr run --rm"
 expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" RUNNING "task status"
 out=$("${ctr[@]}" task exec --exec-id e1 p2 sh -c 'echo exec-ok; tr "\\0" " " < /proc/1/cmdline')
 expect_eq "$out" $'exec-ok\nsleep 1000 ' "task exec"
+set +e
+"${ctr[@]}" task exec --exec-id e2 p2 sh -c 'exit 4'; code=$?
+expect_eq "$code" 4 "task exec exit code"
+err=$("${ctr[@]}" task exec --exec-id e3 --cwd /no/such/dir p2 true 2>&1); code=$?
+expect_eq "$code" 1 "task exec with a missing cwd"
+[[ $err == *"chdir to cwd"* ]] || fail "task exec with a missing cwd: $err"
+err=$("${ctr[@]}" task checkpoint p2 2>&1); code=$?
+[[ $code != 0 ]] || fail "task checkpoint succeeded without CRIU"
+set -e
+expect_eq "$("${ctr[@]}" task ps p2 | awk 'NR==2{print $1}')" "$("${ctr[@]}" task ls | awk '$1=="p2"{print $2}')" "task ps lists init"
 "${ctr[@]}" task pause p2
 expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" PAUSED "after pause"
+if "${ctr[@]}" task exec --exec-id e4 p2 true 2>/dev/null; then fail "task exec into a paused task succeeded"; fi
 "${ctr[@]}" task resume p2
 expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" RUNNING "after resume"
 "${ctr[@]}" task kill -s KILL p2
@@ -87,4 +121,4 @@ for _ in $(seq 600); do [[ $("${ctr[@]}" task ls | awk '$1=="p2"{print $3}') == 
 expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" STOPPED "after kill"
 "${ctr[@]}" task rm p2 >/dev/null
 "${ctr[@]}" c rm p2
-echo "PASS"
+echo "PASS: $berth"

@@ -469,3 +469,34 @@ TEST(RuncCompat, SocketActivationFdsReachTheContainer) {
 
 }  // namespace
 }  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+// Found by the side-by-side sweep of runc's verbs (issue 20): what scripts see from kill, list and
+// a second create of a live id, the same for berth and runc.
+TEST(RuncCompat, KillZeroListColumnsAndDuplicateCreateAsRunc) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"sleep", "100"});
+    ASSERT_EQ(b.runtime_detached(rt, {"create", "--bundle", b.dir(), "k"}).status.code, 0) << rt;
+    // Signal 0 is a liveness probe: accepted while init lives.
+    auto probe = b.runtime(rt, {"kill", "k", "0"});
+    EXPECT_EQ(probe.status.code, 0) << rt << ": " << probe.err;
+    // runc's tabwriter: every column but the last at least 12 wide, cells padded by 3.
+    auto list = b.runtime(rt, {"list"});
+    EXPECT_TRUE(list.out.starts_with("ID          PID         STATUS      BUNDLE")) << rt << ": " << list.out;
+    EXPECT_NE(list.out.find("\nk           "), std::string::npos) << rt << ": " << list.out;
+    // A second create of the live id: "already exists" and no warning about its (busy) cgroup.
+    auto again = b.runtime_detached(rt, {"create", "--bundle", b.dir(), "k"});
+    EXPECT_NE(again.status.code, 0) << rt;
+    EXPECT_NE(again.err.find("already exists"), std::string::npos) << rt << ": " << again.err;
+    EXPECT_EQ(again.err.find("not empty"), std::string::npos) << rt << ": " << again.err;
+    EXPECT_EQ(b.runtime(rt, {"delete", "--force", "k"}).status.code, 0) << rt;
+    EXPECT_NE(b.runtime(rt, {"kill", "k", "0"}).status.code, 0) << rt << ": the container is gone";
+  }
+}
+
+}  // namespace
+}  // namespace berth::test
