@@ -1,11 +1,14 @@
 // docker system df through a real berthd: counts, sizes and reclaimable bytes follow run, volumes,
-// stop, rm, rmi and an image coming back, as docker's do.
+// stop, rm, rmi and a pull, as docker's do.
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "berth/common/json.h"
 #include "container_fixture.h"
+#include "images/oci.h"
+#include "layout_builder.h"
+#include "registry_fixture.h"
 
 namespace berth::manager {
 namespace {
@@ -99,10 +102,20 @@ TEST_F(SystemDfTest, FollowsRunVolumesStopRmAndImages) {
   EXPECT_EQ(no_images["Images"].total, 0);
   EXPECT_EQ(no_images["Images"].size, 0);  // its blobs went with it
 
-  CtlResult again = ctl({"image", "import", dir_.path() + "/busybox.tar"});  // as a pull would bring it back
-  ASSERT_EQ(again.code, 0) << again.err;
-  EXPECT_EQ(df()["Images"].total, 1);
-  EXPECT_EQ(df()["Images"].size, before["Images"].size);
+  // A pull from a plain-HTTP registry on 127.0.0.1 brings an image (and its blobs) back.
+  auto registry = testing::Registry::start();
+  ASSERT_TRUE(registry.ok()) << registry.error().what();
+  testing::LayoutBuilder builder(dir_.path() + "/pushed");
+  auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer()}, {}}}, "1");
+  ASSERT_TRUE(built.ok()) << built.error().what();
+  auto pushed = builder.push((*registry)->host(), "test/busybox", "1");
+  ASSERT_TRUE(pushed.ok()) << pushed.error().what();
+  CtlResult pulled = ctl({"pull", (*registry)->host() + "/test/busybox:1"});
+  ASSERT_EQ(pulled.code, 0) << pulled.err;
+  auto after_pull = df();
+  EXPECT_EQ(after_pull["Images"].total, 1);
+  EXPECT_GT(after_pull["Images"].size, 0);
+  EXPECT_EQ(after_pull["Images"].reclaimable, after_pull["Images"].size);
 
   CtlResult bad = ctl({"system", "df", "extra"});
   EXPECT_EQ(bad.code, 2);
