@@ -48,6 +48,8 @@ struct Listings {
   std::map<std::string, int64_t> rw_size;  // container id → its writable snapshot's bytes
   pb::ListVolumesResponse volumes;
   std::map<std::string, int64_t> volume_size;  // name → bytes on disk
+  pb::ListImagesResponse cache_images;         // build's step cache: images in "<ns>.build"
+  pb::ListContentResponse cache_content;
 };
 
 Result<Listings> fetch(Context& ctx) {
@@ -71,6 +73,11 @@ Result<Listings> fetch(Context& ctx) {
   pb::VolumeUsageResponse sizes;
   BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Build::NewStub(ctx.channel)->VolumeUsage(c, {}, &sizes); }));
   for (const auto& v : sizes.volumes()) l.volume_size[v.name()] = v.size();
+  // build keeps its step cache as images of a namespace of its own (build_namespace()); none: empty.
+  Context cache = ctx;
+  cache.ns = ctx.ns + ".build";
+  (void)rpc(cache, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &l.cache_images); });
+  (void)rpc(cache, [&](grpc::ClientContext* c) { return pb::Content::NewStub(ctx.channel)->List(c, {}, &l.cache_content); });
   return l;
 }
 
@@ -94,34 +101,43 @@ Usage image_usage(const Listings& l) {
   return u;
 }
 
+// One container or volume: what is in use is active, the rest reclaimable.
+void count(Usage& u, int64_t size, bool active) {
+  u.total++;
+  u.size += size;
+  if (active) {
+    u.active++;
+  } else {
+    u.reclaimable += size;
+  }
+}
+
+int64_t size_of(const std::map<std::string, int64_t>& sizes, const std::string& key) {
+  auto it = sizes.find(key);
+  return it == sizes.end() ? 0 : it->second;
+}
+
 Usage container_usage(const Listings& l) {
   Usage u{"Containers"};
-  for (const auto& ctr : l.containers.containers()) {
-    auto it = l.rw_size.find(ctr.id());
-    int64_t size = it == l.rw_size.end() ? 0 : it->second;
-    u.total++;
-    u.size += size;
-    if (l.running.contains(ctr.id())) {
-      u.active++;
-    } else {
-      u.reclaimable += size;
-    }
-  }
+  for (const auto& ctr : l.containers.containers()) count(u, size_of(l.rw_size, ctr.id()), l.running.contains(ctr.id()));
   return u;
 }
 
 Usage volume_usage(const Listings& l) {
   Usage u{"Local Volumes"};
-  for (const auto& v : l.volumes.volumes()) {
-    int64_t size = l.volume_size.contains(v.name()) ? l.volume_size.at(v.name()) : 0;
-    u.total++;
-    u.size += size;
-    if (v.containers_size() > 0) {
-      u.active++;
-    } else {
-      u.reclaimable += size;
-    }
-  }
+  for (const auto& v : l.volumes.volumes()) count(u, size_of(l.volume_size, v.name()), v.containers_size() > 0);
+  return u;
+}
+
+// Build Cache: the cache's images; its size the blobs only the cache holds (what pruning it frees).
+Usage cache_usage(const Listings& l) {
+  Usage u{"Build Cache"};
+  std::set<std::string> ours;
+  for (const auto& info : l.content.infos()) ours.insert(info.digest());
+  u.total = l.cache_images.images_size();
+  for (const auto& info : l.cache_content.infos())
+    if (!ours.contains(info.digest())) u.size += info.size();
+  u.reclaimable = u.size;
   return u;
 }
 
@@ -142,9 +158,7 @@ void print_verbose(Context& ctx, const Listings& l) {
   ctx.out << "\nContainers space usage:\n\n";
   Table containers({"CONTAINER ID", "IMAGE", "SIZE", "CREATED", "STATUS", "NAMES"});
   for (const auto& ctr : l.containers.containers()) {
-    auto it = l.rw_size.find(ctr.id());
-    containers.add({ctr.id().substr(0, 12), docker_image_name(ctr.image()),
-                    docker_size(it == l.rw_size.end() ? 0 : it->second),
+    containers.add({ctr.id().substr(0, 12), docker_image_name(ctr.image()), docker_size(size_of(l.rw_size, ctr.id())),
                     human_duration(::time(nullptr) - ctr.created_unix()) + " ago",
                     l.running.contains(ctr.id()) ? "running" : "exited", ctr.name().empty() ? ctr.id() : ctr.name()});
   }
@@ -152,10 +166,9 @@ void print_verbose(Context& ctx, const Listings& l) {
   ctx.out << "\nLocal Volumes space usage:\n\n";
   Table volumes({"VOLUME NAME", "LINKS", "SIZE"});
   for (const auto& v : l.volumes.volumes())
-    volumes.add({v.name(), std::to_string(v.containers_size()),
-                 docker_size(l.volume_size.contains(v.name()) ? l.volume_size.at(v.name()) : 0)});
+    volumes.add({v.name(), std::to_string(v.containers_size()), docker_size(size_of(l.volume_size, v.name()))});
   volumes.print(ctx.out);
-  ctx.out << "\nBuild cache usage: 0B\n";
+  ctx.out << "\nBuild cache usage: " << docker_size(cache_usage(l).size) << "\n";
 }
 
 }  // namespace
@@ -172,8 +185,7 @@ Status system_df(Context& ctx, const std::vector<std::string>& args) {
     print_verbose(ctx, l);
     return {};
   }
-  // berthd keeps no build cache apart from images: the row is there, empty, as docker's with none.
-  std::vector<Usage> rows = {image_usage(l), container_usage(l), volume_usage(l), Usage{"Build Cache"}};
+  std::vector<Usage> rows = {image_usage(l), container_usage(l), volume_usage(l), cache_usage(l)};
   Table table({"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"});
   json::Writer w;
   w.begin_array();

@@ -2,6 +2,8 @@
 // stop, rm, rmi and a pull, as docker's do.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "berth/common/json.h"
@@ -116,6 +118,24 @@ TEST_F(SystemDfTest, FollowsRunVolumesStopRmAndImages) {
   EXPECT_EQ(after_pull["Images"].total, 1);
   EXPECT_GT(after_pull["Images"].size, 0);
   EXPECT_EQ(after_pull["Images"].reclaimable, after_pull["Images"].size);
+
+  // A build's RUN step is cached (in the namespace build keeps for it): the Build Cache row. Last: a
+  // blob the cache shares stays in the namespace's store after its image is gone, as berthd collects it.
+  std::string context = dir_.path() + "/ctx";
+  std::filesystem::create_directories(context);
+  std::ofstream(context + "/Dockerfile") << "FROM " << (*registry)->host()
+                                         << "/test/busybox:1\nRUN dd if=/dev/zero of=/cached bs=1024 count=256\n";
+  CtlResult build = ctl({"build", "-q", "-t", "cached:1", context});
+  ASSERT_EQ(build.code, 0) << build.err;
+  auto cached = df();
+  EXPECT_GE(cached["Build Cache"].total, 1);
+  EXPECT_EQ(cached["Build Cache"].active, 0);
+  EXPECT_EQ(cached["Build Cache"].reclaimable, cached["Build Cache"].size);
+  EXPECT_EQ(cached["Images"].total, 2);
+  ASSERT_EQ(ctl({"rmi", "cached:1"}).code, 0);
+  auto uncached = df();
+  EXPECT_EQ(uncached["Images"].total, 1);
+  EXPECT_GT(uncached["Build Cache"].size, 0);  // the RUN step's layer: now only the cache holds it
 
   CtlResult bad = ctl({"system", "df", "extra"});
   EXPECT_EQ(bad.code, 2);
