@@ -1,5 +1,6 @@
 // build, commit and diff, printed as docker prints them: `sha256:<id>` and "A /path" lines.
 #include "build_commands.h"
+#include "storage_commands.h"
 
 #include <boost/program_options.hpp>
 #include <cstdlib>
@@ -49,13 +50,17 @@ Status commit(Context& ctx, const std::vector<std::string>& args) {
   req.set_source_date_epoch(source_date_epoch());
   pb::CommitResponse resp;
   BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Build::NewStub(ctx.channel)->Commit(c, req, &resp); }));
+  print_new_image(ctx, resp);
+  return {};
+}
+
+void print_new_image(Context& ctx, const pb::CommitResponse& resp) {
   if (ctx.json) {
     ctx.out << json::Writer().begin_object().field("id", resp.image_id()).field("name", resp.name()).end_object().str()
             << "\n";
   } else {
     ctx.out << resp.image_id() << "\n";
   }
-  return {};
 }
 
 Status diff(Context& ctx, const std::vector<std::string>& args) {

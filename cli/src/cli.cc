@@ -12,6 +12,7 @@
 #include "berth/grpc/status.h"
 #include "context.h"
 #include "build_commands.h"
+#include "storage_commands.h"
 #include "distribution_commands.h"
 #include "network_commands.h"
 #include "output.h"
@@ -117,6 +118,7 @@ const std::map<std::string, std::map<std::string, Verb>>& groups() {
       {"container",
        {{"ls", container_ls}, {"list", container_ls}, {"rm", rm}, {"inspect", inspect}, {"start", start}, {"attach", attach}, {"top", top}, {"stats", stats},
         {"prune", container_prune}, {"wait", wait}, {"create", create}, {"rename", rename}, {"cp", cp}}},
+      {"system", {{"df", system_df}, {"info", info}}},
       {"task", {{"ls", task_ls}, {"list", task_ls}, {"kill", kill}, {"rm", task_rm}, {"exec", exec},
                 {"pause", pause}, {"resume", unpause}}},
   };
@@ -161,6 +163,8 @@ const std::map<std::string, Verb>& top_level() {
                                                      {"info", info},
                                                      {"save", save},
                                                      {"load", load},
+                                                     {"export", export_container},
+                                                     {"import", import_rootfs},
                                                      {"search", search}};
   return kVerbs;
 }
@@ -181,6 +185,8 @@ std::string usage_text() {
   text += "  commit [-m MSG] [-a AUTHOR] [-c INSTR]... [-p=false] CONTAINER REPO[:TAG] | diff CONTAINER\n";
   text += "  build [-t NAME[:TAG]]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] [-q] CONTEXT\n";
   text += "  save [-o FILE] [--format docker-archive|oci-archive] IMAGE... | load [-i FILE] [-q]\n";
+  text += "  system df [-v] | system info\n";
+  text += "  export [-o FILE] CONTAINER | import [-c INSTR]... [-m MSG] FILE|URL|- REPO[:TAG]\n";
   text += "  search [--limit N] [--filter K=V] [--no-trunc] [--format F] REGISTRY/TERM\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"
@@ -256,7 +262,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // the long forms are global (their own -a/-n/-f mean other things).
   static const std::set<std::string> kContainerVerbs = {"run", "create", "rename", "cp", "exec", "ps", "logs", "stop", "kill", "rm",
                                                         "start", "restart", "attach", "top", "stats", "inspect", "update", "wait",
-                                                        "save", "search"};
+                                                        "save", "search", "export", "import"};
   static const std::set<std::string> kOwnFormatVerbs = {"save", "search"};
   std::vector<std::string> globals = args, verbatim;
   for (size_t i = 0; i < args.size(); i++) {

@@ -1,4 +1,4 @@
-// save and load, as docker's: image archives stream between the CLI's files (or stdin/stdout) and
+// save and load, export and import, as docker's: image archives stream between the CLI's files (or stdin/stdout) and
 // berthd over gRPC, chunk by chunk.
 #include <fcntl.h>
 #include <unistd.h>
@@ -6,10 +6,14 @@
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <ostream>
+#include <optional>
 #include <utility>
 
 #include "berth/common/fs.h"
 #include "berth/common/unique_fd.h"
+#include "storage_commands.h"
+#include "container_client.h"
+#include "distribution_commands.h"
 #include "context.h"
 #include "image_names.h"
 
@@ -64,6 +68,72 @@ class SaveOutput {
   UniqueFd fd_;
 };
 
+// A tar streamed from berthd (open starts the call) to the -o file, complete or not at all, or to
+// stdout, which docker refuses to be a terminal.
+template <class Open>
+Status receive_archive(Context& ctx, const std::string& output, Open&& open) {
+  if (output.empty() && ::isatty(STDOUT_FILENO))
+    return make_error(ErrorCode::kInvalidArgument,
+                      "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  BERTH_ASSIGN_OR_RETURN(SaveOutput out, SaveOutput::open(ctx, output));
+  auto call = ctx.call();
+  auto reader = open(call.get());
+  pb::DataChunk chunk;
+  Status written;
+  while (written && reader->Read(&chunk)) written = out.write(chunk.data());
+  if (!written) call->TryCancel();
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) return from_grpc(st);  // berthd's reason first: it is why the stream ended
+  BERTH_TRY(written);
+  return out.commit();
+}
+
+// What load and import read: a file, or stdin ("-"), which may not be a terminal.
+struct Input {
+  static Result<Input> open(const std::string& path, const char* verb) {
+    Input in{path == "-" ? "stdin" : path, {}, STDIN_FILENO};
+    if (path != "-") {
+      BERTH_ASSIGN_OR_RETURN(in.owned, open_fd(path.c_str(), O_RDONLY | O_CLOEXEC));
+      in.fd = in.owned.get();
+    } else if (::isatty(STDIN_FILENO)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "requested {} from stdin, but stdin is empty (a terminal): name a file or redirect", verb);
+    }
+    return in;
+  }
+  std::string name;
+  UniqueFd owned;
+  int fd;
+};
+
+// Streams the input to berthd in chunks (chunk may already carry a first message's fields, sent with
+// the first bytes) and finishes the call: berthd's error first, else a read error.
+template <class Writer, class Chunk>
+Status send_input(const Input& in, grpc::ClientContext& call, Writer& writer, Chunk& chunk) {
+  std::string buf(1 << 20, '\0');
+  Status read_status;
+  bool first = true;
+  for (;;) {
+    ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      read_status = sys_error("read {}", in.name);
+      call.TryCancel();
+      break;
+    }
+    if (n == 0 && !first) break;
+    chunk.set_data(buf.data(), static_cast<size_t>(n));
+    first = false;
+    if (!writer.Write(chunk)) break;  // berthd refused it: Finish says why
+    chunk.Clear();
+    if (n == 0) break;
+  }
+  writer.WritesDone();
+  grpc::Status st = writer.Finish();
+  if (!st.ok()) return from_grpc(st);
+  return read_status;
+}
+
 }  // namespace
 
 Status save(Context& ctx, const std::vector<std::string>& args) {
@@ -80,23 +150,27 @@ Status save(Context& ctx, const std::vector<std::string>& args) {
   if (images.empty()) throw UsageError("\"save\" requires at least 1 argument: save [-o FILE] IMAGE...");
   if (format != "docker-archive" && format != "oci-archive")
     throw UsageError("--format " + format + ": use docker-archive or oci-archive");
-  if (output.empty() && ::isatty(STDOUT_FILENO))
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cowardly refusing to save to a terminal. Use the -o flag or redirect");
-  BERTH_ASSIGN_OR_RETURN(SaveOutput out, SaveOutput::open(ctx, output));
   pb::SaveRequest req;
   for (const auto& i : images) req.add_names(i);
   req.set_format(format);
-  auto call = ctx.call();
-  auto reader = pb::Transfer::NewStub(ctx.channel)->Save(call.get(), req);
-  pb::DataChunk chunk;
-  Status written;
-  while (written && reader->Read(&chunk)) written = out.write(chunk.data());
-  if (!written) call->TryCancel();
-  grpc::Status st = reader->Finish();
-  BERTH_TRY(written);
-  if (!st.ok()) return from_grpc(st);
-  return out.commit();
+  return receive_archive(ctx, output, [&](grpc::ClientContext* call) {
+    return pb::Transfer::NewStub(ctx.channel)->Save(call, req);
+  });
+}
+
+Status export_container(Context& ctx, const std::vector<std::string>& args) {
+  std::string output;
+  std::vector<std::string> words;
+  po::options_description desc("export options");
+  desc.add_options()("output,o", po::value(&output), "write to a file instead of stdout");
+  parse_with_ids(desc, args, words);
+  if (words.size() != 1) throw UsageError("\"export\" requires exactly 1 argument: export [-o FILE] CONTAINER");
+  BERTH_ASSIGN_OR_RETURN(std::string id, resolve_id(ctx, words[0]));
+  pb::ContainerExportRequest req;
+  req.set_container(id);
+  return receive_archive(ctx, output, [&](grpc::ClientContext* call) {
+    return pb::Build::NewStub(ctx.channel)->Export(call, req);
+  });
 }
 
 Status load(Context& ctx, const std::vector<std::string>& args) {
@@ -108,42 +182,58 @@ Status load(Context& ctx, const std::vector<std::string>& args) {
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
-  UniqueFd owned;
-  int fd = STDIN_FILENO;
-  if (!input.empty()) {
-    BERTH_ASSIGN_OR_RETURN(owned, open_fd(input.c_str(), O_RDONLY | O_CLOEXEC));
-    fd = owned.get();
-  } else if (::isatty(STDIN_FILENO)) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "requested load from stdin, but stdin is empty (a terminal): use -i FILE or redirect");
-  }
+  BERTH_ASSIGN_OR_RETURN(Input in, Input::open(input.empty() ? "-" : input, "load"));
   auto call = ctx.call();
   pb::ImportResponse resp;
   auto writer = pb::Transfer::NewStub(ctx.channel)->Load(call.get(), &resp);
   pb::DataChunk chunk;
-  std::string buf(1 << 20, '\0');
-  Status read_status;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      read_status = sys_error("read {}", input.empty() ? "stdin" : input);
-      call->TryCancel();
-      break;
-    }
-    if (n == 0) break;
-    chunk.set_data(buf.data(), static_cast<size_t>(n));
-    if (!writer->Write(chunk)) break;  // the daemon refused the archive: Finish says why
-  }
-  writer->WritesDone();
-  grpc::Status st = writer->Finish();
-  BERTH_TRY(read_status);
-  if (!st.ok()) return from_grpc(st);
+  BERTH_TRY(send_input(in, *call, *writer, chunk));
   for (const auto& name : resp.images()) {
     RepoTag rt = docker_repo_tag(name);
     ctx.out << "Loaded image: " << (rt.tag == "<none>" ? name : rt.repository + ":" + rt.tag) << "\n";
   }
   (void)quiet;
+  return {};
+}
+
+}  // namespace berth::cli
+
+namespace berth::cli {
+
+Status import_rootfs(Context& ctx, const std::vector<std::string>& args) {
+  std::vector<std::string> changes, words;
+  std::string message;
+  po::options_description desc("import options");
+  desc.add_options()("change,c", po::value(&changes), "apply a Dockerfile instruction to the image config")(
+      "message,m", po::value(&message), "the history comment");
+  words = parse_verb_args(args, desc);
+  if (words.empty() || words.size() > 2)
+    throw UsageError("usage: berthctl import [-c INSTRUCTION]... [-m MSG] FILE|URL|- REPOSITORY[:TAG]");
+  const std::string& source = words[0];
+  pb::ImportRootfsRequest first;
+  if (words.size() == 2) first.set_reference(words[1]);
+  first.set_message(message);
+  for (const auto& c : changes) first.add_changes(c);
+  first.set_source(source);
+  bool url = source.starts_with("http://") || source.starts_with("https://");
+  if (url) first.set_url(source);
+  std::optional<Input> in;
+  if (!url) {
+    BERTH_ASSIGN_OR_RETURN(Input opened, Input::open(source, "import"));
+    in.emplace(std::move(opened));
+  }
+  auto call = ctx.call();
+  pb::CommitResponse resp;
+  auto writer = pb::Build::NewStub(ctx.channel)->Import(call.get(), &resp);
+  if (url) {
+    writer->Write(first);
+    writer->WritesDone();
+    grpc::Status st = writer->Finish();
+    if (!st.ok()) return from_grpc(st);
+  } else {
+    BERTH_TRY(send_input(*in, *call, *writer, first));
+  }
+  print_new_image(ctx, resp);
   return {};
 }
 

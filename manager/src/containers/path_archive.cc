@@ -41,7 +41,8 @@ Result<UniqueFd> open_path(const std::string& root, const std::string& path, boo
   return fd;
 }
 
-// fd: an O_PATH descriptor of the entry (never a symlink followed).
+// fd: an O_PATH descriptor of the entry (never a symlink followed). An empty name: the root itself,
+// not stored, its children named from it ("etc/passwd", as docker export).
 Status add_tree(TarWriter& tar, int fd, const std::string& name, const struct stat& st) {
   if (S_ISSOCK(st.st_mode)) return {};  // tar has no sockets (docker leaves them out too)
   if (S_ISLNK(st.st_mode)) {
@@ -53,7 +54,7 @@ Status add_tree(TarWriter& tar, int fd, const std::string& name, const struct st
     BERTH_ASSIGN_OR_RETURN(UniqueFd file, open_fd(fmt::format("/proc/self/fd/{}", fd).c_str(), O_RDONLY | O_CLOEXEC));
     return tar.add_stat(name, st, file.get());
   }
-  BERTH_TRY(tar.add_stat(name, st, -1));
+  if (!name.empty()) BERTH_TRY(tar.add_stat(name, st, -1));
   if (!S_ISDIR(st.st_mode)) return {};
   BERTH_ASSIGN_OR_RETURN(UniqueFd dir, openat_fd(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(dir.get()), ::closedir);
@@ -66,7 +67,7 @@ Status add_tree(TarWriter& tar, int fd, const std::string& name, const struct st
   }
   std::sort(names.begin(), names.end());
   for (const auto& child : names) {
-    std::string child_name = name + "/" + child;
+    std::string child_name = name.empty() ? child : name + "/" + child;
     BERTH_ASSIGN_OR_RETURN(UniqueFd child_fd,
                            openat_fd(::dirfd(d.get()), child.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     BERTH_ASSIGN_OR_RETURN(struct stat child_st, stat_fd(child_fd.get(), child_name));
@@ -92,6 +93,13 @@ Status archive_in_root(const std::string& root, const std::string& path, bool fo
   BERTH_ASSIGN_OR_RETURN(struct stat st, stat_fd(fd.get(), path));
   std::string name = last_component(path);
   BERTH_TRY(add_tree(tar, fd.get(), name == "/" ? "." : name, st));
+  return tar.close();
+}
+
+Status archive_root(const std::string& root, TarWriter& tar) {
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_path(root, "/", false));
+  BERTH_ASSIGN_OR_RETURN(struct stat st, stat_fd(fd.get(), "/"));
+  BERTH_TRY(add_tree(tar, fd.get(), "", st));
   return tar.close();
 }
 

@@ -26,6 +26,9 @@ Result<PathStat> stat_in_root(const std::string& root, const std::string& path, 
 // as they are; symlinks below path are stored as links.
 Status archive_in_root(const std::string& root, const std::string& path, bool follow_link, TarWriter& tar);
 
+// docker export: the whole root file system, entries relative to it ("bin/sh"), no entry for "/".
+Status archive_root(const std::string& root, TarWriter& tar);
+
 // Extracts a tar into the directory dir inside root (which must exist); an entry that would land outside
 // dir ("..", absolute, through a symlink) fails the copy, naming it.
 Status extract_in_root(const std::string& root, const std::string& dir, const LayerSource& source);

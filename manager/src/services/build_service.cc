@@ -1,13 +1,20 @@
 #include "services/build_service.h"
 
 #include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
 #include "berth/common/unique_fd.h"
 #include "build/builder.h"
 #include "build/committer.h"
+#include "build/importer.h"
+#include "build/url_source.h"
+#include "services/chunk_source.h"
 #include "snapshots/layer_applier.h"
+#include "snapshots/disk_usage.h"
 #include "grpc_macros.h"
 
 namespace berth::manager {
@@ -35,6 +42,49 @@ grpc::Status BuildService::Diff(grpc::ServerContext* ctx, const pb::DiffRequest*
     auto* o = out->add_changes();
     o->set_kind(std::string(1, c.kind));
     o->set_path(c.path);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status BuildService::Import(grpc::ServerContext* ctx, grpc::ServerReader<pb::ImportRootfsRequest>* in,
+                                  pb::CommitResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  pb::ImportRootfsRequest msg;
+  if (!in->Read(&msg)) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an import starts with its options");
+  build::ImportRequest req{msg.reference(), msg.message(), msg.source(), {msg.changes().begin(), msg.changes().end()}};
+  BERTH_GRPC_TRY(build::check_import(req));  // before a byte is fetched or read
+  LayerSource source = chunk_source(in, msg);
+  TempDir fetched;  // a URL's tar, fetched here first (as docker's daemon does)
+  UniqueFd fetched_fd;
+  if (!msg.url().empty()) {
+    if (!build::is_url_source(msg.url()))
+      return to_grpc_status(make_error(ErrorCode::kInvalidArgument, "import {:?}: not an http(s) URL", msg.url()));
+    BERTH_GRPC_TRY(make_dirs(scratch_dir_, 0700));
+    BERTH_GRPC_ASSIGN(fetched, TempDir::create(scratch_dir_ + "/import-"));
+    BERTH_GRPC_ASSIGN(auto file, build::fetch_url(msg.url(), fetched.path()));
+    BERTH_GRPC_ASSIGN(fetched_fd, open_fd((fetched.path() + "/" + file.name).c_str(), O_RDONLY | O_CLOEXEC));
+    source = [fd = fetched_fd.get(), url = msg.url()](char* buf, size_t size) -> Result<size_t> {
+      for (;;) {
+        ssize_t n = ::read(fd, buf, size);
+        if (n >= 0) return static_cast<size_t>(n);
+        if (errno != EINTR) return sys_error("read {}", url);
+      }
+    };
+  }
+  auto result = build::import_rootfs(images_, ns, req, source, scratch_dir_);
+  if (!result) return to_grpc_status(std::move(result).error().wrap("import {}", msg.source()));
+  out->set_image_id(result->image_id);
+  out->set_name(result->name);
+  return grpc::Status::OK;
+}
+
+grpc::Status BuildService::VolumeUsage(grpc::ServerContext* ctx, const pb::Empty*, pb::VolumeUsageResponse* out) {
+  BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
+  BERTH_GRPC_ASSIGN(auto list, tasks_.list_volumes(ns));
+  for (const auto& v : list) {
+    auto* o = out->add_volumes();
+    o->set_name(v.name);
+    if (auto usage = disk_usage(v.mountpoint)) o->set_size(usage->size);  // a vanished dir: 0, still listed
   }
   return grpc::Status::OK;
 }

@@ -1,6 +1,5 @@
 #include "snapshots/snapshotter.h"
 
-#include <ftw.h>
 #include <sys/mount.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
+#include "snapshots/disk_usage.h"
 
 namespace berth::manager {
 namespace {
@@ -181,22 +181,10 @@ Result<SnapshotRecord> Snapshotter::stat(const std::string& key) {
 
 Result<std::vector<SnapshotRecord>> Snapshotter::list() { return db_.list_snapshots(); }
 
-namespace {
-thread_local SnapshotUsage* g_usage = nullptr;
-int count_entry(const char*, const struct stat* st, int, FTW*) {
-  g_usage->size += static_cast<int64_t>(st->st_blocks) * 512;
-  g_usage->inodes += 1;
-  return 0;
-}
-}  // namespace
-
 Result<SnapshotUsage> Snapshotter::usage(const std::string& key) {
   BERTH_ASSIGN_OR_RETURN(SnapshotRecord snap, stat(key));
-  SnapshotUsage usage;
-  g_usage = &usage;
-  int r = ::nftw(fs_dir(snap.id).c_str(), count_entry, 32, FTW_PHYS | FTW_MOUNT);
-  g_usage = nullptr;
-  if (r != 0) return sys_error("usage of snapshot {:?}", key);
+  auto usage = disk_usage(fs_dir(snap.id));
+  if (!usage) return std::move(usage).error().wrap("usage of snapshot {:?}", key);
   return usage;
 }
 
