@@ -94,6 +94,12 @@ CtlResult ContainerFixture::ctl(std::vector<std::string> args) const {
   return berthd_->ctl(std::move(args));
 }
 
+Result<CommandOutput> ContainerFixture::shell(const std::string& script, const std::vector<std::string>& args) const {
+  auto argv = ctl_argv(args);
+  argv.insert(argv.begin(), {"sh", "-c", script, "sh"});
+  return run_command(argv);
+}
+
 std::vector<std::string> ContainerFixture::ctl_argv(std::vector<std::string> args) const {
   args.insert(args.begin(), {BERTHCTL_PATH, "--address", berthd_->socket(), "--namespace", ns_});
   return args;

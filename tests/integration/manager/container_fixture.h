@@ -25,6 +25,8 @@ class ContainerFixture : public ::testing::Test {
   CtlResult ctl(std::vector<std::string> args) const;
   // The full command line of that berthctl, for tests that run it themselves (stdin, pty, signals).
   std::vector<std::string> ctl_argv(std::vector<std::string> args) const;
+  // `sh -c script` with berthctl's argv (and args) as "$@": for pipes and redirections around it.
+  Result<CommandOutput> shell(const std::string& script, const std::vector<std::string>& args) const;
   std::string state_dir() const;
   // The cgroup under which our berthd puts containers (<parent>/<ns>/<id>).
   std::string cgroup_parent() const;

@@ -37,11 +37,6 @@ class CpTest : public testing::ContainerFixture {
     ASSERT_EQ(r.code, 0) << r.err;
   }
   // Runs `sh -c SCRIPT sh berthctl-argv...`: the script says where "$@" (berthctl) reads and writes.
-  Result<CommandOutput> shell(const std::string& script, const std::vector<std::string>& args) {
-    auto argv = ctl_argv(args);
-    argv.insert(argv.begin(), {"sh", "-c", script, "sh"});
-    return run_command(argv);
-  }
   std::string in_container(const std::string& script) {
     CtlResult r = ctl({"exec", "cc", "/bin/busybox", "sh", "-c", script});
     EXPECT_EQ(r.code, 0) << r.err;

@@ -24,11 +24,6 @@ class ExportImportTest : public testing::ContainerFixture {
     CtlResult r = ctl({"exec", "ex", "/bin/busybox", "sh", "-c", "echo hi > /hello && echo secret > /vol/secret"});
     ASSERT_EQ(r.code, 0) << r.err;
   }
-  Result<CommandOutput> shell(const std::string& script, const std::vector<std::string>& args) {
-    auto argv = ctl_argv(args);
-    argv.insert(argv.begin(), {"sh", "-c", script, "sh"});
-    return run_command(argv);
-  }
   std::string tar_list(const std::string& tar) {
     auto out = run_command({"tar", "-tf", tar});
     EXPECT_TRUE(out.ok() && out->status.success());
