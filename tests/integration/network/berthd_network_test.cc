@@ -5,6 +5,9 @@
 // create/ls/inspect/rm (refused while in use); and nothing left after stop, rm -f and a berthd
 // kill -9 + restart: no veth, netns file, iptables rule, IPAM lease; the port free at once.
 
+#include <filesystem>
+
+#include "berth/common/temp_dir.h"
 #include "network_fixture.h"
 
 namespace berth::manager::testing {
@@ -138,6 +141,70 @@ TEST_F(NetworkTest, BerthdKilledThenContainerDiesThenRestartCleansUp) {
       << network_leftovers(id, address);
   EXPECT_TRUE(port_free(18090));
   ASSERT_EQ(ctl({"rm", "-f", id}).code, 0);
+  expect_nothing_left();
+}
+
+
+// berthd runs the CNI ADD while the runtime creates the container. A portmap that fails its ADD,
+// but only once a process (the container's init, which joined the netns file meanwhile) is in the
+// namespace: the failure lands while the task is being created, with a shim, a cgroup and an init
+// to clean up. It leaves a mark when it saw the init: proof that the two ran at the same time.
+class FailingAddTest : public NetworkTest {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("/var/tmp/berth-cni-plugins-");
+    ASSERT_TRUE(dir.ok()) << dir.error().what();
+    plugins_ = std::move(*dir);
+    std::string script = fmt::format(R"(#!/bin/sh
+[ "$CNI_COMMAND" = ADD ] || exec /usr/lib/cni/portmap
+ns=$(stat -L -c %i "$CNI_NETNS")
+i=0
+while [ $i -lt 200 ]; do
+  if ls -l /proc/[0-9]*/ns/net 2>/dev/null | grep -q "net:\[$ns\]"; then echo seen > {}/saw-init; break; fi
+  sleep 0.05; i=$((i + 1))
+done
+echo '{{"cniVersion": "1.0.0", "code": 999, "msg": "injected portmap failure"}}'
+exit 1
+)", plugins_.path());
+    ASSERT_TRUE(write_file_atomic(plugins_.path() + "/portmap", script, 0755).ok());
+    extra_config_ = fmt::format(R"("cni_plugin_dirs": ["{}", "/usr/lib/cni"])", plugins_.path());
+    NetworkTest::SetUp();
+  }
+
+  // Leases host-local still holds on the default network (files named by an address).
+  std::string leases() {
+    std::string out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(berthd_->root() + "/network/ipam/bridge", ec)) {
+      std::string name = e.path().filename().string();
+      if (name != "lock" && !name.starts_with("last_reserved_ip")) out += name + " ";
+    }
+    return out;
+  }
+
+  TempDir plugins_;
+};
+
+TEST_F(FailingAddTest, AddFailingWhileTheTaskIsCreatedLeavesNothing) {
+  CtlResult r = ctl({"run", "--rm", "--name", "doomed", "--network", "bridge", "-p", "18085:80", image_,
+                     "/bin/busybox", "true"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("injected portmap failure"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("portmap ADD"), std::string::npos) << "the error names the plugin: " << r.err;
+  EXPECT_TRUE(path_exists(plugins_.path() + "/saw-init")) << "the ADD ran while the runtime created the container";
+  EXPECT_EQ(network_leftovers("doomed", ""), "");
+  EXPECT_EQ(output_of({"iptables-save"}).find("doomed"), std::string::npos);
+  EXPECT_EQ(leases(), "");
+  EXPECT_TRUE(port_free(18085));
+  (void)ctl({"rm", "-f", "doomed"});
+  expect_nothing_left();  // no shim, cgroup, mount, bundle or runtime state
+
+  // The network itself still works for the next container (its ADD is not the failing one).
+  ASSERT_EQ(write_file(plugins_.path() + "/portmap", "#!/bin/sh\nexec /usr/lib/cni/portmap\n").ok(), true);
+  CtlResult ok = ctl({"run", "--rm", "--network", "bridge", "-p", "18085:80", image_, "/bin/busybox", "true"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(leases(), "");
+  EXPECT_TRUE(port_free(18085)) << "free when run --rm returns";
   expect_nothing_left();
 }
 
