@@ -145,6 +145,42 @@ TEST_F(NetworkTest, BerthdKilledThenContainerDiesThenRestartCleansUp) {
 }
 
 
+// The firewall plugin only adds ACCEPT rules for the container in FORWARD: berthd runs it only where
+// FORWARD may drop. Policy ACCEPT: left out, no rule names the container, traffic routed between two
+// networks (so through FORWARD) flows. Policy DROP (docker's): it runs, and a container attached then
+// reaches the other network; a container attached before (no rules of its own) cannot open a
+// connection through the DROP — the policy does bite.
+TEST_F(NetworkTest, FirewallPluginRunsOnlyWhereForwardDrops) {
+  ASSERT_EQ(ctl({"network", "create", "--subnet", "10.98.0.0/24", "far"}).code, 0);
+  std::string server = run_detached({"--network", "far"});
+  std::string server_address = address_of(server);
+  ASSERT_FALSE(server_address.empty());
+  auto fetch = [&](const std::string& from, const std::string& address) {
+    return ctl({"exec", from, "/bin/busybox", "timeout", "3", "/bin/busybox", "wget", "-qO-", "http://" + address + "/"});
+  };
+  std::string before = run_detached({"--network", "bridge"});
+  std::string before_address = address_of(before);
+  std::string filter = output_of({"iptables", "-S"});
+  EXPECT_EQ(filter.find(before_address + "/32"), std::string::npos) << filter;
+  EXPECT_TRUE(wait_until([&] { return fetch(before, server_address).out == "hello\n"; }));
+
+  ASSERT_EQ(run_command({"iptables", "-P", "FORWARD", "DROP"}).value().status.code, 0);
+  std::string after = run_detached({"--network", "bridge"});
+  std::string after_address = address_of(after);
+  filter = output_of({"iptables", "-S", "CNI-FORWARD"});
+  EXPECT_NE(filter.find("-s " + after_address + "/32 -j ACCEPT"), std::string::npos) << filter;
+  CtlResult through = fetch(after, server_address);
+  EXPECT_EQ(through.out, "hello\n") << through.err;
+  EXPECT_NE(fetch(server, before_address).code, 0) << "a new connection to a container without rules is dropped";
+  (void)run_command({"iptables", "-P", "FORWARD", "ACCEPT"});
+
+  for (const auto& id : {after, before, server}) ASSERT_EQ(ctl({"rm", "-f", id}).code, 0);
+  EXPECT_EQ(network_leftovers(after, after_address), "");
+  EXPECT_EQ(output_of({"iptables", "-S", "CNI-FORWARD"}).find("/32"), std::string::npos) << "its DEL ran too";
+  ASSERT_EQ(ctl({"network", "rm", "far"}).code, 0);
+  expect_nothing_left();
+}
+
 // berthd runs the CNI ADD while the runtime creates the container. A portmap that fails its ADD,
 // but only once a process (the container's init, which joined the netns file meanwhile) is in the
 // namespace: the failure lands while the task is being created, with a shim, a cgroup and an init
