@@ -30,7 +30,7 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
                                                "runtime",          "cgroup_parent",
                                                "default_network",  "default_subnet",
                                                "cri_socket",       "pause",
-                                               "gc_interval_seconds"};
+                                               "gc_interval_seconds", "cni_plugin_dirs"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -52,6 +52,9 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   BERTH_TRY(str("default_network", config.default_network));
   BERTH_TRY(str("default_subnet", config.default_subnet));
   BERTH_TRY(str("pause", config.pause));
+  if (auto v = root.get("cni_plugin_dirs")) {
+    BERTH_ASSIGN_OR_RETURN(config.cni_plugin_dirs, v->as_string_array());
+  }
   if (root.get("cri_socket")) {
     config.cri_socket.emplace();
     BERTH_TRY(str("cri_socket", *config.cri_socket));
@@ -151,6 +154,7 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   network_options.state = c.state + "/network";
   network_options.default_network = c.default_network;
   network_options.default_subnet = c.default_subnet;
+  if (!c.cni_plugin_dirs.empty()) network_options.cni.plugin_dirs = c.cni_plugin_dirs;
   BERTH_ASSIGN_OR_RETURN(d->networks_, network::NetworkManager::open(*d->db_, std::move(network_options)));
   TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address,
                                   c.root + "/volumes", c.cgroup_parent, d->networks_.get()};

@@ -61,7 +61,7 @@ std::string Attacher::record_path(const std::string& ns, const std::string& id, 
   return cache_dir_ + "/" + ns + "/" + id + (ifname == "eth0" ? "" : "+" + ifname) + ".json";
 }
 
-Result<AttachmentRecord> Attacher::attach(const AttachRequest& req) {
+Result<AttachmentRecord> Attacher::attach(const AttachRequest& req, const std::function<void()>& netns_ready) {
   BERTH_ASSIGN_OR_RETURN(auto list, parse_conflist(req.conflist));
   BERTH_TRY(runner_.check_plugins(list));
   bool first = req.ifname == "eth0";
@@ -80,6 +80,7 @@ Result<AttachmentRecord> Attacher::attach(const AttachRequest& req) {
   BERTH_TRY(make_dirs(dirname_of(record_file), 0700));
   BERTH_TRY(write_file_atomic(record_file, record.to_json()));
   // lo is up already: NetnsFile::create sets it up.
+  if (netns_ready) netns_ready();
   auto added = runner_.add(list, Attachment{req.id, record.netns, record.ifname, RuntimeConfig{req.ports}});
   if (!added) {
     (void)::unlink(record_file.c_str());  // the ADD rolled itself back; the netns goes with `netns`

@@ -4,6 +4,7 @@
 // back at the next start-up. Knows containers only as (namespace, id).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -44,8 +45,10 @@ class Attacher {
   Attacher(std::string netns_dir, std::string cache_dir, CniRunner runner);
 
   std::string netns_path(const std::string& ns, const std::string& id) const;
-  // On failure nothing is left: no netns file, no record, the ADD rolled back.
-  Result<AttachmentRecord> attach(const AttachRequest& request);
+  // On failure nothing is left: no netns file, no record, the ADD rolled back. netns_ready, when
+  // given, is called once the netns file exists (and the intent is recorded), before the ADD: the
+  // runtime may join the namespace from then on while the plugins run.
+  Result<AttachmentRecord> attach(const AttachRequest& request, const std::function<void()>& netns_ready = nullptr);
   // DEL with the recorded result, netns file and record removed (every interface's, eth0 last). No
   // record: nothing to do. The record is kept when the DEL fails, so that a later detach (or
   // recover) tries again.

@@ -2,7 +2,8 @@
 // plugin dirs, run with CNI_COMMAND / CNI_CONTAINERID / CNI_NETNS / CNI_IFNAME / CNI_PATH in its
 // environment and its config on stdin; it prints a result or an error as JSON. Output is bounded,
 // each run has a deadline. ADD runs the list in order (each plugin gets the previous result);
-// a failed ADD is rolled back by a DEL of the whole list; DEL runs in reverse and keeps going.
+// a failed ADD is rolled back by a DEL of the whole list; DEL runs every plugin at once (each
+// undoes only its own part) and reports the first failure.
 #pragma once
 
 #include <chrono>

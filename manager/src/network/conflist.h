@@ -20,9 +20,12 @@ struct NetworkConfig {
   std::string gateway;   // the bridge's address; empty: the subnet's first address
   bool internal = false; // no default route and no masquerading: the containers reach only each other
   std::string ipam_dir;  // host-local's dataDir (leases), under berthd's root
+  // The firewall plugin (ACCEPT rules for the container in FORWARD): left out where the host's
+  // FORWARD chain drops nothing (forward_chain.h).
+  bool forward_accept = true;
 };
 
-// bridge (with host-local IPAM) + portmap + firewall; as JSON text. The gateway defaults here.
+// bridge (with host-local IPAM) + portmap [+ firewall]; as JSON text. The gateway defaults here.
 Result<std::string> render_conflist(const NetworkConfig& network);
 
 struct PluginConfig {

@@ -17,6 +17,7 @@
 #include "berth/common/unique_fd.h"
 #include "containers/container_options.h"
 #include "network/conflist.h"
+#include "network/forward_chain.h"
 #include "network/links.h"
 
 namespace berth::manager::network {
@@ -115,8 +116,8 @@ Status NetworkManager::ensure_default_network() {
   return {};
 }
 
-Result<std::string> NetworkManager::conflist_of(const NetworkRecord& n) {
-  NetworkConfig config{n.name, n.bridge, n.subnet, n.gateway, n.internal, options_.root + "/ipam"};
+Result<std::string> NetworkManager::conflist_of(const NetworkRecord& n, bool forward_accept) {
+  NetworkConfig config{n.name, n.bridge, n.subnet, n.gateway, n.internal, options_.root + "/ipam", forward_accept};
   return render_conflist(config);
 }
 
@@ -321,19 +322,40 @@ Result<std::vector<PortMapping>> NetworkManager::resolve_ports(const std::string
   return out;
 }
 
-Status NetworkManager::attach(const std::string& ns, const std::string& id) {
+Result<PendingAttach> NetworkManager::begin_attach(const std::string& ns, const std::string& id) {
   auto loaded = load_request(ns, id);
   if (!loaded) {
-    if (loaded.error().code() == ErrorCode::kNotFound) return {};  // made before berthd had networks
+    if (loaded.error().code() == ErrorCode::kNotFound) return PendingAttach{};  // made before berthd had networks
     return std::move(loaded).error();
   }
-  const ContainerNetworkRequest& req = *loaded;
-  if (!uses_cni(req.network)) return {};
+  if (!uses_cni(loaded->network)) return PendingAttach{};
+  // Told once: the netns exists (ok), or the attach failed before it did (its error).
+  auto ready = std::make_shared<std::promise<Status>>();
+  std::future<Status> netns_ready = ready->get_future();
+  std::future<Status> done = std::async(std::launch::async, [this, ns, id, req = std::move(*loaded), ready] {
+    bool told = false;
+    Status added = add_network(ns, id, req, [&] {
+      ready->set_value(Status{});
+      told = true;
+    });
+    if (!told) ready->set_value(added);
+    return added;
+  });
+  if (Status first = netns_ready.get(); !first) {
+    done.wait();
+    return std::move(first).error();
+  }
+  return PendingAttach(std::move(done));
+}
+
+Status NetworkManager::add_network(const std::string& ns, const std::string& id, const ContainerNetworkRequest& req,
+                                   const std::function<void()>& netns_ready) {
   std::lock_guard lock(mu_);
   BERTH_ASSIGN_OR_RETURN(auto network, db_.get_network(req.network));
-  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network));
+  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network, forward_chain_filters()));
   BERTH_ASSIGN_OR_RETURN(auto ports, resolve_ports(id, req.publish));
-  BERTH_ASSIGN_OR_RETURN(auto record, attacher_.attach({ns, id, network.name, conflist, ports, "eth0", req.aliases}));
+  BERTH_ASSIGN_OR_RETURN(auto record, attacher_.attach({ns, id, network.name, conflist, ports, "eth0", req.aliases},
+                                                       netns_ready));
   auto written = write_hosts(ns, id, req);
   if (!written) {
     (void)attacher_.detach(ns, id);
@@ -375,7 +397,7 @@ Status NetworkManager::connect(const std::string& ns, const std::string& id, con
     next = std::max(next, static_cast<size_t>(std::atoi(r.ifname.c_str() + 3)) + 1);
   }
   BERTH_ASSIGN_OR_RETURN(auto req, load_request(ns, id));
-  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network));
+  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network, forward_chain_filters()));
   std::string ifname = "eth" + std::to_string(next);
   BERTH_TRY(attacher_.attach({ns, id, network.name, conflist, {}, ifname, aliases}));
   if (auto written = write_hosts(ns, id, req); !written) {

@@ -5,6 +5,8 @@
 // nothing of gRPC or berthctl, so the CRI pod sandboxes can use it too.
 #pragma once
 
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -82,6 +84,25 @@ struct Endpoint {
   std::vector<std::string> aliases;  // DNS names beyond the container's own
 };
 
+// An attach whose CNI ADD runs on a thread of its own (NetworkManager::begin_attach): the netns file
+// exists already, so the container's task can be created meanwhile. The ADD is joined by wait(), or
+// by the destructor when nobody asked.
+class PendingAttach {
+ public:
+  PendingAttach() = default;  // nothing in flight: a container without a CNI network
+  explicit PendingAttach(std::future<Status> done) : done_(std::move(done)) {}
+  PendingAttach(PendingAttach&&) = default;
+  PendingAttach& operator=(PendingAttach&&) = default;
+  ~PendingAttach() {
+    if (done_.valid()) done_.wait();
+  }
+  // The ADD's outcome, once; on failure nothing of the attach is left (netns file, record, rules).
+  Status wait() { return done_.valid() ? done_.get() : Status{}; }
+
+ private:
+  std::future<Status> done_;
+};
+
 class NetworkManager {
  public:
   static Result<std::unique_ptr<NetworkManager>> open(MetadataStore& db, NetworkManagerOptions options);
@@ -99,7 +120,13 @@ class NetworkManager {
                                          const ContainerNetworkRequest& request);
   // At task create: the CNI ADD (ephemeral ports chosen, taken ports refused) and /etc/hosts with
   // the address. Nothing for none/host containers.
-  Status attach(const std::string& ns, const std::string& id);
+  Status attach(const std::string& ns, const std::string& id) {
+    BERTH_ASSIGN_OR_RETURN(auto pending, begin_attach(ns, id));
+    return pending.wait();
+  }
+  // The same in two halves: returns once the netns file exists (the runtime may join it) or the
+  // attach failed before (a port taken, an unknown network); the CNI ADD goes on meanwhile.
+  Result<PendingAttach> begin_attach(const std::string& ns, const std::string& id);
   // When the task ends: CNI DEL, netns file gone. Idempotent.
   Status detach(const std::string& ns, const std::string& id);
   // network connect: one more interface (eth1...) of a running container, on `network`; its
@@ -117,7 +144,11 @@ class NetworkManager {
  private:
   NetworkManager(MetadataStore& db, NetworkManagerOptions options);
   Status ensure_default_network();
-  Result<std::string> conflist_of(const NetworkRecord& network);
+  // forward_accept: with the firewall plugin (see forward_chain.h).
+  Result<std::string> conflist_of(const NetworkRecord& network, bool forward_accept = true);
+  // begin_attach's thread: everything under mu_; netns_ready once the namespace can be joined.
+  Status add_network(const std::string& ns, const std::string& id, const ContainerNetworkRequest& req,
+                     const std::function<void()>& netns_ready);
   Result<std::vector<PortMapping>> resolve_ports(const std::string& id, const std::vector<std::string>& publish);
   std::string files_dir(const std::string& ns, const std::string& id) const;
   Result<ContainerNetworkRequest> load_request(const std::string& ns, const std::string& id) const;

@@ -52,10 +52,15 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
   auto task = std::make_shared<LiveTask>(ns, id, Bundle(bundle_dir(ns, id)));
   task->runtime = runtime;
   BERTH_TRY(tasks_.insert(task));  // reserved; dropped again on failure
+  // The CNI ADD runs while the rootfs is mounted and the runtime creates the container (which joins
+  // the netns file made first); joined before the task is reported created, so before it starts.
+  network::PendingAttach network;
   auto created = [&]() -> Status {
     const Bundle& bundle = task->bundle;
     BERTH_TRY(bundle.prepare_task(record.spec_json));
-    if (options_.network) BERTH_TRY(options_.network->attach(ns, id));  // its netns, before the runtime joins it
+    if (options_.network) {
+      BERTH_ASSIGN_OR_RETURN(network, options_.network->begin_attach(ns, id));
+    }
     BERTH_ASSIGN_OR_RETURN(auto mounts, images_.snapshots().mounts(record.snapshot_key));
     BERTH_ASSIGN_OR_RETURN(task->rootfs, mount_snapshot(mounts, bundle.rootfs()));
     BERTH_ASSIGN_OR_RETURN(task->shim, shims_->spawn(target(*task)));
@@ -79,10 +84,12 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
     // arrives, and the output is the client's to read before the container goes.
     task->removal_held = record.auto_remove && holds_removal;
     task->init_pidfd = open_pidfd(static_cast<pid_t>(info.pid));
+    BERTH_TRY(network.wait());
     shims_->watch(task->key(), task->shim);
     return {};
   }();
   if (!created) {
+    (void)network.wait();  // an ADD still running finishes before its DEL below
     shims_->unwatch(task->key());
     bool spawned = task->shim.client != nullptr;
     shims_->stop(id, task->shim);

@@ -51,7 +51,8 @@ void ContainerFixture::SetUp() {
   ASSERT_TRUE(dir.ok());
   dir_ = std::move(*dir);
   auto daemon =
-      Berthd::start(fmt::format(R"({{"shim": "{}", "runtime": "{}"}})", BERTH_SHIM_PATH, BERTH_RUNTIME_PATH));
+      Berthd::start(fmt::format(R"({{"shim": "{}", "runtime": "{}"{}{}}})", BERTH_SHIM_PATH, BERTH_RUNTIME_PATH,
+                                extra_config_.empty() ? "" : ", ", extra_config_));
   ASSERT_TRUE(daemon.ok()) << daemon.error().what();
   berthd_ = std::move(*daemon);
   // A busybox image as an OCI archive, imported.

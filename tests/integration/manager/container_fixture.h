@@ -55,6 +55,8 @@ class ContainerFixture : public ::testing::Test {
   }
 
   TempDir dir_;
+  // More keys for berthd's config file, set by a subclass before SetUp (`"key": value, ...`).
+  std::string extra_config_;
   std::unique_ptr<Berthd> berthd_;
   std::string image_;
   std::string ns_;

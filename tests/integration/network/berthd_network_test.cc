@@ -5,6 +5,9 @@
 // create/ls/inspect/rm (refused while in use); and nothing left after stop, rm -f and a berthd
 // kill -9 + restart: no veth, netns file, iptables rule, IPAM lease; the port free at once.
 
+#include <filesystem>
+
+#include "berth/common/temp_dir.h"
 #include "network_fixture.h"
 
 namespace berth::manager::testing {
@@ -138,6 +141,106 @@ TEST_F(NetworkTest, BerthdKilledThenContainerDiesThenRestartCleansUp) {
       << network_leftovers(id, address);
   EXPECT_TRUE(port_free(18090));
   ASSERT_EQ(ctl({"rm", "-f", id}).code, 0);
+  expect_nothing_left();
+}
+
+
+// The firewall plugin only adds ACCEPT rules for the container in FORWARD: berthd runs it only where
+// FORWARD may drop. Policy ACCEPT: left out, no rule names the container, traffic routed between two
+// networks (so through FORWARD) flows. Policy DROP (docker's): it runs, and a container attached then
+// reaches the other network; a container attached before (no rules of its own) cannot open a
+// connection through the DROP — the policy does bite.
+TEST_F(NetworkTest, FirewallPluginRunsOnlyWhereForwardDrops) {
+  ASSERT_EQ(ctl({"network", "create", "--subnet", "10.98.0.0/24", "far"}).code, 0);
+  std::string server = run_detached({"--network", "far"});
+  std::string server_address = address_of(server);
+  ASSERT_FALSE(server_address.empty());
+  auto fetch = [&](const std::string& from, const std::string& address) {
+    return ctl({"exec", from, "/bin/busybox", "timeout", "3", "/bin/busybox", "wget", "-qO-", "http://" + address + "/"});
+  };
+  std::string before = run_detached({"--network", "bridge"});
+  std::string before_address = address_of(before);
+  std::string filter = output_of({"iptables", "-S"});
+  EXPECT_EQ(filter.find(before_address + "/32"), std::string::npos) << filter;
+  EXPECT_TRUE(wait_until([&] { return fetch(before, server_address).out == "hello\n"; }));
+
+  ASSERT_EQ(run_command({"iptables", "-P", "FORWARD", "DROP"}).value().status.code, 0);
+  std::string after = run_detached({"--network", "bridge"});
+  std::string after_address = address_of(after);
+  filter = output_of({"iptables", "-S", "CNI-FORWARD"});
+  EXPECT_NE(filter.find("-s " + after_address + "/32 -j ACCEPT"), std::string::npos) << filter;
+  CtlResult through = fetch(after, server_address);
+  EXPECT_EQ(through.out, "hello\n") << through.err;
+  EXPECT_NE(fetch(server, before_address).code, 0) << "a new connection to a container without rules is dropped";
+  (void)run_command({"iptables", "-P", "FORWARD", "ACCEPT"});
+
+  for (const auto& id : {after, before, server}) ASSERT_EQ(ctl({"rm", "-f", id}).code, 0);
+  EXPECT_EQ(network_leftovers(after, after_address), "");
+  EXPECT_EQ(output_of({"iptables", "-S", "CNI-FORWARD"}).find("/32"), std::string::npos) << "its DEL ran too";
+  ASSERT_EQ(ctl({"network", "rm", "far"}).code, 0);
+  expect_nothing_left();
+}
+
+// berthd runs the CNI ADD while the runtime creates the container. A portmap that fails its ADD,
+// but only once a process (the container's init, which joined the netns file meanwhile) is in the
+// namespace: the failure lands while the task is being created, with a shim, a cgroup and an init
+// to clean up. It leaves a mark when it saw the init: proof that the two ran at the same time.
+class FailingAddTest : public NetworkTest {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("/var/tmp/berth-cni-plugins-");
+    ASSERT_TRUE(dir.ok()) << dir.error().what();
+    plugins_ = std::move(*dir);
+    std::string script = fmt::format(R"(#!/bin/sh
+[ "$CNI_COMMAND" = ADD ] || exec /usr/lib/cni/portmap
+ns=$(stat -L -c %i "$CNI_NETNS")
+i=0
+while [ $i -lt 200 ]; do
+  if ls -l /proc/[0-9]*/ns/net 2>/dev/null | grep -q "net:\[$ns\]"; then echo seen > {}/saw-init; break; fi
+  sleep 0.05; i=$((i + 1))
+done
+echo '{{"cniVersion": "1.0.0", "code": 999, "msg": "injected portmap failure"}}'
+exit 1
+)", plugins_.path());
+    ASSERT_TRUE(write_file_atomic(plugins_.path() + "/portmap", script, 0755).ok());
+    extra_config_ = fmt::format(R"("cni_plugin_dirs": ["{}", "/usr/lib/cni"])", plugins_.path());
+    NetworkTest::SetUp();
+  }
+
+  // Leases host-local still holds on the default network (files named by an address).
+  std::string leases() {
+    std::string out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(berthd_->root() + "/network/ipam/bridge", ec)) {
+      std::string name = e.path().filename().string();
+      if (name != "lock" && !name.starts_with("last_reserved_ip")) out += name + " ";
+    }
+    return out;
+  }
+
+  TempDir plugins_;
+};
+
+TEST_F(FailingAddTest, AddFailingWhileTheTaskIsCreatedLeavesNothing) {
+  CtlResult r = ctl({"run", "--rm", "--name", "doomed", "--network", "bridge", "-p", "18085:80", image_,
+                     "/bin/busybox", "true"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("injected portmap failure"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("portmap ADD"), std::string::npos) << "the error names the plugin: " << r.err;
+  EXPECT_TRUE(path_exists(plugins_.path() + "/saw-init")) << "the ADD ran while the runtime created the container";
+  EXPECT_EQ(network_leftovers("doomed", ""), "");
+  EXPECT_EQ(output_of({"iptables-save"}).find("doomed"), std::string::npos);
+  EXPECT_EQ(leases(), "");
+  EXPECT_TRUE(port_free(18085));
+  (void)ctl({"rm", "-f", "doomed"});
+  expect_nothing_left();  // no shim, cgroup, mount, bundle or runtime state
+
+  // The network itself still works for the next container (its ADD is not the failing one).
+  ASSERT_EQ(write_file(plugins_.path() + "/portmap", "#!/bin/sh\nexec /usr/lib/cni/portmap\n").ok(), true);
+  CtlResult ok = ctl({"run", "--rm", "--network", "bridge", "-p", "18085:80", image_, "/bin/busybox", "true"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(leases(), "");
+  EXPECT_TRUE(port_free(18085)) << "free when run --rm returns";
   expect_nothing_left();
 }
 

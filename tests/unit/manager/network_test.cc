@@ -6,6 +6,7 @@
 #include "network/attachments.h"
 #include "network/cni_result.h"
 #include "network/conflist.h"
+#include "network/forward_chain.h"
 #include "network/ipv4.h"
 #include "network/port_spec.h"
 
@@ -111,6 +112,27 @@ TEST(Conflist, RendersBridgePortmapFirewall) {
   EXPECT_EQ(*range.get("subnet")->as_string(), "172.30.0.0/16");
   EXPECT_EQ(*range.get("gateway")->as_string(), "172.30.0.1");  // the subnet's first address
   EXPECT_EQ(ipam.get("routes")->as_array()->size(), 1u);
+}
+
+TEST(Conflist, FirewallLeftOutWhenForwardAcceptsAnyway) {
+  NetworkConfig n = bridge_network();
+  n.forward_accept = false;
+  auto list = parse_conflist(*render_conflist(n));
+  ASSERT_TRUE(list.ok()) << list.error().message();
+  ASSERT_EQ(list->plugins.size(), 2u);
+  EXPECT_EQ(list->plugins[1].type, "portmap");
+}
+
+TEST(ForwardChain, OnlyAnAcceptPolicyWithNoRulesButTheFirewallPluginsJumpFiltersNothing) {
+  EXPECT_FALSE(forward_rules_filter("-P FORWARD ACCEPT\n"));
+  EXPECT_FALSE(forward_rules_filter(
+      "-P FORWARD ACCEPT\n-A FORWARD -m comment --comment \"CNI firewall plugin rules\" -j CNI-FORWARD\n"));
+  EXPECT_TRUE(forward_rules_filter("-P FORWARD DROP\n"));  // docker's hosts
+  EXPECT_TRUE(forward_rules_filter(
+      "-P FORWARD DROP\n-A FORWARD -m comment --comment \"CNI firewall plugin rules\" -j CNI-FORWARD\n"));
+  EXPECT_TRUE(forward_rules_filter("-P FORWARD ACCEPT\n-A FORWARD -i eth9 -j DROP\n"));
+  EXPECT_TRUE(forward_rules_filter("-P FORWARD ACCEPT\n-A FORWARD -j DOCKER-USER\n"));
+  EXPECT_TRUE(forward_rules_filter(""));  // nothing read: the plugin runs
 }
 
 TEST(Conflist, InternalHasNoRouteOutAndNoMasquerade) {

@@ -34,6 +34,8 @@ struct DaemonConfig {
   // docker), and the default bridge network's subnet (empty: one free of the host's routes).
   std::string default_network = "none";
   std::string default_subnet;
+  // Where the CNI plugin binaries are looked for, in order (empty: /usr/lib/cni, /opt/cni/bin).
+  std::vector<std::string> cni_plugin_dirs;
   // The Kubernetes CRI socket: unset, <state>/cri.sock (/run/berth/cri.sock by default); "": no CRI.
   std::optional<std::string> cri_socket;
   std::string pause = "berth-pause";  // the pod sandboxes' infra binary (path or name in PATH)
@@ -45,7 +47,7 @@ struct DaemonConfig {
 // Reads a JSON config file:
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
 //  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "cgroup_parent": "/berth/a", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
-//  "default_network": "none|bridge|NAME", "default_subnet": "172.30.0.0/16",
+//  "default_network": "none|bridge|NAME", "default_subnet": "172.30.0.0/16", "cni_plugin_dirs": ["/usr/lib/cni"],
 //  "cri_socket": "/run/berth/cri.sock" ("" : off), "pause": "/usr/bin/berth-pause", "gc_interval_seconds": 3600,
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
