@@ -23,6 +23,11 @@ cleanup() {
   fi
   podman "${podman_args[@]}" rm -af >/dev/null 2>&1
   podman "${podman_args[@]}" system reset -f >/dev/null 2>&1
+  # A podman run that failed half-way can leave the runtime's own state (in its default root) for a
+  # container of ours: delete exactly those, by their bundle under $work.
+  for id in $("$berth" list -q 2>/dev/null); do
+    "$berth" state "$id" 2>/dev/null | grep -q "\"bundle\": *\"$work/" && "$berth" delete --force "$id" >/dev/null 2>&1
+  done
   grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$work"
 }
