@@ -97,33 +97,36 @@ ctrd_pid=$!
 for _ in $(seq 600); do [[ -S $work/ctrd.sock ]] && break; sleep 0.05; done
 [[ -S $work/ctrd.sock ]] || fail "containerd did not start: $(tail -5 "$work/containerd.log")"
 ctr=(ctr -a "$work/ctrd.sock")
+# containerd's runc shim keeps the runtime's state under /run/containerd/runc/<namespace>/<id>
+# whatever containerd's own root: ids of this run only, so the berth and runc runs can go in parallel.
+p1=peers-rm-$$ p2=peers-d-$$
 "${ctr[@]}" images import "$work/image.tar" >/dev/null
 
-out=$("${ctr[@]}" run --rm --runc-binary "$berth" localhost/berth-peers:latest p1 sh -c 'echo ctr-ok; exit 3' || echo "exit=$?")
+out=$("${ctr[@]}" run --rm --runc-binary "$berth" localhost/berth-peers:latest "$p1" sh -c 'echo ctr-ok; exit 3' || echo "exit=$?")
 expect_eq "$out" $'ctr-ok\nexit=3' "ctr run --rm"
 
-"${ctr[@]}" run -d --runc-binary "$berth" localhost/berth-peers:latest p2 sleep 1000 >/dev/null
-expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" RUNNING "task status"
-out=$("${ctr[@]}" task exec --exec-id e1 p2 sh -c 'echo exec-ok; tr "\\0" " " < /proc/1/cmdline')
+"${ctr[@]}" run -d --runc-binary "$berth" localhost/berth-peers:latest "$p2" sleep 1000 >/dev/null
+expect_eq "$("${ctr[@]}" task ls | awk -v id="$p2" '$1==id{print $3}')" RUNNING "task status"
+out=$("${ctr[@]}" task exec --exec-id e1 "$p2" sh -c 'echo exec-ok; tr "\\0" " " < /proc/1/cmdline')
 expect_eq "$out" $'exec-ok\nsleep 1000 ' "task exec"
 set +e
-"${ctr[@]}" task exec --exec-id e2 p2 sh -c 'exit 4'; code=$?
+"${ctr[@]}" task exec --exec-id e2 "$p2" sh -c 'exit 4'; code=$?
 expect_eq "$code" 4 "task exec exit code"
-err=$("${ctr[@]}" task exec --exec-id e3 --cwd /no/such/dir p2 true 2>&1); code=$?
+err=$("${ctr[@]}" task exec --exec-id e3 --cwd /no/such/dir "$p2" true 2>&1); code=$?
 expect_eq "$code" 1 "task exec with a missing cwd"
 [[ $err == *"chdir to cwd"* ]] || fail "task exec with a missing cwd: $err"
-err=$("${ctr[@]}" task checkpoint p2 2>&1); code=$?
+err=$("${ctr[@]}" task checkpoint "$p2" 2>&1); code=$?
 [[ $code != 0 ]] || fail "task checkpoint succeeded without CRIU"
 set -e
-expect_eq "$("${ctr[@]}" task ps p2 | awk 'NR==2{print $1}')" "$("${ctr[@]}" task ls | awk '$1=="p2"{print $2}')" "task ps lists init"
-"${ctr[@]}" task pause p2
-expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" PAUSED "after pause"
-if "${ctr[@]}" task exec --exec-id e4 p2 true 2>/dev/null; then fail "task exec into a paused task succeeded"; fi
-"${ctr[@]}" task resume p2
-expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" RUNNING "after resume"
-"${ctr[@]}" task kill -s KILL p2
-for _ in $(seq 600); do [[ $("${ctr[@]}" task ls | awk '$1=="p2"{print $3}') == STOPPED ]] && break; sleep 0.05; done
-expect_eq "$("${ctr[@]}" task ls | awk '$1=="p2"{print $3}')" STOPPED "after kill"
-"${ctr[@]}" task rm p2 >/dev/null
-"${ctr[@]}" c rm p2
+expect_eq "$("${ctr[@]}" task ps "$p2" | awk 'NR==2{print $1}')" "$("${ctr[@]}" task ls | awk -v id="$p2" '$1==id{print $2}')" "task ps lists init"
+"${ctr[@]}" task pause "$p2"
+expect_eq "$("${ctr[@]}" task ls | awk -v id="$p2" '$1==id{print $3}')" PAUSED "after pause"
+if "${ctr[@]}" task exec --exec-id e4 "$p2" true 2>/dev/null; then fail "task exec into a paused task succeeded"; fi
+"${ctr[@]}" task resume "$p2"
+expect_eq "$("${ctr[@]}" task ls | awk -v id="$p2" '$1==id{print $3}')" RUNNING "after resume"
+"${ctr[@]}" task kill -s KILL "$p2"
+for _ in $(seq 600); do [[ $("${ctr[@]}" task ls | awk -v id="$p2" '$1==id{print $3}') == STOPPED ]] && break; sleep 0.05; done
+expect_eq "$("${ctr[@]}" task ls | awk -v id="$p2" '$1==id{print $3}')" STOPPED "after kill"
+"${ctr[@]}" task rm "$p2" >/dev/null
+"${ctr[@]}" c rm "$p2"
 echo "PASS: $berth"
