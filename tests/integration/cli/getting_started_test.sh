@@ -25,6 +25,10 @@ cleanup() {
   set +e
   [[ -S $docs_work/berthd.sock ]] && berthctl ps -a -q 2>/dev/null | xargs -r berthctl rm -f >/dev/null 2>&1
   jobs -p | xargs -r kill 2>/dev/null
+  # The doc's `berthd &` runs our berthd function in a subshell: berthd is that subshell's child,
+  # found by the socket path only it has.
+  pkill -f -- "--address $docs_work/berthd.sock" 2>/dev/null
+  for _ in $(seq 100); do pgrep -f -- "--address $docs_work/berthd.sock" >/dev/null || break; sleep 0.1; done
   [[ -n ${registry_pid:-} ]] && kill "$registry_pid" 2>/dev/null
   wait 2>/dev/null
   grep -o " $docs_work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
