@@ -174,11 +174,13 @@ Status delete_container(const GlobalOptions& global, const std::string& id, bool
   StateStore store(global.root);
   auto loaded = store.load(id);
   if (!loaded) {
-    // A half-created dir without state.json (crash during create) is still ours to clean.
-    // `delete --force` of a container that does not exist succeeds, as with runc: cleanup code
-    // runs it unconditionally.
-    if (loaded.error().code() == ErrorCode::kNotFound && force && StateStore::validate_id(id).ok()) {
-      return remove_half_created(global, store, id);
+    // A dir without state.json (a create, or a delete, killed half-way) is still ours to clean,
+    // with or without --force, as runc removes it: a second delete finishes what the first began.
+    // The container itself does not exist, which only `delete --force` makes a success (as with
+    // runc: cleanup code runs it unconditionally).
+    if (loaded.error().code() == ErrorCode::kNotFound && StateStore::validate_id(id).ok()) {
+      BERTH_TRY(remove_half_created(global, store, id));
+      if (force) return {};
     }
     return std::move(loaded).error();
   }

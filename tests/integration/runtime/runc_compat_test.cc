@@ -1,5 +1,6 @@
 // The command line as scripts written for runc use it: exit codes and messages compared with
 // /usr/sbin/runc where it is installed.
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -275,6 +276,44 @@ TEST(RuncCompat, ExecJoinsTheContainersCgroupInEveryHierarchy) {
   }
   EXPECT_EQ(checked, 1);
   EXPECT_TRUE(b.berth({"delete", "--force", "hy"}).status.success());
+}
+
+// Issue 16: a delete killed half-way through removing the state dir (its init killed, state.json
+// gone, the rest still there) is finished by the next delete, with or without --force: runc
+// removes such a dir and says the container does not exist; --force makes that a success. berth
+// also takes the cgroup its config copy names (runc leaves it: removed here for runc).
+TEST(RuncCompat, ADeleteFinishesAHalfDoneDelete) {
+  BERTH_REQUIRE_ROOT();
+  if (!cgroup_v1_host()) GTEST_SKIP() << "needs a cgroup v1 or hybrid host";
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"sleep", "100"});
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    std::string cgroup = "/sys/fs/cgroup/pids/berth-test-" + basename_of(b.dir());
+    ASSERT_EQ(b.runtime_detached(rt, {"create", "--bundle", b.dir(), "half"}).status.code, 0) << rt;
+    ASSERT_TRUE(path_exists(cgroup)) << rt;
+    auto state = json::parse(b.runtime(rt, {"state", "half"}).out, "state");
+    ASSERT_TRUE(state.ok()) << rt;
+    auto init = ChildProcess::adopt(static_cast<pid_t>(json::root(*state).get("pid")->as_int64().value_or(0)));
+    ASSERT_TRUE(init.ok()) << rt;
+    ASSERT_EQ(b.runtime(rt, {"kill", "half", "KILL"}).status.code, 0) << rt;
+    pollfd p{init->pidfd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 10000), 1) << rt << ": init did not die";
+    (void)init->release();
+    ASSERT_EQ(::unlink((root + "/half/state.json").c_str()), 0) << rt;
+
+    auto out = b.runtime(rt, {"delete", "half"});
+    EXPECT_NE(out.status.code, 0) << rt;
+    EXPECT_NE(out.err.find("does not exist"), std::string::npos) << rt << ": " << out.err;
+    EXPECT_FALSE(path_exists(root + "/half")) << rt << ": the half-removed state dir stayed";
+    if (rt == BERTH_BINARY) {
+      EXPECT_FALSE(path_exists(cgroup)) << "the container's cgroup stayed";
+    }
+    EXPECT_EQ(b.runtime(rt, {"delete", "--force", "half"}).status.code, 0) << rt;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+      ::rmdir((entry.path().string() + "/berth-test-" + basename_of(b.dir())).c_str());
+  }
 }
 
 }  // namespace
