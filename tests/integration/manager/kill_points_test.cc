@@ -1,4 +1,5 @@
-// Kills at the runtime steps of a start, an exec and a delete through a real berthd (issue 16):
+// Kills at the runtime steps of a start, an exec and a delete through a real berthd (issue 16),
+// and while an rm -f waits for the exit of the init it killed:
 // berthd, the shim or the runtime killed -9 either just before the runtime verb runs, or inside
 // the runtime's own `start` (after the container's process exec'd, in a poststart hook) and
 // `delete` (after its cgroup and state went, in a poststop hook). The fault runtime
@@ -18,6 +19,7 @@
 #include "berth/common/json.h"
 #include "berth/common/unique_fd.h"
 #include "fault_fixture.h"
+#include "init_exit_hold.h"
 
 namespace berth::manager {
 namespace {
@@ -184,6 +186,46 @@ INSTANTIATE_TEST_SUITE_P(
                       KillPoint{"poststop", Victim::kBerthd}, KillPoint{"poststop", Victim::kShim},
                       KillPoint{"poststop", Victim::kRuntime}),
     kill_point_name);
+
+
+// kill -9 of berthd or of the shim in an rm -f after init was killed, before anything of the
+// container was removed: init's exit is held open (InitExitHold, a process of the test's in the
+// container's pid namespace), so the shim and berthd are waiting for that exit when the kill
+// lands. (The runtime is not a victim here: `berth kill` has returned; berth's own delete killed
+// between killing init and its clean-up: RuncCompat.ADeleteKilledBetweenKillingInitAndCleanUp...)
+class KillWhileInitExitsTest : public KillDuringStepTest {};
+
+TEST_P(KillWhileInitExitsTest, StateStaysTrueAndNothingLeaks) {
+  start_keeper();
+  CtlResult r = ctl({"run", "-d", "--name", "victim", image_, "/bin/busybox", "sleep", "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto init = read_file(bundle_dir("victim") + "/init.pid");
+  auto shim = read_file(bundle_dir("victim") + "/shim.pid");
+  ASSERT_TRUE(init.ok() && shim.ok());
+  auto hold = berth::test::InitExitHold::enter(std::stoi(*init));
+  ASSERT_TRUE(hold.ok()) << hold.error().what();
+  auto client = spawn_client({"rm", "-f", "victim"});
+  ASSERT_TRUE(client.ok()) << client.error().what();
+  ASSERT_TRUE(hold->init_killed(std::chrono::seconds(30))) << "rm -f never killed init";
+  if (GetParam().victim == Victim::kBerthd) {
+    ASSERT_TRUE(berthd_->kill_hard().ok());
+  } else {
+    ASSERT_EQ(::kill(std::stoi(*shim), SIGKILL), 0);
+  }
+  ASSERT_TRUE(hold->let_go().ok());
+  auto done = client->wait_for(std::chrono::seconds(90));
+  ASSERT_TRUE(done.ok() && done->has_value()) << "the client hangs after the kill";
+  if (GetParam().victim == Victim::kBerthd) {
+    ASSERT_TRUE(berthd_->restart().ok());
+  }
+  expect_consistent("victim");
+  expect_keeper_intact();
+  expect_manageable_and_clean("victim");
+}
+
+INSTANTIATE_TEST_SUITE_P(FaultInjection, KillWhileInitExitsTest,
+                         ::testing::Values(KillPoint{"initExit", Victim::kBerthd}, KillPoint{"initExit", Victim::kShim}),
+                         kill_point_name);
 
 }  // namespace
 }  // namespace berth::manager

@@ -12,6 +12,7 @@
 #include "berth/common/scoped_mount.h"
 #include "berth/common/temp_dir.h"
 #include "bundle.h"
+#include "init_exit_hold.h"
 
 namespace berth::test {
 namespace {
@@ -310,6 +311,45 @@ TEST(RuncCompat, ADeleteFinishesAHalfDoneDelete) {
       EXPECT_FALSE(path_exists(cgroup)) << "the container's cgroup stayed";
     }
     EXPECT_EQ(b.runtime(rt, {"delete", "--force", "half"}).status.code, 0) << rt;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+      ::rmdir((entry.path().string() + "/berth-test-" + basename_of(b.dir())).c_str());
+  }
+}
+
+// Issue 16: `delete --force` of a running container killed -9 after it killed init, before it
+// removed the cgroup and the state (held there by InitExitHold, not by timing). The next delete
+// finds the container stopped and finishes: nothing of it stays, with berth as with runc.
+TEST(RuncCompat, ADeleteKilledBetweenKillingInitAndCleanUpIsFinishedByTheNext) {
+  BERTH_REQUIRE_ROOT();
+  if (!cgroup_v1_host()) GTEST_SKIP() << "needs a cgroup v1 or hybrid host";
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"sleep", "100"});
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    std::string cgroup = "/sys/fs/cgroup/pids/berth-test-" + basename_of(b.dir());
+    ASSERT_EQ(b.runtime_detached(rt, {"run", "-d", "--bundle", b.dir(), "mid"}).status.code, 0) << rt;
+    auto state = json::parse(b.runtime(rt, {"state", "mid"}).out, "state");
+    ASSERT_TRUE(state.ok()) << rt;
+    auto hold = InitExitHold::enter(static_cast<pid_t>(json::root(*state).get("pid")->as_int64().value_or(0)));
+    ASSERT_TRUE(hold.ok()) << rt << ": " << hold.error().what();
+    auto del = ChildProcess::spawn({.argv = {rt, "--root", root, "delete", "--force", "mid"}});
+    ASSERT_TRUE(del.ok()) << rt;
+    ASSERT_TRUE(hold->init_killed(std::chrono::seconds(10))) << rt << ": the delete never killed init";
+    ASSERT_TRUE(del->signal(SIGKILL).ok());
+    auto killed = del->wait();
+    ASSERT_TRUE(killed.ok());
+    EXPECT_EQ(killed->signal, SIGKILL) << rt << ": the delete ended before the kill, the point was missed";
+    ASSERT_TRUE(hold->let_go().ok());
+    EXPECT_TRUE(path_exists(cgroup)) << rt << ": the cgroup went before init was gone";
+    auto after = json::parse(b.runtime(rt, {"state", "mid"}).out, "state");
+    ASSERT_TRUE(after.ok()) << rt << ": the state went before init was gone";
+    EXPECT_EQ(json::root(*after).get("status")->as_string().value_or(""), "stopped") << rt;
+
+    auto out = b.runtime(rt, {"delete", "mid"});
+    EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_FALSE(path_exists(root + "/mid")) << rt;
+    EXPECT_FALSE(path_exists(cgroup)) << rt;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
       ::rmdir((entry.path().string() + "/berth-test-" + basename_of(b.dir())).c_str());
