@@ -82,6 +82,7 @@ Result<ImageRecord> ImageManager::pull(const std::string& ns, const PullOptions&
   BERTH_TRY(db_.ensure_namespace(ns));
   RegistryOptions registry = registry_;
   registry.credentials = options.credentials;
+  registry.cancelled = options.cancelled;  // a stalled transfer stops too, not only one that moves
   RegistryClient client(ref, registry);
   // A failed pull's blobs are nobody's once its lease is gone: collected then (declared before the
   // lease guard, so it runs after it), not left for some later rmi.

@@ -112,6 +112,10 @@ int on_seek(void* opaque, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+int on_progress(void* opaque, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const HttpRequest*>(opaque)->cancelled() ? 1 : 0;
+}
+
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -158,6 +162,11 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
                                   : request.sink || request.upload_size > 0 ? std::chrono::seconds(0)
                                                                 : kDefaultDeadline;
   if (deadline.count() > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(deadline.count() * 1000));
+  if (request.cancelled) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &request);
+  }
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buf);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
@@ -176,6 +185,9 @@ Result<HttpResponse> http_request(const HttpRequest& request) {
   CURLcode rc = curl_easy_perform(c);
   if (!t.sink_status.ok()) return std::move(t.sink_status).error();
   if (rc == CURLE_WRITE_ERROR && response.body_truncated) rc = CURLE_OK;  // we stopped an error body
+  if (rc == CURLE_ABORTED_BY_CALLBACK && request.cancelled && request.cancelled()) {
+    return make_error(ErrorCode::kCancelled, "{} {}: cancelled", request.method, request.url);
+  }
   if (rc == CURLE_OPERATION_TIMEDOUT && deadline.count() > 0) {
     return make_error(ErrorCode::kDeadlineExceeded, "{} {}: no complete response within {} s ({})", request.method,
                       request.url, deadline.count(), error_buf[0] ? error_buf : curl_easy_strerror(rc));

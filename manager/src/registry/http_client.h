@@ -40,6 +40,9 @@ struct HttpRequest {
   // buf with up to n bytes from offset and may be asked again from 0 when the transfer rewinds.
   int64_t upload_size = -1;
   std::function<Result<size_t>(int64_t offset, char* buf, size_t n)> upload;
+  // Asked about once a second, also while no byte flows (a stalled registry); true aborts the
+  // request with kCancelled. A pull whose client went away stops at once, not at the low-speed limit.
+  std::function<bool()> cancelled;
 };
 
 struct HttpResponse {

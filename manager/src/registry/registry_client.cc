@@ -152,7 +152,8 @@ Status RegistryClient::authenticate(const AuthChallenge& challenge) {
                     "service=" + url_escape(challenge.param("service")) +
                     (scope.empty() ? "" : "&scope=" + url_escape(scope));
   HttpRequest request{
-      .url = url, .max_body = 1 << 20, .tls = {host_.skip_verify, host_.ca_file}, .basic_user = credentials_};
+      .url = url, .max_body = 1 << 20, .tls = {host_.skip_verify, host_.ca_file}, .basic_user = credentials_,
+      .cancelled = options_.cancelled};
   auto sent = http_request(request);
   if (!sent) return transport_error(std::move(sent).error());
   HttpResponse response = std::move(*sent);
@@ -185,6 +186,7 @@ std::string RegistryClient::resolve_url(const std::string& url, const std::strin
 Result<HttpResponse> RegistryClient::send(HttpRequest request) {
   std::string target = std::move(request.url);
   request.tls = {host_.skip_verify, host_.ca_file};
+  if (!request.cancelled) request.cancelled = options_.cancelled;
   std::vector<std::string> headers = std::move(request.headers);
   for (int attempt = 0;; ++attempt) {
     std::string auth, origin;

@@ -30,6 +30,7 @@ struct RegistryOptions {
   size_t max_manifest_size = 4 << 20;
   size_t max_config_size = 16 << 20;
   std::string credentials;  // user:password given with the request (berthctl login); wins over auth_config
+  std::function<bool()> cancelled;  // true: every request under way stops (the caller went away)
 };
 
 struct FetchedManifest {

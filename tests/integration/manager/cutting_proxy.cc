@@ -58,7 +58,11 @@ Result<std::unique_ptr<CuttingProxy>> CuttingProxy::start(int listen_port, int u
 }
 
 CuttingProxy::CuttingProxy(UniqueFd listener, int upstream_port, CutRule rule)
-    : listener_(std::move(listener)), stop_(::eventfd(0, EFD_CLOEXEC)), upstream_port_(upstream_port), rule_(rule) {}
+    : listener_(std::move(listener)),
+      stop_(::eventfd(0, EFD_CLOEXEC)),
+      release_(::eventfd(0, EFD_CLOEXEC)),
+      upstream_port_(upstream_port),
+      rule_(rule) {}
 
 CuttingProxy::~CuttingProxy() {
   uint64_t one = 1;
@@ -66,6 +70,22 @@ CuttingProxy::~CuttingProxy() {
   if (acceptor_.joinable()) acceptor_.join();
   std::lock_guard lock(mu_);
   for (auto& t : threads_) t.join();
+}
+
+bool CuttingProxy::wait_held(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, timeout, [this] { return held_.load(); });
+}
+
+bool CuttingProxy::wait_held_client_gone(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, timeout, [this] { return held_client_gone_.load(); });
+}
+
+void CuttingProxy::release_hold() {
+  released_ = true;
+  uint64_t one = 1;
+  (void)::write(release_.get(), &one, sizeof one);
 }
 
 std::vector<std::string> CuttingProxy::requests() const {
@@ -88,20 +108,36 @@ void CuttingProxy::serve(UniqueFd client) {
   if (!upstream) return;
   std::string pending;   // client bytes not yet forwarded (an incomplete request head)
   size_t body_left = 0;  // of the current request's body, still to forward
+  std::string held;      // response bytes read past the hold point, relayed once released
   char buf[64 << 10];
   for (;;) {
-    pollfd fds[3] = {{client.get(), POLLIN, 0}, {upstream->get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-    if (::poll(fds, 3, -1) < 0) {
+    bool hold = holding();
+    if (!hold && !held.empty()) {
+      if (!write_all(client.get(), held).ok()) return;
+      held.clear();
+    }
+    // While held, the registry is not read (the client sees a stalled transfer) but the client is
+    // watched: its hanging up is what the test waits for.
+    pollfd fds[4] = {{client.get(), POLLIN, 0},
+                     {upstream->get(), static_cast<short>(hold ? 0 : POLLIN), 0},
+                     {stop_.get(), POLLIN, 0},
+                     {release_.get(), static_cast<short>(hold ? POLLIN : 0), 0}};
+    if (::poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (fds[2].revents & POLLIN) return;
-    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (!hold && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = ::read(upstream->get(), buf, sizeof buf);
-      if (n <= 0 || !forward_response(std::string_view(buf, static_cast<size_t>(n)), client.get())) return;
+      if (n <= 0 || !forward_response(std::string_view(buf, static_cast<size_t>(n)), client.get(), held)) return;
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(client.get(), buf, sizeof buf);
+      if (n <= 0 && holding() && !held.empty()) {  // the stalled transfer itself, not a finished one
+        std::lock_guard lock(mu_);
+        held_client_gone_ = true;
+        changed_.notify_all();
+      }
       if (n <= 0) return;
       pending.append(buf, static_cast<size_t>(n));
       if (!forward_requests(pending, body_left, upstream->get(), client.get())) return;  // cut: both ends close here
@@ -109,7 +145,20 @@ void CuttingProxy::serve(UniqueFd client) {
   }
 }
 
-bool CuttingProxy::forward_response(std::string_view chunk, int client) {
+bool CuttingProxy::forward_response(std::string_view chunk, int client, std::string& held) {
+  if (rule_.hold_after_bytes >= 0 && !released_) {
+    auto size = static_cast<int64_t>(chunk.size());
+    int64_t before = relayed_.fetch_add(size);
+    auto allowed = static_cast<size_t>(std::clamp<int64_t>(rule_.hold_after_bytes - before, 0, size));
+    if (allowed > 0 && !write_all(client, chunk.substr(0, allowed)).ok()) return false;
+    if (allowed < chunk.size()) {
+      held.append(chunk.substr(allowed));
+      std::lock_guard lock(mu_);
+      held_ = true;
+      changed_.notify_all();
+    }
+    return true;
+  }
   if (rule_.response_bytes < 0) return write_all(client, chunk).ok();
   auto size = static_cast<int64_t>(chunk.size());
   int64_t before = relayed_.fetch_add(size);

@@ -101,9 +101,14 @@ void FaultInjectionTest::use_fault_runtime() {
   std::string script = dir_.path() + "/fault-runtime";
   ASSERT_TRUE(write_file_atomic(script, fault_runtime_script(control_)).ok());
   ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
+  restart_berthd_with(script, "");
+}
+
+void FaultInjectionTest::restart_berthd_with(const std::string& runtime, const std::string& more_config) {
   ASSERT_TRUE(berthd_->terminate().ok());
   remove_cgroup_parent(cgroup_parent());
-  auto daemon = Berthd::start(fmt::format(R"({{"shim": "{}", "runtime": "{}"}})", BERTH_SHIM_PATH, script));
+  auto daemon = Berthd::start(fmt::format(R"({{"shim": "{}", "runtime": "{}"{}{}}})", BERTH_SHIM_PATH, runtime,
+                                          more_config.empty() ? "" : ", ", more_config));
   ASSERT_TRUE(daemon.ok()) << daemon.error().what();
   berthd_ = std::move(*daemon);
   ASSERT_EQ(ctl({"image", "import", archive_}).code, 0);

@@ -37,6 +37,9 @@ class FaultInjectionTest : public ContainerFixture {
   // Restarts berthd with the fault runtime in place of berth (its own root: the cgroup parent
   // follows), and imports busybox there.
   void use_fault_runtime();
+  // Restarts berthd (a new root) with runtime and more config keys (`"key": value, ...`), and
+  // imports busybox there.
+  void restart_berthd_with(const std::string& runtime, const std::string& more_config);
   // The next create runs command in its createRuntime hook.
   void arm(const std::string& command);
   void start_keeper();

@@ -12,14 +12,22 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <random>
 #include <string>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
 #include "berth/common/scoped_mount.h"
 #include "berth/common/unique_fd.h"
+#include "berth/manager/v1/manager.grpc.pb.h"
+#include "cutting_proxy.h"
 #include "fault_fixture.h"
+#include "registry_fixture.h"
 #include "content/digest.h"
 #include "images/oci.h"
 #include "layout_builder.h"
@@ -30,6 +38,34 @@ namespace {
 
 using testing::CtlResult;
 using testing::FaultInjectionTest;
+
+namespace pb = ::berth::manager::v1;
+
+// The leases berthd holds in namespace ns (a pull holds one while it runs).
+std::vector<std::string> leases(const std::string& socket, const std::string& ns) {
+  auto stub = pb::Leases::NewStub(grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("berth-namespace", ns);
+  pb::ListLeasesResponse response;
+  grpc::Status status = stub->List(&context, pb::Empty(), &response);
+  if (!status.ok()) return {"(List failed: " + status.error_message() + ")"};
+  return {response.ids().begin(), response.ids().end()};
+}
+
+// Every TCP connection to or from 127.0.0.1:port has its queues empty at both ends (ss): all the
+// relay sent has been read by the receiving program. False while none is open.
+bool connections_drained(int port) {
+  auto out = run_command({"ss", "-Htn", "state", "established", fmt::format("( sport = :{0} or dport = :{0} )", port)});
+  if (!out.ok() || out->out.empty()) return false;
+  for (size_t start = 0; start < out->out.size();) {
+    size_t nl = out->out.find('\n', start);
+    unsigned long recv_q = 1, send_q = 1;
+    if (std::sscanf(out->out.c_str() + start, "%lu %lu", &recv_q, &send_q) != 2 || recv_q != 0 || send_q != 0)
+      return false;
+    start = nl == std::string::npos ? out->out.size() : nl + 1;
+  }
+  return true;
+}
 
 int64_t used_bytes(const std::string& path) {
   struct statvfs st {};
@@ -82,6 +118,82 @@ TEST_F(FaultInjectionTest, ClientKilledWhileAttached) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "still\n");
   EXPECT_EQ(ctl({"rm", "-f", "attached"}).code, 0);
+  expect_nothing_left();
+}
+
+// berthctl killed -9 in the middle of a pull, the transfer held mid-blob by the relay (a stalled
+// registry, so nothing moves on its own). berthd cancels the pull, as docker's daemon does when its
+// client goes: the gRPC call is cancelled and the stalled transfer is dropped within a second or
+// so (it used to wait for bytes that never came, up to the 60 s low-speed limit, and retry).
+// Nothing of the pull stays — no ingest, blob, lease, snapshot or image — and a second pull of
+// the same image completes and runs.
+TEST_F(FaultInjectionTest, ClientKilledMidPull) {
+  auto registry = testing::Registry::start();
+  ASSERT_TRUE(registry.ok()) << registry.error().what();
+  std::string noise(6 << 20, '\0');
+  std::mt19937_64 rng(16);
+  for (char& c : noise) c = static_cast<char>(rng());
+  testing::LayoutBuilder builder(dir_.path() + "/pulled-layout");
+  auto built = builder.write({{"linux",
+                               host_platform().architecture,
+                               {testing::busybox_layer(), testing::TarBuilder("gzip").file("noise", noise).finish()},
+                               {}}},
+                             "1");
+  ASSERT_TRUE(built.ok()) << built.error().what();
+  ASSERT_TRUE(builder.push((*registry)->host(), "test/pulled", "1").ok());
+  int port = testing::free_port();
+  auto proxy = testing::CuttingProxy::start(port, std::stoi((*registry)->host().substr((*registry)->host().rfind(':') + 1)),
+                                            {.patch_number = 0, .hold_after_bytes = 3 << 20});
+  ASSERT_TRUE(proxy.ok()) << proxy.error().what();
+  std::string image = fmt::format("127.0.0.1:{}/test/pulled:1", port);
+  restart_berthd_with(BERTH_RUNTIME_PATH, fmt::format(R"("registries": {{"127.0.0.1:{}": {{"plain_http": true}}}})", port));
+  std::string snaps_before = ctl({"snapshot", "ls"}).out;
+  std::string ingest = berthd_->root() + "/content/ingest";
+
+  auto devnull = open_fd("/dev/null", O_WRONLY | O_CLOEXEC);
+  ASSERT_TRUE(devnull.ok());
+  SpawnOptions options;
+  options.argv = ctl_argv({"pull", image});
+  options.stdout_fd = options.stderr_fd = devnull->get();
+  auto client = ChildProcess::spawn(options);
+  ASSERT_TRUE(client.ok()) << client.error().what();
+  ASSERT_TRUE((*proxy)->wait_held(std::chrono::seconds(60))) << "the pull never got half-way";
+  // Stalled for real: berthd has read every byte relayed, so nothing more moves on its own.
+  auto drained_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!connections_drained(port)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), drained_by) << "berthd never read what the relay sent";
+  }
+  ASSERT_TRUE(client->signal(SIGKILL).ok());
+  ASSERT_TRUE(client->wait().ok());
+  EXPECT_TRUE((*proxy)->wait_held_client_gone(std::chrono::seconds(15)))
+      << "berthd kept the stalled transfer of a client that went away";
+  // The cancelled pull cleans up after itself: its lease, its ingest files and blobs go.
+  CtlResult left = eventually({"images", "-q"}, [&](const CtlResult&) {
+    std::error_code ec;
+    return leases(berthd_->socket(), ns_).empty() && std::filesystem::is_empty(ingest, ec);
+  });
+  EXPECT_EQ(leases(berthd_->socket(), ns_), std::vector<std::string>{});
+  EXPECT_TRUE(std::filesystem::is_empty(ingest)) << "an ingest file stayed";
+  EXPECT_EQ(left.out.find("test/pulled"), std::string::npos) << left.out;
+  EXPECT_EQ(ctl({"snapshot", "ls"}).out, snaps_before);
+  for (const auto& layer : built->front().layer_digests) {
+    if (layer != built->front().layer_digests[0]) {  // the busybox layer is the imported image's too
+      EXPECT_FALSE(path_exists(berthd_->root() + "/content/blobs/sha256/" + std::string(digest_hex(layer))));
+    }
+  }
+  EXPECT_TRUE(berthd_->process().running());
+
+  // The registry moves again: a second pull completes and runs, and leaves no ingest or lease.
+  (*proxy)->release_hold();
+  CtlResult r = ctl({"pull", image});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = ctl({"run", "--rm", image, "/bin/busybox", "wc", "-c", "/noise"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, fmt::format("{} /noise\n", noise.size()));
+  EXPECT_TRUE(std::filesystem::is_empty(ingest));
+  EXPECT_EQ(leases(berthd_->socket(), ns_), std::vector<std::string>{});
+  EXPECT_EQ(ctl({"rmi", image}).code, 0);
+  EXPECT_EQ(ctl({"snapshot", "ls"}).out, snaps_before);
   expect_nothing_left();
 }
 

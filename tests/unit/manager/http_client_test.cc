@@ -1,5 +1,5 @@
 // http_request against a hostile local server (issue 16): an endless error body is not read to
-// its end, and a trickled body meets the overall deadline.
+// its end, a trickled body meets the overall deadline, and a stalled one stops when cancelled.
 #include "registry/http_client.h"
 
 #include <arpa/inet.h>
@@ -98,6 +98,32 @@ TEST(HttpClient, TrickledBodyMeetsTheDeadline) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kDeadlineExceeded);
   EXPECT_NE(r.error().message().find("no complete response within 1 s"), std::string::npos) << r.error().what();
+  EXPECT_LT(took, std::chrono::seconds(10));
+}
+
+// A streamed body that stalls (no deadline, the low-speed limit is 60 s) stops as soon as its
+// caller cancels, although no byte arrives to ask about it (issue 16: a killed `berthctl pull`).
+TEST(HttpClient, AStalledTransferStopsWhenCancelled) {
+  HostileServer server("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nfirst bytes",
+                       [](int fd, std::atomic<size_t>&) {
+                         char c;
+                         return ::recv(fd, &c, 1, 0) > 0;  // stalls until the client hangs up
+                       });
+  std::atomic<bool> cancelled{false};
+  std::string got;
+  auto start = std::chrono::steady_clock::now();
+  auto r = http_request({.url = server.url(),
+                         .sink =
+                             [&](std::string_view chunk) {
+                               got.append(chunk);
+                               cancelled = true;  // the caller goes away once the transfer began
+                               return Status{};
+                             },
+                         .cancelled = [&] { return cancelled.load(); }});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kCancelled) << r.error().what();
+  EXPECT_EQ(got, "first bytes");
   EXPECT_LT(took, std::chrono::seconds(10));
 }
 
