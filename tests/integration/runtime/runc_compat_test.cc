@@ -279,6 +279,39 @@ TEST(RuncCompat, ExecJoinsTheContainersCgroupInEveryHierarchy) {
   EXPECT_TRUE(b.berth({"delete", "--force", "hy"}).status.success());
 }
 
+// For the killed-delete cases, one runtime's view of a bundle's container: its state root, the
+// bundle's cgroup in the pids hierarchy, init's pid from `state`, and the clean-up of the
+// bundle's cgroup in every hierarchy (runc leaves it in one case).
+std::string root_of(const Bundle& b, const std::string& rt) {
+  return rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+}
+std::string pids_cgroup_of(const Bundle& b) { return "/sys/fs/cgroup/pids/berth-test-" + basename_of(b.dir()); }
+pid_t init_pid(const Bundle& b, const std::string& rt, const std::string& id) {
+  auto state = json::parse(b.runtime(rt, {"state", id}).out, "state");
+  return state.ok() ? static_cast<pid_t>(json::root(*state).get("pid")->as_int64().value_or(0)) : 0;
+}
+void remove_bundle_cgroups(const Bundle& b) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+    ::rmdir((entry.path().string() + "/berth-test-" + basename_of(b.dir())).c_str());
+}
+
+// For berth and runc: a `sleep 100` container `id` made by `verb` (create, or run -d), then
+// body(runtime, bundle, state root, pids cgroup); the bundle's cgroups go afterwards.
+template <typename Body>
+void with_each_runtimes_container(const std::string& verb, const std::string& id, Body body) {
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"sleep", "100"});
+    std::vector<std::string> args = {verb};
+    if (verb == "run") args.push_back("-d");
+    args.insert(args.end(), {"--bundle", b.dir(), id});
+    ASSERT_EQ(b.runtime_detached(rt, args).status.code, 0) << rt;
+    body(rt, b, root_of(b, rt), pids_cgroup_of(b));
+    remove_bundle_cgroups(b);
+  }
+}
+
 // Issue 16: a delete killed half-way through removing the state dir (its init killed, state.json
 // gone, the rest still there) is finished by the next delete, with or without --force: runc
 // removes such a dir and says the container does not exist; --force makes that a success. berth
@@ -286,16 +319,10 @@ TEST(RuncCompat, ExecJoinsTheContainersCgroupInEveryHierarchy) {
 TEST(RuncCompat, ADeleteFinishesAHalfDoneDelete) {
   BERTH_REQUIRE_ROOT();
   if (!cgroup_v1_host()) GTEST_SKIP() << "needs a cgroup v1 or hybrid host";
-  for (const auto& rt : runtimes()) {
-    Bundle b;
-    b.set_args({"sleep", "100"});
-    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
-    std::string cgroup = "/sys/fs/cgroup/pids/berth-test-" + basename_of(b.dir());
-    ASSERT_EQ(b.runtime_detached(rt, {"create", "--bundle", b.dir(), "half"}).status.code, 0) << rt;
+  with_each_runtimes_container("create", "half", [](const std::string& rt, const Bundle& b, const std::string& root,
+                                                    const std::string& cgroup) {
     ASSERT_TRUE(path_exists(cgroup)) << rt;
-    auto state = json::parse(b.runtime(rt, {"state", "half"}).out, "state");
-    ASSERT_TRUE(state.ok()) << rt;
-    auto init = ChildProcess::adopt(static_cast<pid_t>(json::root(*state).get("pid")->as_int64().value_or(0)));
+    auto init = ChildProcess::adopt(init_pid(b, rt, "half"));
     ASSERT_TRUE(init.ok()) << rt;
     ASSERT_EQ(b.runtime(rt, {"kill", "half", "KILL"}).status.code, 0) << rt;
     pollfd p{init->pidfd(), POLLIN, 0};
@@ -311,10 +338,7 @@ TEST(RuncCompat, ADeleteFinishesAHalfDoneDelete) {
       EXPECT_FALSE(path_exists(cgroup)) << "the container's cgroup stayed";
     }
     EXPECT_EQ(b.runtime(rt, {"delete", "--force", "half"}).status.code, 0) << rt;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
-      ::rmdir((entry.path().string() + "/berth-test-" + basename_of(b.dir())).c_str());
-  }
+  });
 }
 
 // Issue 16: `delete --force` of a running container killed -9 after it killed init, before it
@@ -323,15 +347,9 @@ TEST(RuncCompat, ADeleteFinishesAHalfDoneDelete) {
 TEST(RuncCompat, ADeleteKilledBetweenKillingInitAndCleanUpIsFinishedByTheNext) {
   BERTH_REQUIRE_ROOT();
   if (!cgroup_v1_host()) GTEST_SKIP() << "needs a cgroup v1 or hybrid host";
-  for (const auto& rt : runtimes()) {
-    Bundle b;
-    b.set_args({"sleep", "100"});
-    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
-    std::string cgroup = "/sys/fs/cgroup/pids/berth-test-" + basename_of(b.dir());
-    ASSERT_EQ(b.runtime_detached(rt, {"run", "-d", "--bundle", b.dir(), "mid"}).status.code, 0) << rt;
-    auto state = json::parse(b.runtime(rt, {"state", "mid"}).out, "state");
-    ASSERT_TRUE(state.ok()) << rt;
-    auto hold = InitExitHold::enter(static_cast<pid_t>(json::root(*state).get("pid")->as_int64().value_or(0)));
+  with_each_runtimes_container("run", "mid", [](const std::string& rt, const Bundle& b, const std::string& root,
+                                                const std::string& cgroup) {
+    auto hold = InitExitHold::enter(init_pid(b, rt, "mid"));
     ASSERT_TRUE(hold.ok()) << rt << ": " << hold.error().what();
     auto del = ChildProcess::spawn({.argv = {rt, "--root", root, "delete", "--force", "mid"}});
     ASSERT_TRUE(del.ok()) << rt;
@@ -350,10 +368,7 @@ TEST(RuncCompat, ADeleteKilledBetweenKillingInitAndCleanUpIsFinishedByTheNext) {
     EXPECT_EQ(out.status.code, 0) << rt << ": " << out.err;
     EXPECT_FALSE(path_exists(root + "/mid")) << rt;
     EXPECT_FALSE(path_exists(cgroup)) << rt;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
-      ::rmdir((entry.path().string() + "/berth-test-" + basename_of(b.dir())).c_str());
-  }
+  });
 }
 
 }  // namespace
