@@ -1,10 +1,11 @@
 // Fault injection through a real berthd (issue 16): processes killed hard at chosen points of a
-// create, full filesystems under berthd's root and state dir (kills at start, exec and delete:
-// kill_points_test.cc). Each case checks "nothing lost,
-// nothing leaked, everything manageable afterwards": a container started before the fault still
-// runs, no mount, cgroup, shim, bundle, runtime state or snapshot of the victim remains, and
-// rm -f / rmi / import work again. Points are reached through real events (a createRuntime hook
-// the test injects, ENOSPC of a filled tmpfs), never by sleeping.
+// create, the client killed while attached and mid-pull, full filesystems under berthd's root and
+// state dir (kills at start, exec and delete: kill_points_test.cc). Each case checks "nothing
+// lost, nothing leaked, everything manageable afterwards": a container started before the fault
+// still runs, no mount, cgroup, shim, bundle, runtime state or snapshot of the victim remains,
+// and rm -f / rmi / import / pull work again. Points are reached through real events (a
+// createRuntime hook the test injects, a relay holding a transfer, ENOSPC of a filled tmpfs),
+// never by sleeping.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
