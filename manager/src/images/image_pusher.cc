@@ -174,6 +174,7 @@ Result<PushResult> push_image(ImageManager& images, const std::string& ns, const
 
   RegistryOptions registry = images.registry_options();
   registry.credentials = options.credentials;
+  registry.cancelled = options.cancelled;  // polled also while the registry stalls
   RegistryClient client(ref, registry);
   PushClient pusher(client);
   progress({"image", "resolving", 0, 0});

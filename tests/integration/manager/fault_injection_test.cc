@@ -122,13 +122,54 @@ TEST_F(FaultInjectionTest, ClientKilledWhileAttached) {
   expect_nothing_left();
 }
 
+class ClientKilledMidTransferTest : public FaultInjectionTest {
+ protected:
+  // berthd (restarted) reaches registry through a relay that holds every transfer once it has
+  // relayed hold_after response bytes; the relay's host:port.
+  std::string hold_after(const testing::Registry& registry, int64_t hold_after) {
+    port_ = testing::free_port();
+    auto proxy = testing::CuttingProxy::start(
+        port_, std::stoi(registry.host().substr(registry.host().rfind(':') + 1)),
+        {.patch_number = 0, .hold_after_bytes = hold_after});
+    EXPECT_TRUE(proxy.ok()) << proxy.error().what();
+    if (proxy.ok()) proxy_ = std::move(*proxy);
+    restart_berthd_with(BERTH_RUNTIME_PATH, fmt::format(R"("registries": {{"127.0.0.1:{}": {{"plain_http": true}}}})", port_));
+    return fmt::format("127.0.0.1:{}", port_);
+  }
+
+  // Runs berthctl args, kills it -9 once the relay holds the transfer and berthd has read every
+  // byte relayed (`ss`: empty queues at both ends, so nothing moves on its own any more), and
+  // expects berthd to hang up on the stalled transfer.
+  void kill_client_once_stalled(const std::vector<std::string>& args) {
+    auto devnull = open_fd("/dev/null", O_WRONLY | O_CLOEXEC);
+    ASSERT_TRUE(devnull.ok());
+    SpawnOptions options;
+    options.argv = ctl_argv(args);
+    options.stdout_fd = options.stderr_fd = devnull->get();
+    auto client = ChildProcess::spawn(options);
+    ASSERT_TRUE(client.ok()) << client.error().what();
+    ASSERT_TRUE(proxy_->wait_held(std::chrono::seconds(60))) << "the transfer never got that far";
+    auto drained_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!connections_drained(port_)) {
+      ASSERT_LT(std::chrono::steady_clock::now(), drained_by) << "berthd never read what the relay sent";
+    }
+    ASSERT_TRUE(client->signal(SIGKILL).ok());
+    ASSERT_TRUE(client->wait().ok());
+    EXPECT_TRUE(proxy_->wait_held_client_gone(std::chrono::seconds(15)))
+        << "berthd kept the stalled transfer of a client that went away";
+  }
+
+  int port_ = 0;
+  std::unique_ptr<testing::CuttingProxy> proxy_;
+};
+
 // berthctl killed -9 in the middle of a pull, the transfer held mid-blob by the relay (a stalled
 // registry, so nothing moves on its own). berthd cancels the pull, as docker's daemon does when its
-// client goes: the gRPC call is cancelled and the stalled transfer is dropped within a second or
-// so (it used to wait for bytes that never came, up to the 60 s low-speed limit, and retry).
-// Nothing of the pull stays — no ingest, blob, lease, snapshot or image — and a second pull of
-// the same image completes and runs.
-TEST_F(FaultInjectionTest, ClientKilledMidPull) {
+// client goes: the gRPC call is cancelled and the stalled transfer is dropped at once (it used to
+// wait for bytes that never came, up to the 60 s low-speed limit, and retry). Nothing of the pull
+// stays — no ingest, blob, lease, snapshot or image — and a second pull of the same image
+// completes and runs.
+TEST_F(ClientKilledMidTransferTest, ClientKilledMidPull) {
   auto registry = testing::Registry::start();
   ASSERT_TRUE(registry.ok()) << registry.error().what();
   std::string noise(6 << 20, '\0');
@@ -142,32 +183,12 @@ TEST_F(FaultInjectionTest, ClientKilledMidPull) {
                              "1");
   ASSERT_TRUE(built.ok()) << built.error().what();
   ASSERT_TRUE(builder.push((*registry)->host(), "test/pulled", "1").ok());
-  int port = testing::free_port();
-  auto proxy = testing::CuttingProxy::start(port, std::stoi((*registry)->host().substr((*registry)->host().rfind(':') + 1)),
-                                            {.patch_number = 0, .hold_after_bytes = 3 << 20});
-  ASSERT_TRUE(proxy.ok()) << proxy.error().what();
-  std::string image = fmt::format("127.0.0.1:{}/test/pulled:1", port);
-  restart_berthd_with(BERTH_RUNTIME_PATH, fmt::format(R"("registries": {{"127.0.0.1:{}": {{"plain_http": true}}}})", port));
+  std::string image = hold_after(**registry, 3 << 20) + "/test/pulled:1";
+  ASSERT_FALSE(HasFailure());
   std::string snaps_before = ctl({"snapshot", "ls"}).out;
   std::string ingest = berthd_->root() + "/content/ingest";
 
-  auto devnull = open_fd("/dev/null", O_WRONLY | O_CLOEXEC);
-  ASSERT_TRUE(devnull.ok());
-  SpawnOptions options;
-  options.argv = ctl_argv({"pull", image});
-  options.stdout_fd = options.stderr_fd = devnull->get();
-  auto client = ChildProcess::spawn(options);
-  ASSERT_TRUE(client.ok()) << client.error().what();
-  ASSERT_TRUE((*proxy)->wait_held(std::chrono::seconds(60))) << "the pull never got half-way";
-  // Stalled for real: berthd has read every byte relayed, so nothing more moves on its own.
-  auto drained_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!connections_drained(port)) {
-    ASSERT_LT(std::chrono::steady_clock::now(), drained_by) << "berthd never read what the relay sent";
-  }
-  ASSERT_TRUE(client->signal(SIGKILL).ok());
-  ASSERT_TRUE(client->wait().ok());
-  EXPECT_TRUE((*proxy)->wait_held_client_gone(std::chrono::seconds(15)))
-      << "berthd kept the stalled transfer of a client that went away";
+  kill_client_once_stalled({"pull", image});
   // The cancelled pull cleans up after itself: its lease, its ingest files and blobs go.
   CtlResult left = eventually({"images", "-q"}, [&](const CtlResult&) {
     std::error_code ec;
@@ -185,7 +206,7 @@ TEST_F(FaultInjectionTest, ClientKilledMidPull) {
   EXPECT_TRUE(berthd_->process().running());
 
   // The registry moves again: a second pull completes and runs, and leaves no ingest or lease.
-  (*proxy)->release_hold();
+  proxy_->release_hold();
   CtlResult r = ctl({"pull", image});
   ASSERT_EQ(r.code, 0) << r.err;
   r = ctl({"run", "--rm", image, "/bin/busybox", "wc", "-c", "/noise"});
@@ -195,6 +216,27 @@ TEST_F(FaultInjectionTest, ClientKilledMidPull) {
   EXPECT_EQ(leases(berthd_->socket(), ns_), std::vector<std::string>{});
   EXPECT_EQ(ctl({"rmi", image}).code, 0);
   EXPECT_EQ(ctl({"snapshot", "ls"}).out, snaps_before);
+  expect_nothing_left();
+}
+
+// The same for a push whose registry stalls in its first answer: berthd hangs up at once, and a
+// second push completes once the registry moves again (pulled back to check).
+TEST_F(ClientKilledMidTransferTest, ClientKilledMidPush) {
+  auto registry = testing::Registry::start();
+  ASSERT_TRUE(registry.ok()) << registry.error().what();
+  std::string image = hold_after(**registry, 1) + "/test/pushed:1";
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(ctl({"tag", image_, image}).code, 0);
+
+  kill_client_once_stalled({"push", image});
+  EXPECT_TRUE(berthd_->process().running());
+  proxy_->release_hold();
+  CtlResult r = ctl({"push", image});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(ctl({"rmi", image}).code, 0);
+  r = ctl({"pull", image});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(leases(berthd_->socket(), ns_), std::vector<std::string>{});
   expect_nothing_left();
 }
 
