@@ -53,7 +53,8 @@ size_t drop_startup_file_pages() {
   size_t dropped = 0;
   for (const Mapping& m : read_mappings()) {
     if (!m.droppable || m.anonymous_kib != 0 || m.rss_kib == 0) continue;
-    if (::madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0) dropped += m.rss_kib;
+    if (::madvise(reinterpret_cast<void*>(m.start), m.end - m.start, MADV_DONTNEED) == 0)
+      dropped += m.rss_kib;
   }
   return dropped;
 }

@@ -1,10 +1,10 @@
 #include "berth/common/startup_pages.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 
 #include <fstream>
-#include <gtest/gtest.h>
 #include <memory>
 #include <string>
 
