@@ -11,6 +11,7 @@
 
 #include "berth/common/json.h"
 #include "berth/common/spec_args.h"
+#include "berth/grpc/status.h"
 #include "container_client.h"
 #include "container_refs.h"
 #include "image_names.h"
@@ -114,12 +115,17 @@ Result<RunRequest> parse_run(Context& ctx, const std::vector<std::string>& args,
   return run;
 }
 
-// The container of a parsed run/create, its image pulled first as --pull says.
+// The container of a parsed run/create, its image pulled as --pull says. No lookup first: the
+// Create itself tells a missing image (its trailer) from every other failure.
 Result<pb::Container> create_container(Context& ctx, const RunRequest& run) {
-  BERTH_TRY(ensure_image(ctx, run.create.image(), run.pull));
   pb::Container container;
-  BERTH_TRY(containers_rpc(
-      ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.Create(c, run.create, &container); }));
+  BERTH_TRY(with_image(ctx, run.create.image(), run.pull, [&]() -> Result<bool> {
+    auto c = ctx.call();
+    grpc::Status st = pb::Containers::NewStub(ctx.channel)->Create(c.get(), run.create, &container);
+    if (st.ok()) return true;
+    if (c->GetServerTrailingMetadata().contains(kMissingImageTrailer)) return false;
+    return from_grpc(st);
+  }));
   return container;
 }
 
@@ -147,15 +153,15 @@ Status run(Context& ctx, const std::vector<std::string>& args) {
     treq.set_attach(!detach || tty || interactive);  // a detached -t/-i container keeps FIFOs for attach
     treq.set_stdin(interactive);
     treq.set_holds_removal(rm && !detach);
+    treq.set_start(true);  // one call; the FIFOs are opened after it and lose nothing
     pb::Task task;
     BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.Create(c, treq, &task); }));
     if (detach) {
-      BERTH_TRY(start_task(ctx, id));
       ctx.out << id << "\n";
       return 0u;
     }
-    auto outcome = attach_process(ctx, id, "", task,
-                                  {.start = true, .forward_stdin = interactive, .tty = tty, .holds_removal = rm});
+    auto outcome =
+        attach_process(ctx, id, "", task, {.forward_stdin = interactive, .tty = tty, .holds_removal = rm});
     if (outcome && outcome->detached) {
       detached_later = true;  // berthd removes an --rm container when it exits
       return 0u;

@@ -72,16 +72,10 @@ Status image_pull(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
-Status ensure_image(Context& ctx, const std::string& image, const std::string& policy) {
-  if (policy != "missing" && policy != "always" && policy != "never")
-    throw UsageError(fmt::format("invalid --pull {:?}: use missing, always or never", policy));
-  if (policy != "always") {
-    auto found = get_image(ctx, image);
-    if (found || found.error().code() != ErrorCode::kNotFound) return found ? Status{} : Status(std::move(found).error());
-    if (policy == "never")
-      return make_error(ErrorCode::kNotFound, "No such image: {} (--pull never)", with_default_tag(image));
-    ctx.err << "Unable to find image '" << with_default_tag(image) << "' locally\n" << std::flush;
-  }
+namespace {
+
+// docker's pull as part of run: the progress, then its status line.
+Status pull_for_run(Context& ctx, const std::string& image) {
   pb::PullRequest req;
   req.set_reference(image);
   req.set_unpack(true);
@@ -90,6 +84,25 @@ Status ensure_image(Context& ctx, const std::string& image, const std::string& p
   BERTH_ASSIGN_OR_RETURN(std::string name, pull_with_progress(ctx, req));
   ctx.err << "Status: Downloaded newer image for " << with_default_tag(image) << "\n" << std::flush;
   return {};
+}
+
+}  // namespace
+
+Status with_image(Context& ctx, const std::string& image, const std::string& policy,
+                  const std::function<Result<bool>()>& call) {
+  if (policy != "missing" && policy != "always" && policy != "never")
+    throw UsageError(fmt::format("invalid --pull {:?}: use missing, always or never", policy));
+  if (policy == "always") BERTH_TRY(pull_for_run(ctx, image));
+  BERTH_ASSIGN_OR_RETURN(bool found, call());
+  if (found) return {};
+  if (policy == "missing") {
+    ctx.err << "Unable to find image '" << with_default_tag(image) << "' locally\n" << std::flush;
+    BERTH_TRY(pull_for_run(ctx, image));
+    BERTH_ASSIGN_OR_RETURN(found, call());
+    if (found) return {};
+  }
+  return make_error(ErrorCode::kNotFound, "No such image: {}{}", with_default_tag(image),
+                    policy == "never" ? " (--pull never)" : "");
 }
 
 Status image_ls(Context& ctx, const std::vector<std::string>& args) {

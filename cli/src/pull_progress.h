@@ -4,6 +4,7 @@
 #include <chrono>
 #include <iosfwd>
 #include <map>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,11 @@ class PullProgressView {
 // Pulls through berthd's Transfer service, drawing progress on ctx.err; the stored image's name.
 Result<std::string> pull_with_progress(Context& ctx, const pb::PullRequest& req);
 
-// docker run's --pull: "missing" pulls an image that is not stored (saying so on stderr, as
-// docker does), "always" pulls every time, "never" fails when it is not stored.
-Status ensure_image(Context& ctx, const std::string& image, const std::string& policy);
+// docker run's --pull around a call that needs the image stored and says when it is not (call
+// returns false; berthd's Containers/Create does, so nothing asks first): "missing" then pulls it
+// (saying so on stderr, as docker does) and calls again, "always" pulls before the call, "never"
+// fails.
+Status with_image(Context& ctx, const std::string& image, const std::string& policy,
+                  const std::function<Result<bool>()>& call);
 
 }  // namespace berth::cli

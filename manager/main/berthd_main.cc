@@ -8,6 +8,7 @@
 
 #include "berth/grpc/absl_mutex_mode.h"
 #include "berth/common/log.h"
+#include "berth/common/startup_pages.h"
 #include "berth/manager/daemon.h"
 #include "cri/image_service.h"
 #include "cri/runtime_service.h"
@@ -120,6 +121,9 @@ int main(int argc, char** argv) {
     d.shutdown();
     return 1;
   }
+  // Serving now: what start-up alone ran (gRPC's plugin registry, recovery, OpenSSL's config
+  // loader) need not stay mapped; see startup_pages.h.
+  logger->debug("dropped {} KiB of start-up code pages", berth::drop_startup_file_pages());
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);

@@ -59,8 +59,14 @@ grpc::Status ContainersService::Create(grpc::ServerContext* ctx, const pb::Conta
   req.open_stdin = in->open_stdin();
   req.auto_remove = in->auto_remove();
   BERTH_GRPC_TRY(add_run_options(*in, req));
-  BERTH_GRPC_ASSIGN(auto record, tasks_.create_container(ns, req));
-  fill_container(record, out);
+  auto record = tasks_.create_container(ns, req);
+  if (!record) {
+    // Told apart only on failure, where a second look costs nothing: was it the image?
+    if (auto image = images_.find(ns, in->image()); !image && image.error().code() == ErrorCode::kNotFound)
+      ctx->AddTrailingMetadata(kMissingImageTrailer, "1");
+    return to_grpc_status(record.error());
+  }
+  fill_container(*record, out);
   return grpc::Status::OK;
 }
 
@@ -103,6 +109,9 @@ grpc::Status ContainersService::Delete(grpc::ServerContext* ctx, const pb::Conta
 grpc::Status TasksService::Create(grpc::ServerContext* ctx, const pb::TaskCreateRequest* in, pb::Task* out) {
   BERTH_GRPC_ASSIGN(std::string ns, request_namespace(*ctx));
   BERTH_GRPC_ASSIGN(auto info, tasks_.create_task(ns, in->container_id(), in->attach(), in->stdin(), in->holds_removal()));
+  if (in->start()) {
+    BERTH_GRPC_ASSIGN(info, tasks_.start(ns, in->container_id(), ""));
+  }
   fill_task(info, out);
   return grpc::Status::OK;
 }

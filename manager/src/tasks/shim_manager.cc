@@ -134,6 +134,17 @@ std::optional<ShimHandle> ShimManager::reconnect(const ShimTarget& target) {
 void ShimManager::stop(const std::string& id, ShimHandle& shim) {
   if (!shim.client) return;
   (void)shim.client->shutdown(id);
+  await_exit(id, shim);
+}
+
+void ShimManager::stop_deleted(const std::string& id, ShimHandle& shim) {
+  if (!shim.client) return;
+  if (!shim.pidfd || ::syscall(SYS_pidfd_send_signal, shim.pidfd.get(), SIGTERM, nullptr, 0) != 0)
+    return stop(id, shim);
+  await_exit(id, shim);
+}
+
+void ShimManager::await_exit(const std::string& id, ShimHandle& shim) {
   // The client stays: a call racing with this one fails against the gone shim instead of a null one.
   if (!shim.pidfd) return;  // gone and reaped already
   // A pidfd turns readable when the shim exits; reaping through it (the shim is our child unless

@@ -290,7 +290,7 @@ Result<ExitInfo> TaskManager::delete_task(const std::string& ns, const std::stri
 Status TaskManager::finish_task(LiveTask& task, const ExitInfo& exit, bool shim_alive) {
   record_last_exit(task.ns, task.id, exit);
   shims_->unwatch(task.key());
-  if (shim_alive) shims_->stop(task.id, task.shim);
+  if (shim_alive) shims_->stop_deleted(task.id, task.shim);  // it answered the Delete of the init
   if (auto st = options_.network ? options_.network->detach(task.ns, task.id) : Status{}; !st)
     log::get("berthd")->warn("network of {}: {} (retried at the next start)", task.key(), st.error().what());
   if (auto st = task.rootfs.unmount(); !st) {

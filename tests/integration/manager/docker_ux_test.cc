@@ -57,6 +57,11 @@ TEST_F(DockerUxTest, RunPullsAMissingImage) {
   EXPECT_EQ(r.err.find("Unable to find"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Status: Downloaded"), std::string::npos) << r.err;
 
+  // Create answers NOT_FOUND for other things too: only a missing image makes run pull.
+  r = ctl({"run", "--rm", "--network", "nosuchnet", remote(), "/bin/busybox", "true"});
+  EXPECT_EQ(r.code, 125);
+  EXPECT_NE(r.err.find("nosuchnet"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Unable to find"), std::string::npos) << r.err;
   r = ctl({"run", "--pull", "sometimes", remote(), "true"});
   EXPECT_EQ(r.code, 125);
   EXPECT_NE(r.err.find("invalid --pull \"sometimes\""), std::string::npos) << r.err;

@@ -34,4 +34,8 @@ inline Error from_grpc_status(const grpc::Status& status, std::string_view what)
   return from_grpc_status(status).wrap("{}", what);
 }
 
+// Beyond the code: Containers/Create failed because its image is not stored (the client may pull
+// it and call again); any value.
+inline constexpr char kMissingImageTrailer[] = "berth-missing-image";
+
 }  // namespace berth
