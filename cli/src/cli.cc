@@ -33,6 +33,12 @@ Error from_grpc(const grpc::Status& status) {
   // can't be reached) say what they are about themselves.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       status.error_message().starts_with("failed to connect to all addresses")) {
+    // A socket the user may not open: say what docker says of its group.
+    if (status.error_message().find("Permission denied") != std::string::npos)
+      return make_error(ErrorCode::kPermissionDenied,
+                        "permission denied while trying to connect to berthd's socket (is the user in the 'berth' "
+                        "group? see docs/security.md): {}",
+                        status.error_message());
     return make_error(ErrorCode::kUnavailable, "cannot reach berthd: {}", status.error_message());
   }
   return from_grpc_status(status);
