@@ -192,7 +192,7 @@ std::string usage_text() {
   text += "  build [-t NAME[:TAG]]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] [-q] CONTEXT\n";
   text += "  save [-o FILE] [--format docker-archive|oci-archive] IMAGE... | load [-i FILE] [-q]\n";
   text += "  system df [-v] | system info\n";
-  text += "  export [-o FILE] CONTAINER | import [-c INSTR]... [-m MSG] FILE|URL|- REPO[:TAG]\n";
+  text += "  export [-o FILE] CONTAINER | import [-c INSTR]... [-m MSG] FILE|URL|- [REPO[:TAG]]\n";
   text += "  search [--limit N] [--filter K=V] [--no-trunc] [--format F] REGISTRY/TERM\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"

@@ -208,7 +208,7 @@ Status import_rootfs(Context& ctx, const std::vector<std::string>& args) {
       "message,m", po::value(&message), "the history comment");
   words = parse_verb_args(args, desc);
   if (words.empty() || words.size() > 2)
-    throw UsageError("usage: berthctl import [-c INSTRUCTION]... [-m MSG] FILE|URL|- REPOSITORY[:TAG]");
+    throw UsageError("usage: berthctl import [-c INSTRUCTION]... [-m MSG] FILE|URL|- [REPOSITORY[:TAG]]");
   const std::string& source = words[0];
   pb::ImportRootfsRequest first;
   if (words.size() == 2) first.set_reference(words[1]);

@@ -11,6 +11,7 @@
 
 #include "berth/common/ids.h"
 #include "berth/common/log.h"
+#include "images/image_writer.h"
 #include "content/layer_stream.h"
 
 namespace berth::manager {
@@ -348,6 +349,10 @@ ImageSummary ImageManager::summary(const std::string& target_digest) {
 }
 
 Result<std::vector<ImageRecord>> ImageManager::find(const std::string& ns, const std::string& text) {
+  // A stored name as listed (a dangling image's "<none>@sha256:..." is no reference).
+  if (is_dangling_image_name(text)) {
+    if (auto image = db_.get_image(ns, text); image.ok()) return std::vector<ImageRecord>{*image};
+  }
   if (auto ref = parse_reference(text); ref.ok()) {
     if (auto image = db_.get_image(ns, ref->full()); image.ok()) return std::vector<ImageRecord>{*image};
   }
