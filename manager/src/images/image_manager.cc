@@ -339,8 +339,10 @@ ImageSummary ImageManager::summary(const std::string& target_digest) {
     out.id = resolved->manifest.config.digest;
     digests.push_back(out.id);
     for (const auto& l : resolved->manifest.layers) digests.push_back(l.digest);
-    if (auto config = content_.read(out.id, registry_.max_config_size); config.ok())
+    if (auto config = content_.read(out.id, registry_.max_config_size); config.ok()) {
       out.created_unix = parse_config_created(*config);
+      out.chain_ids = chain_ids(parse_diff_ids(*config).value_or({}));
+    }
   }
   for (const auto& d : digests) {
     if (auto info = content_.info(d); info.ok()) out.content_size += info->size;
