@@ -44,12 +44,14 @@ Status share_socket(const std::string& path, const SocketGroup& group) {
   std::string dir = dirname_of(path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) < 0) return sys_error("stat {}", dir);
-  if (!group_can_traverse(st, group.gid)) {
-    // Search only: members reach the socket by name but cannot list what else is there.
+  // Search only: members reach the socket by name but cannot list what else is there. Only a
+  // directory of root's (berthd's state dir, or one it made): never take over a user's.
+  bool own_dir = st.st_uid == 0;
+  if (!group_can_traverse(st, group.gid) && own_dir) {
     if (::chown(dir.c_str(), 0, group.gid) < 0) return sys_error("chown {} to group {}", dir, group.name);
     if (::chmod(dir.c_str(), (st.st_mode & 07707) | S_IXGRP) < 0) return sys_error("chmod {}", dir);
   }
-  for (std::string up = dirname_of(dir); up != "/" && !up.empty(); up = dirname_of(up)) {
+  for (std::string up = own_dir ? dirname_of(dir) : dir; up != "/" && !up.empty(); up = dirname_of(up)) {
     if (::stat(up.c_str(), &st) == 0 && !group_can_traverse(st, group.gid)) {
       log::get("berthd")->warn("members of group {} cannot reach {}: {} is not searchable by them (mode {:04o})",
                                group.name, path, up, st.st_mode & 07777);

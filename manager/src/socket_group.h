@@ -27,8 +27,8 @@ Result<std::optional<SocketGroup>> resolve_socket_group(const std::optional<std:
                                                         const GroupLookup& lookup = system_group);
 
 // Makes the socket at path read-write for the group (0660 root:GROUP) and its directory traversable,
-// not listable, by it (0710 root:GROUP) when others cannot traverse it already. Ancestors above
-// that which the group cannot traverse are named in a warning, never changed.
+// not listable, by it (0710 root:GROUP) when it is root's and others cannot traverse it already.
+// Other directories on the way that the group cannot traverse are named in a warning, never changed.
 Status share_socket(const std::string& path, const SocketGroup& group);
 
 }  // namespace berth::manager
