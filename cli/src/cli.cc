@@ -33,6 +33,12 @@ Error from_grpc(const grpc::Status& status) {
   // can't be reached) say what they are about themselves.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       status.error_message().starts_with("failed to connect to all addresses")) {
+    // A socket the user may not open: say what docker says of its group.
+    if (status.error_message().find("Permission denied") != std::string::npos)
+      return make_error(ErrorCode::kPermissionDenied,
+                        "permission denied while trying to connect to berthd's socket (is the user in the 'berth' "
+                        "group? see docs/security.md): {}",
+                        status.error_message());
     return make_error(ErrorCode::kUnavailable, "cannot reach berthd: {}", status.error_message());
   }
   return from_grpc_status(status);
@@ -186,7 +192,7 @@ std::string usage_text() {
   text += "  build [-t NAME[:TAG]]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] [-q] CONTEXT\n";
   text += "  save [-o FILE] [--format docker-archive|oci-archive] IMAGE... | load [-i FILE] [-q]\n";
   text += "  system df [-v] | system info\n";
-  text += "  export [-o FILE] CONTAINER | import [-c INSTR]... [-m MSG] FILE|URL|- REPO[:TAG]\n";
+  text += "  export [-o FILE] CONTAINER | import [-c INSTR]... [-m MSG] FILE|URL|- [REPO[:TAG]]\n";
   text += "  search [--limit N] [--filter K=V] [--no-trunc] [--format F] REGISTRY/TERM\n";
   text +=
       "  run [--rm] [-d] [--name N] [-e K=V] [-w DIR] [-u USER] [-i] [-t] [--runtime R] [--entrypoint P]\n"

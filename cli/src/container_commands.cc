@@ -245,8 +245,7 @@ Status ps(Context& ctx, const std::vector<std::string>& args) {
       ctx.out << c.id() << "\n";
       continue;
     }
-    std::string command;
-    for (const auto& a : spec_args(c.spec_json())) command += (command.empty() ? "" : " ") + a;
+    std::string command = spec_command_line(c.spec_json());
     if (ctx.json) {
       w.begin_object()
           .field("id", c.id())

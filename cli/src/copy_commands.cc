@@ -12,6 +12,7 @@
 #include "berth/common/unique_fd.h"
 #include "container_client.h"
 #include "context_tar.h"
+#include "upload.h"
 
 namespace berth::cli {
 namespace {
@@ -174,37 +175,24 @@ Status copy_to(Context& ctx, const std::string& source, const std::string& id, c
     }
     if (name == "/" || name == ".") name = base_of(source);
   }
-  auto call = ctx.call();
-  pb::Empty empty;
-  auto writer = pb::Containers::NewStub(ctx.channel)->CopyTo(call.get(), &empty);
+  auto upload = open_upload(ctx, &pb::Containers::Stub::CopyTo);
   pb::ContainerCopyInChunk chunk;
   chunk.set_id(id);
   chunk.set_dir(dir);
-  bool open = writer->Write(chunk);
+  bool open = upload.writer->Write(chunk);
   chunk.clear_id();
   chunk.clear_dir();
   auto send = [&](std::string_view data) {
     chunk.set_data(data.data(), data.size());
-    return open = open && writer->Write(chunk);
+    return open = open && upload.writer->Write(chunk);
   };
   Status sent;
   if (source == "-") {
-    std::string buf(1 << 20, '\0');
-    while (open) {
-      ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) sent = sys_error("read stdin");
-      if (n <= 0) break;
-      send(std::string_view(buf.data(), static_cast<size_t>(n)));
-    }
+    if (open) sent = stream_fd(STDIN_FILENO, "stdin", send);
   } else {
     sent = write_path_tar(source, {name, options.follow_link, !options.archive}, send);
   }
-  if (!sent) call->TryCancel();
-  writer->WritesDone();
-  grpc::Status st = writer->Finish();
-  if (!st.ok()) return from_grpc(st);
-  return sent;
+  return upload.finish(sent);
 }
 
 }  // namespace

@@ -91,12 +91,14 @@ Status image_inspect(Context& ctx, const std::vector<std::string>& args) {
       auto v = root.get(key);
       return v ? v->as_string().value_or("") : std::string();
     };
+    bool dangling = is_dangling(config.name());  // docker: no RepoTags, no RepoDigests
     std::string repo = config.name().substr(0, config.name().find_last_of(':'));
     if (repo.find('/') == std::string::npos || config.name().rfind('@') != std::string::npos) repo = config.name();
     w.begin_object()
         .field("Id", config.config_digest())
-        .string_array("RepoTags", {config.name()})
-        .string_array("RepoDigests", {repo + "@" + config.target_digest()})
+        .string_array("RepoTags", dangling ? std::vector<std::string>{} : std::vector<std::string>{config.name()})
+        .string_array("RepoDigests", dangling ? std::vector<std::string>{}
+                                              : std::vector<std::string>{repo + "@" + config.target_digest()})
         .field("Parent", "")
         .field("Comment", text("comment"))
         .field("Created", text("created"))

@@ -174,8 +174,8 @@ Status image_rm(Context& ctx, const std::vector<std::string>& args) {
   return {};
 }
 
-// docker image prune: Berth keeps no untagged (dangling) images, so only -a has work: every image no
-// container was created from.
+// docker image prune: the dangling images (what `import` without a name keeps); with -a every image
+// no container was created from.
 Status image_prune(Context& ctx, const std::vector<std::string>& args) {
   bool all = false, force = false;
   po::options_description desc("image prune options");
@@ -183,8 +183,9 @@ Status image_prune(Context& ctx, const std::vector<std::string>& args) {
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
-  if (!all) return {};
-  if (!force && !confirm(ctx, "all images without at least one container associated to them")) return {};
+  if (!force && !confirm(ctx, all ? "all images without at least one container associated to them"
+                                   : "all dangling images"))
+    return {};
   pb::ListImagesResponse images;
   BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &images); }));
   pb::ListContainersResponse containers;
@@ -193,12 +194,17 @@ Status image_prune(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& c : containers.containers()) used.insert(c.image());
   bool first = true;
   for (const auto& image : images.images()) {
-    if (used.contains(image.name())) continue;
+    if (used.contains(image.name()) || (!all && !is_dangling(image.name()))) continue;
     pb::ImageRequest req;
     req.set_name(image.name());
     pb::Empty resp;
     BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->Delete(c, req, &resp); }));
-    ctx.out << (first ? "Deleted Images:\n" : "") << "untagged: " << image.name() << "\n";
+    ctx.out << (first ? "Deleted Images:\n" : "");
+    if (is_dangling(image.name())) {
+      ctx.out << "deleted: " << image.id() << "\n";  // nothing to untag
+    } else {
+      ctx.out << "untagged: " << image.name() << "\n";
+    }
     first = false;
   }
   return {};

@@ -21,6 +21,8 @@ RepoTag docker_repo_tag(const std::string& full_name) {
   return out;
 }
 
+bool is_dangling(const std::string& full_name) { return full_name.starts_with("<none>@"); }
+
 std::string short_image_id(const std::string& config_digest) {
   if (config_digest.empty()) return "<none>";
   auto colon = config_digest.find(':');
@@ -28,6 +30,7 @@ std::string short_image_id(const std::string& config_digest) {
 }
 
 std::string docker_image_name(const std::string& full_name) {
+  if (is_dangling(full_name)) return short_image_id(full_name.substr(full_name.find('@') + 1));
   RepoTag name = docker_repo_tag(full_name);
   if (name.tag == "latest") return name.repository;
   if (name.tag == "<none>") return full_name.find('@') != std::string::npos ? name.repository + full_name.substr(full_name.find('@')) : full_name;

@@ -16,6 +16,7 @@
 #include "distribution_commands.h"
 #include "context.h"
 #include "image_names.h"
+#include "upload.h"
 
 namespace berth::cli {
 namespace po = boost::program_options;
@@ -108,30 +109,18 @@ struct Input {
 
 // Streams the input to berthd in chunks (chunk may already carry a first message's fields, sent with
 // the first bytes) and finishes the call: berthd's error first, else a read error.
-template <class Writer, class Chunk>
-Status send_input(const Input& in, grpc::ClientContext& call, Writer& writer, Chunk& chunk) {
-  std::string buf(1 << 20, '\0');
-  Status read_status;
-  bool first = true;
-  for (;;) {
-    ssize_t n = ::read(in.fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      read_status = sys_error("read {}", in.name);
-      call.TryCancel();
-      break;
-    }
-    if (n == 0 && !first) break;
-    chunk.set_data(buf.data(), static_cast<size_t>(n));
-    first = false;
-    if (!writer.Write(chunk)) break;  // berthd refused it: Finish says why
+template <class Request, class Reply>
+Status send_input(const Input& in, Upload<Request, Reply>& upload, Request& chunk) {
+  bool sent = false;
+  Status read_status = stream_fd(in.fd, in.name, [&](std::string_view data) {
+    chunk.set_data(data.data(), data.size());
+    sent = true;
+    bool ok = upload.writer->Write(chunk);  // false: berthd refused it, Finish says why
     chunk.Clear();
-    if (n == 0) break;
-  }
-  writer.WritesDone();
-  grpc::Status st = writer.Finish();
-  if (!st.ok()) return from_grpc(st);
-  return read_status;
+    return ok;
+  });
+  if (read_status && !sent) upload.writer->Write(chunk);  // empty input: the first message's fields still go
+  return upload.finish(read_status);
 }
 
 }  // namespace
@@ -183,12 +172,10 @@ Status load(Context& ctx, const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
   BERTH_ASSIGN_OR_RETURN(Input in, Input::open(input.empty() ? "-" : input, "load"));
-  auto call = ctx.call();
-  pb::ImportResponse resp;
-  auto writer = pb::Transfer::NewStub(ctx.channel)->Load(call.get(), &resp);
+  auto upload = open_upload(ctx, &pb::Transfer::Stub::Load);
   pb::DataChunk chunk;
-  BERTH_TRY(send_input(in, *call, *writer, chunk));
-  for (const auto& name : resp.images()) {
+  BERTH_TRY(send_input(in, upload, chunk));
+  for (const auto& name : upload.reply->images()) {
     RepoTag rt = docker_repo_tag(name);
     ctx.out << "Loaded image: " << (rt.tag == "<none>" ? name : rt.repository + ":" + rt.tag) << "\n";
   }
@@ -208,7 +195,7 @@ Status import_rootfs(Context& ctx, const std::vector<std::string>& args) {
       "message,m", po::value(&message), "the history comment");
   words = parse_verb_args(args, desc);
   if (words.empty() || words.size() > 2)
-    throw UsageError("usage: berthctl import [-c INSTRUCTION]... [-m MSG] FILE|URL|- REPOSITORY[:TAG]");
+    throw UsageError("usage: berthctl import [-c INSTRUCTION]... [-m MSG] FILE|URL|- [REPOSITORY[:TAG]]");
   const std::string& source = words[0];
   pb::ImportRootfsRequest first;
   if (words.size() == 2) first.set_reference(words[1]);
@@ -222,18 +209,14 @@ Status import_rootfs(Context& ctx, const std::vector<std::string>& args) {
     BERTH_ASSIGN_OR_RETURN(Input opened, Input::open(source, "import"));
     in.emplace(std::move(opened));
   }
-  auto call = ctx.call();
-  pb::CommitResponse resp;
-  auto writer = pb::Build::NewStub(ctx.channel)->Import(call.get(), &resp);
+  auto upload = open_upload(ctx, &pb::Build::Stub::Import);
   if (url) {
-    writer->Write(first);
-    writer->WritesDone();
-    grpc::Status st = writer->Finish();
-    if (!st.ok()) return from_grpc(st);
+    upload.writer->Write(first);
+    BERTH_TRY(upload.finish({}));
   } else {
-    BERTH_TRY(send_input(*in, *call, *writer, first));
+    BERTH_TRY(send_input(*in, upload, first));
   }
-  print_new_image(ctx, resp);
+  print_new_image(ctx, *upload.reply);
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include "berth/common/unique_fd.h"
 #include "context.h"
 #include "output.h"
+#include "upload.h"
 
 namespace berth::cli {
 
@@ -91,9 +92,7 @@ Status content_push(Context& ctx, const std::vector<std::string>& args) {
   }));
   BERTH_ASSIGN_OR_RETURN(UniqueFd fd, open_fd(args[0].c_str(), O_RDONLY));
   if (::lseek(fd.get(), status.offset(), SEEK_SET) < 0) return sys_error("seek {}", args[0]);
-  auto call = ctx.call();
-  pb::ContentInfo info;
-  auto writer = pb::Content::NewStub(ctx.channel)->Write(call.get(), &info);
+  auto upload = open_upload(ctx, &pb::Content::Stub::Write);
   pb::WriteContentRequest first;
   first.set_ref(ref);
   first.set_expected_digest(digest);
@@ -104,21 +103,16 @@ Status content_push(Context& ctx, const std::vector<std::string>& args) {
     if (eq == std::string::npos) throw UsageError("labels are LABEL=VALUE, not \"" + args[i] + "\"");
     (*first.mutable_labels())[args[i].substr(0, eq)] = args[i].substr(eq + 1);
   }
-  bool open = writer->Write(first);
-  std::string buf(1 << 20, '\0');
-  while (open) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("read {}", args[0]);
-    if (n == 0) break;
-    pb::WriteContentRequest chunk;
-    chunk.set_data(buf.data(), static_cast<size_t>(n));
-    open = writer->Write(chunk);
+  Status read;
+  if (upload.writer->Write(first)) {
+    read = stream_fd(fd.get(), args[0], [&](std::string_view data) {
+      pb::WriteContentRequest chunk;
+      chunk.set_data(data.data(), data.size());
+      return upload.writer->Write(chunk);
+    });
   }
-  writer->WritesDone();
-  grpc::Status st = writer->Finish();
-  if (!st.ok()) return from_grpc(st);
-  ctx.out << info.digest() << "\n";
+  BERTH_TRY(upload.finish(read));
+  ctx.out << upload.reply->digest() << "\n";
   return {};
 }
 

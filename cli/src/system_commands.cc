@@ -1,5 +1,5 @@
 // docker system df: what images, containers and volumes take on disk and how much of it a prune
-// would give back, from berthd's listings (content store, snapshot usage, volume directories).
+// would give back, from berthd's listings (layer and container snapshot usage, volume directories).
 #include <algorithm>
 #include <ctime>
 #include <map>
@@ -7,6 +7,7 @@
 #include <set>
 
 #include "berth/common/json.h"
+#include "berth/common/spec_args.h"
 #include "berth/manager/v1/build.grpc.pb.h"
 #include "container_client.h"
 #include "context.h"
@@ -44,6 +45,8 @@ struct Listings {
   pb::ListImagesResponse images;
   pb::ListContentResponse content;
   pb::ListContainersResponse containers;
+  std::map<std::string, int64_t> layer_size;  // an image layer's snapshot (chain id) → its unpacked bytes
+  std::map<std::string, pb::Task> tasks;      // container id → its task
   std::set<std::string> running;           // container ids with a live (running or paused) task
   std::map<std::string, int64_t> rw_size;  // container id → its writable snapshot's bytes
   pb::ListVolumesResponse volumes;
@@ -52,6 +55,11 @@ struct Listings {
   pb::ListContentResponse cache_content;
 };
 
+int64_t size_of(const std::map<std::string, int64_t>& sizes, const std::string& key) {
+  auto it = sizes.find(key);
+  return it == sizes.end() ? 0 : it->second;
+}
+
 Result<Listings> fetch(Context& ctx) {
   Listings l;
   BERTH_TRY(rpc(ctx, [&](grpc::ClientContext* c) { return pb::Images::NewStub(ctx.channel)->List(c, {}, &l.images); }));
@@ -59,8 +67,21 @@ Result<Listings> fetch(Context& ctx) {
   BERTH_TRY(containers_rpc(ctx, [&](pb::Containers::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &l.containers); }));
   pb::ListTasksResponse tasks;
   BERTH_TRY(tasks_rpc(ctx, [&](pb::Tasks::Stub& s, grpc::ClientContext* c) { return s.List(c, {}, &tasks); }));
-  for (const auto& t : tasks.tasks())
+  for (const auto& t : tasks.tasks()) {
+    l.tasks[t.container_id()] = t;
     if (t.status() == pb::TASK_RUNNING || t.status() == pb::TASK_PAUSED) l.running.insert(t.container_id());
+  }
+  for (const auto& img : l.images.images()) {
+    for (const auto& chain : img.layer_chain_ids()) {
+      if (l.layer_size.contains(chain)) continue;
+      pb::SnapshotKeyRequest req;
+      req.set_key(chain);
+      pb::UsageResponse usage;
+      // A layer not unpacked (pull --no-unpack) takes no unpacked bytes.
+      bool found = rpc(ctx, [&](grpc::ClientContext* c) { return pb::Snapshots::NewStub(ctx.channel)->Usage(c, req, &usage); }).ok();
+      l.layer_size[chain] = found ? usage.size() : 0;
+    }
+  }
   for (const auto& ctr : l.containers.containers()) {
     pb::SnapshotKeyRequest req;
     req.set_key(ctr.snapshot_key());
@@ -81,22 +102,54 @@ Result<Listings> fetch(Context& ctx) {
   return l;
 }
 
-// Images: distinct ids; their size is the namespace's content store (shared layers once); what no
-// container uses is reclaimable.
+// One image id as docker's df shows it: SIZE is its layers' unpacked bytes, SHARED SIZE those of its
+// layers another image has too, UNIQUE SIZE the rest; CONTAINERS those created from any of its names.
+struct ImageUsage {
+  const pb::Image* image;  // its first name
+  int64_t size = 0, shared = 0;
+  int containers = 0;
+};
+
+std::vector<ImageUsage> image_usages(const Listings& l) {
+  std::map<std::string, int> users;  // image name or id → containers created from it
+  for (const auto& ctr : l.containers.containers()) users[ctr.image()]++;
+  auto used_by = [&](const std::string& key) { return users.contains(key) ? users.at(key) : 0; };
+  std::vector<ImageUsage> out;
+  std::map<std::string, size_t> by_id;                     // id (or name without one) → out index
+  std::map<std::string, std::set<std::string>> layer_ids;  // chain id → the image ids with it
+  for (const auto& img : l.images.images()) {
+    std::string key = img.id().empty() ? img.name() : img.id();
+    auto [it, fresh] = by_id.try_emplace(key, out.size());
+    if (fresh) {
+      out.push_back({&img});
+      out.back().containers += used_by(img.id());
+    }
+    out[it->second].containers += used_by(img.name());
+    for (const auto& chain : img.layer_chain_ids()) layer_ids[chain].insert(key);
+  }
+  for (auto& u : out) {
+    const pb::Image& img = *u.image;
+    for (const auto& chain : img.layer_chain_ids()) {
+      int64_t bytes = size_of(l.layer_size, chain);
+      u.size += bytes;
+      if (layer_ids[chain].size() > 1) u.shared += bytes;
+    }
+  }
+  return out;
+}
+
+// Images: distinct ids; SIZE every layer once; RECLAIMABLE what is left after the unique bytes of the
+// images containers use (docker's formula: shared layers count as reclaimable).
 Usage image_usage(const Listings& l) {
   Usage u{"Images"};
-  std::set<std::string> used_names;
-  for (const auto& ctr : l.containers.containers()) used_names.insert(ctr.image());
-  std::map<std::string, int64_t> ids, active;  // id → content size
-  for (const auto& img : l.images.images()) {
-    ids[img.id()] = img.content_size();
-    if (used_names.contains(img.name()) || used_names.contains(img.id())) active[img.id()] = img.content_size();
-  }
-  for (const auto& info : l.content.infos()) u.size += info.size();
+  for (const auto& [chain, bytes] : l.layer_size) u.size += bytes;
   int64_t in_use = 0;
-  for (const auto& [id, size] : active) in_use += size;
-  u.total = static_cast<int64_t>(ids.size());
-  u.active = static_cast<int64_t>(active.size());
+  for (const auto& image : image_usages(l)) {
+    u.total++;
+    if (image.containers == 0) continue;
+    u.active++;
+    in_use += image.size - image.shared;
+  }
   u.reclaimable = std::max<int64_t>(0, u.size - in_use);
   return u;
 }
@@ -110,11 +163,6 @@ void count(Usage& u, int64_t size, bool active) {
   } else {
     u.reclaimable += size;
   }
-}
-
-int64_t size_of(const std::map<std::string, int64_t>& sizes, const std::string& key) {
-  auto it = sizes.find(key);
-  return it == sizes.end() ? 0 : it->second;
 }
 
 Usage container_usage(const Listings& l) {
@@ -141,26 +189,42 @@ Usage cache_usage(const Listings& l) {
   return u;
 }
 
-// -v: one table per type, as docker's verbose df (without the shared/unique split of image sizes).
+// Per container: the volumes it mounts (docker's LOCAL VOLUMES).
+std::map<std::string, int> volumes_per_container(const Listings& l) {
+  std::map<std::string, int> out;
+  for (const auto& v : l.volumes.volumes())
+    for (const auto& id : v.containers()) out[id]++;
+  return out;
+}
+
+std::string status_of(const Listings& l, const pb::Container& ctr) {
+  auto it = l.tasks.find(ctr.id());
+  return status_text(task_or_last_exit(ctr, it == l.tasks.end() ? std::nullopt : std::optional<pb::Task>(it->second)));
+}
+
+int64_t created_of(const pb::Image& img) { return img.config_created_unix() ? img.config_created_unix() : img.created_unix(); }
+
+// -v: docker's verbose df, one table per type.
 void print_verbose(Context& ctx, const Listings& l) {
-  std::map<std::string, int> users;  // image name or id → containers using it
-  for (const auto& ctr : l.containers.containers()) users[ctr.image()]++;
+  int64_t now = ::time(nullptr);
   ctx.out << "Images space usage:\n\n";
-  Table images({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "CONTAINERS"});
-  for (const auto& img : l.images.images()) {
-    RepoTag rt = docker_repo_tag(img.name());
-    int n = (users.contains(img.name()) ? users[img.name()] : 0) + (users.contains(img.id()) ? users[img.id()] : 0);
-    int64_t created = img.config_created_unix() ? img.config_created_unix() : img.created_unix();
-    images.add({rt.repository, rt.tag, short_image_id(img.id()), human_duration(::time(nullptr) - created) + " ago",
-                docker_size(img.content_size()), std::to_string(n)});
+  Table images({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"});
+  for (const auto& u : image_usages(l)) {
+    RepoTag rt = docker_repo_tag(u.image->name());
+    images.add({rt.repository, rt.tag, short_image_id(u.image->id()), human_duration(now - created_of(*u.image)) + " ago",
+                docker_size(u.size), docker_size(u.shared), docker_size(u.size - u.shared), std::to_string(u.containers)});
   }
   images.print(ctx.out);
   ctx.out << "\nContainers space usage:\n\n";
-  Table containers({"CONTAINER ID", "IMAGE", "SIZE", "CREATED", "STATUS", "NAMES"});
+  Table containers({"CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"});
+  auto volumes_of = volumes_per_container(l);
   for (const auto& ctr : l.containers.containers()) {
-    containers.add({ctr.id().substr(0, 12), docker_image_name(ctr.image()), docker_size(size_of(l.rw_size, ctr.id())),
-                    human_duration(::time(nullptr) - ctr.created_unix()) + " ago",
-                    l.running.contains(ctr.id()) ? "running" : "exited", ctr.name().empty() ? ctr.id() : ctr.name()});
+    std::string command = spec_command_line(ctr.spec_json());
+    if (command.size() > 20) command = command.substr(0, 17) + "...";  // docker's df cuts at 20, as ps does
+    containers.add({ctr.id().substr(0, 12), docker_image_name(ctr.image()), "\"" + command + "\"",
+                    std::to_string(volumes_of[ctr.id()]), docker_size(size_of(l.rw_size, ctr.id())),
+                    human_duration(now - ctr.created_unix()) + " ago", status_of(l, ctr),
+                    ctr.name().empty() ? ctr.id().substr(0, 12) : ctr.name()});
   }
   containers.print(ctx.out);
   ctx.out << "\nLocal Volumes space usage:\n\n";
@@ -169,6 +233,31 @@ void print_verbose(Context& ctx, const Listings& l) {
     volumes.add({v.name(), std::to_string(v.containers_size()), docker_size(size_of(l.volume_size, v.name()))});
   volumes.print(ctx.out);
   ctx.out << "\nBuild cache usage: " << docker_size(cache_usage(l).size) << "\n";
+}
+
+// -v --format json: the same tables as arrays of objects, sizes in bytes.
+void print_verbose_json(Context& ctx, const Listings& l) {
+  json::Writer w;
+  w.begin_object().key("images").begin_array();
+  for (const auto& u : image_usages(l)) {
+    w.begin_object().field("name", u.image->name()).field("id", u.image->id()).field("created", created_of(*u.image));
+    w.field("size", u.size).field("shared_size", u.shared).field("unique_size", u.size - u.shared);
+    w.field("containers", static_cast<int64_t>(u.containers)).end_object();
+  }
+  w.end_array().key("containers").begin_array();
+  auto volumes_of = volumes_per_container(l);
+  for (const auto& ctr : l.containers.containers()) {
+    w.begin_object().field("id", ctr.id()).field("image", ctr.image()).field("command", spec_command_line(ctr.spec_json()));
+    w.field("local_volumes", static_cast<int64_t>(volumes_of[ctr.id()])).field("size", size_of(l.rw_size, ctr.id()));
+    w.field("status", status_of(l, ctr)).field("name", ctr.name().empty() ? ctr.id() : ctr.name()).end_object();
+  }
+  w.end_array().key("volumes").begin_array();
+  for (const auto& v : l.volumes.volumes()) {
+    w.begin_object().field("name", v.name()).field("links", static_cast<int64_t>(v.containers_size()));
+    w.field("size", size_of(l.volume_size, v.name())).end_object();
+  }
+  w.end_array().field("build_cache_size", cache_usage(l).size).end_object();
+  ctx.out << w.str() << "\n";
 }
 
 }  // namespace
@@ -181,8 +270,8 @@ Status system_df(Context& ctx, const std::vector<std::string>& args) {
   parse_with_ids(desc, args, extra);
   if (!extra.empty()) throw UsageError("usage: berthctl system df [-v]");
   BERTH_ASSIGN_OR_RETURN(Listings l, fetch(ctx));
-  if (verbose && !ctx.json) {
-    print_verbose(ctx, l);
+  if (verbose) {
+    (ctx.json ? print_verbose_json : print_verbose)(ctx, l);
     return {};
   }
   std::vector<Usage> rows = {image_usage(l), container_usage(l), volume_usage(l), cache_usage(l)};

@@ -15,4 +15,10 @@ std::vector<std::string> spec_args(const std::string& spec_json) {
   return list ? *list : std::vector<std::string>{};
 }
 
+std::string spec_command_line(const std::string& spec_json) {
+  std::string out;
+  for (const auto& a : spec_args(spec_json)) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
 }  // namespace berth

@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
       "cgroup-parent", po::value<std::string>(),
       "cgroup of the containers' cgroups (default /berth/<8 hex digits of sha256(root)>)")(
       "cri-socket", po::value<std::string>(), "Kubernetes CRI socket (default <state>/cri.sock; \"\": none)")(
+      "socket-group", po::value<std::string>(),
+      "group whose members may use the socket (0660; they are root-equivalent; default: \"berth\" if it "
+      "exists, else root only; \"\": root only)")(
       "pause", po::value<std::string>(), "berth-pause, the pods' infra binary (default: berth-pause in PATH)")(
       "log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn, error");
   po::variables_map vm;
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
   if (vm.count("runtime")) config.runtime = vm["runtime"].as<std::string>();
   if (vm.count("cgroup-parent")) config.cgroup_parent = vm["cgroup-parent"].as<std::string>();
   if (vm.count("cri-socket")) config.cri_socket = vm["cri-socket"].as<std::string>();
+  if (vm.count("socket-group")) config.socket_group = vm["socket-group"].as<std::string>();
   if (vm.count("pause")) config.pause = vm["pause"].as<std::string>();
 
   // Signals are taken synchronously by one thread, so shutdown runs outside a signal handler.

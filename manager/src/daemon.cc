@@ -16,6 +16,7 @@
 #include "berth/common/path_lookup.h"
 #include "content/digest.h"
 #include "services/call_log.h"
+#include "socket_group.h"
 
 namespace berth::manager {
 
@@ -30,7 +31,8 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
                                                "runtime",          "cgroup_parent",
                                                "default_network",  "default_subnet",
                                                "cri_socket",       "pause",
-                                               "gc_interval_seconds", "cni_plugin_dirs"};
+                                               "gc_interval_seconds", "cni_plugin_dirs",
+                                               "socket_group"};
   BERTH_ASSIGN_OR_RETURN(auto members, root.as_object());
   for (const auto& [key, value] : members) {
     if (!kKnown.contains(key))
@@ -58,6 +60,10 @@ Status load_config_file(const std::string& path, DaemonConfig& config) {
   if (root.get("cri_socket")) {
     config.cri_socket.emplace();
     BERTH_TRY(str("cri_socket", *config.cri_socket));
+  }
+  if (root.get("socket_group")) {
+    config.socket_group.emplace();
+    BERTH_TRY(str("socket_group", *config.socket_group));
   }
   BERTH_TRY(str("auth_config", config.registry.auth_config));
   for (auto [key, limit] : {std::pair{"max_manifest_bytes", &config.registry.max_manifest_size},
@@ -133,7 +139,10 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
       std::ranges::any_of(parent, [](const auto& part) { return part == ".."; }))
     return make_error(ErrorCode::kInvalidArgument, "cgroup parent {:?}: not an absolute normalized path below /",
                       config.cgroup_parent);
+  // A misnamed group is a start-up error, before anything is opened.
+  BERTH_ASSIGN_OR_RETURN(auto socket_group, resolve_socket_group(config.socket_group));
   std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
+  d->socket_group_ = std::move(socket_group);
   const auto& c = d->config_;
   BERTH_TRY(make_dirs(c.root, 0700));
   BERTH_TRY(make_dirs(c.state, 0700));
@@ -184,9 +193,11 @@ Status Daemon::recover_networks() {
   return {};
 }
 
-// A gRPC server on a unix socket that is born 0600: no window where others can connect.
+// A gRPC server on a unix socket that is born 0600: no window where others can connect. A group,
+// when given, is let in afterwards.
 static Result<std::unique_ptr<grpc::Server>> serve_unix(const std::string& path,
-                                                        const std::vector<grpc::Service*>& services) {
+                                                        const std::vector<grpc::Service*>& services,
+                                                        const std::optional<SocketGroup>& group = {}) {
   BERTH_TRY(make_dirs(dirname_of(path), 0700));
   if (::unlink(path.c_str()) < 0 && errno != ENOENT) return sys_error("remove stale {}", path);
   grpc::ServerBuilder builder;
@@ -200,12 +211,14 @@ static Result<std::unique_ptr<grpc::Server>> serve_unix(const std::string& path,
   ::umask(old);
   if (!server) return make_error(ErrorCode::kUnavailable, "cannot listen on {}", path);
   if (::chmod(path.c_str(), 0600) < 0) return sys_error("chmod {}", path);
+  if (group) BERTH_TRY(share_socket(path, *group));
   log::get("berthd")->info("serving on {}", path);
   return server;
 }
 
 Status Daemon::start_cri(const std::vector<grpc::Service*>& services) {
   if (config_.cri_socket->empty()) return {};
+  // Root only, always: the kubelet runs as root, and the socket group is for berthctl.
   BERTH_ASSIGN_OR_RETURN(cri_server_, serve_unix(*config_.cri_socket, services));
   return {};
 }
@@ -213,7 +226,7 @@ Status Daemon::start_cri(const std::vector<grpc::Service*>& services) {
 std::string Daemon::pause_binary() const { return find_program(config_.pause); }
 
 Status Daemon::start(const std::vector<grpc::Service*>& services) {
-  BERTH_ASSIGN_OR_RETURN(server_, serve_unix(config_.address, services));
+  BERTH_ASSIGN_OR_RETURN(server_, serve_unix(config_.address, services, socket_group_));
   gc_ = std::make_unique<PeriodicGc>(*images_, config_.gc_interval);
   // Bursts of calls (50 containers started at once) leave free heap behind that malloc keeps;
   // berthd mostly idles between them, so give it back every few seconds.

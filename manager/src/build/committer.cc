@@ -38,13 +38,6 @@ class PauseGuard {
   bool paused_ = false;
 };
 
-// docker's history line for a commit: the container's command.
-std::string container_command(const std::string& spec_json) {
-  std::string out;
-  for (const auto& a : spec_args(spec_json)) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 }  // namespace
 
 Result<CommitResult> commit_container(TaskManager& tasks, ImageManager& images, const std::string& ns,
@@ -72,7 +65,7 @@ Result<CommitResult> commit_container(TaskManager& tasks, ImageManager& images, 
   config.created = image_time(request.source_date_epoch);
   if (!request.author.empty()) config.author = request.author;
   config.diff_ids.push_back(layer.diff_id);
-  config.history.push_back({config.created, container_command(container.spec_json), request.author,
+  config.history.push_back({config.created, spec_command_line(container.spec_json), request.author,
                             request.message, false});
   std::vector<OciDescriptor> layers = base.layers;
   layers.push_back(layer.descriptor);

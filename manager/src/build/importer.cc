@@ -39,9 +39,7 @@ Result<ImageConfig> import_config(ImageManager& images, const std::string& ns, c
 }  // namespace
 
 Status check_import(const ImportRequest& request) {
-  if (request.reference.empty())
-    return make_error(ErrorCode::kInvalidArgument, "import needs REPOSITORY[:TAG]: Berth keeps no untagged images");
-  BERTH_TRY(parse_reference(request.reference));
+  if (!request.reference.empty()) BERTH_TRY(parse_reference(request.reference));
   ImageConfig config;
   return apply_commit_changes(config, request.changes);
 }
@@ -61,6 +59,10 @@ Result<CommitResult> import_rootfs(ImageManager& images, const std::string& ns, 
   std::string comment = request.message.empty() ? "Imported from " + request.source : request.message;
   config.history = {{config.created, "", "", comment, false}};
   BERTH_ASSIGN_OR_RETURN(StoredImage stored, store_image(images, ns, config, {layer.descriptor}, lease));
+  if (request.reference.empty()) {  // docker's <none>:<none>
+    BERTH_TRY(keep_dangling_image(images, ns, stored));
+    return CommitResult{stored.config_digest, dangling_image_name(stored.config_digest)};
+  }
   BERTH_TRY(name_image(images, ns, request.reference, stored));
   BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(request.reference));
   return CommitResult{stored.config_digest, ref.full()};

@@ -12,7 +12,7 @@
 namespace berth::manager::build {
 
 struct ImportRequest {
-  std::string reference;             // REPO[:TAG]
+  std::string reference;             // REPO[:TAG]; empty: a dangling image (docker's <none>:<none>)
   std::string message;               // the history comment; empty: "Imported from <source>", as docker
   std::string source;                // "-", a file or a URL: for that comment
   std::vector<std::string> changes;  // Dockerfile instructions (--change)

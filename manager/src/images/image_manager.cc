@@ -11,6 +11,7 @@
 
 #include "berth/common/ids.h"
 #include "berth/common/log.h"
+#include "images/image_writer.h"
 #include "content/layer_stream.h"
 
 namespace berth::manager {
@@ -339,8 +340,10 @@ ImageSummary ImageManager::summary(const std::string& target_digest) {
     out.id = resolved->manifest.config.digest;
     digests.push_back(out.id);
     for (const auto& l : resolved->manifest.layers) digests.push_back(l.digest);
-    if (auto config = content_.read(out.id, registry_.max_config_size); config.ok())
+    if (auto config = content_.read(out.id, registry_.max_config_size); config.ok()) {
       out.created_unix = parse_config_created(*config);
+      out.chain_ids = chain_ids(parse_diff_ids(*config).value_or({}));
+    }
   }
   for (const auto& d : digests) {
     if (auto info = content_.info(d); info.ok()) out.content_size += info->size;
@@ -349,6 +352,10 @@ ImageSummary ImageManager::summary(const std::string& target_digest) {
 }
 
 Result<std::vector<ImageRecord>> ImageManager::find(const std::string& ns, const std::string& text) {
+  // A stored name as listed (a dangling image's "<none>@sha256:..." is no reference).
+  if (is_dangling_image_name(text)) {
+    if (auto image = db_.get_image(ns, text); image.ok()) return std::vector<ImageRecord>{*image};
+  }
   if (auto ref = parse_reference(text); ref.ok()) {
     if (auto image = db_.get_image(ns, ref->full()); image.ok()) return std::vector<ImageRecord>{*image};
   }

@@ -51,6 +51,7 @@ struct ImageSummary {
   std::string id;  // config digest; empty when the manifest or config is missing
   int64_t created_unix = 0;
   int64_t content_size = 0;
+  std::vector<std::string> chain_ids;  // its layers' snapshots, bottom first (docker system df's layers)
 };
 
 class ImageManager {

@@ -136,13 +136,26 @@ Result<StoredImage> store_image(ImageManager& images, const std::string& ns, con
   return StoredImage{manifest_desc, config_desc.digest};
 }
 
-Status name_image(ImageManager& images, const std::string& ns, const std::string& name, const StoredImage& image) {
-  BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(name));
-  ImageRecord record{ref.full(), image.manifest.media_type, image.manifest.digest, image.manifest.size, {}};
+static Status put_image_record(ImageManager& images, const std::string& ns, const std::string& name,
+                               const StoredImage& image) {
+  ImageRecord record{name, image.manifest.media_type, image.manifest.digest, image.manifest.size, {}};
   bool existed = images.db().get_image(ns, record.name).ok();
   BERTH_TRY(images.db().put_image(ns, record));
   images.events().publish(existed ? "/images/update" : "/images/create", ns, record.name);
   return {};
+}
+
+Status name_image(ImageManager& images, const std::string& ns, const std::string& name, const StoredImage& image) {
+  BERTH_ASSIGN_OR_RETURN(Reference ref, parse_reference(name));
+  return put_image_record(images, ns, ref.full(), image);
+}
+
+std::string dangling_image_name(const std::string& config_digest) { return "<none>@" + config_digest; }
+
+bool is_dangling_image_name(const std::string& name) { return name.starts_with("<none>@"); }
+
+Status keep_dangling_image(ImageManager& images, const std::string& ns, const StoredImage& image) {
+  return put_image_record(images, ns, dangling_image_name(image.config_digest), image);
 }
 
 std::string image_time(std::optional<int64_t> source_date_epoch) {

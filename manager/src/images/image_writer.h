@@ -60,6 +60,12 @@ Result<StoredImage> store_image(ImageManager& images, const std::string& ns, con
 // Names the image (moving the name if another image had it).
 Status name_image(ImageManager& images, const std::string& ns, const std::string& name, const StoredImage& image);
 
+// docker's <none>:<none>: an image kept under "<none>@<image id>", a name no reference can spell, so
+// it is listed, found by id and pruned like any other, and never collides with a user's name.
+std::string dangling_image_name(const std::string& config_digest);
+bool is_dangling_image_name(const std::string& name);
+Status keep_dangling_image(ImageManager& images, const std::string& ns, const StoredImage& image);
+
 // The time of the image's config and history: SOURCE_DATE_EPOCH when given, else now (RFC 3339).
 std::string image_time(std::optional<int64_t> source_date_epoch);
 

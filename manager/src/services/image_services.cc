@@ -14,6 +14,7 @@ void fill_image(ImageManager& images, const ImageRecord& r, pb::Image* out) {
   out->set_content_size(summary.content_size);
   out->set_id(summary.id);
   out->set_config_created_unix(summary.created_unix);
+  for (const auto& chain : summary.chain_ids) out->add_layer_chain_ids(chain);
   out->set_name(r.name);
   out->mutable_target()->set_media_type(r.media_type);
   out->mutable_target()->set_digest(r.digest);

@@ -115,9 +115,6 @@ TEST_F(ExportImportTest, ExportPipedIntoImportRunsWithTheChangedConfig) {
   r = ctl({"import", "-c", "FROM busybox", tar, "bad:1"});  // not a config instruction
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("FROM"), std::string::npos) << r.err;
-  r = ctl({"import", tar});  // Berth keeps no untagged image
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("REPOSITORY"), std::string::npos) << r.err;
   r = ctl({"import", dir_.path() + "/nosuch.tar", "x:1"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("nosuch.tar"), std::string::npos) << r.err;
@@ -125,6 +122,69 @@ TEST_F(ExportImportTest, ExportPipedIntoImportRunsWithTheChangedConfig) {
   ASSERT_EQ(ctl({"rmi", "imported:1"}).code, 0);
   ASSERT_EQ(ctl({"rmi", "fromfile"}).code, 0);
   cleanup();
+  expect_nothing_left();
+}
+
+// docker 20.10's `import FILE` with no REPOSITORY keeps a dangling image: printed id `sha256:<64 hex>`
+// (as with a name), listed as <none> <none>, found by id, no RepoTags, removed by `image prune`.
+TEST_F(ExportImportTest, ImportWithoutANameKeepsADanglingImage) {
+  std::string rootfs = dir_.path() + "/rootfs";
+  std::filesystem::create_directories(rootfs);
+  std::filesystem::copy_file("/bin/busybox", rootfs + "/busybox");
+  std::string tar = dir_.path() + "/rootfs.tar";
+  auto made = run_command({"tar", "-C", rootfs, "-cf", tar, "."});
+  ASSERT_TRUE(made.ok() && made->status.success());
+  auto is_id_line = [](const std::string& out) {
+    return out.size() == 7 + 64 + 1 && out.starts_with("sha256:") && out.back() == '\n';
+  };
+
+  CtlResult from_file = ctl({"import", tar});
+  ASSERT_EQ(from_file.code, 0) << from_file.err;
+  EXPECT_TRUE(is_id_line(from_file.out)) << from_file.out;
+  auto from_stdin = shell("\"$@\" import - < " + tar, {});  // docker import - (stdin)
+  ASSERT_TRUE(from_stdin.ok());
+  ASSERT_TRUE(from_stdin->status.success()) << from_stdin->err;
+  EXPECT_TRUE(is_id_line(from_stdin->out)) << from_stdin->out;
+  CtlResult named = ctl({"import", tar, "imp:1"});
+  ASSERT_EQ(named.code, 0) << named.err;
+  EXPECT_TRUE(is_id_line(named.out)) << named.out;  // the same shape with a name
+  std::string file_id = from_file.out.substr(7, 64), stdin_id = from_stdin->out.substr(7, 64);
+
+  CtlResult images = ctl({"images"});
+  ASSERT_EQ(images.code, 0) << images.err;
+  for (const std::string& id : {file_id, stdin_id}) {
+    size_t at = images.out.find(id.substr(0, 12));
+    ASSERT_NE(at, std::string::npos) << images.out;
+    std::string row = images.out.substr(images.out.rfind('\n', at) + 1, at - images.out.rfind('\n', at) - 1);
+    EXPECT_TRUE(row.starts_with("<none>") && row.find("<none>", 6) != std::string::npos) << row;
+  }
+  EXPECT_NE(images.out.find("imp "), std::string::npos) << images.out;
+
+  // By id it runs, shows in ps by its short id, and inspects without names.
+  ASSERT_EQ(ctl({"run", "-d", "--name", "dangler", file_id.substr(0, 12), "/busybox", "sleep", "1000"}).code, 0);
+  CtlResult ps = ctl({"ps"});
+  EXPECT_NE(ps.out.find("   " + file_id.substr(0, 12) + "   "), std::string::npos) << ps.out;
+  CtlResult inspect = ctl({"image", "inspect", "sha256:" + file_id});
+  ASSERT_EQ(inspect.code, 0) << inspect.err;
+  std::string compact = inspect.out;
+  std::erase_if(compact, [](char c) { return c == ' ' || c == '\n'; });
+  EXPECT_NE(compact.find("\"RepoTags\":[],\"RepoDigests\":[]"), std::string::npos) << inspect.out;
+  EXPECT_NE(compact.find("\"Id\":\"sha256:" + file_id), std::string::npos) << inspect.out;
+
+  // image prune: the unused dangling image goes; the used one and the named one stay.
+  CtlResult pruned = ctl({"image", "prune", "-f"});
+  ASSERT_EQ(pruned.code, 0) << pruned.err;
+  EXPECT_EQ(pruned.out, "Deleted Images:\ndeleted: sha256:" + stdin_id + "\n");
+  std::string ids = ctl({"images"}).out;
+  EXPECT_EQ(ids.find(stdin_id.substr(0, 12)), std::string::npos) << ids;
+  EXPECT_NE(ids.find(file_id.substr(0, 12)), std::string::npos) << ids;
+  ASSERT_EQ(ctl({"rm", "-f", "dangler"}).code, 0);
+  pruned = ctl({"image", "prune", "-f"});
+  EXPECT_EQ(pruned.out, "Deleted Images:\ndeleted: sha256:" + file_id + "\n");
+  EXPECT_EQ(ctl({"image", "prune", "-f"}).out, "");  // nothing dangling left
+  CtlResult gone = ctl({"run", "--rm", "--pull", "never", file_id.substr(0, 12), "/busybox", "true"});
+  EXPECT_NE(gone.code, 0);
+  ASSERT_EQ(ctl({"rmi", "imp:1"}).code, 0);
   expect_nothing_left();
 }
 

@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "berth/common/fs.h"
+#include "images/oci.h"
+#include "layout_builder.h"
 #include "registry/http_client.h"
 
 namespace berth::manager::testing {
@@ -98,5 +100,21 @@ Status Registry::stop() {
 }
 
 Status Registry::restart() { return launch(); }
+
+Result<std::unique_ptr<Registry>> registry_with_busybox(const std::string& work_dir,
+                                                        const std::vector<std::string>& repo_tags) {
+  BERTH_ASSIGN_OR_RETURN(auto registry, Registry::start());
+  std::string layer = busybox_layer();
+  for (size_t i = 0; i < repo_tags.size(); i++) {
+    size_t colon = repo_tags[i].rfind(':');
+    if (colon == std::string::npos)
+      return make_error(ErrorCode::kInvalidArgument, "{:?}: give REPO:TAG", repo_tags[i]);
+    std::string repo = repo_tags[i].substr(0, colon), tag = repo_tags[i].substr(colon + 1);
+    LayoutBuilder builder(fmt::format("{}/layout-{}", work_dir, i));  // a layout holds one tag
+    BERTH_TRY(builder.write({{"linux", host_platform().architecture, {layer}, {}}}, tag));
+    BERTH_TRY(builder.push(registry->host(), repo, tag));
+  }
+  return registry;
+}
 
 }  // namespace berth::manager::testing

@@ -2,7 +2,9 @@
 // plain HTTP, TLS with htpasswd basic auth, or TLS with bearer tokens from a given issuer.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "berth/common/child_process.h"
 #include "berth/common/temp_dir.h"
@@ -41,5 +43,10 @@ class Registry {
   UniqueFd log_;
   ChildProcess process_;
 };
+
+// A plain-HTTP registry holding this host's busybox image (built under work_dir, pushed with skopeo)
+// as each of repo_tags ("team/app:v1"): what the tests that pull, search or df need to start with.
+Result<std::unique_ptr<Registry>> registry_with_busybox(const std::string& work_dir,
+                                                        const std::vector<std::string>& repo_tags);
 
 }  // namespace berth::manager::testing

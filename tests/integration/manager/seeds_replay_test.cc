@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "container_fixture.h"
-#include "images/oci.h"
-#include "layout_builder.h"
 #include "pty_session.h"
 #include "registry_fixture.h"
 
@@ -20,14 +18,9 @@ class SeedsReplayTest : public testing::ContainerFixture {
   void SetUp() override {
     ContainerFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto registry = testing::Registry::start();
+    auto registry = testing::registry_with_busybox(dir_.path() + "/pushed", {"tutorial/busybox:1"});
     ASSERT_TRUE(registry.ok()) << registry.error().what();
     registry_ = std::move(*registry);
-    testing::LayoutBuilder builder(dir_.path() + "/pushed");
-    auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer()}, {}}}, "1");
-    ASSERT_TRUE(built.ok()) << built.error().what();
-    auto pushed = builder.push(registry_->host(), "tutorial/busybox", "1");
-    ASSERT_TRUE(pushed.ok()) << pushed.error().what();
     image_ref_ = registry_->host() + "/tutorial/busybox:1";
   }
 

@@ -8,8 +8,6 @@
 
 #include "berth/common/json.h"
 #include "container_fixture.h"
-#include "images/oci.h"
-#include "layout_builder.h"
 #include "registry_fixture.h"
 
 namespace berth::manager {
@@ -105,13 +103,8 @@ TEST_F(SystemDfTest, FollowsRunVolumesStopRmAndImages) {
   EXPECT_EQ(no_images["Images"].size, 0);  // its blobs went with it
 
   // A pull from a plain-HTTP registry on 127.0.0.1 brings an image (and its blobs) back.
-  auto registry = testing::Registry::start();
+  auto registry = testing::registry_with_busybox(dir_.path() + "/pushed", {"test/busybox:1"});
   ASSERT_TRUE(registry.ok()) << registry.error().what();
-  testing::LayoutBuilder builder(dir_.path() + "/pushed");
-  auto built = builder.write({{"linux", host_platform().architecture, {testing::busybox_layer()}, {}}}, "1");
-  ASSERT_TRUE(built.ok()) << built.error().what();
-  auto pushed = builder.push((*registry)->host(), "test/busybox", "1");
-  ASSERT_TRUE(pushed.ok()) << pushed.error().what();
   CtlResult pulled = ctl({"pull", (*registry)->host() + "/test/busybox:1"});
   ASSERT_EQ(pulled.code, 0) << pulled.err;
   auto after_pull = df();
@@ -139,6 +132,68 @@ TEST_F(SystemDfTest, FollowsRunVolumesStopRmAndImages) {
 
   CtlResult bad = ctl({"system", "df", "extra"});
   EXPECT_EQ(bad.code, 2);
+  expect_nothing_left();
+}
+
+// docker 20.10's image sizes: unpacked layers; a layer two images have is SHARED SIZE in both and
+// counted once in the Images row; -v lists each image's SHARED / UNIQUE SIZE and CONTAINERS, each
+// container's COMMAND and LOCAL VOLUMES.
+TEST_F(SystemDfTest, TwoImagesSharingABaseLayer) {
+  // layered:1 = the busybox layer + a commit's layer holding 1 MiB.
+  ASSERT_EQ(ctl({"run", "--name", "maker", image_, "/bin/busybox", "dd", "if=/dev/zero", "of=/mib", "bs=1024",
+                 "count=1024"}).code, 0);
+  CtlResult committed = ctl({"commit", "maker", "layered:1"});
+  ASSERT_EQ(committed.code, 0) << committed.err;
+  ASSERT_EQ(ctl({"rm", "maker"}).code, 0);
+  ASSERT_EQ(ctl({"run", "-d", "--name", "user", "-v", "dfvol:/vol", "layered:1", "/bin/busybox", "sleep", "1000"}).code, 0);
+
+  CtlResult r = ctl({"--format", "json", "system", "df", "-v"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto tree = json::parse(r.out, "system df -v");
+  ASSERT_TRUE(tree.ok()) << r.out;
+  auto root = json::root(*tree);
+  std::map<std::string, std::map<std::string, int64_t>> images;  // name → field → value
+  auto image_list = root.require("images")->as_array();
+  ASSERT_TRUE(image_list.ok()) << r.out;
+  for (const auto& v : *image_list) {
+    auto& fields = images[v.require("name")->as_string().value()];
+    for (const char* key : {"size", "shared_size", "unique_size", "containers"}) fields[key] = v.require(key)->as_int64().value();
+  }
+  ASSERT_EQ(images.size(), 2u) << r.out;
+  auto base = images.begin()->first == "docker.io/library/layered:1" ? images.rbegin()->second : images.begin()->second;
+  auto layered = images.at("docker.io/library/layered:1");
+  int64_t busybox_bytes = static_cast<int64_t>(std::filesystem::file_size("/bin/busybox"));
+  // The base layer unpacked: busybox itself and a few directories, not the compressed blob.
+  EXPECT_GE(base["size"], busybox_bytes) << r.out;
+  EXPECT_LT(base["size"], busybox_bytes + 256 * 1024) << r.out;
+  EXPECT_EQ(base["shared_size"], base["size"]) << "its one layer is layered:1's base";
+  EXPECT_EQ(base["unique_size"], 0);
+  EXPECT_EQ(base["containers"], 0);
+  EXPECT_EQ(layered["shared_size"], base["size"]);
+  EXPECT_GE(layered["unique_size"], 1024 * 1024) << "the commit's layer holds /mib";
+  EXPECT_LT(layered["unique_size"], 1024 * 1024 + 64 * 1024);
+  EXPECT_EQ(layered["size"], layered["shared_size"] + layered["unique_size"]);
+  EXPECT_EQ(layered["containers"], 1);
+  auto containers = root.require("containers")->as_array();
+  ASSERT_TRUE(containers.ok() && containers->size() == 1u) << r.out;
+  EXPECT_EQ((*containers)[0].require("local_volumes")->as_int64().value(), 1);
+  EXPECT_EQ((*containers)[0].require("command")->as_string().value(), "/bin/busybox sleep 1000");
+
+  auto rows = df();  // the shared layer once; reclaimable: all but the unique bytes of images in use
+  EXPECT_EQ(rows["Images"].total, 2);
+  EXPECT_EQ(rows["Images"].active, 1);
+  EXPECT_EQ(rows["Images"].size, base["size"] + layered["unique_size"]);
+  EXPECT_EQ(rows["Images"].reclaimable, rows["Images"].size - layered["unique_size"]);
+
+  CtlResult table = ctl({"system", "df", "-v"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  for (const char* header : {"SHARED SIZE", "UNIQUE SIZE", "CONTAINERS", "COMMAND", "LOCAL VOLUMES", "VOLUME NAME"})
+    EXPECT_NE(table.out.find(header), std::string::npos) << header << " in\n" << table.out;
+  EXPECT_NE(table.out.find("\"/bin/busybox slee...\""), std::string::npos) << table.out;  // docker cuts at 20
+
+  ASSERT_EQ(ctl({"rm", "-f", "user"}).code, 0);
+  ASSERT_EQ(ctl({"volume", "rm", "dfvol"}).code, 0);
+  ASSERT_EQ(ctl({"rmi", "layered:1"}).code, 0);
   expect_nothing_left();
 }
 

@@ -67,5 +67,15 @@ TEST(ImageNamesTest, DefaultTagIsLatest) {
   EXPECT_EQ(with_default_tag("app@sha256:0123"), "app@sha256:0123");
 }
 
+// import without a name: berthd keeps "<none>@<image id>"; docker shows <none> <none>, and ps the short id.
+TEST(ImageNamesTest, DanglingImagesAreNoneNoneAndTheirShortId) {
+  std::string name = "<none>@sha256:8a5dbb617fe32561bed9af1d7db1a50fa2e45efb6ce600946c922faaf6b91c47";
+  EXPECT_TRUE(is_dangling(name));
+  EXPECT_FALSE(is_dangling("docker.io/library/busybox:latest"));
+  EXPECT_EQ(docker_repo_tag(name).repository, "<none>");
+  EXPECT_EQ(docker_repo_tag(name).tag, "<none>");
+  EXPECT_EQ(docker_image_name(name), "8a5dbb617fe3");
+}
+
 }  // namespace
 }  // namespace berth::cli

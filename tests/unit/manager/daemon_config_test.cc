@@ -3,6 +3,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
 #include "berth/manager/daemon.h"
+#include "socket_group.h"
 
 namespace berth::manager {
 namespace {
@@ -83,6 +84,33 @@ TEST(DaemonConfigTest, RejectsTyposAndWrongTypes) {
   ASSERT_FALSE(type.ok());
   EXPECT_NE(type.error().what().find("plain_http"), std::string::npos) << type.error().what();
   EXPECT_FALSE(load("not json").ok());
+}
+
+TEST(DaemonConfigTest, SocketGroupDefaultsToBerthWhenItExists) {
+  auto unset = load("{}");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->socket_group.has_value());
+  auto off = load(R"({"socket_group": ""})");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->socket_group, std::optional<std::string>(""));
+  GroupLookup with_berth = [](const std::string& name) -> std::optional<gid_t> {
+    return name == "berth" ? std::optional<gid_t>(990) : std::nullopt;
+  };
+  GroupLookup none = [](const std::string&) -> std::optional<gid_t> { return std::nullopt; };
+  auto found = resolve_socket_group(std::nullopt, with_berth);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->name, "berth");
+  EXPECT_EQ((*found)->gid, 990u);
+  auto absent = resolve_socket_group(std::nullopt, none);
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->has_value()) << "no berth group: root only, as before";
+  auto root_only = resolve_socket_group(std::string(""), with_berth);
+  ASSERT_TRUE(root_only.ok());
+  EXPECT_FALSE(root_only->has_value());
+  auto missing = resolve_socket_group(std::string("dockerish"), with_berth);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().what().find("socket group \"dockerish\": no such group"), std::string::npos)
+      << missing.error().what();
 }
 
 }  // namespace

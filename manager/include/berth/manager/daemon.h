@@ -15,6 +15,7 @@
 #include "berth/common/file_lock.h"
 #include "images/periodic_gc.h"
 #include "services/services.h"
+#include "socket_group.h"
 
 namespace berth::manager {
 
@@ -38,6 +39,9 @@ struct DaemonConfig {
   std::vector<std::string> cni_plugin_dirs;
   // The Kubernetes CRI socket: unset, <state>/cri.sock (/run/berth/cri.sock by default); "": no CRI.
   std::optional<std::string> cri_socket;
+  // Who besides root may use `address` (0660 root:GROUP, as docker's group): unset, the group "berth"
+  // if it exists; "": nobody; a name: that group, which must exist. Never the CRI socket.
+  std::optional<std::string> socket_group;
   std::string pause = "berth-pause";  // the pod sandboxes' infra binary (path or name in PATH)
   // How often unreferenced content and snapshots are collected besides after failures and rmi
   // (0: never).
@@ -48,7 +52,7 @@ struct DaemonConfig {
 // {"address": "...", "root": "...", "state": "...", "snapshotter": "overlay|native|auto",
 //  "shim": "/usr/bin/berth-shim", "runtime": "/usr/bin/berth", "cgroup_parent": "/berth/a", "auth_config": "/root/.docker/config.json", "max_manifest_bytes": 4194304, "max_config_bytes": 16777216,
 //  "default_network": "none|bridge|NAME", "default_subnet": "172.30.0.0/16", "cni_plugin_dirs": ["/usr/lib/cni"],
-//  "cri_socket": "/run/berth/cri.sock" ("" : off), "pause": "/usr/bin/berth-pause", "gc_interval_seconds": 3600,
+//  "cri_socket": "/run/berth/cri.sock" ("" : off), "socket_group": "berth" ("": root only), "pause": "/usr/bin/berth-pause", "gc_interval_seconds": 3600,
 //  "registries": {"127.0.0.1:5000": {"plain_http": true, "skip_verify": false, "ca_file": "..."}}}
 Status load_config_file(const std::string& path, DaemonConfig& config);
 
@@ -59,7 +63,7 @@ class Daemon {
  public:
   // Takes the root lock (a second berthd on the same root fails here), opens the stores.
   static Result<std::unique_ptr<Daemon>> open(DaemonConfig config);
-  // Binds the socket (mode 0600) and serves the given services (wired by main; they must outlive
+  // Binds the socket (mode 0600, or 0660 root:GROUP with a socket group) and serves the given services (wired by main; they must outlive
   // the server).
   Status start(const std::vector<grpc::Service*>& services);
   // Serves the CRI services on config().cri_socket (mode 0600); nothing when it is "".
@@ -85,6 +89,7 @@ class Daemon {
   explicit Daemon(DaemonConfig config) : config_(std::move(config)) {}
   Status recover_networks();
   DaemonConfig config_;
+  std::optional<SocketGroup> socket_group_;  // who besides root may use config_.address
   FileLock lock_;
   std::optional<ContentStore> content_;
   std::unique_ptr<MetadataStore> db_;
