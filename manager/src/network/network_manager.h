@@ -127,6 +127,8 @@ class NetworkManager {
   // The same in two halves: returns once the netns file exists (the runtime may join it) or the
   // attach failed before (a port taken, an unknown network); the CNI ADD goes on meanwhile.
   Result<PendingAttach> begin_attach(const std::string& ns, const std::string& id);
+  // The netns file of a container attached to a CNI network (exists while it is attached).
+  std::string netns_path(const std::string& ns, const std::string& id) const { return attacher_.netns_path(ns, id); }
   // When the task ends: CNI DEL, netns file gone. Idempotent.
   Status detach(const std::string& ns, const std::string& id);
   // network connect: one more interface (eth1...) of a running container, on `network`; its

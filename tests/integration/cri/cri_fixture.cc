@@ -98,6 +98,8 @@ v1::PodSandboxConfig CriFixture::pod_config(const std::string& name) const {
   (*c.mutable_labels())["app"] = name;
   (*c.mutable_annotations())["note"] = "kept as is";
   c.set_log_directory(dir_.path() + "/logs/" + name);
+  // As the kubelet sends a pod without shareProcessNamespace (the CRI's default, POD, is not it).
+  c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
   return c;
 }
 
@@ -109,6 +111,7 @@ v1::ContainerConfig CriFixture::container_config(const std::string& name, const 
   c.add_args(script);
   (*c.mutable_labels())["container"] = name;
   c.set_log_path(name + "/0.log");
+  c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
   return c;
 }
 

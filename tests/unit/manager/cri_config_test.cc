@@ -20,7 +20,7 @@ std::string spec_of(const ContainerSpecRequest& req) {
 PodContext pod() {
   PodContext p;
   p.sandbox_id = "sb";
-  p.pause_pid = 4242;
+  join_pause_process(p, 4242);
   return p;
 }
 
