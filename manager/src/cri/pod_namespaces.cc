@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "berth/common/fs.h"
+#include "berth/common/scoped_mount.h"
 #include "berth/common/unique_fd.h"
 #include "network/netns.h"
 
@@ -38,26 +39,6 @@ Status on_own_thread(const std::function<Status()>& fn) {
 }
 
 }  // namespace
-
-NamespacePin& NamespacePin::operator=(NamespacePin&& other) noexcept {
-  if (this != &other) {
-    (void)remove();
-    path_ = std::move(other.path_);
-    other.path_.clear();
-  }
-  return *this;
-}
-
-std::string NamespacePin::release() {
-  std::string p = std::move(path_);
-  path_.clear();
-  return p;
-}
-
-Status NamespacePin::remove() {
-  if (path_.empty()) return {};
-  return network::remove_netns_file(release());  // unmount (MNT_DETACH) + unlink, whatever the kind
-}
 
 std::string pods_dir(const std::string& state) { return state + "/cri/pods"; }
 
@@ -104,13 +85,14 @@ Status PodNamespaces::create(const std::string& id, const PodNamespaceRequest& r
   std::vector<std::string> kinds;
   if (request.ipc) kinds.push_back("ipc");
   if (request.uts) kinds.push_back("uts");
-  std::vector<NamespacePin> pins;  // a failure below unmounts and removes what was pinned
+  // Each pin a mount detached (MNT_DETACH) again if a later step fails; then the files go with the
+  // directory.
+  std::vector<ScopedMount> pins;
   auto made = [&]() -> Status {
     for (const auto& kind : kinds) {
       std::string file = path(id, kind.c_str());
       UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
       if (!fd.valid()) return sys_error("create namespace pin {}", file);
-      pins.emplace_back(file);
     }
     if (kinds.empty()) return {};
     return on_own_thread([&]() -> Status {
@@ -122,9 +104,9 @@ Status PodNamespaces::create(const std::string& id, const PodNamespaceRequest& r
       for (const auto& [key, value] : request.sysctls)
         if (!key.starts_with("net.")) BERTH_TRY(write_sysctl(key, value));
       for (const auto& kind : kinds) {
-        std::string self = "/proc/thread-self/ns/" + kind;
-        if (::mount(self.c_str(), path(id, kind.c_str()).c_str(), nullptr, MS_BIND, nullptr) != 0)
-          return sys_error("pin the pod's {} namespace on {}", kind, path(id, kind.c_str()));
+        auto pin = ScopedMount::mount("/proc/thread-self/ns/" + kind, path(id, kind.c_str()), "", MS_BIND);
+        if (!pin) return std::move(pin).error().wrap("pin the pod's {} namespace", kind);
+        pins.push_back(std::move(*pin));
       }
       return {};
     });
@@ -147,7 +129,8 @@ bool PodNamespaces::ready(const std::string& id) const { return path_exists(dir_
 Status PodNamespaces::remove(const std::string& id) {
   std::string dir = dir_ + "/" + id;
   if (::unlink((dir + "/" + kReady).c_str()) != 0 && errno != ENOENT) return sys_error("unmark pod {}", id);
-  for (const char* kind : {"ipc", "uts"}) BERTH_TRY(NamespacePin(path(id, kind)).remove());
+  // Unmount (MNT_DETACH) and unlink, either already gone being fine: what netns files need too.
+  for (const char* kind : {"ipc", "uts"}) BERTH_TRY(network::remove_netns_file(path(id, kind)));
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return sys_error("remove {}", dir);
   return {};
 }

@@ -16,27 +16,6 @@
 
 namespace berth::manager::cri {
 
-// One pinned namespace: an nsfs bind mount on the file `path`. Unmounted (MNT_DETACH) and the file
-// removed when the pin goes, unless released (the pod keeps it past the call that made it).
-class NamespacePin {
- public:
-  NamespacePin() = default;
-  explicit NamespacePin(std::string path) : path_(std::move(path)) {}  // adopts an existing pin
-  NamespacePin(NamespacePin&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  NamespacePin& operator=(NamespacePin&& other) noexcept;
-  NamespacePin(const NamespacePin&) = delete;
-  NamespacePin& operator=(const NamespacePin&) = delete;
-  ~NamespacePin() { (void)remove(); }
-
-  const std::string& path() const { return path_; }
-  std::string release();
-  // Unmounts and unlinks; a pin already gone is fine.
-  Status remove();
-
- private:
-  std::string path_;
-};
-
 struct PodNamespaceRequest {
   bool ipc = true;  // false: the node's IPC namespace (hostIPC)
   bool uts = true;  // false: the node's (hostNetwork)

@@ -146,8 +146,8 @@ class NetworkManager {
  private:
   NetworkManager(MetadataStore& db, NetworkManagerOptions options);
   Status ensure_default_network();
-  // forward_accept: with the firewall plugin (see forward_chain.h).
-  Result<std::string> conflist_of(const NetworkRecord& network, bool forward_accept = true);
+  // forward_accept: with the firewall plugin (see forward_chain.h); port_mappings: with portmap.
+  Result<std::string> conflist_of(const NetworkRecord& network, bool forward_accept = true, bool port_mappings = true);
   // begin_attach's thread: everything under mu_; netns_ready once the namespace can be joined.
   Status add_network(const std::string& ns, const std::string& id, const ContainerNetworkRequest& req,
                      const std::function<void()>& netns_ready);
