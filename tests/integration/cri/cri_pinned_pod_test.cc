@@ -3,14 +3,17 @@
 // containers join by path — checked from inside the containers (namespace inodes, hostname,
 // sysctls), with no shim of the pod's own, and nothing left in /proc/self/mountinfo after stop.
 // A kill -9 of berthd keeps a ready pod's pins and network; a pod whose setup a crash interrupted
-// is undone at the next start. shareProcessNamespace keeps the pause container as pid 1.
+// is undone at the next start. A hostPort still goes through portmap; a hostNetwork pod pins only
+// its IPC namespace. shareProcessNamespace keeps the pause container as pid 1.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "berth/common/fs.h"
 #include "cri_fixture.h"
+#include "net_sandbox.h"
 
 namespace berth::manager::testing {
 namespace {
@@ -106,6 +109,12 @@ TEST_F(CriPinnedPodTest, ContainersJoinThePinnedNamespacesAndStopLeavesNothing) 
   }
   EXPECT_EQ(ns_in(a, "net"), ns_in(b, "net"));
   EXPECT_NE(ns_in(a, "pid"), ns_in(b, "pid"));  // PID CONTAINER: each its own
+  // berthctl shows the pod's record next to its containers, and inspects it.
+  CtlResult ps = ctl({"ps", "-a", "-q"});
+  EXPECT_EQ(ps.code, 0) << ps.err;
+  EXPECT_NE(ps.out.find(pod.substr(0, 12)), std::string::npos) << ps.out;
+  CtlResult inspected = ctl({"inspect", pod});
+  EXPECT_EQ(inspected.code, 0) << inspected.err;
 
   // Stop: pins unmounted, netns file gone, NOTREADY; twice. Then remove, twice: the directory goes.
   for (int i = 0; i < 2; ++i) {
@@ -118,6 +127,39 @@ TEST_F(CriPinnedPodTest, ContainersJoinThePinnedNamespacesAndStopLeavesNothing) 
   for (int i = 0; i < 2; ++i) EXPECT_TRUE(remove_pod(pod).ok());
   EXPECT_FALSE(path_exists(pod_dir(pod)));
   EXPECT_EQ(ctl({"ps", "-a", "-q"}).out, "");
+}
+
+TEST_F(CriPinnedPodTest, HostPortReachesThePodAndHostNetworkPodsPinOnlyIpc) {
+  auto cfg = pod_config("ported");
+  auto* port = cfg.add_port_mappings();
+  port->set_host_port(18091);
+  port->set_container_port(8080);
+  std::string pod = run_pod(cfg);
+  create_and_start(pod,
+                   container_config("web", "busybox mkdir -p /w && echo via-host-port > /w/index.html && "
+                                           "exec busybox httpd -f -p 8080 -h /w"),
+                   cfg);
+  std::string body;  // retried until httpd listens (a refused connection fails at once)
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (body.find("via-host-port") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    (void)network_testing::http_get("http://127.0.0.1:18091/", &body);
+  EXPECT_NE(body.find("via-host-port"), std::string::npos) << "portmap ran for the pod's hostPort";
+
+  // hostNetwork: the node's network and UTS namespaces, only IPC pinned.
+  auto host_cfg = pod_config("onhost");
+  host_cfg.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(v1::NODE);
+  std::string on_host = run_pod(host_cfg);
+  EXPECT_TRUE(path_exists(pod_dir(on_host) + "/ipc"));
+  EXPECT_FALSE(path_exists(pod_dir(on_host) + "/uts"));
+  std::string c = create_and_start(on_host, container_config("main", "exec busybox sleep 3600"), host_cfg);
+  EXPECT_EQ(ns_in(c, "net"), std::filesystem::read_symlink("/proc/self/ns/net").string() + "\n");  // berthd's
+  EXPECT_EQ(ns_in(c, "ipc"), ns_of_pin(pod_dir(on_host) + "/ipc", "ipc"));
+  for (const auto& p : {pod, on_host}) {
+    EXPECT_TRUE(stop_pod(p).ok());
+    EXPECT_TRUE(remove_pod(p).ok());
+  }
+  EXPECT_EQ(pin_mounts(), std::vector<std::string>{});
+  EXPECT_FALSE(network_testing::http_get("http://127.0.0.1:18091/", nullptr)) << "the hostPort went with the pod";
 }
 
 TEST_F(CriPinnedPodTest, RefusesSysctlsThatAreNotThePods) {
