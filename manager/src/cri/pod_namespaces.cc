@@ -136,10 +136,11 @@ Status PodNamespaces::remove(const std::string& id) {
 }
 
 Result<size_t> PodNamespaces::recover(const std::set<std::string>& known) {
-  size_t removed = 0;
+  std::vector<std::string> ids;  // listed first: the loop below removes entries
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    std::string id = entry.path().filename().string();
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) ids.push_back(entry.path().filename().string());
+  size_t removed = 0;
+  for (const auto& id : ids) {
     if (known.contains(id) && ready(id)) continue;
     BERTH_TRY(remove(id));
     ++removed;
