@@ -228,6 +228,21 @@ TEST_F(CriPinnedPodTest, ShareProcessNamespaceKeepsThePauseContainer) {
   EXPECT_EQ(exec_sync(a, {"busybox", "cat", "/proc/1/cmdline"}).stdout(), std::string("/pause\0", 7));
   EXPECT_EQ(ns_in(a, "pid"), ns_in(b, "pid"));
   EXPECT_EQ(exec_sync(b, {"busybox", "hostname"}).stdout(), "shared\n");
+  // Its pause task and network survive a kill -9 of berthd as before.
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  auto restarted = berthd_->restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.error().what();
+  connect();
+  {
+    grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::VersionResponse version;
+    ASSERT_TRUE(runtime_->Version(&ctx, {}, &version).ok());
+  }
+  EXPECT_EQ(pod_state(pod), v1::SANDBOX_READY);
+  EXPECT_TRUE(path_exists(state_ + "/network/netns/k8s.io/" + pod));
+  EXPECT_EQ(exec_sync(a, {"busybox", "cat", "/proc/1/cmdline"}).stdout(), std::string("/pause\0", 7));
   // A container asking for the pod's PID namespace in a pod that has none is refused clearly.
   auto own = pod_config("own");
   std::string other = run_pod(own);
