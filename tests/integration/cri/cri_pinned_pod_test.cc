@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "berth/common/fs.h"
 #include "cri_fixture.h"
@@ -83,6 +84,20 @@ class CriPinnedPodTest : public CriFixture {
     for (const auto& e : std::filesystem::directory_iterator(state_ + "/tasks/k8s.io", ec))
       n += path_exists(e.path().string() + "/config.json") ? 1 : 0;
     return n;
+  }
+
+  // kill -9 of berthd, meanwhile() while it is down, then a new berthd serving the CRI again.
+  void kill9_and_restart(const std::function<void()>& meanwhile) {
+    ASSERT_TRUE(berthd_->kill_hard().ok());
+    meanwhile();
+    auto restarted = berthd_->restart();
+    ASSERT_TRUE(restarted.ok()) << restarted.error().what();
+    connect();
+    grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);  // the restarted berthd opens its CRI socket just after its own
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::VersionResponse version;
+    ASSERT_TRUE(runtime_->Version(&ctx, {}, &version).ok());
   }
 
   std::string state_;
@@ -182,19 +197,9 @@ TEST_F(CriPinnedPodTest, Kill9KeepsReadyPodsAndUndoesAnInterruptedSetup) {
   std::string c = create_and_start(kept, container_config("main", "exec busybox sleep 3600"), cfg);
   auto torn_cfg = pod_config("torn");
   std::string torn = run_pod(torn_cfg);
-  ASSERT_TRUE(berthd_->kill_hard().ok());
   // As if berthd had died between pinning the second pod's namespaces and marking it ready.
-  ASSERT_EQ(::unlink((pod_dir(torn) + "/ready").c_str()), 0);
-  auto restarted = berthd_->restart();
-  ASSERT_TRUE(restarted.ok()) << restarted.error().what();
-  connect();
-  {
-    grpc::ClientContext ctx;
-    ctx.set_wait_for_ready(true);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    v1::VersionResponse version;
-    ASSERT_TRUE(runtime_->Version(&ctx, {}, &version).ok());
-  }
+  kill9_and_restart([&] { ASSERT_EQ(::unlink((pod_dir(torn) + "/ready").c_str()), 0); });
+  if (HasFatalFailure()) return;
   EXPECT_EQ(pod_state(kept), v1::SANDBOX_READY);
   EXPECT_EQ(ns_in(c, "uts"), ns_of_pin(pod_dir(kept) + "/uts", "uts"));
   EXPECT_TRUE(path_exists(state_ + "/network/netns/k8s.io/" + kept));
@@ -229,17 +234,8 @@ TEST_F(CriPinnedPodTest, ShareProcessNamespaceKeepsThePauseContainer) {
   EXPECT_EQ(ns_in(a, "pid"), ns_in(b, "pid"));
   EXPECT_EQ(exec_sync(b, {"busybox", "hostname"}).stdout(), "shared\n");
   // Its pause task and network survive a kill -9 of berthd as before.
-  ASSERT_TRUE(berthd_->kill_hard().ok());
-  auto restarted = berthd_->restart();
-  ASSERT_TRUE(restarted.ok()) << restarted.error().what();
-  connect();
-  {
-    grpc::ClientContext ctx;
-    ctx.set_wait_for_ready(true);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    v1::VersionResponse version;
-    ASSERT_TRUE(runtime_->Version(&ctx, {}, &version).ok());
-  }
+  kill9_and_restart([] {});
+  if (HasFatalFailure()) return;
   EXPECT_EQ(pod_state(pod), v1::SANDBOX_READY);
   EXPECT_TRUE(path_exists(state_ + "/network/netns/k8s.io/" + pod));
   EXPECT_EQ(exec_sync(a, {"busybox", "cat", "/proc/1/cmdline"}).stdout(), std::string("/pause\0", 7));
