@@ -61,6 +61,19 @@ void CriFixture::pull_busybox() {
   ASSERT_TRUE(image_ref_.starts_with("sha256:")) << image_ref_;
 }
 
+void CriFixture::kill9_and_restart(const std::function<void()>& meanwhile) {
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  meanwhile();
+  auto restarted = berthd_->restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.error().what();
+  connect();
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);  // the restarted berthd opens its CRI socket just after its own
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::VersionResponse version;
+  ASSERT_TRUE(runtime_->Version(&ctx, {}, &version).ok());
+}
+
 void CriFixture::TearDown() {
   if (!berthd_) return;
   remove_all_pods();

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ class CriFixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
   void connect();  // (again, after a berthd restart)
+  // kill -9 of berthd, meanwhile() while it is down, then a new berthd whose CRI socket answers.
+  void kill9_and_restart(const std::function<void()>& meanwhile = [] {});
   // PullImage of image_ into k8s.io; sets image_ref_.
   void pull_busybox();
 

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 
 #include "berth/common/fs.h"
 #include "cri_fixture.h"
@@ -84,20 +83,6 @@ class CriPinnedPodTest : public CriFixture {
     for (const auto& e : std::filesystem::directory_iterator(state_ + "/tasks/k8s.io", ec))
       n += path_exists(e.path().string() + "/config.json") ? 1 : 0;
     return n;
-  }
-
-  // kill -9 of berthd, meanwhile() while it is down, then a new berthd serving the CRI again.
-  void kill9_and_restart(const std::function<void()>& meanwhile) {
-    ASSERT_TRUE(berthd_->kill_hard().ok());
-    meanwhile();
-    auto restarted = berthd_->restart();
-    ASSERT_TRUE(restarted.ok()) << restarted.error().what();
-    connect();
-    grpc::ClientContext ctx;
-    ctx.set_wait_for_ready(true);  // the restarted berthd opens its CRI socket just after its own
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    v1::VersionResponse version;
-    ASSERT_TRUE(runtime_->Version(&ctx, {}, &version).ok());
   }
 
   std::string state_;
@@ -234,7 +219,7 @@ TEST_F(CriPinnedPodTest, ShareProcessNamespaceKeepsThePauseContainer) {
   EXPECT_EQ(ns_in(a, "pid"), ns_in(b, "pid"));
   EXPECT_EQ(exec_sync(b, {"busybox", "hostname"}).stdout(), "shared\n");
   // Its pause task and network survive a kill -9 of berthd as before.
-  kill9_and_restart([] {});
+  kill9_and_restart();
   if (HasFatalFailure()) return;
   EXPECT_EQ(pod_state(pod), v1::SANDBOX_READY);
   EXPECT_TRUE(path_exists(state_ + "/network/netns/k8s.io/" + pod));
