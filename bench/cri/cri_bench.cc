@@ -61,6 +61,9 @@ bool start_pod(Client& c, const std::string& name, const PodOptions& o) {
   pod.set_hostname(name);
   if (!o.log_dir.empty()) pod.set_log_directory(o.log_dir + "/" + name);
   if (!o.cgroup_parent.empty()) pod.mutable_linux()->set_cgroup_parent(o.cgroup_parent);
+  // What the kubelet sends for a pod without shareProcessNamespace: a PID namespace per container
+  // (the CRI's default, POD, shares one; berthd then runs a pause container, as containerd always does).
+  pod.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
   v1::RunPodSandboxRequest run;
   *run.mutable_config() = pod;
   v1::RunPodSandboxResponse ran;
@@ -73,6 +76,7 @@ bool start_pod(Client& c, const std::string& name, const PodOptions& o) {
   config->mutable_image()->set_image(o.image);
   for (const char* arg : {"/bin/sleep", "100000"}) config->add_command(arg);
   config->set_log_path("main.log");
+  config->mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
   v1::CreateContainerResponse created;
   if (!ok(c.runtime->CreateContainer(context().get(), create, &created), "CreateContainer")) return false;
   v1::StartContainerRequest start;

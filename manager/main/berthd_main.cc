@@ -113,7 +113,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   // The Kubernetes CRI on its own socket, over the same managers.
-  berth::manager::cri::RuntimeService cri_runtime(d.tasks(), d.images(), d.networks(), {d.pause_binary()});
+  berth::manager::cri::CriOptions cri_options{d.pause_binary()};
+  cri_options.pods_dir = berth::manager::cri::pods_dir(d.config().state);
+  berth::manager::cri::RuntimeService cri_runtime(d.tasks(), d.images(), d.networks(), cri_options);
   berth::manager::cri::ImageService cri_images(d.images(), d.config().root + "/snapshots");
   if (auto st = cri_runtime.start_streaming({}); !st) {  // loopback, a port the kernel picks
     logger->error("CRI streaming server: {}", st.error().what());

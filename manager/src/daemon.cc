@@ -15,6 +15,7 @@
 #include "berth/common/log.h"
 #include "berth/common/path_lookup.h"
 #include "content/digest.h"
+#include "cri/pod_namespaces.h"
 #include "services/call_log.h"
 #include "socket_group.h"
 
@@ -185,8 +186,9 @@ Status Daemon::recover_networks() {
   BERTH_ASSIGN_OR_RETURN(auto namespaces, db_->list_namespaces());
   for (const auto& ns : namespaces) {
     BERTH_ASSIGN_OR_RETURN(auto containers, db_->list_containers(ns));
-    for (const auto& c : containers)
-      if (path_exists(tasks_->bundle_dir(ns, c.id) + "/config.json")) live.insert(ns + "/" + c.id);
+    for (const auto& c : containers)  // a CRI pod without pause holds its network while it is ready
+      if (path_exists(tasks_->bundle_dir(ns, c.id) + "/config.json") || cri::pod_holds_network(config_.state, c.id))
+        live.insert(ns + "/" + c.id);
   }
   BERTH_ASSIGN_OR_RETURN(size_t undone, networks_->recover(live));
   if (undone != 0) log::get("berthd")->info("released the networks of {} containers whose tasks are gone", undone);

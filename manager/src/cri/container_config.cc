@@ -169,36 +169,56 @@ Status apply_security_context(const v1::LinuxContainerSecurityContext& sc, bool 
   return apply_seccomp(sc.has_seccomp() ? &sc.seccomp() : nullptr, deprecated_seccomp(sc), o);
 }
 
-Result<ContainerSpecRequest> sandbox_request(const std::string& id, const std::string& pause_image,
-                                             const v1::PodSandboxConfig& config, const std::string& network) {
+void join_pause_process(PodContext& pod, uint32_t pause_pid) {
+  std::string proc = fmt::format("/proc/{}/ns/", pause_pid);
+  pod.ipc_path = proc + "ipc";
+  pod.uts_path = proc + "uts";
+  pod.pid_path = proc + "pid";
+}
+
+Status check_sandbox_config(const v1::PodSandboxConfig& config) {
   const auto& sc = config.linux().security_context();
   BERTH_TRY(check_selinux(sc.selinux_options(), "linux.security_context.selinux_options"));
   BERTH_TRY(check_apparmor(sc.has_apparmor() ? &sc.apparmor() : nullptr, "", "linux.security_context.apparmor"));
   const auto& ns = sc.namespace_options();
   if (ns.userns_options().uids_size() > 0 || ns.userns_options().gids_size() > 0)
     return refuse("namespace_options.userns_options", "user namespaces are not supported");
-  BERTH_TRY(check_cgroup_parent(config.linux().cgroup_parent()));
+  return check_cgroup_parent(config.linux().cgroup_parent());
+}
+
+Result<network::ContainerNetworkRequest> pod_network_request(const v1::PodSandboxConfig& config,
+                                                             const std::string& network) {
+  network::ContainerNetworkRequest req;
+  if (host_network(config)) {
+    req.network = "host";
+    return req;
+  }
+  req.network = network;
+  req.hostname = config.hostname();
+  req.dns.assign(config.dns_config().servers().begin(), config.dns_config().servers().end());
+  req.dns_search.assign(config.dns_config().searches().begin(), config.dns_config().searches().end());
+  req.dns_options.assign(config.dns_config().options().begin(), config.dns_config().options().end());
+  for (const auto& p : config.port_mappings()) {
+    if (p.protocol() == v1::SCTP) return refuse("port_mappings", "SCTP is not supported (tcp and udp are)");
+    if (p.host_port() <= 0) continue;  // not published on the host
+    std::string host = p.host_ip().empty() ? "" : p.host_ip() + ":";
+    req.publish.push_back(fmt::format("{}{}:{}/{}", host, p.host_port(), p.container_port(),
+                                      p.protocol() == v1::UDP ? "udp" : "tcp"));
+  }
+  return req;
+}
+
+Result<ContainerSpecRequest> sandbox_request(const std::string& id, const std::string& pause_image,
+                                             const v1::PodSandboxConfig& config, const std::string& network) {
+  BERTH_TRY(check_sandbox_config(config));
+  const auto& sc = config.linux().security_context();
+  const auto& ns = sc.namespace_options();
   ContainerSpecRequest req;
   req.id = id;
   req.image = pause_image;
   auto& o = req.overrides;
-  if (host_network(config)) {
-    req.network.network = "host";
-    o.namespace_paths["uts"] = "host";
-  } else {
-    req.network.network = network;
-    req.network.hostname = config.hostname();
-    req.network.dns.assign(config.dns_config().servers().begin(), config.dns_config().servers().end());
-    req.network.dns_search.assign(config.dns_config().searches().begin(), config.dns_config().searches().end());
-    req.network.dns_options.assign(config.dns_config().options().begin(), config.dns_config().options().end());
-    for (const auto& p : config.port_mappings()) {
-      if (p.protocol() == v1::SCTP) return refuse("port_mappings", "SCTP is not supported (tcp and udp are)");
-      if (p.host_port() <= 0) continue;  // not published on the host
-      std::string host = p.host_ip().empty() ? "" : p.host_ip() + ":";
-      req.network.publish.push_back(fmt::format("{}{}:{}/{}", host, p.host_port(), p.container_port(),
-                                                p.protocol() == v1::UDP ? "udp" : "tcp"));
-    }
-  }
+  BERTH_ASSIGN_OR_RETURN(req.network, pod_network_request(config, network));
+  if (host_network(config)) o.namespace_paths["uts"] = "host";
   if (ns.pid() == v1::NODE) o.namespace_paths["pid"] = "host";
   if (ns.ipc() == v1::NODE) o.namespace_paths["ipc"] = "host";
   o.sysctls.insert(config.linux().sysctls().begin(), config.linux().sysctls().end());
@@ -236,13 +256,21 @@ Result<ContainerSpecRequest> container_request(const std::string& id, const v1::
   o.resources = to_resources(c.linux().resources());
   // The pod's namespaces: its network (CNI netns and /etc files, or the host's), IPC and UTS always;
   // PID as the container asks.
-  std::string proc = fmt::format("/proc/{}/ns/", pod.pause_pid);
   req.network.network = pod.host_network ? "host" : "container:" + pod.sandbox_id;
-  o.namespace_paths["uts"] = pod.host_network ? "host" : proc + "uts";
-  o.namespace_paths["ipc"] = pod.host_ipc ? "host" : proc + "ipc";
+  o.namespace_paths["uts"] = pod.host_network ? "host" : pod.uts_path;
+  o.namespace_paths["ipc"] = pod.host_ipc ? "host" : pod.ipc_path;
   switch (sc.namespace_options().pid()) {
     case v1::NODE: o.namespace_paths["pid"] = "host"; break;
-    case v1::POD: o.namespace_paths["pid"] = pod.host_pid ? "host" : proc + "pid"; break;
+    case v1::POD:
+      if (pod.host_pid) {
+        o.namespace_paths["pid"] = "host";
+      } else if (pod.pid_path.empty()) {
+        return refuse("namespace_options.pid", "POD, but the pod shares no PID namespace (its sandbox's pid mode "
+                                               "is not POD: shareProcessNamespace is off)");
+      } else {
+        o.namespace_paths["pid"] = pod.pid_path;
+      }
+      break;
     case v1::TARGET: {
       if (!pod.container_pid) return refuse("namespace_options.target_id", "no such container");
       BERTH_ASSIGN_OR_RETURN(uint32_t pid, pod.container_pid(sc.namespace_options().target_id()));

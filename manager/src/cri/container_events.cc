@@ -16,8 +16,9 @@ constexpr auto kPoll = std::chrono::milliseconds(200);  // how soon a gone clien
 
 std::optional<v1::ContainerEventType> event_type(const std::string& topic) {
   if (topic == "/containers/create") return v1::CONTAINER_CREATED_EVENT;
-  if (topic == "/tasks/start") return v1::CONTAINER_STARTED_EVENT;
-  if (topic == "/tasks/exit") return v1::CONTAINER_STOPPED_EVENT;
+  // A pod without pause has no task: pinned_sandboxes.cc says when it is ready and when stopped.
+  if (topic == "/tasks/start" || topic == "/sandboxes/start") return v1::CONTAINER_STARTED_EVENT;
+  if (topic == "/tasks/exit" || topic == "/sandboxes/stop") return v1::CONTAINER_STOPPED_EVENT;
   if (topic == "/containers/delete") return v1::CONTAINER_DELETED_EVENT;
   return std::nullopt;
 }
@@ -34,7 +35,7 @@ void RuntimeService::fill_pod_of_event(const std::string& sandbox_id, v1::Contai
 
 grpc::Status RuntimeService::GetContainerEvents(Ctx* ctx, const v1::GetEventsRequest*,
                                                 grpc::ServerWriter<v1::ContainerEventResponse>* writer) {
-  auto sub = images_.events().subscribe({"/containers/", "/tasks/"}, kMaxQueuedEvents);
+  auto sub = images_.events().subscribe({"/containers/", "/tasks/", "/sandboxes/"}, kMaxQueuedEvents);
   // What this stream knows of each CRI object: its pod (a deleted record cannot say) and the last
   // event sent (an exec's exit after the container's own is not a second STOPPED).
   struct Known {

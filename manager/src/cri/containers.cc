@@ -15,19 +15,9 @@ grpc::Status RuntimeService::CreateContainer(Ctx*, const v1::CreateContainerRequ
   std::lock_guard lock(mu_);  // the sandbox is not removed under us
   BERTH_GRPC_ASSIGN(auto sandbox, find(in->pod_sandbox_id(), kSandboxKind));
   BERTH_GRPC_ASSIGN(auto sandbox_config, load_config<v1::PodSandboxConfig>(sandbox));
-  auto pause_pid = running_pid(sandbox.id);
-  if (!pause_pid)
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        fmt::format("pod sandbox {} is not ready (stopped?)", sandbox.id));
-  const auto& pod_ns = sandbox_config.linux().security_context().namespace_options();
-  PodContext pod;
-  pod.sandbox_id = sandbox.id;
-  pod.pause_pid = *pause_pid;
-  pod.host_network = host_network(sandbox_config);
-  pod.host_ipc = pod_ns.ipc() == v1::NODE;
-  pod.host_pid = pod_ns.pid() == v1::NODE;
-  pod.privileged = sandbox_config.linux().security_context().privileged();
-  pod.cgroup_parent = sandbox_config.linux().cgroup_parent();
+  auto context = pod_context(sandbox, sandbox_config);
+  if (!context) return to_grpc_status(context.error());
+  PodContext pod = std::move(*context);
   pod.container_pid = [this, &sandbox](const std::string& target) -> Result<uint32_t> {
     BERTH_ASSIGN_OR_RETURN(auto record, find(target, kContainerKind));
     if (label_or(record, kSandboxIdLabel) != sandbox.id)
@@ -54,7 +44,8 @@ grpc::Status RuntimeService::StartContainer(Ctx*, const v1::StartContainerReques
   if (!label_or(record, kStartedAtLabel).empty())
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         fmt::format("container {} was already started: the CRI starts a container once", record.id));
-  BERTH_GRPC_TRY(running_pid(label_or(record, kSandboxIdLabel)));
+  BERTH_GRPC_ASSIGN(auto sandbox, find(label_or(record, kSandboxIdLabel), kSandboxKind));
+  BERTH_GRPC_TRY(check_ready(sandbox));
   auto started = [&]() -> berth::Status {
     // Output FIFOs always (Attach), stdin as configured; the shim writes the CRI log itself.
     BERTH_ASSIGN_OR_RETURN(auto config, load_config<v1::ContainerConfig>(record));

@@ -11,6 +11,8 @@ inline constexpr const char* kContainerKind = "container";
 inline constexpr const char* kSandboxIdLabel = "io.berth.cri.sandbox-id";
 inline constexpr const char* kConfigLabel = "io.berth.cri.config";          // base64 protobuf
 inline constexpr const char* kStartedAtLabel = "io.berth.cri.started-at";   // unix ns
+// On a sandbox: "none" when berthd pins its namespaces; absent (older records) or "pause": a pause container.
+inline constexpr const char* kInfraLabel = "io.berth.cri.infra";
 inline constexpr const char* kLogPathLabel = "io.berth.cri.log-path";       // absolute, "" if none
 
 }  // namespace berth::manager::cri

@@ -10,7 +10,9 @@ namespace berth::manager::cri {
 
 RuntimeService::RuntimeService(TaskManager& tasks, ImageManager& images, network::NetworkManager& networks,
                                CriOptions options)
-    : tasks_(tasks), images_(images), networks_(networks), options_(std::move(options)) {}
+    : tasks_(tasks), images_(images), networks_(networks), options_(std::move(options)), pods_(options_.pods_dir) {
+  recover_pinned_pods();
+}
 
 grpc::Status RuntimeService::Version(Ctx*, const v1::VersionRequest*, v1::VersionResponse* out) {
   out->set_version("0.1.0");  // the kubelet runtime API version, as containerd answers

@@ -1,8 +1,10 @@
-// The CRI RuntimeService: pod sandboxes (an infra container running berth-pause that holds the
-// pod's namespaces, its network from CNI) and their containers, as records and tasks in berthd's
+// The CRI RuntimeService: pod sandboxes (namespaces pinned by berthd, pod_namespaces.h; or, for a
+// pod that shares its PID namespace, an infra container running berth-pause that holds them; the
+// network from CNI either way) and their containers, as records and tasks in berthd's
 // k8s.io namespace through TaskManager, NetworkManager and ImageManager. RPC bodies are spread over
 // runtime_info.cc, sandboxes.cc, containers.cc, container_views.cc, exec_sync.cc and
-// streaming_rpcs.cc (Exec/Attach/PortForward: URLs of the streaming server it owns).
+// streaming_rpcs.cc (Exec/Attach/PortForward: URLs of the streaming server it owns); pods without
+// pause in pinned_sandboxes.cc.
 #pragma once
 
 #include <memory>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "cri/container_config.h"
+#include "cri/pod_namespaces.h"
 #include "cri/runtime/v1/api.grpc.pb.h"
 #include "cri/streaming/streaming_server.h"
 #include "cri/streaming/task_manager_runtime.h"
@@ -23,6 +26,7 @@ struct CriOptions {
   std::string pause_binary;        // berth-pause
   std::string network = "bridge";  // the CNI network of pods
   std::string cni_bin_dir;         // where Status looks for the network's plugins ("" : not checked)
+  std::string pods_dir;            // the pins of pods without pause (pods_dir(state)); "" : every pod runs pause
 };
 
 class RuntimeService final : public v1::RuntimeService::Service {
@@ -84,6 +88,21 @@ class RuntimeService final : public v1::RuntimeService::Service {
   Result<std::vector<ContainerRecord>> pod_containers(const std::string& sandbox_id);
   // The task's pid while it runs; an error naming the object otherwise.
   Result<uint32_t> running_pid(const std::string& id);
+  // A sandbox is ready while its pins stand (no pause) or its pause task runs.
+  bool sandbox_ready(const ContainerRecord& sandbox);
+  // FAILED_PRECONDITION naming the pod unless it is ready.
+  berth::Status check_ready(const ContainerRecord& sandbox);
+  // What the pod's containers join.
+  Result<PodContext> pod_context(const ContainerRecord& sandbox, const v1::PodSandboxConfig& config);
+  // The pod's network namespace by path (the host's for hostNetwork); the pod must be ready.
+  Result<std::string> sandbox_netns(const std::string& sandbox_id);
+  // Pods without pause (pinned_sandboxes.cc): a record of its own, the network attached and the
+  // IPC/UTS namespaces pinned by berthd; stop releases both (idempotent), remove also the record.
+  berth::Status run_pinned_pod(const std::string& id, const v1::PodSandboxConfig& config);
+  berth::Status stop_pinned_pod(const std::string& id);
+  berth::Status remove_pinned_pod(const std::string& id);
+  // At start-up: pins of pods that are gone or whose setup a crash interrupted are removed.
+  void recover_pinned_pods();
   // Exec and Attach: the streaming server runs, the container exists and runs.
   berth::Status check_streamable(const std::string& container_id);
   // SIGTERM (or SIGKILL at once with timeout 0), SIGKILL after timeout seconds, then the task is
@@ -104,6 +123,7 @@ class RuntimeService final : public v1::RuntimeService::Service {
   ImageManager& images_;
   network::NetworkManager& networks_;
   CriOptions options_;
+  PodNamespaces pods_;
   std::mutex mu_;  // pod and container lifecycles one at a time: a pod's containers never race its removal
   std::string pod_cidr_;
   // In this order: the server (its connections use the runtime) goes first.

@@ -1,5 +1,7 @@
-// RuntimeService: pod sandboxes. A sandbox is a container of the pause image whose task holds the
-// pod's namespaces; its network is the CNI attachment berthd makes when that task is created.
+// RuntimeService: pod sandboxes. A pod that shares its PID namespace (shareProcessNamespace) is a
+// container of the pause image whose task holds the pod's namespaces, its network the CNI
+// attachment berthd makes when that task is created. Every other pod has no process of its own:
+// berthd pins its namespaces (pinned_sandboxes.cc).
 #include <csignal>
 #include <future>
 
@@ -40,6 +42,47 @@ Result<uint32_t> RuntimeService::running_pid(const std::string& id) {
   return task->pid;
 }
 
+bool RuntimeService::sandbox_ready(const ContainerRecord& sandbox) {
+  return label_or(sandbox, kInfraLabel) == "none" ? pods_.ready(sandbox.id) : running_pid(sandbox.id).ok();
+}
+
+berth::Status RuntimeService::check_ready(const ContainerRecord& sandbox) {
+  if (sandbox_ready(sandbox)) return {};
+  return make_error(ErrorCode::kFailedPrecondition, "pod sandbox {} is not ready (stopped?)", sandbox.id);
+}
+
+Result<PodContext> RuntimeService::pod_context(const ContainerRecord& sandbox, const v1::PodSandboxConfig& config) {
+  BERTH_TRY(check_ready(sandbox));
+  const auto& ns = config.linux().security_context().namespace_options();
+  PodContext pod;
+  pod.sandbox_id = sandbox.id;
+  if (label_or(sandbox, kInfraLabel) == "none") {
+    pod.ipc_path = pods_.path(sandbox.id, "ipc");
+    pod.uts_path = pods_.path(sandbox.id, "uts");
+  } else {
+    BERTH_ASSIGN_OR_RETURN(uint32_t pause_pid, running_pid(sandbox.id));
+    join_pause_process(pod, pause_pid);
+  }
+  pod.host_network = host_network(config);
+  pod.host_ipc = ns.ipc() == v1::NODE;
+  pod.host_pid = ns.pid() == v1::NODE;
+  pod.privileged = config.linux().security_context().privileged();
+  pod.cgroup_parent = config.linux().cgroup_parent();
+  return pod;
+}
+
+Result<std::string> RuntimeService::sandbox_netns(const std::string& sandbox_id) {
+  BERTH_ASSIGN_OR_RETURN(auto sandbox, find(sandbox_id, kSandboxKind));
+  BERTH_TRY(check_ready(sandbox));
+  if (label_or(sandbox, kInfraLabel) != "none") {
+    BERTH_ASSIGN_OR_RETURN(uint32_t pid, running_pid(sandbox_id));
+    return fmt::format("/proc/{}/ns/net", pid);  // the CNI netns, or the host's for a host-network pod
+  }
+  BERTH_ASSIGN_OR_RETURN(auto config, load_config<v1::PodSandboxConfig>(sandbox));
+  if (host_network(config)) return std::string("/proc/self/ns/net");  // berthd's is the node's
+  return networks_.netns_path(kNamespace, sandbox_id);
+}
+
 Status RuntimeService::stop_task(const std::string& id, int64_t timeout_seconds) {
   auto task = tasks_.get(kNamespace, id);
   if (!task) return task.error().code() == ErrorCode::kNotFound ? berth::Status{} : berth::Status(std::move(task).error());
@@ -69,8 +112,14 @@ grpc::Status RuntimeService::RunPodSandbox(Ctx*, const v1::RunPodSandboxRequest*
                                     in->runtime_handler()));
   if (config.metadata().name().empty())
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "config.metadata.name is required");
-  BERTH_GRPC_ASSIGN(std::string pause, ensure_pause_image(images_, kNamespace, options_.pause_binary));
   std::string id = new_id();
+  if (!needs_pause(config) && !options_.pods_dir.empty()) {
+    BERTH_GRPC_TRY(check_sandbox_config(config));
+    BERTH_GRPC_TRY(run_pinned_pod(id, config));
+    out->set_pod_sandbox_id(id);
+    return grpc::Status::OK;
+  }
+  BERTH_GRPC_ASSIGN(std::string pause, ensure_pause_image(images_, kNamespace, options_.pause_binary));
   BERTH_GRPC_ASSIGN(auto request, sandbox_request(id, pause, config, options_.network));
   request.labels.insert(config.labels().begin(), config.labels().end());
   request.labels[kKindLabel] = kSandboxKind;
@@ -95,7 +144,11 @@ grpc::Status RuntimeService::StopPodSandbox(Ctx*, const v1::StopPodSandboxReques
   if (!sandbox) return sandbox.error().code() == ErrorCode::kNotFound ? grpc::Status::OK : to_grpc_status(sandbox.error());
   BERTH_GRPC_ASSIGN(auto containers, pod_containers(sandbox->id));
   for (const auto& c : containers) BERTH_GRPC_TRY(stop_task(c.id, 0));
-  BERTH_GRPC_TRY(stop_task(sandbox->id, 0));  // its exit releases the CNI attachment
+  if (label_or(*sandbox, kInfraLabel) == "none") {
+    BERTH_GRPC_TRY(stop_pinned_pod(sandbox->id));
+  } else {
+    BERTH_GRPC_TRY(stop_task(sandbox->id, 0));  // its exit releases the CNI attachment
+  }
   return grpc::Status::OK;
 }
 
@@ -106,6 +159,10 @@ grpc::Status RuntimeService::RemovePodSandbox(Ctx*, const v1::RemovePodSandboxRe
   if (!sandbox) return sandbox.error().code() == ErrorCode::kNotFound ? grpc::Status::OK : to_grpc_status(sandbox.error());
   BERTH_GRPC_ASSIGN(auto containers, pod_containers(sandbox->id));
   for (const auto& c : containers) BERTH_GRPC_TRY(remove_container(c.id));
+  if (label_or(*sandbox, kInfraLabel) == "none") {
+    BERTH_GRPC_TRY(remove_pinned_pod(sandbox->id));
+    return grpc::Status::OK;
+  }
   BERTH_GRPC_TRY(stop_task(sandbox->id, 0));
   auto removed = tasks_.delete_container(kNamespace, sandbox->id);
   if (!removed && removed.error().code() != ErrorCode::kNotFound) return to_grpc_status(removed.error());
@@ -117,7 +174,7 @@ Result<v1::PodSandboxStatus> RuntimeService::sandbox_status(const ContainerRecor
   v1::PodSandboxStatus s;
   s.set_id(record.id);
   *s.mutable_metadata() = config.metadata();
-  s.set_state(running_pid(record.id).ok() ? v1::SANDBOX_READY : v1::SANDBOX_NOTREADY);
+  s.set_state(sandbox_ready(record) ? v1::SANDBOX_READY : v1::SANDBOX_NOTREADY);
   s.set_created_at(record.created_unix * 1000000000);
   if (!host_network(config)) {
     auto endpoints = networks_.endpoints(kNamespace);
@@ -137,7 +194,9 @@ grpc::Status RuntimeService::PodSandboxStatus(Ctx*, const v1::PodSandboxStatusRe
   out->set_timestamp(now_unix_nano());
   if (in->verbose()) {
     json::Writer w;
+    // A pod without pause has no process: pid 0, no image, no spec (its namespaces are pinned).
     w.begin_object().field("pid", uint64_t{running_pid(record.id).value_or(0)}).field("image", record.image);
+    w.field("infra", label_or(record, kInfraLabel, "pause"));
     w.field("runtimeSpec", record.spec_json).end_object();
     (*out->mutable_info())["info"] = w.str();
   }

@@ -1,6 +1,6 @@
 // RuntimeService: ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats. CPU and
 // memory come from each task's shim (the runtime reads the cgroup, v1 or v2), the writable layer
-// from the container's snapshot, a pod's network from its pause process's network namespace.
+// from the container's snapshot, a pod's network from its network namespace.
 #include "berth/common/fs.h"
 #include "cri/cri_records.h"
 #include "cri/label_selector.h"
@@ -75,8 +75,8 @@ Result<v1::PodSandboxStats> RuntimeService::sandbox_stats(const ContainerRecord&
   a->mutable_annotations()->insert(config.annotations().begin(), config.annotations().end());
   auto* linux = s.mutable_linux();
   int64_t now = now_unix_nano();
-  // The pod's usage is its tasks' (pause included): berthd has no cgroup of the pod to itself when
-  // the kubelet gives no cgroup parent.
+  // The pod's usage is its tasks' (pause's too, when the pod has one): berthd has no cgroup of the
+  // pod to itself when the kubelet gives no cgroup parent.
   TaskUsage total = task_usage(sandbox.id).value_or(TaskUsage{});
   uint64_t processes = tasks_.pids(kNamespace, sandbox.id).value_or(std::vector<uint32_t>{}).size();
   BERTH_ASSIGN_OR_RETURN(auto containers, pod_containers(sandbox.id));
@@ -85,15 +85,19 @@ Result<v1::PodSandboxStats> RuntimeService::sandbox_stats(const ContainerRecord&
     processes += tasks_.pids(kNamespace, c.id).value_or(std::vector<uint32_t>{}).size();
     if (auto cs = container_stats(c)) *linux->add_containers() = std::move(*cs);
   }
-  auto pause_pid = running_pid(sandbox.id);
-  if (!pause_pid) return s;  // a stopped pod: attributes and its containers' layers only
+  if (!sandbox_ready(sandbox)) return s;  // a stopped pod: attributes and its containers' layers only
   fill_cpu_memory(total, now, linux->mutable_cpu(), linux->mutable_memory());
   linux->mutable_process()->set_timestamp(now);
   set(linux->mutable_process()->mutable_process_count(), processes);
   if (!host_network(config)) {
-    // /proc/<pid>/net/dev lists the devices of that process's network namespace: the pod's.
-    auto text = read_file(fmt::format("/proc/{}/net/dev", *pause_pid));
-    auto interfaces = text ? parse_net_dev(*text) : Result<std::vector<InterfaceUsage>>(std::move(text).error());
+    // /proc/thread-self/net/dev lists the devices of the reading thread's network namespace.
+    Result<std::string> text = std::string();
+    auto netns = sandbox_netns(sandbox.id);
+    auto read = netns ? in_netns(*netns, [&]() -> berth::Status {
+      BERTH_ASSIGN_OR_RETURN(*text, read_file("/proc/thread-self/net/dev"));
+      return {};
+    }) : berth::Status(std::move(netns).error());
+    auto interfaces = read ? parse_net_dev(*text) : Result<std::vector<InterfaceUsage>>(std::move(read).error());
     if (interfaces) {
       auto* net = linux->mutable_network();
       net->set_timestamp(now);

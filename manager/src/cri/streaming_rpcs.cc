@@ -10,13 +10,9 @@
 namespace berth::manager::cri {
 
 berth::Status RuntimeService::start_streaming(berth::cri::streaming::StreamingServerOptions options) {
-  // Port forward dials inside the pod's network namespace: the one its pause process holds (the
-  // CNI netns, or the host's for a host-network pod), looked up when a connection comes.
+  // Port forward dials inside the pod's network namespace, looked up when a connection comes.
   stream_runtime_ = std::make_unique<berth::cri::streaming::TaskManagerRuntime>(
-      tasks_, kNamespace, [this](const std::string& sandbox_id) -> Result<std::string> {
-        BERTH_ASSIGN_OR_RETURN(uint32_t pid, running_pid(sandbox_id));
-        return fmt::format("/proc/{}/ns/net", pid);
-      });
+      tasks_, kNamespace, [this](const std::string& sandbox_id) { return sandbox_netns(sandbox_id); });
   BERTH_ASSIGN_OR_RETURN(streaming_, berth::cri::streaming::StreamingServer::start(*stream_runtime_, options));
   return {};
 }
@@ -64,9 +60,7 @@ grpc::Status RuntimeService::PortForward(Ctx*, const v1::PortForwardRequest* in,
   if (!streaming_)
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "berthd's CRI streaming server is not running");
   BERTH_GRPC_ASSIGN(auto sandbox, find(in->pod_sandbox_id(), kSandboxKind));
-  if (!running_pid(sandbox.id))
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        fmt::format("pod sandbox {} is not ready", in->pod_sandbox_id()));
+  BERTH_GRPC_TRY(check_ready(sandbox));
   for (int32_t port : in->port())
     if (port <= 0 || port > 65535)
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, fmt::format("port {} is out of range", port));

@@ -28,8 +28,10 @@ Result<std::string> render_conflist(const NetworkConfig& n) {
   w.end_array();
   w.end_object();  // ipam
   w.end_object();  // bridge
-  w.begin_object().field("type", "portmap").field("snat", true);
-  w.key("capabilities").begin_object().field("portMappings", true).end_object().end_object();
+  if (n.port_mappings) {
+    w.begin_object().field("type", "portmap").field("snat", true);
+    w.key("capabilities").begin_object().field("portMappings", true).end_object().end_object();
+  }
   if (n.forward_accept) w.begin_object().field("type", "firewall").field("backend", "iptables").end_object();
   w.end_array().end_object();
   return w.str();

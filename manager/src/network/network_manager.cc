@@ -116,8 +116,9 @@ Status NetworkManager::ensure_default_network() {
   return {};
 }
 
-Result<std::string> NetworkManager::conflist_of(const NetworkRecord& n, bool forward_accept) {
-  NetworkConfig config{n.name, n.bridge, n.subnet, n.gateway, n.internal, options_.root + "/ipam", forward_accept};
+Result<std::string> NetworkManager::conflist_of(const NetworkRecord& n, bool forward_accept, bool port_mappings) {
+  NetworkConfig config{n.name, n.bridge, n.subnet, n.gateway, n.internal, options_.root + "/ipam", forward_accept,
+                       port_mappings};
   return render_conflist(config);
 }
 
@@ -352,8 +353,8 @@ Status NetworkManager::add_network(const std::string& ns, const std::string& id,
                                    const std::function<void()>& netns_ready) {
   std::lock_guard lock(mu_);
   BERTH_ASSIGN_OR_RETURN(auto network, db_.get_network(req.network));
-  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network, forward_chain_filters()));
   BERTH_ASSIGN_OR_RETURN(auto ports, resolve_ports(id, req.publish));
+  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network, forward_chain_filters(), !ports.empty()));
   BERTH_ASSIGN_OR_RETURN(auto record, attacher_.attach({ns, id, network.name, conflist, ports, "eth0", req.aliases},
                                                        netns_ready));
   auto written = write_hosts(ns, id, req);
@@ -397,7 +398,8 @@ Status NetworkManager::connect(const std::string& ns, const std::string& id, con
     next = std::max(next, static_cast<size_t>(std::atoi(r.ifname.c_str() + 3)) + 1);
   }
   BERTH_ASSIGN_OR_RETURN(auto req, load_request(ns, id));
-  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network, forward_chain_filters()));
+  // No port is published on a connected network (docker's -p is the first network's).
+  BERTH_ASSIGN_OR_RETURN(std::string conflist, conflist_of(network, forward_chain_filters(), false));
   std::string ifname = "eth" + std::to_string(next);
   BERTH_TRY(attacher_.attach({ns, id, network.name, conflist, {}, ifname, aliases}));
   if (auto written = write_hosts(ns, id, req); !written) {

@@ -127,6 +127,8 @@ class NetworkManager {
   // The same in two halves: returns once the netns file exists (the runtime may join it) or the
   // attach failed before (a port taken, an unknown network); the CNI ADD goes on meanwhile.
   Result<PendingAttach> begin_attach(const std::string& ns, const std::string& id);
+  // The netns file of a container attached to a CNI network (exists while it is attached).
+  std::string netns_path(const std::string& ns, const std::string& id) const { return attacher_.netns_path(ns, id); }
   // When the task ends: CNI DEL, netns file gone. Idempotent.
   Status detach(const std::string& ns, const std::string& id);
   // network connect: one more interface (eth1...) of a running container, on `network`; its
@@ -144,8 +146,8 @@ class NetworkManager {
  private:
   NetworkManager(MetadataStore& db, NetworkManagerOptions options);
   Status ensure_default_network();
-  // forward_accept: with the firewall plugin (see forward_chain.h).
-  Result<std::string> conflist_of(const NetworkRecord& network, bool forward_accept = true);
+  // forward_accept: with the firewall plugin (see forward_chain.h); port_mappings: with portmap.
+  Result<std::string> conflist_of(const NetworkRecord& network, bool forward_accept = true, bool port_mappings = true);
   // begin_attach's thread: everything under mu_; netns_ready once the namespace can be joined.
   Status add_network(const std::string& ns, const std::string& id, const ContainerNetworkRequest& req,
                      const std::function<void()>& netns_ready);

@@ -61,6 +61,19 @@ void CriFixture::pull_busybox() {
   ASSERT_TRUE(image_ref_.starts_with("sha256:")) << image_ref_;
 }
 
+void CriFixture::kill9_and_restart(const std::function<void()>& meanwhile) {
+  ASSERT_TRUE(berthd_->kill_hard().ok());
+  meanwhile();
+  auto restarted = berthd_->restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.error().what();
+  connect();
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);  // the restarted berthd opens its CRI socket just after its own
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::VersionResponse version;
+  ASSERT_TRUE(runtime_->Version(&ctx, {}, &version).ok());
+}
+
 void CriFixture::TearDown() {
   if (!berthd_) return;
   remove_all_pods();
@@ -98,6 +111,8 @@ v1::PodSandboxConfig CriFixture::pod_config(const std::string& name) const {
   (*c.mutable_labels())["app"] = name;
   (*c.mutable_annotations())["note"] = "kept as is";
   c.set_log_directory(dir_.path() + "/logs/" + name);
+  // As the kubelet sends a pod without shareProcessNamespace (the CRI's default, POD, is not it).
+  c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
   return c;
 }
 
@@ -109,6 +124,7 @@ v1::ContainerConfig CriFixture::container_config(const std::string& name, const 
   c.add_args(script);
   (*c.mutable_labels())["container"] = name;
   c.set_log_path(name + "/0.log");
+  c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
   return c;
 }
 

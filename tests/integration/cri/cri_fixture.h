@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,12 +25,15 @@ class CriFixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
   void connect();  // (again, after a berthd restart)
+  // kill -9 of berthd, meanwhile() while it is down, then a new berthd whose CRI socket answers.
+  void kill9_and_restart(const std::function<void()>& meanwhile = [] {});
   // PullImage of image_ into k8s.io; sets image_ref_.
   void pull_busybox();
 
-  // A pod named `name` on the CNI network (hostname = name), labels {"app": name}.
+  // A pod named `name` on the CNI network (hostname = name), labels {"app": name}, PID namespace per
+  // container as the kubelet asks without shareProcessNamespace (so no pause container).
   v1::PodSandboxConfig pod_config(const std::string& name) const;
-  // A busybox container running `sh -c script`.
+  // A busybox container running `sh -c script` in a PID namespace of its own.
   v1::ContainerConfig container_config(const std::string& name, const std::string& script) const;
   std::string run_pod(const v1::PodSandboxConfig& config);
   std::string create_and_start(const std::string& pod, const v1::ContainerConfig& config,

@@ -5,6 +5,7 @@
 #include "berth/common/json.h"
 #include "cri/container_config.h"
 #include "cri/label_selector.h"
+#include "cri/pod_namespaces.h"
 
 namespace berth::manager::cri {
 namespace {
@@ -20,7 +21,7 @@ std::string spec_of(const ContainerSpecRequest& req) {
 PodContext pod() {
   PodContext p;
   p.sandbox_id = "sb";
-  p.pause_pid = 4242;
+  join_pause_process(p, 4242);
   return p;
 }
 
@@ -172,6 +173,20 @@ TEST(CriSandboxConfig, NetworkPortsSysctlsAndHostNamespaces) {
   p->set_protocol(v1::SCTP);
   c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(v1::POD);
   EXPECT_FALSE(sandbox_request("sb", "pause", c, "bridge").ok());
+}
+
+TEST(CriPodSysctls, EachGoesToTheNamespaceItBelongsToAndNodeWideOnesAreRefused) {
+  EXPECT_EQ(sysctl_namespace("net.ipv4.ip_unprivileged_port_start").value_or(""), "net");
+  EXPECT_EQ(sysctl_namespace("kernel.shmmax").value_or(""), "ipc");
+  EXPECT_EQ(sysctl_namespace("kernel.sem").value_or(""), "ipc");
+  EXPECT_EQ(sysctl_namespace("fs.mqueue.msg_max").value_or(""), "ipc");
+  EXPECT_EQ(sysctl_namespace("kernel.domainname").value_or(""), "uts");
+  for (const char* node_wide : {"vm.swappiness", "kernel.pid_max", "kernel.shm", "fs.file-max"}) {
+    auto kind = sysctl_namespace(node_wide);
+    ASSERT_FALSE(kind.ok()) << node_wide;
+    EXPECT_EQ(kind.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(kind.error().message().find(node_wide), std::string::npos) << kind.error().message();
+  }
 }
 
 }  // namespace

@@ -123,6 +123,16 @@ TEST(Conflist, FirewallLeftOutWhenForwardAcceptsAnyway) {
   EXPECT_EQ(list->plugins[1].type, "portmap");
 }
 
+TEST(Conflist, PortmapLeftOutWithoutPortMappings) {
+  NetworkConfig n = bridge_network();
+  n.port_mappings = false;
+  auto list = parse_conflist(*render_conflist(n));
+  ASSERT_TRUE(list.ok()) << list.error().message();
+  ASSERT_EQ(list->plugins.size(), 2u);
+  EXPECT_EQ(list->plugins[0].type, "bridge");
+  EXPECT_EQ(list->plugins[1].type, "firewall");
+}
+
 TEST(ForwardChain, OnlyAnAcceptPolicyWithNoRulesButTheFirewallPluginsJumpFiltersNothing) {
   EXPECT_FALSE(forward_rules_filter("-P FORWARD ACCEPT\n"));
   EXPECT_FALSE(forward_rules_filter(
