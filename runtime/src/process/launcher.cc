@@ -141,6 +141,19 @@ Result<LaunchedInit> launch_exec(const ExecRequest& req) {
   return LaunchedInit{std::move(child), std::move(sync.first)};
 }
 
+// A send fails with EPIPE when init already gave up; the error it reported before exiting says
+// why (a refused mount, say), and that is what the caller must see, not the broken pipe.
+static Status send_to_init(int fd, SyncStage stage, const char* what) {
+  if (sync_send(fd, stage)) return {};
+  const int err = errno;
+  if (err == EPIPE) {
+    auto last_word = sync_expect(fd, SyncStage::kError);  // a kError or EOF: both become errors
+    if (!last_word) return std::move(last_word).error().wrap("container init");
+  }
+  errno = err;
+  return sys_error("{}", what);
+}
+
 Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   InitPlan& plan = *req.plan;
   BERTH_ASSIGN_OR_RETURN(FdPair sync, make_socketpair(SOCK_SEQPACKET));
@@ -169,14 +182,14 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   auto st = finish_in_parent(req, init.pid());
   if (!st) return std::move(st).error();
   if (start_state && req.start_hook_state) BERTH_TRY(write_all(start_state.get(), req.start_hook_state(init.pid())));
-  if (!sync_send(sync.first.get(), SyncStage::kGo)) return sys_error("signal container init to proceed");
+  BERTH_TRY(send_to_init(sync.first.get(), SyncStage::kGo, "signal container init to proceed"));
   if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(init.pid()));
-  if (!sync_send(sync.first.get(), SyncStage::kCgroupJoined)) return sys_error("tell container init its cgroup is ready");
+  BERTH_TRY(send_to_init(sync.first.get(), SyncStage::kCgroupJoined, "tell container init its cgroup is ready"));
   if (plan.create_hooks) {
     auto at_hooks = sync_expect(sync.first.get(), SyncStage::kCreateHooks);
     if (!at_hooks) return std::move(at_hooks).error().wrap("container init");
     if (req.run_create_hooks) BERTH_TRY(req.run_create_hooks(init.pid()));
-    if (!sync_send(sync.first.get(), SyncStage::kCreateHooksDone)) return sys_error("resume container init");
+    BERTH_TRY(send_to_init(sync.first.get(), SyncStage::kCreateHooksDone, "resume container init"));
   }
   if (plan.seccomp && plan.seccomp->notify) {
     BERTH_TRY(forward_seccomp_listener(sync.first.get(), init.pid(), req.seccomp_listener));
