@@ -168,6 +168,11 @@ Result<std::unique_ptr<Daemon>> Daemon::open(DaemonConfig config) {
   BERTH_ASSIGN_OR_RETURN(d->networks_, network::NetworkManager::open(*d->db_, std::move(network_options)));
   TaskManagerOptions task_options{c.state, find_program(c.shim), find_program(c.runtime), c.address,
                                   c.root + "/volumes", c.cgroup_parent, d->networks_.get()};
+  if (d->socket_group_) {
+    // The group's members attach to containers too: their FIFOs next to the socket they reach.
+    task_options.fifo_root = dirname_of(c.address) + "/io";
+    task_options.fifo_group = d->socket_group_->gid;
+  }
   d->tasks_ = std::make_unique<TaskManager>(*d->images_, std::move(task_options));
   BERTH_TRY(d->tasks_->recover());
   if (auto st = d->recover_networks(); !st)  // never a reason not to start: retried at the next one

@@ -42,25 +42,52 @@ int Bundle::init_pid() const {
 
 bool Bundle::init_exited() const { return path_exists(dir_ + "/exit.json"); }
 
-Status Bundle::make_fifos(std::initializer_list<const std::string*> paths) {
+// Made 0700/0600 and only then given to the group: no window where anyone else could open them.
+static Status share_with_group(const std::string& path, gid_t gid, mode_t mode) {
+  if (::chown(path.c_str(), 0, gid) != 0) return sys_error("chown {}", path);
+  if (::chmod(path.c_str(), mode) != 0) return sys_error("chmod {}", path);
+  return {};
+}
+
+Status Bundle::make_fifos(std::initializer_list<const std::string*> paths) const {
+  if (fifos_apart()) {
+    // <fifo root>/<ns>/<id>/execs, each reachable by the group.
+    const std::string ns_dir = dirname_of(fifo_dir_);
+    for (const std::string& dir : {dirname_of(ns_dir), ns_dir, fifo_dir_, fifo_dir_ + "/execs"}) {
+      BERTH_TRY(make_dirs(dir, 0700));
+      if (fifo_group_) BERTH_TRY(share_with_group(dir, *fifo_group_, 0710));
+    }
+  }
   for (const std::string* p : paths) {
     if (p->empty()) continue;
     if (::mkfifo(p->c_str(), 0600) != 0 && errno != EEXIST) return sys_error("mkfifo {}", *p);
+    if (fifo_group_) BERTH_TRY(share_with_group(*p, *fifo_group_, 0660));
   }
   return {};
+}
+
+// Every entry of dir, then dir itself, when it exists.
+static void add_dir_and_entries(std::vector<std::string>& out, const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(dir + "/" + name);
+  }
+  ::closedir(d);
+  out.push_back(dir);
 }
 
 std::vector<std::string> Bundle::task_files() const {
   std::vector<std::string> out;
   for (const char* name : kTaskFiles)
     if (path_exists(dir_ + "/" + name)) out.push_back(dir_ + "/" + name);
-  if (DIR* d = ::opendir((dir_ + "/execs").c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name != "." && name != "..") out.push_back(dir_ + "/execs/" + name);
-    }
-    ::closedir(d);
-    out.push_back(dir_ + "/execs");
+  add_dir_and_entries(out, dir_ + "/execs");
+  if (fifos_apart()) {
+    for (const char* stream : {"stdin", "stdout", "stderr"})
+      if (path_exists(init_fifo(stream))) out.push_back(init_fifo(stream));
+    add_dir_and_entries(out, fifo_dir_ + "/execs");
+    if (path_exists(fifo_dir_)) out.push_back(fifo_dir_);
   }
   if (path_exists(rootfs())) out.push_back(rootfs());
   return out;
@@ -72,6 +99,9 @@ void Bundle::remove_task_files() const {
   }
 }
 
-Status Bundle::remove() const { return remove_tree(dir_); }
+Status Bundle::remove() const {
+  if (fifos_apart()) BERTH_TRY(remove_tree(fifo_dir_));
+  return remove_tree(dir_);
+}
 
 }  // namespace berth::manager

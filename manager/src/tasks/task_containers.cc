@@ -109,7 +109,7 @@ Result<ContainerRecord> TaskManager::create_container(const std::string& ns, con
     std::string user = req.overrides.user.empty() ? image_config.user : req.overrides.user;
     BERTH_ASSIGN_OR_RETURN(in.user, lookup_user(record.snapshot_key, user, bundle_dir(ns, id) + "/rootfs"));
     BERTH_ASSIGN_OR_RETURN(record.spec_json, build_spec(in));
-    BERTH_TRY(Bundle(bundle_dir(ns, id)).create_dir());
+    BERTH_TRY(bundle_of(ns, id).create_dir());
     return images_.db().add_container(ns, record);
   }();
   if (!built) {
@@ -128,7 +128,7 @@ Status TaskManager::delete_container(const std::string& ns, const std::string& i
     return make_error(ErrorCode::kFailedPrecondition, "container {} has a task: delete it first (or rm -f)", id);
   auto removed = images_.snapshots().remove(record.snapshot_key);
   if (!removed && removed.error().code() != ErrorCode::kNotFound) return removed;
-  BERTH_TRY(Bundle(bundle_dir(ns, id)).remove());
+  BERTH_TRY(bundle_of(ns, id).remove());
   if (options_.network) BERTH_TRY(options_.network->forget(ns, id));
   BERTH_TRY(images_.db().delete_container(ns, id));
   images_.events().publish("/containers/delete", ns, id);
@@ -188,7 +188,7 @@ Status TaskManager::logs(const std::string& ns, const std::string& id, const Log
     auto task = get(ns, id);
     return task && task->state != TaskState::kStopped;
   };
-  auto streamed = stream_container_log(Bundle(bundle_dir(ns, id)).log(), query, live, emit);
+  auto streamed = stream_container_log(bundle_of(ns, id).log(), query, live, emit);
   if (!streamed && streamed.error().code() == ErrorCode::kNotFound)
     return make_error(ErrorCode::kFailedPrecondition, "container {} has no log yet: it was never started", id);
   return streamed;

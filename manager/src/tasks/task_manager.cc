@@ -45,11 +45,16 @@ std::string TaskManager::bundle_dir(const std::string& ns, const std::string& id
   return fmt::format("{}/tasks/{}/{}", options_.state_dir, ns, id);
 }
 
+Bundle TaskManager::bundle_of(const std::string& ns, const std::string& id) const {
+  if (options_.fifo_root.empty()) return Bundle(bundle_dir(ns, id));
+  return Bundle(bundle_dir(ns, id), {fmt::format("{}/{}/{}", options_.fifo_root, ns, id), options_.fifo_group});
+}
+
 Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::string& id, bool attach,
                                           bool with_stdin, bool holds_removal, const std::string& cri_log_path) {
   BERTH_ASSIGN_OR_RETURN(auto record, images_.db().get_container(ns, id));
   BERTH_ASSIGN_OR_RETURN(std::string runtime, runtime_binary(record.runtime));
-  auto task = std::make_shared<LiveTask>(ns, id, Bundle(bundle_dir(ns, id)));
+  auto task = std::make_shared<LiveTask>(ns, id, bundle_of(ns, id));
   task->runtime = runtime;
   BERTH_TRY(tasks_.insert(task));  // reserved; dropped again on failure
   // The CNI ADD runs while the rootfs is mounted and the runtime creates the container (which joins
@@ -73,7 +78,7 @@ Result<TaskInfo> TaskManager::create_task(const std::string& ns, const std::stri
       info.stdout_path = bundle.init_fifo("stdout");
       if (!info.terminal) info.stderr_path = bundle.init_fifo("stderr");
     }
-    BERTH_TRY(Bundle::make_fifos({&info.stdin_path, &info.stdout_path, &info.stderr_path}));
+    BERTH_TRY(bundle.make_fifos({&info.stdin_path, &info.stdout_path, &info.stderr_path}));
     info.log_path = bundle.log();
     BERTH_ASSIGN_OR_RETURN(info.pid, task->shim.client->create(
                                          id, bundle.dir(),
@@ -122,7 +127,7 @@ Status TaskManager::recover() {
 
 void TaskManager::recover_one(const std::string& ns, const ContainerRecord& record) {
   auto logger = log::get("berthd");
-  auto task = std::make_shared<LiveTask>(ns, record.id, Bundle(bundle_dir(ns, record.id)));
+  auto task = std::make_shared<LiveTask>(ns, record.id, bundle_of(ns, record.id));
   if (!task->bundle.has_task()) return;
   task->runtime = runtime_binary(record.runtime).value_or(std::string());
   task->rootfs = ScopedMount(task->bundle.rootfs());  // still mounted from before
@@ -350,7 +355,7 @@ Result<ExecInfo> TaskManager::exec(const std::string& ns, const std::string& id,
   info.stdout_path = bundle.exec_fifo(info.exec_id, "stdout");
   if (!request.tty) info.stderr_path = bundle.exec_fifo(info.exec_id, "stderr");
   BERTH_TRY(make_dirs(bundle.dir() + "/execs", 0700));  // a task a previous berthd created may lack it
-  BERTH_TRY(Bundle::make_fifos({&info.stdin_path, &info.stdout_path, &info.stderr_path}));
+  BERTH_TRY(bundle.make_fifos({&info.stdin_path, &info.stdout_path, &info.stderr_path}));
   auto added = task->shim.client->exec(id, info.exec_id, process,
                                        {request.tty, info.stdin_path, info.stdout_path, info.stderr_path, ""});
   if (!added) {

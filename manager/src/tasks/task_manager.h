@@ -13,11 +13,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tasks/bundle.h"
 #include "tasks/container_log.h"
 #include "tasks/shim_manager.h"
 #include "tasks/task_table.h"
@@ -39,6 +41,10 @@ struct TaskManagerOptions {
   std::string volumes_dir;    // named volumes: <volumes_dir>/<ns>/<name>/_data
   std::string cgroup_parent = "/berth";  // containers' cgroups: <cgroup_parent>/<ns>/<id>
   network::NetworkManager* network = nullptr;  // null: containers get the runtime's empty netns
+  // Clients' FIFOs: in each bundle (root only) when empty, else <fifo_root>/<ns>/<id>, open to
+  // fifo_group (berthd's socket group, whose members attach as docker's group members do).
+  std::string fifo_root;
+  std::optional<gid_t> fifo_group;
 };
 
 struct ContainerSpecRequest {
@@ -71,6 +77,7 @@ class TaskManager {
   Status delete_container(const std::string& ns, const std::string& id);
   // Where a container's bundle (and log) lives.
   std::string bundle_dir(const std::string& ns, const std::string& id) const;
+  Bundle bundle_of(const std::string& ns, const std::string& id) const;
 
   // holds_removal: a foreground client (run --rm) will Wait and then Delete the task, so an
   // auto-remove container is kept for it from the start (its init may exit before the Wait

@@ -11,6 +11,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/temp_dir.h"
 #include "berthd_fixture.h"
+#include "container_fixture.h"
 
 namespace berth::manager::testing {
 namespace {
@@ -116,6 +117,63 @@ TEST_F(SocketGroupTest, MembersUseTheSocketOthersGetAHint) {
   auto cri_member = run_command(ThrowawayUsers::as(users_.member, {"sh", "-c", "test -w \"$0\"", state + "/cri.sock"}));
   ASSERT_TRUE(cri_member.ok());
   EXPECT_FALSE(cri_member->status.success());
+}
+
+// Members use containers as docker group members do: attached runs, stdin, exec. Their FIFOs are
+// the group's (next to the socket), the bundles stay root's.
+class SocketGroupContainerTest : public ContainerFixture {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (makes users, runs berthd)";
+    if (!path_exists("/usr/sbin/useradd") || !path_exists("/usr/bin/setpriv"))
+      GTEST_SKIP() << "needs useradd and setpriv";
+    ASSERT_TRUE(users_.ok) << "could not create the test's users and group";
+    extra_config_ = fmt::format(R"("socket_group": "{}")", users_.group);
+    ContainerFixture::SetUp();
+    if (HasFatalFailure()) return;
+    // The test's own temp dir (0700) is the one ancestor berthd leaves alone: open it for search.
+    ASSERT_EQ(::chmod(dirname_of(berthd_->root()).c_str(), 0711), 0);
+  }
+  CtlResult member(std::vector<std::string> args, const std::string& input = "") {
+    auto out = run_command(ThrowawayUsers::as(users_.member, ctl_argv(std::move(args))), input,
+                           std::chrono::seconds(60));
+    if (!out) return {-1, "", out.error().what()};
+    return {out->status.shell_code(), out->out, out->err};
+  }
+  ThrowawayUsers users_;
+};
+
+TEST_F(SocketGroupContainerTest, MembersRunAttachedWithStdinAndExec) {
+  CtlResult ran = member({"run", "--rm", image_, "/bin/busybox", "echo", "hi"});
+  EXPECT_EQ(ran.code, 0) << ran.err;
+  EXPECT_EQ(ran.out, "hi\n");
+  CtlResult piped = member({"run", "--rm", "-i", image_, "/bin/busybox", "tr", "a-z", "A-Z"}, "from stdin\n");
+  EXPECT_EQ(piped.code, 0) << piped.err;
+  EXPECT_EQ(piped.out, "FROM STDIN\n");
+  CtlResult exited = member({"run", "--rm", image_, "/bin/busybox", "sh", "-c", "exit 7"});
+  EXPECT_EQ(exited.code, 7) << exited.err;
+
+  CtlResult detached = member({"run", "-d", "--name", "kept", image_, "/bin/busybox", "sleep", "1000"});
+  ASSERT_EQ(detached.code, 0) << detached.err;
+  CtlResult exec = member({"exec", "kept", "/bin/busybox", "echo", "inside"});
+  EXPECT_EQ(exec.code, 0) << exec.err;
+  EXPECT_EQ(exec.out, "inside\n");
+  // The member cannot read the container's bundle, and outsiders cannot reach its FIFOs' tree.
+  auto bundle = run_command(ThrowawayUsers::as(users_.member, {"ls", bundle_dir("kept")}));
+  ASSERT_TRUE(bundle.ok());
+  EXPECT_FALSE(bundle->status.success()) << bundle->out;
+  std::string io = dirname_of(berthd_->socket()) + "/io";
+  struct stat st = stat_of(io);
+  EXPECT_EQ(st.st_mode & 07777, 0710u);
+  EXPECT_EQ(st.st_gid, ::getgrnam(users_.group.c_str())->gr_gid);
+  auto outsider = run_command(ThrowawayUsers::as(users_.outsider, {"ls", io + "/" + ns_}));
+  ASSERT_TRUE(outsider.ok());
+  EXPECT_FALSE(outsider->status.success());
+
+  CtlResult removed = member({"rm", "-f", "kept"});
+  EXPECT_EQ(removed.code, 0) << removed.err;
+  EXPECT_FALSE(path_exists(io + "/" + ns_ + "/kept")) << "the FIFO dir goes with the container";
+  expect_nothing_left();
 }
 
 TEST_F(SocketGroupTest, NoGroupKeepsTheSocketRootOnly) {
