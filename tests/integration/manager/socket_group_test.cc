@@ -38,6 +38,12 @@ class ThrowawayUsers {
     argv.insert(argv.begin(), {"setpriv", "--reuid", user, "--regid", gid, "--init-groups", "--"});
     return argv;
   }
+  // What this machine lacks to run such tests ("" when nothing).
+  static std::string missing() {
+    if (::geteuid() != 0) return "needs root (makes users, runs berthd)";
+    if (!path_exists("/usr/sbin/useradd") || !path_exists("/usr/bin/setpriv")) return "needs useradd and setpriv";
+    return "";
+  }
   std::string group, member, outsider;
   bool ok = false;
 
@@ -51,9 +57,7 @@ class ThrowawayUsers {
 class SocketGroupTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (makes users, runs berthd)";
-    if (!path_exists("/usr/sbin/useradd") || !path_exists("/usr/bin/setpriv"))
-      GTEST_SKIP() << "needs useradd and setpriv";
+    if (std::string why = ThrowawayUsers::missing(); !why.empty()) GTEST_SKIP() << why;
     ASSERT_TRUE(users_.ok) << "could not create the test's users and group";
   }
   Result<std::unique_ptr<Berthd>> start(const std::string& group) {
@@ -124,9 +128,7 @@ TEST_F(SocketGroupTest, MembersUseTheSocketOthersGetAHint) {
 class SocketGroupContainerTest : public ContainerFixture {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (makes users, runs berthd)";
-    if (!path_exists("/usr/sbin/useradd") || !path_exists("/usr/bin/setpriv"))
-      GTEST_SKIP() << "needs useradd and setpriv";
+    if (std::string why = ThrowawayUsers::missing(); !why.empty()) GTEST_SKIP() << why;
     ASSERT_TRUE(users_.ok) << "could not create the test's users and group";
     extra_config_ = fmt::format(R"("socket_group": "{}")", users_.group);
     ContainerFixture::SetUp();
