@@ -37,10 +37,15 @@ static bool group_can_traverse(const struct stat& st, gid_t gid) {
   return (st.st_mode & S_IXOTH) != 0 || (st.st_gid == gid && (st.st_mode & S_IXGRP) != 0);
 }
 
+Status give_to_group(const std::string& path, gid_t gid, mode_t mode) {
+  if (::chown(path.c_str(), 0, gid) < 0) return sys_error("chown {} to group {}", path, gid);
+  if (::chmod(path.c_str(), mode) < 0) return sys_error("chmod {}", path);
+  return {};
+}
+
 Status share_socket(const std::string& path, const SocketGroup& group) {
   // Born 0600 (serve_unix's umask): the group is let in only now, never anyone else.
-  if (::chown(path.c_str(), 0, group.gid) < 0) return sys_error("chown {} to group {}", path, group.name);
-  if (::chmod(path.c_str(), 0660) < 0) return sys_error("chmod {}", path);
+  BERTH_TRY(give_to_group(path, group.gid, 0660));
   std::string dir = dirname_of(path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) < 0) return sys_error("stat {}", dir);
@@ -48,8 +53,7 @@ Status share_socket(const std::string& path, const SocketGroup& group) {
   // directory of root's (berthd's state dir, or one it made): never take over a user's.
   bool own_dir = st.st_uid == 0;
   if (!group_can_traverse(st, group.gid) && own_dir) {
-    if (::chown(dir.c_str(), 0, group.gid) < 0) return sys_error("chown {} to group {}", dir, group.name);
-    if (::chmod(dir.c_str(), (st.st_mode & 07707) | S_IXGRP) < 0) return sys_error("chmod {}", dir);
+    BERTH_TRY(give_to_group(dir, group.gid, (st.st_mode & 07707) | S_IXGRP));
   }
   for (std::string up = own_dir ? dirname_of(dir) : dir; up != "/" && !up.empty(); up = dirname_of(up)) {
     if (::stat(up.c_str(), &st) == 0 && !group_can_traverse(st, group.gid)) {

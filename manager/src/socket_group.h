@@ -26,6 +26,10 @@ std::optional<gid_t> system_group(const std::string& name);
 Result<std::optional<SocketGroup>> resolve_socket_group(const std::optional<std::string>& configured,
                                                         const GroupLookup& lookup = system_group);
 
+// Gives a root-made file or dir to the group (root:gid, mode) once it exists: made private first, so
+// there is no window where anyone else could open it.
+Status give_to_group(const std::string& path, gid_t gid, mode_t mode);
+
 // Makes the socket at path read-write for the group (0660 root:GROUP) and its directory traversable,
 // not listable, by it (0710 root:GROUP) when it is root's and others cannot traverse it already.
 // Other directories on the way that the group cannot traverse are named in a warning, never changed.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "berth/common/fs.h"
+#include "socket_group.h"
 
 namespace berth::manager {
 namespace {
@@ -42,26 +43,19 @@ int Bundle::init_pid() const {
 
 bool Bundle::init_exited() const { return path_exists(dir_ + "/exit.json"); }
 
-// Made 0700/0600 and only then given to the group: no window where anyone else could open them.
-static Status share_with_group(const std::string& path, gid_t gid, mode_t mode) {
-  if (::chown(path.c_str(), 0, gid) != 0) return sys_error("chown {}", path);
-  if (::chmod(path.c_str(), mode) != 0) return sys_error("chmod {}", path);
-  return {};
-}
-
 Status Bundle::make_fifos(std::initializer_list<const std::string*> paths) const {
   if (fifos_apart()) {
     // <fifo root>/<ns>/<id>/execs, each reachable by the group.
     const std::string ns_dir = dirname_of(fifo_dir_);
     for (const std::string& dir : {dirname_of(ns_dir), ns_dir, fifo_dir_, fifo_dir_ + "/execs"}) {
       BERTH_TRY(make_dirs(dir, 0700));
-      if (fifo_group_) BERTH_TRY(share_with_group(dir, *fifo_group_, 0710));
+      if (fifo_group_) BERTH_TRY(give_to_group(dir, *fifo_group_, 0710));
     }
   }
   for (const std::string* p : paths) {
     if (p->empty()) continue;
     if (::mkfifo(p->c_str(), 0600) != 0 && errno != EEXIST) return sys_error("mkfifo {}", *p);
-    if (fifo_group_) BERTH_TRY(share_with_group(*p, *fifo_group_, 0660));
+    if (fifo_group_) BERTH_TRY(give_to_group(*p, *fifo_group_, 0660));
   }
   return {};
 }
