@@ -2,10 +2,14 @@
 
 #include <sys/mman.h>
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+extern "C" char __executable_start[];  // set by the linker for every executable
+extern "C" char etext[];
 
 namespace berth {
 namespace {
@@ -57,6 +61,12 @@ size_t drop_startup_file_pages() {
       dropped += m.rss_kib;
   }
   return dropped;
+}
+
+void map_own_code_pages() {
+  auto start = reinterpret_cast<std::uintptr_t>(__executable_start) & ~std::uintptr_t{4095};
+  auto end = reinterpret_cast<std::uintptr_t>(etext);
+  ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_READ);
 }
 
 }  // namespace berth

@@ -11,6 +11,7 @@
 #include "berth/runtime/sealed_binary.h"
 #include "berth/runtime/spec.h"
 #include "command.h"
+#include "verb.h"
 
 namespace {
 
@@ -73,15 +74,7 @@ int main(int argc, char** argv) {
       ("criu", po::value<std::string>(), "accepted for runc compatibility (checkpointing unsupported)");
 
   // Global flags end at the first positional argument: the verb.
-  int verb_index = 1;
-  for (; verb_index < argc; ++verb_index) {
-    std::string a = argv[verb_index];
-    if (a.empty() || a[0] != '-') break;
-    bool takes_value = a.find('=') == std::string::npos &&
-                       (a == "--root" || a == "-root" || a == "--log" || a == "-log" || a == "--log-format" ||
-                        a == "-log-format" || a == "--rootless" || a == "--criu");
-    if (takes_value) ++verb_index;
-  }
+  int verb_index = berth::runtime::cli::verb_index(argc, argv);
   try {
     po::variables_map vm;
     auto style = (po::command_line_style::default_style | po::command_line_style::allow_long_disguise) &
@@ -107,9 +100,9 @@ int main(int argc, char** argv) {
   if (install_logging(log_path, log_format, debug) != 0) return 1;
 
   ctx.command = argv[verb_index];
-  // Verbs that put berth processes inside a container run from a protected view of the binary.
+  // Normally done already by early_start(), before C++ start-up; this reports why it failed.
   bool sealed = berth::runtime::running_from_protected_binary();
-  if ((ctx.command == "create" || ctx.command == "run" || ctx.command == "exec") && !sealed) {
+  if (berth::runtime::cli::verb_enters_a_container(argv[verb_index]) && !sealed) {
     auto st = berth::runtime::reexec_from_protected_binary(argv);
     return report(st.error());
   }

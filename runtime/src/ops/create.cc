@@ -82,10 +82,22 @@ int socket_activation_fds() {
   return static_cast<int>(n);
 }
 
-Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options, int console_fd) {
+Result<LoadedBundle> load_bundle(const std::string& path) {
+  LoadedBundle b;
+  BERTH_ASSIGN_OR_RETURN(b.dir, absolute(path, "bundle"));
+  std::string config = join_path(b.dir, "config.json");
+  auto text = read_file(config, 16 << 20);
+  if (!text) return std::move(text).error().wrap("read {}", config);
+  b.config_text = std::move(text).value();
+  BERTH_ASSIGN_OR_RETURN(b.spec, parse_spec(b.config_text));
+  return b;
+}
+
+Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options,
+                                         LoadedBundle loaded, int console_fd) {
   BERTH_TRY(StateStore::validate_id(options.id));
-  BERTH_ASSIGN_OR_RETURN(std::string bundle, absolute(options.bundle, "bundle"));
-  BERTH_ASSIGN_OR_RETURN(Spec spec, load_spec(bundle));
+  const std::string& bundle = loaded.dir;
+  Spec& spec = loaded.spec;
   if (!spec.process) return make_error(ErrorCode::kInvalidArgument, "process: required to create a container");
   BERTH_TRY(check_terminal_options(spec, options, console_fd));
   for (const auto& field : unknown_spec_fields(spec)) {
@@ -112,8 +124,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   BERTH_TRY(check_existing_cgroup(*cgroup));
   // The config copy before the cgroup: a create killed from here on (its guards never run) leaves
   // what `delete --force` needs to find that cgroup again.
-  BERTH_ASSIGN_OR_RETURN(std::string config_text, read_file(join_path(bundle, "config.json"), 16 << 20));
-  BERTH_TRY(write_file_atomic(store.config_copy(options.id), config_text, 0600));
+  BERTH_TRY(write_file_atomic(store.config_copy(options.id), loaded.config_text, 0600));
   CgroupGuard cgroup_guard(cgroup.get());
   BERTH_TRY(cgroup->create());
   set_cgroup_bind_sources(plan, cgroup->paths());
@@ -188,11 +199,12 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   guard.dismiss();
   cgroup_guard.dismiss();
   log::get("runtime")->debug("created container {} with init pid {}", state.id, state.pid);
-  return CreatedContainer{std::move(state), std::move(init)};
+  return CreatedContainer{std::move(state), std::move(init), std::move(spec.hooks.poststart), std::move(spec.hooks.poststop)};
 }
 
 Status create_container(const GlobalOptions& global, const CreateOptions& options) {
-  BERTH_ASSIGN_OR_RETURN(CreatedContainer created, create_internal(global, options, -1));
+  BERTH_ASSIGN_OR_RETURN(LoadedBundle bundle, load_bundle(options.bundle));
+  BERTH_ASSIGN_OR_RETURN(CreatedContainer created, create_internal(global, options, std::move(bundle), -1));
   // init outlives us: it waits on the exec FIFO for `start`, reparented to our parent's subreaper.
   created.init.process.release();
   return {};

@@ -7,17 +7,34 @@
 
 namespace berth::runtime {
 
+// A bundle read once: its absolute path, config.json's text (copied into the state dir as it was
+// read) and the spec parsed from that text.
+struct LoadedBundle {
+  std::string dir;
+  std::string config_text;
+  Spec spec;
+};
+Result<LoadedBundle> load_bundle(const std::string& path);
+
 struct CreatedContainer {
   ContainerState state;
   LaunchedInit init;
+  std::vector<Hook> poststart, poststop;
 };
 
 // console_fd: a connected console socket supplied by `run` (its own pty relay), or -1 to use
 // options.console_socket.
-Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options, int console_fd);
+Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options,
+                                         LoadedBundle bundle, int console_fd);
 
-// Kills what is left of a container and removes its state (cgroup, state dir).
+// `start` of the container this process has just created (`run`): its state and init are at hand,
+// so nothing is read back from the state dir.
+Status start_created(const GlobalOptions& global, const CreatedContainer& created);
+
+// Kills what is left of a container and removes its state (cgroup, state dir), then runs the
+// poststop hooks: the given ones, or those of the config copy in the state dir.
 Status destroy_container(const GlobalOptions& global, const ContainerState& state);
+Status destroy_container(const GlobalOptions& global, const ContainerState& state, const std::vector<Hook>& poststop);
 
 // Waits (bounded) until the process behind pid — not necessarily our child — is gone.
 Status wait_process_gone(const ContainerState& state, int timeout_ms);

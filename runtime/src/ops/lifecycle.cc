@@ -56,21 +56,18 @@ Status wait_process_gone(const ContainerState& state, int timeout_ms) {
   return {};
 }
 
-Status start_container(const GlobalOptions& global, const std::string& id) {
-  StateStore store(global.root);
-  BERTH_ASSIGN_OR_RETURN(ContainerState state, store.load(id));
-  BERTH_ASSIGN_OR_RETURN(FileLock lock, store.lock(id));
-  ContainerStatus status = compute_status(store, state);
-  if (status != ContainerStatus::kCreated) {
-    return make_error(ErrorCode::kFailedPrecondition, "cannot start container \"{}\": it is {}, not created", id,
-                      status_name(status));
-  }
-  BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, open_pidfd(state));
+namespace {
+
+// Opens the exec FIFO, which lets init exec the user's process, and waits until it has; then the
+// poststart hooks.
+Status release_init(const StateStore& store, const ContainerState& state, int pidfd,
+                    const std::vector<Hook>& poststart) {
+  const std::string& id = state.id;
   std::string fifo_path = store.fifo_path(id);
   BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
   // init writes nothing on success: execve closes its end (close-on-exec), which is our EOF.
   // On failure it writes "E<message>" first. If it dies before opening the FIFO, the pidfd says so.
-  pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd, POLLIN, 0}};
   std::string report;
   bool opened = false;
   for (;;) {
@@ -97,11 +94,32 @@ Status start_container(const GlobalOptions& global, const std::string& id) {
     return make_error(ErrorCode::kFailedPrecondition, "start container \"{}\": {}",
                       id, report[0] == 'E' ? report.substr(1) : report);
   }
-  if (auto spec = load_spec_file(store.config_copy(id)); spec.ok()) {
-    run_hooks_warn_only(spec->hooks.poststart, "poststart", state_json(state, ContainerStatus::kRunning, false));
-  }
+  run_hooks_warn_only(poststart, "poststart", state_json(state, ContainerStatus::kRunning, false));
   log::get("runtime")->debug("started container {}", id);
   return {};
+}
+
+}  // namespace
+
+Status start_container(const GlobalOptions& global, const std::string& id) {
+  StateStore store(global.root);
+  BERTH_ASSIGN_OR_RETURN(ContainerState state, store.load(id));
+  BERTH_ASSIGN_OR_RETURN(FileLock lock, store.lock(id));
+  ContainerStatus status = compute_status(store, state);
+  if (status != ContainerStatus::kCreated) {
+    return make_error(ErrorCode::kFailedPrecondition, "cannot start container \"{}\": it is {}, not created", id,
+                      status_name(status));
+  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd pidfd, open_pidfd(state));
+  std::vector<Hook> poststart;
+  if (auto spec = load_spec_file(store.config_copy(id)); spec.ok()) poststart = std::move(spec->hooks.poststart);
+  return release_init(store, state, pidfd.get(), poststart);
+}
+
+Status start_created(const GlobalOptions& global, const CreatedContainer& created) {
+  StateStore store(global.root);
+  BERTH_ASSIGN_OR_RETURN(FileLock lock, store.lock(created.state.id));
+  return release_init(store, created.state, created.init.process.pidfd(), created.poststart);
 }
 
 Result<std::string> container_state(const GlobalOptions& global, const std::string& id) {
@@ -154,8 +172,15 @@ Status kill_container(const GlobalOptions& global, const std::string& id, int si
 }
 
 Status destroy_container(const GlobalOptions& global, const ContainerState& state) {
+  std::vector<Hook> poststop;
+  if (auto spec = load_spec_file(StateStore(global.root).config_copy(state.id)); spec.ok()) {
+    poststop = std::move(spec->hooks.poststop);
+  }
+  return destroy_container(global, state, poststop);
+}
+
+Status destroy_container(const GlobalOptions& global, const ContainerState& state, const std::vector<Hook>& poststop) {
   StateStore store(global.root);
-  auto spec = load_spec_file(store.config_copy(state.id));
   if (auto cgroup = open_container_cgroup(state); cgroup.ok()) {
     // Without a pid namespace, processes can outlive init: they go with the container.
     if ((*cgroup)->exists()) {
@@ -166,7 +191,7 @@ Status destroy_container(const GlobalOptions& global, const ContainerState& stat
   }
   BERTH_TRY(store.remove(state.id));
   // poststop: after the container is gone, before delete returns; failures only warn.
-  if (spec.ok()) run_hooks_warn_only(spec->hooks.poststop, "poststop", state_json(state, ContainerStatus::kStopped, false));
+  run_hooks_warn_only(poststop, "poststop", state_json(state, ContainerStatus::kStopped, false));
   return {};
 }
 

@@ -8,13 +8,21 @@
 #include "foreground.h"
 
 namespace berth::runtime {
+namespace {
+
+Status delete_stopped(const GlobalOptions& global, const CreatedContainer& c) {
+  BERTH_ASSIGN_OR_RETURN(FileLock lock, StateStore(global.root).lock(c.state.id));
+  return destroy_container(global, c.state, c.poststop);
+}
+
+}  // namespace
 
 Result<int> run_container(const GlobalOptions& global, const RunOptions& options) {
   // A foreground container with a terminal and no console socket gets berth's own pty relay.
   std::optional<OwnConsole> console;
-  auto spec = load_spec(options.create.bundle);
-  if (!spec) return std::move(spec).error();
-  bool own_pty = spec->process && spec->process->terminal && options.create.console_socket.empty();
+  BERTH_ASSIGN_OR_RETURN(LoadedBundle bundle, load_bundle(options.create.bundle));
+  const Spec& spec = bundle.spec;
+  bool own_pty = spec.process && spec.process->terminal && options.create.console_socket.empty();
   if (own_pty) {
     if (options.detach) {
       return make_error(ErrorCode::kInvalidArgument,
@@ -25,7 +33,7 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
     console.emplace(std::move(created));
   }
   BERTH_ASSIGN_OR_RETURN(CreatedContainer c,
-                         create_internal(global, options.create, console ? console->child_end() : -1));
+                         create_internal(global, options.create, std::move(bundle), console ? console->child_end() : -1));
   UniqueFd master;
   if (own_pty) {
     auto received = console->receive_master();
@@ -35,7 +43,7 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
     }
     master = std::move(received).value();
   }
-  auto started = start_container(global, options.create.id);
+  auto started = start_created(global, c);
   if (!started) {
     // init may have said why it died on the sync channel.
     pollfd p{c.init.sync.get(), POLLIN, 0};
@@ -52,7 +60,8 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
   }
   auto code = supervise_foreground(c.init, master.get());
   if (!options.keep) {
-    auto del = delete_container(global, options.create.id, true);
+    // With init reaped, what is in memory is the state: no need to read it back to delete.
+    Status del = code.ok() ? delete_stopped(global, c) : delete_container(global, options.create.id, true);
     if (!del && code.ok()) return std::move(del).error();
   }
   return code;

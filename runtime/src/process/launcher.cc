@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "berth/common/fs.h"
+#include "berth/common/startup_pages.h"
 #include "container_init.h"
 #include "sync_channel.h"
 
@@ -82,9 +83,11 @@ Result<ChildProcess> clone_child(uint64_t flags, Body body) {
   args.exit_signal = SIGCHLD;
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) return sys_error("clone");
-  if (pid == 0) body();
-  UniqueFd owned_pidfd(pidfd);
-  return ChildProcess::adopt(static_cast<pid_t>(pid));
+  if (pid == 0) {
+    map_own_code_pages();  // the child's setup runs code the parent never did
+    body();
+  }
+  return ChildProcess::adopt(static_cast<pid_t>(pid), UniqueFd(pidfd));
 }
 
 Status join_for_children(pid_t pid, const char* ns, int flag) {
@@ -113,6 +116,20 @@ Status forward_seccomp_listener(int sync_fd, pid_t pid, const std::function<Stat
   return {};
 }
 
+// A send fails with EPIPE when the child already gave up; the error it reported before exiting says
+// why (a refused mount, say), and that is what the caller must see, not the broken pipe. who, when
+// set, prefixes that error.
+Status send_to_child(int fd, SyncStage stage, const char* who, const char* what) {
+  if (sync_send(fd, stage)) return {};
+  const int err = errno;
+  if (err == EPIPE) {
+    auto last_word = sync_expect(fd, SyncStage::kError);  // a kError or EOF: both become errors
+    if (!last_word) return who ? std::move(last_word).error().wrap("{}", who) : std::move(last_word).error();
+  }
+  errno = err;
+  return sys_error("{}", what);
+}
+
 }  // namespace
 
 Result<LaunchedInit> launch_exec(const ExecRequest& req) {
@@ -128,7 +145,7 @@ Result<LaunchedInit> launch_exec(const ExecRequest& req) {
   }));
   sync.second.reset();
   if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(child.pid()));
-  if (!sync_send(sync.first.get(), SyncStage::kGo)) return sys_error("signal the exec'd process to proceed");
+  BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kGo, nullptr, "signal the exec'd process to proceed"));
   if (plan.seccomp && plan.seccomp->notify) {
     BERTH_TRY(forward_seccomp_listener(sync.first.get(), child.pid(), req.seccomp_listener));
   }
@@ -139,19 +156,6 @@ Result<LaunchedInit> launch_exec(const ExecRequest& req) {
     return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
   }
   return LaunchedInit{std::move(child), std::move(sync.first)};
-}
-
-// A send fails with EPIPE when init already gave up; the error it reported before exiting says
-// why (a refused mount, say), and that is what the caller must see, not the broken pipe.
-static Status send_to_init(int fd, SyncStage stage, const char* what) {
-  if (sync_send(fd, stage)) return {};
-  const int err = errno;
-  if (err == EPIPE) {
-    auto last_word = sync_expect(fd, SyncStage::kError);  // a kError or EOF: both become errors
-    if (!last_word) return std::move(last_word).error().wrap("container init");
-  }
-  errno = err;
-  return sys_error("{}", what);
 }
 
 Result<LaunchedInit> launch_init(const LaunchRequest& req) {
@@ -182,14 +186,14 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   auto st = finish_in_parent(req, init.pid());
   if (!st) return std::move(st).error();
   if (start_state && req.start_hook_state) BERTH_TRY(write_all(start_state.get(), req.start_hook_state(init.pid())));
-  BERTH_TRY(send_to_init(sync.first.get(), SyncStage::kGo, "signal container init to proceed"));
+  BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kGo, "container init", "signal container init to proceed"));
   if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(init.pid()));
-  BERTH_TRY(send_to_init(sync.first.get(), SyncStage::kCgroupJoined, "tell container init its cgroup is ready"));
+  BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kCgroupJoined, "container init", "tell container init its cgroup is ready"));
   if (plan.create_hooks) {
     auto at_hooks = sync_expect(sync.first.get(), SyncStage::kCreateHooks);
     if (!at_hooks) return std::move(at_hooks).error().wrap("container init");
     if (req.run_create_hooks) BERTH_TRY(req.run_create_hooks(init.pid()));
-    BERTH_TRY(send_to_init(sync.first.get(), SyncStage::kCreateHooksDone, "resume container init"));
+    BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kCreateHooksDone, "container init", "resume container init"));
   }
   if (plan.seccomp && plan.seccomp->notify) {
     BERTH_TRY(forward_seccomp_listener(sync.first.get(), init.pid(), req.seccomp_listener));

@@ -46,6 +46,8 @@ class ChildProcess {
   static Result<ChildProcess> spawn(const SpawnOptions& options);
   // Adopts an existing child of this process.
   static Result<ChildProcess> adopt(pid_t pid);
+  // Adopts a child together with the pidfd clone3 (CLONE_PIDFD) returned for it.
+  static ChildProcess adopt(pid_t pid, UniqueFd pidfd) { return ChildProcess(pid, std::move(pidfd)); }
 
   ChildProcess() = default;
   ChildProcess(ChildProcess&& other) noexcept;
