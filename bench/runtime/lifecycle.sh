@@ -9,7 +9,8 @@
 # (ociVersion 1.0.2: crun 1.8.1 refuses the 1.3.0 that `berth spec` writes)
 # and prints ratios against runc and crun. Needs root. All three run inside one private mount
 # namespace with a tmpfs over /sys/fs/cgroup/unified, because crun 1.8.1 refuses this hybrid host;
-# that makes the host look v1-only to all three alike.
+# that makes the host look v1-only to all three alike. Their state roots are on a tmpfs, as their
+# defaults (/run/berth, /run/runc, /run/crun) are.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-40}
@@ -23,9 +24,11 @@ if [[ "${BERTH_BENCH_INNER:-}" != 1 ]]; then
 fi
 
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
+mkdir "$work/roots" && mount -t tmpfs -o mode=0700 berth-bench-roots "$work/roots"
 cleanup() {
-  for r in "${!paths[@]}"; do "${paths[$r]}" --root "$work/root-$r" delete -f bench-sleep >/dev/null 2>&1 || true; done
+  for r in "${!paths[@]}"; do "${paths[$r]}" --root "$work/roots/$r" delete -f bench-sleep >/dev/null 2>&1 || true; done
   rmdir /sys/fs/cgroup/*/berth-bench 2>/dev/null || true  # the shared parent of the containers' cgroups
+  umount "$work/roots" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,7 +47,7 @@ order=(berth runc crun)
 declare -A run_ms run_cpu_ms cycle_ms rss_kb
 for r in "${order[@]}"; do
   rt=${paths[$r]}
-  root="$work/root-$r"
+  root="$work/roots/$r"
   hyperfine -N --runs "$runs" --warmup 3 --export-json "$work/run-$r.json" \
     "$rt --root $root run --bundle $work/bundle bench-true" >/dev/null
   run_ms[$r]=$(jq '.results[0].mean * 1000' "$work/run-$r.json")

@@ -85,14 +85,18 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
 
 Status make_dirs(const std::string& path, mode_t mode) {
   if (path.empty()) return {};
-  std::string partial;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    partial = path.substr(0, pos);
-    if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir {}", partial);
+  // The usual cases cost one mkdir: the parents exist, or so does the dir. Only a missing parent
+  // walks up (recursively, so a path of n new dirs costs about 2n calls).
+  int made = ::mkdir(path.c_str(), mode);
+  if (made < 0 && errno == ENOENT) {
+    size_t slash = path.find_last_of('/', path.find_last_not_of('/'));
+    if (slash != std::string::npos && slash > 0) {
+      BERTH_TRY(make_dirs(path.substr(0, slash), mode));
+      made = ::mkdir(path.c_str(), mode);
+    }
   }
+  if (made == 0) return {};
+  if (errno != EEXIST) return sys_error("mkdir {}", path);
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) return sys_error("stat {}", path);
   if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::kFailedPrecondition, "{} is not a directory", path);

@@ -36,6 +36,7 @@ void RuntimeService::fill_pod_of_event(const std::string& sandbox_id, v1::Contai
 grpc::Status RuntimeService::GetContainerEvents(Ctx* ctx, const v1::GetEventsRequest*,
                                                 grpc::ServerWriter<v1::ContainerEventResponse>* writer) {
   auto sub = images_.events().subscribe({"/containers/", "/tasks/", "/sandboxes/"}, kMaxQueuedEvents);
+  writer->SendInitialMetadata();  // the subscription is live: a client may wait for these headers
   // What this stream knows of each CRI object: its pod (a deleted record cannot say) and the last
   // event sent (an exec's exit after the container's own is not a second STOPPED).
   struct Known {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 
@@ -17,21 +18,19 @@
 namespace berth::runtime {
 namespace {
 
-// Removes a half-created container's state dir unless dismissed.
-class StateDirGuard {
+// Undoes one step of a create that fails half-way, unless dismissed.
+class UndoOnFailure {
  public:
-  StateDirGuard(StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
-  StateDirGuard(const StateDirGuard&) = delete;
-  StateDirGuard& operator=(const StateDirGuard&) = delete;
-  ~StateDirGuard() {
-    if (!dismissed_) (void)store_.remove(id_);
+  explicit UndoOnFailure(std::function<void()> undo) : undo_(std::move(undo)) {}
+  UndoOnFailure(const UndoOnFailure&) = delete;
+  UndoOnFailure& operator=(const UndoOnFailure&) = delete;
+  ~UndoOnFailure() {
+    if (undo_) undo_();
   }
-  void dismiss() { dismissed_ = true; }
+  void dismiss() { undo_ = nullptr; }
 
  private:
-  StateStore& store_;
-  std::string id_;
-  bool dismissed_ = false;
+  std::function<void()> undo_;
 };
 
 Result<std::string> absolute(const std::string& path, std::string_view what) {
@@ -94,7 +93,7 @@ Result<LoadedBundle> load_bundle(const std::string& path) {
 }
 
 Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options,
-                                         LoadedBundle loaded, int console_fd) {
+                                         LoadedBundle loaded, int console_fd, bool start_when_ready) {
   BERTH_TRY(StateStore::validate_id(options.id));
   const std::string& bundle = loaded.dir;
   Spec& spec = loaded.spec;
@@ -118,15 +117,16 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
 
   StateStore store(global.root);
   BERTH_TRY(store.create_dir(options.id));
-  StateDirGuard guard(store, options.id);
+  UndoOnFailure guard([&] { (void)store.remove(options.id); });
   // After the id is taken: a second create of a running id says "already exists" and nothing else
   // (it used to warn first that the first one's cgroup was not empty), as runc's order has it.
   BERTH_TRY(check_existing_cgroup(*cgroup));
   // The config copy before the cgroup: a create killed from here on (its guards never run) leaves
   // what `delete --force` needs to find that cgroup again.
   BERTH_TRY(write_file_atomic(store.config_copy(options.id), loaded.config_text, 0600));
+  // The cgroup itself is made once init is cloned (place_in_cgroup), while init sets up its
+  // namespaces; init waits for it before it mounts cgroups or unshares its cgroup namespace.
   CgroupGuard cgroup_guard(cgroup.get());
-  BERTH_TRY(cgroup->create());
   set_cgroup_bind_sources(plan, cgroup->paths());
   std::string fifo = store.fifo_path(options.id);
   if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
@@ -157,7 +157,9 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   request.plan = &plan;
   request.state_dir = store.dir(options.id);
   request.console_fd = console_fd;
+  request.start_when_ready = start_when_ready;
   request.place_in_cgroup = [&](pid_t pid) -> Status {
+    BERTH_TRY(cgroup->create());
     auto applied = cgroup->apply(resources);
     if (!applied) return std::move(applied).error().wrap("linux.resources");
     return cgroup->add_pid(pid);
@@ -180,26 +182,38 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
     s.pid = pid;
     return send_seccomp_listener(*plan.seccomp, listener, pid, state_json(s, ContainerStatus::kCreating, false));
   };
-  BERTH_ASSIGN_OR_RETURN(LaunchedInit init, launch_init(request));
-  state.pid = init.process.pid();
-  state.start_time = process_start_time(state.pid);
-  for (const auto& ns : spec.linux_.namespaces) {
-    state.namespace_paths[std::string(namespace_name(ns.type))] =
-        fmt::format("/proc/{}/ns/{}", state.pid, namespace_proc_name(ns.type));
-  }
-  BERTH_TRY(store.save(state));
-  if (!options.pid_file.empty()) {
-    std::string pid_file = options.pid_file;
-    if (pid_file[0] != '/') {
-      char cwd[PATH_MAX];
-      if (::getcwd(cwd, sizeof cwd) != nullptr) pid_file = join_path(cwd, pid_file);
+  // Recorded while init sets up its mounts, rather than after: nothing the parent can fail at is
+  // left for after init is ready (with start_when_ready, init may then exec at once).
+  std::string pid_file_written;
+  UndoOnFailure pid_file_guard([&] {
+    if (!pid_file_written.empty()) ::unlink(pid_file_written.c_str());
+  });
+  request.record_init = [&](pid_t pid) -> Status {
+    state.pid = pid;
+    state.start_time = process_start_time(pid);
+    for (const auto& ns : spec.linux_.namespaces) {
+      state.namespace_paths[std::string(namespace_name(ns.type))] =
+          fmt::format("/proc/{}/ns/{}", pid, namespace_proc_name(ns.type));
     }
-    BERTH_TRY(write_file_atomic(pid_file, std::to_string(state.pid), 0644));
-  }
+    BERTH_TRY(store.save(state));
+    if (!options.pid_file.empty()) {
+      std::string pid_file = options.pid_file;
+      if (pid_file[0] != '/') {
+        char cwd[PATH_MAX];
+        if (::getcwd(cwd, sizeof cwd) != nullptr) pid_file = join_path(cwd, pid_file);
+      }
+      BERTH_TRY(write_file_atomic(pid_file, std::to_string(pid), 0644));
+      pid_file_written = pid_file;
+    }
+    return {};
+  };
+  BERTH_ASSIGN_OR_RETURN(LaunchedInit init, launch_init(request));
   guard.dismiss();
+  pid_file_guard.dismiss();
   cgroup_guard.dismiss();
   log::get("runtime")->debug("created container {} with init pid {}", state.id, state.pid);
-  return CreatedContainer{std::move(state), std::move(init), std::move(spec.hooks.poststart), std::move(spec.hooks.poststop)};
+  return CreatedContainer{std::move(state), std::move(init), std::move(spec.hooks.poststart),
+                          std::move(spec.hooks.poststop)};
 }
 
 Status create_container(const GlobalOptions& global, const CreateOptions& options) {

@@ -23,13 +23,14 @@ struct CreatedContainer {
 };
 
 // console_fd: a connected console socket supplied by `run` (its own pty relay), or -1 to use
-// options.console_socket.
+// options.console_socket. start_when_ready (`run`): see LaunchRequest; start_created() then only
+// waits for init's exec.
 Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options,
-                                         LoadedBundle bundle, int console_fd);
+                                         LoadedBundle bundle, int console_fd, bool start_when_ready = false);
 
 // `start` of the container this process has just created (`run`): its state and init are at hand,
 // so nothing is read back from the state dir.
-Status start_created(const GlobalOptions& global, const CreatedContainer& created);
+Status start_created(const GlobalOptions& global, CreatedContainer& created);
 
 // Kills what is left of a container and removes its state (cgroup, state dir), then runs the
 // poststop hooks: the given ones, or those of the config copy in the state dir.

@@ -58,13 +58,15 @@ Status wait_process_gone(const ContainerState& state, int timeout_ms) {
 
 namespace {
 
-// Opens the exec FIFO, which lets init exec the user's process, and waits until it has; then the
-// poststart hooks.
+// Opens the exec FIFO (unless fifo is open already), which lets init exec the user's process, and
+// waits until it has; then the poststart hooks.
 Status release_init(const StateStore& store, const ContainerState& state, int pidfd,
-                    const std::vector<Hook>& poststart) {
+                    const std::vector<Hook>& poststart, UniqueFd fifo = {}) {
   const std::string& id = state.id;
   std::string fifo_path = store.fifo_path(id);
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
+  if (!fifo) {
+    BERTH_ASSIGN_OR_RETURN(fifo, open_fd(fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
+  }
   // init writes nothing on success: execve closes its end (close-on-exec), which is our EOF.
   // On failure it writes "E<message>" first. If it dies before opening the FIFO, the pidfd says so.
   pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd, POLLIN, 0}};
@@ -116,10 +118,11 @@ Status start_container(const GlobalOptions& global, const std::string& id) {
   return release_init(store, state, pidfd.get(), poststart);
 }
 
-Status start_created(const GlobalOptions& global, const CreatedContainer& created) {
+Status start_created(const GlobalOptions& global, CreatedContainer& created) {
   StateStore store(global.root);
   BERTH_ASSIGN_OR_RETURN(FileLock lock, store.lock(created.state.id));
-  return release_init(store, created.state, created.init.process.pidfd(), created.poststart);
+  return release_init(store, created.state, created.init.process.pidfd(), created.poststart,
+                      std::move(created.init.exec_fifo));
 }
 
 Result<std::string> container_state(const GlobalOptions& global, const std::string& id) {

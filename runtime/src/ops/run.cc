@@ -33,7 +33,8 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
     console.emplace(std::move(created));
   }
   BERTH_ASSIGN_OR_RETURN(CreatedContainer c,
-                         create_internal(global, options.create, std::move(bundle), console ? console->child_end() : -1));
+                         create_internal(global, options.create, std::move(bundle), console ? console->child_end() : -1,
+                                         /*start_when_ready=*/true));
   UniqueFd master;
   if (own_pty) {
     auto received = console->receive_master();

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -221,9 +222,16 @@ int mark_cloexec_from(unsigned first) noexcept {
   return for_each_fd_from(first, [](int fd) { ::fcntl(fd, F_SETFD, FD_CLOEXEC); });
 }
 
-int close_fds_except(unsigned first, bool (*keep)(int fd, const void* ctx), const void* ctx) noexcept {
+int close_fds_except(unsigned first, std::span<const int> sorted_keep) noexcept {
+  unsigned next = first;
+  for (int fd : sorted_keep) {
+    if (fd < 0 || static_cast<unsigned>(fd) < next) continue;
+    if (static_cast<unsigned>(fd) > next && ::syscall(SYS_close_range, next, fd - 1, 0) < 0) break;
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  if (::syscall(SYS_close_range, next, ~0U, 0) == 0) return 0;
   return for_each_fd_from(first, [&](int fd) {
-    if (!keep(fd, ctx)) ::close(fd);
+    if (!std::binary_search(sorted_keep.begin(), sorted_keep.end(), fd)) ::close(fd);
   });
 }
 

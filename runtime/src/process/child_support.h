@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <span>
+
 namespace berth::runtime::child {
 
 // After `start` opened the exec FIFO, failures are written there ("E" + message) so that `start`
@@ -40,9 +42,10 @@ int write_text(const char* path, const char* text) noexcept;
 // /proc/self/fd, as runc does. Returns 0 or -1 with errno.
 int mark_cloexec_from(unsigned first) noexcept;
 
-// Closes every fd >= first for which keep(fd) is false (a walk of /proc/self/fd). The init is
-// cloned, not exec'd: it starts with all of the runtime's fds (its log sinks, a dup of the
-// caller's stderr) and must hold only those it is meant to have. Returns 0 or -1 with errno.
-int close_fds_except(unsigned first, bool (*keep)(int fd, const void* ctx), const void* ctx) noexcept;
+// Closes every fd >= first but those in sorted_keep (ascending). The init is cloned, not exec'd:
+// it starts with all of the runtime's fds (its log sinks, a dup of the caller's stderr) and must
+// hold only those it is meant to have. close_range over the gaps between kept fds; a walk of
+// /proc/self/fd where close_range is missing. Returns 0 or -1 with errno.
+int close_fds_except(unsigned first, std::span<const int> sorted_keep) noexcept;
 
 }  // namespace berth::runtime::child

@@ -276,25 +276,12 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
   fail(plan.sync_fd, errno, "exec %s", exe);
 }
 
-// The fds init is meant to hold: those of its plan (the preserved ones are below `first`).
-bool init_keeps(int fd, const void* ctx) noexcept {
-  const auto& plan = *static_cast<const InitPlan*>(ctx);
-  if (fd == plan.sync_fd || fd == plan.console_fd || fd == plan.fifo_fd || fd == plan.start_state_fd) return true;
-  for (const auto& j : plan.joins) {
-    if (fd == j.fd) return true;
-  }
-  for (const auto& owned : plan.owned_fds) {
-    if (fd == owned.get()) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void container_init_main(InitPlan& plan) noexcept {
   SyncMessage go{};
   if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
-  if (child::close_fds_except(3 + static_cast<unsigned>(plan.preserve_fds), init_keeps, &plan) < 0) {
+  if (child::close_fds_except(3 + static_cast<unsigned>(plan.preserve_fds), plan.kept_fds) < 0) {
     fail(plan.sync_fd, errno, "close the runtime's fds");
   }
   if (plan.new_user_ns) {

@@ -338,6 +338,15 @@ ParsedMountOptions parse_mount_options(const std::vector<std::string>& options) 
   return out;
 }
 
+std::vector<int> InitPlan::held_fds() const {
+  std::vector<int> fds = {sync_fd, console_fd, fifo_fd, start_state_fd};
+  for (const auto& j : joins) fds.push_back(j.fd);
+  for (const auto& owned : owned_fds) fds.push_back(owned.get());
+  std::erase_if(fds, [](int fd) { return fd < 0; });
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
 void InitPlan::finalize() {
   for (auto& h : start_hooks) {
     h.argv.clear();

@@ -146,8 +146,11 @@ struct InitPlan {
   int start_state_fd = -1; // memfd with the state JSON for startContainer hooks
 
   std::vector<UniqueFd> owned_fds;  // parent-side owners of fds referenced above
+  std::vector<int> kept_fds;        // all of the above, sorted: set by held_fds() before clone
 
   void finalize();
+  // The fds above that init holds on to, sorted: everything else it closes first thing.
+  std::vector<int> held_fds() const;
 };
 
 struct PlanOptions {

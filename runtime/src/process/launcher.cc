@@ -173,6 +173,7 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
     if (!start_state) return sys_error("memfd for startContainer hook state");
     plan.start_state_fd = start_state.get();
   }
+  plan.kept_fds = plan.held_fds();
 
   auto cloned = clone_child(static_cast<uint64_t>(clone_flags(req.spec->linux_)), [&] {
     sync.first.reset();
@@ -189,6 +190,7 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kGo, "container init", "signal container init to proceed"));
   if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(init.pid()));
   BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kCgroupJoined, "container init", "tell container init its cgroup is ready"));
+  if (req.record_init) BERTH_TRY(req.record_init(init.pid()));
   if (plan.create_hooks) {
     auto at_hooks = sync_expect(sync.first.get(), SyncStage::kCreateHooks);
     if (!at_hooks) return std::move(at_hooks).error().wrap("container init");
@@ -200,7 +202,12 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   }
   auto ready = sync_expect(sync.first.get(), SyncStage::kReady);
   if (!ready) return std::move(ready).error().wrap("container init");
-  return LaunchedInit{std::move(init), std::move(sync.first)};
+  // Only now, with nothing left that could fail and leave a started user process behind.
+  UniqueFd fifo_reader;
+  if (req.start_when_ready) {
+    BERTH_ASSIGN_OR_RETURN(fifo_reader, open_fd(join_path(req.state_dir, "exec.fifo").c_str(), O_RDONLY | O_NONBLOCK));
+  }
+  return LaunchedInit{std::move(init), std::move(sync.first), std::move(fifo_reader)};
 }
 
 }  // namespace berth::runtime

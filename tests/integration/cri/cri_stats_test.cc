@@ -214,6 +214,7 @@ class EventStream {
   explicit EventStream(Stub& stub) {
     ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
     reader_ = stub.GetContainerEvents(&ctx_, v1::GetEventsRequest{});
+    reader_->WaitForInitialMetadata();  // berthd sends its headers once the subscription is live
     thread_ = std::thread([this] {
       v1::ContainerEventResponse e;
       while (reader_->Read(&e)) {

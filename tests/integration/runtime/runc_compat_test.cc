@@ -532,6 +532,33 @@ TEST(RuncCompat, AnUnreachableSeccompAgentIsAClearError) {
   }
 }
 
+// `run` lets init exec as soon as it is ready, so everything that can fail is done before: a
+// --pid-file that can't be written, or a seccomp agent that can't be reached (above), stops the
+// run before the process runs, and leaves neither state nor a pid file, side by side with runc.
+TEST(RuncCompat, ARunThatFailsLateNeverStartsTheProcess) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"echo", "hi"});
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "--pid-file", b.dir() + "/no/such/dir/pid", "late"});
+    EXPECT_NE(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "") << rt;
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    EXPECT_FALSE(path_exists(root + "/late")) << rt << ": state left";
+
+    // A pid file written before a later step failed is taken back.
+    std::string pid_file = b.dir() + "/late.pid";
+    b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}/none.sock",
+                                              "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
+                       b.dir()));
+    out = b.runtime(rt, {"run", "--bundle", b.dir(), "--pid-file", pid_file, "late2"});
+    EXPECT_NE(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "") << rt;
+    EXPECT_FALSE(path_exists(pid_file)) << rt << ": pid file left";
+    EXPECT_FALSE(path_exists(root + "/late2")) << rt << ": state left";
+  }
+}
+
 // Issue 20: systemd socket activation as runc does it — with LISTEN_PID naming the runtime, its
 // fds 3..3+LISTEN_FDS-1 reach the container (before the --preserve-fds ones) with LISTEN_FDS=N
 // and LISTEN_PID=1; a LISTEN_PID of another process passes nothing.

@@ -49,6 +49,24 @@ TEST(Fs, MakeDirsAndRemoveTree) {
   EXPECT_TRUE(remove_tree(join_path(dir->path(), "missing")).ok());
 }
 
+TEST(Fs, MakeDirsModesTrailingSlashesAndFilesInTheWay) {
+  auto dir = TempDir::create();
+  std::string deep = join_path(dir->path(), "x/y/z/");
+  ASSERT_TRUE(make_dirs(deep, 0750).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(join_path(dir->path(), "x").c_str(), &st), 0);
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  EXPECT_EQ(st.st_mode & 07777, 0750u & ~mask);  // parents are made with the same mode
+  ASSERT_TRUE(write_file_atomic(join_path(dir->path(), "file"), "x").ok());
+  auto on_file = make_dirs(join_path(dir->path(), "file"));
+  ASSERT_FALSE(on_file.ok());
+  EXPECT_NE(on_file.error().message().find("is not a directory"), std::string::npos) << on_file.error().message();
+  auto under_file = make_dirs(join_path(dir->path(), "file/sub/deeper"));
+  ASSERT_FALSE(under_file.ok());
+  EXPECT_NE(under_file.error().message().find("mkdir"), std::string::npos) << under_file.error().message();
+}
+
 TEST(Fs, TempDirRemovedOnScopeExit) {
   std::string path;
   {
