@@ -281,6 +281,9 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
 void container_init_main(InitPlan& plan) noexcept {
   SyncMessage go{};
   if (!sync_recv(plan.sync_fd, go) || go.stage != SyncStage::kGo) _exit(1);
+  if (plan.inherited_cpus && ::sched_setaffinity(0, sizeof(cpu_set_t), &*plan.inherited_cpus) < 0) {
+    fail(plan.sync_fd, errno, "take back the inherited CPU affinity");
+  }
   if (child::close_fds_except(3 + static_cast<unsigned>(plan.preserve_fds), plan.kept_fds) < 0) {
     fail(plan.sync_fd, errno, "close the runtime's fds");
   }

@@ -147,6 +147,9 @@ struct InitPlan {
 
   std::vector<UniqueFd> owned_fds;  // parent-side owners of fds referenced above
   std::vector<int> kept_fds;        // all of the above, sorted: set by held_fds() before clone
+  // The CPUs init inherits, which it takes back once told to go: the parent may move it off the
+  // parent's own CPU right after clone, so that both work at once (launcher.cc).
+  std::optional<cpu_set_t> inherited_cpus;
 
   void finalize();
   // The fds above that init holds on to, sorted: everything else it closes first thing.

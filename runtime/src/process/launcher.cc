@@ -74,6 +74,23 @@ Status finish_in_parent(const LaunchRequest& req, pid_t pid) {
 }
 
 // clone3 returning a pidfd-backed ChildProcess; the child runs body and never returns.
+// A forked child starts on its parent's CPU, where it waits until the parent's own post-clone
+// work (cgroup, state.json) is done; moved to another allowed CPU, both run at once. Before clone:
+// the CPUs the child inherits, which it takes back once told to go (InitPlan::inherited_cpus).
+void note_inherited_cpus(InitPlan& plan) {
+  cpu_set_t allowed;
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) >= 2) plan.inherited_cpus = allowed;
+}
+
+// After clone, before "go": best effort.
+void move_off_parent_cpu(pid_t child, const InitPlan& plan) {
+  int here = ::sched_getcpu();
+  if (!plan.inherited_cpus || here < 0) return;
+  cpu_set_t others = *plan.inherited_cpus;
+  CPU_CLR(here, &others);
+  if (CPU_COUNT(&others) > 0) (void)::sched_setaffinity(child, sizeof others, &others);
+}
+
 template <typename Body>
 Result<ChildProcess> clone_child(uint64_t flags, Body body) {
   int pidfd = -1;
@@ -174,6 +191,7 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
     plan.start_state_fd = start_state.get();
   }
   plan.kept_fds = plan.held_fds();
+  note_inherited_cpus(plan);
 
   auto cloned = clone_child(static_cast<uint64_t>(clone_flags(req.spec->linux_)), [&] {
     sync.first.reset();
@@ -182,6 +200,7 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   if (!cloned) return std::move(cloned).error().wrap("start container init");
   ChildProcess init = std::move(cloned).value();
   sync.second.reset();
+  move_off_parent_cpu(init.pid(), plan);
 
   // From here, any failure kills init (ChildProcess's destructor) before returning.
   auto st = finish_in_parent(req, init.pid());

@@ -1,4 +1,5 @@
 // process.capabilities, process.rlimits and noNewPrivileges, seen from inside the container.
+#include <sched.h>
 #include <unistd.h>
 
 #include "berth/common/fs.h"
@@ -134,6 +135,32 @@ TEST(Scheduling, SchedulerIoPriorityAndAffinity) {
   b.edit("del(.process.scheduler) | .process.execCPUAffinity={\"final\":\"3-1\"}");
   bad = b.run();
   EXPECT_NE(bad.err.find("process.execCPUAffinity.final"), std::string::npos) << bad.err;
+}
+
+// berth moves init off its own CPU right after clone (so both work at once); the container's
+// process must still get exactly the CPUs berth was allowed, whether that is one or all of them.
+TEST(Scheduling, WithoutExecCpuAffinityTheProcessGetsTheCallersCpus) {
+  BERTH_REQUIRE_ROOT();
+  cpu_set_t mine;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof mine, &mine), 0);
+  Bundle b;
+  b.set_args({"sh", "-c", "grep Cpus_allowed_list /proc/self/status"});
+  std::string all = read_file("/proc/self/status").value_or("");
+  size_t at = all.find("Cpus_allowed_list:");
+  ASSERT_NE(at, std::string::npos);
+  std::string expected = all.substr(at, all.find('\n', at) - at + 1);
+  auto out = b.run();
+  EXPECT_EQ(out.out, expected) << out.err;
+
+  // Started on a single CPU, nothing is moved.
+  int cpu = -1;
+  for (int i = 0; i < CPU_SETSIZE && cpu < 0; ++i)
+    if (CPU_ISSET(i, &mine)) cpu = i;
+  auto one = run_command({"taskset", "-c", std::to_string(cpu), BERTH_BINARY, "--root", b.state_root(), "run",
+                          "--bundle", b.dir(), "one"},
+                         "", std::chrono::seconds(30));
+  ASSERT_TRUE(one.ok()) << one.error().what();
+  EXPECT_EQ(one->out, fmt::format("Cpus_allowed_list:\t{}\n", cpu)) << one->err;
 }
 
 }  // namespace
