@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side runtime benchmark: berth vs runc vs crun (Debian packages), in one run.
-#   bench/runtime/lifecycle.sh [runs]
+#   bench/runtime/lifecycle.sh [runs]     (BERTH_BENCH_ROUNDS: how many turns the runs are split into; 5)
 # Measures, for each runtime, on the same busybox-static bundle:
 #   - `run` of /bin/true (create + start + wait + delete) wall time, via hyperfine, and its CPU time
 #     (user + system of the runtime and its children: steadier than wall time on a loaded machine)
@@ -44,20 +44,29 @@ jq '.process.args=["sleep","1000"]' "$work/bundle/config.json" > "$work/sleep-bu
 declare -A paths=([berth]=$berth [runc]=$(command -v runc) [crun]=$(command -v crun))
 order=(berth runc crun)
 
+# The runtimes take turns, a round of each at a time, so that a slow spell of the (shared, virtual)
+# host lands on all three alike instead of on whichever ran during it. Means are over all rounds.
+rounds=${BERTH_BENCH_ROUNDS:-5}
+per_round=$(( (runs + rounds - 1) / rounds ))
 declare -A run_ms run_cpu_ms cycle_ms rss_kb
+add() { python3 -c "print(${1:-0} + $2)"; }
+for ((round = 1; round <= rounds; round++)); do
+  for r in "${order[@]}"; do
+    rt=${paths[$r]}
+    root="$work/roots/$r"
+    hyperfine -N --runs "$per_round" --warmup 2 --export-json "$work/run-$r.json" \
+      "$rt --root $root run --bundle $work/bundle bench-true" >/dev/null
+    run_ms[$r]=$(add "${run_ms[$r]:-}" "$(jq ".results[0].mean * 1000 / $rounds" "$work/run-$r.json")")
+    run_cpu_ms[$r]=$(add "${run_cpu_ms[$r]:-}" "$(jq "(.results[0].user + .results[0].system) * 1000 / $rounds" "$work/run-$r.json")")
+    hyperfine --runs "$per_round" --warmup 2 --export-json "$work/cycle-$r.json" \
+      "$rt --root $root create --bundle $work/sleep-bundle bench-sleep </dev/null >/dev/null 2>&1 && $rt --root $root start bench-sleep && $rt --root $root delete -f bench-sleep" >/dev/null
+    cycle_ms[$r]=$(add "${cycle_ms[$r]:-}" "$(jq ".results[0].mean * 1000 / $rounds" "$work/cycle-$r.json")")
+  done
+done
 for r in "${order[@]}"; do
-  rt=${paths[$r]}
-  root="$work/roots/$r"
-  hyperfine -N --runs "$runs" --warmup 3 --export-json "$work/run-$r.json" \
-    "$rt --root $root run --bundle $work/bundle bench-true" >/dev/null
-  run_ms[$r]=$(jq '.results[0].mean * 1000' "$work/run-$r.json")
-  run_cpu_ms[$r]=$(jq '(.results[0].user + .results[0].system) * 1000' "$work/run-$r.json")
-  hyperfine --runs "$runs" --warmup 3 --export-json "$work/cycle-$r.json" \
-    "$rt --root $root create --bundle $work/sleep-bundle bench-sleep </dev/null >/dev/null 2>&1 && $rt --root $root start bench-sleep && $rt --root $root delete -f bench-sleep" >/dev/null
-  cycle_ms[$r]=$(jq '.results[0].mean * 1000' "$work/cycle-$r.json")
   # GNU time's own fork child is tiny, so %M is the runtime's peak (the largest of its waited-for
   # processes, which here is the runtime itself).
-  rss_kb[$r]=$( { /usr/bin/time -f "%M" "$rt" --root "$root" run --bundle "$work/bundle" bench-rss >/dev/null; } 2>&1 | tail -1)
+  rss_kb[$r]=$( { /usr/bin/time -f "%M" "${paths[$r]}" --root "$work/roots/$r" run --bundle "$work/bundle" bench-rss >/dev/null; } 2>&1 | tail -1)
 done
 
 printf "\n%-8s %14s %14s %22s %14s\n" runtime "run true (ms)" "run CPU (ms)" "create+start+delete" "peak RSS (KiB)"
@@ -69,4 +78,4 @@ echo
 for peer in runc crun; do
   echo "berth / $peer: run $(ratio "${run_ms[berth]}" "${run_ms[$peer]}"), run CPU $(ratio "${run_cpu_ms[berth]}" "${run_cpu_ms[$peer]}"), create+start+delete $(ratio "${cycle_ms[berth]}" "${cycle_ms[$peer]}"), peak RSS $(ratio "${rss_kb[berth]}" "${rss_kb[$peer]}")"
 done
-echo "(load $(cut -d' ' -f1-3 /proc/loadavg); kernel $(uname -r); runc $(runc --version | head -1 | awk '{print $3}'); crun $(crun --version | head -1 | awk '{print $3}'); $runs runs each)"
+echo "(load $(cut -d' ' -f1-3 /proc/loadavg); kernel $(uname -r); runc $(runc --version | head -1 | awk '{print $3}'); crun $(crun --version | head -1 | awk '{print $3}'); $rounds rounds of $per_round runs each)"
