@@ -2,8 +2,8 @@
 // binary, the CVE-2019-5736 re-exec from a read-only view of the binary (sealed_binary.h) is made
 // here with raw syscalls, before glibc initialises: its IFUNC relocations, tunables and CPU probing
 // touch pages all over the text (a score of page faults) that the re-executed image pays again.
-// Anything unexpected returns to _start, where early_start.cc and main() take the ordinary path and
-// report what failed. Before libc: no libc calls, no TLS (so no stack protector and no errno), no
+// Anything unexpected returns to _start, and main() takes the ordinary path (with the sealed-copy
+// fallback where the mount API is refused) and reports what failed. Before libc: no libc calls, no TLS (so no stack protector and no errno), no
 // sanitizers.
 #include <fcntl.h>
 #include <sys/mount.h>

@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   if (install_logging(log_path, log_format, debug) != 0) return 1;
 
   ctx.command = argv[verb_index];
-  // Normally done already by early_start(), before C++ start-up; this reports why it failed.
+  // Normally done already at the entry point (first_entry.cc): the fallback, with its sealed-copy
+  // path where the mount API is refused, and the report of why it failed.
   bool sealed = berth::runtime::running_from_protected_binary();
   if (berth::runtime::cli::verb_enters_a_container(argv[verb_index]) && !sealed) {
     auto st = berth::runtime::reexec_from_protected_binary(argv);
