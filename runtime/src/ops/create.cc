@@ -93,7 +93,7 @@ Result<LoadedBundle> load_bundle(const std::string& path) {
 }
 
 Result<CreatedContainer> create_internal(const GlobalOptions& global, const CreateOptions& options,
-                                         LoadedBundle loaded, int console_fd, bool start_when_ready) {
+                                         LoadedBundle loaded, int console_fd, bool start_at_once) {
   BERTH_TRY(StateStore::validate_id(options.id));
   const std::string& bundle = loaded.dir;
   Spec& spec = loaded.spec;
@@ -112,6 +112,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
                            options.listen_fds + options.preserve_fds};
   plan_options.seccomp_cache_dir = seccomp_cache_dir(global.root);
   BERTH_ASSIGN_OR_RETURN(InitPlan plan, make_init_plan(spec, plan_options));
+  plan.start_at_once = start_at_once;
   BERTH_ASSIGN_OR_RETURN(cgroups::Resources resources, container_resources(spec));
   BERTH_ASSIGN_OR_RETURN(auto cgroup, new_container_cgroup(spec, options.id, global.systemd_cgroup));
 
@@ -157,7 +158,6 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   request.plan = &plan;
   request.state_dir = store.dir(options.id);
   request.console_fd = console_fd;
-  request.start_when_ready = start_when_ready;
   request.place_in_cgroup = [&](pid_t pid) -> Status {
     BERTH_TRY(cgroup->create());
     auto applied = cgroup->apply(resources);
@@ -183,7 +183,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
     return send_seccomp_listener(*plan.seccomp, listener, pid, state_json(s, ContainerStatus::kCreating, false));
   };
   // Recorded while init sets up its mounts, rather than after: nothing the parent can fail at is
-  // left for after init is ready (with start_when_ready, init may then exec at once).
+  // left for after init is ready (started at once, init then goes straight on to exec).
   std::string pid_file_written;
   UndoOnFailure pid_file_guard([&] {
     if (!pid_file_written.empty()) ::unlink(pid_file_written.c_str());
@@ -213,7 +213,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   cgroup_guard.dismiss();
   log::get("runtime")->debug("created container {} with init pid {}", state.id, state.pid);
   return CreatedContainer{std::move(state), std::move(init), std::move(spec.hooks.poststart),
-                          std::move(spec.hooks.poststop)};
+                          std::move(spec.hooks.poststop), std::move(cgroup)};
 }
 
 Status create_container(const GlobalOptions& global, const CreateOptions& options) {

@@ -12,6 +12,7 @@
 #include "berth/common/fs.h"
 #include "berth/common/log.h"
 #include "../process/hook_runner.h"
+#include "../process/sync_channel.h"
 #include "container_cgroup.h"
 #include "create_internal.h"
 
@@ -58,15 +59,18 @@ Status wait_process_gone(const ContainerState& state, int timeout_ms) {
 
 namespace {
 
-// Opens the exec FIFO (unless fifo is open already), which lets init exec the user's process, and
-// waits until it has; then the poststart hooks.
-Status release_init(const StateStore& store, const ContainerState& state, int pidfd,
-                    const std::vector<Hook>& poststart, UniqueFd fifo = {}) {
+// The container runs: its FIFO goes (status "running" from now on), then the poststart hooks.
+void finish_start(const StateStore& store, const ContainerState& state, const std::vector<Hook>& poststart) {
+  (void)::unlink(store.fifo_path(state.id).c_str());
+  run_hooks_warn_only(poststart, "poststart", state_json(state, ContainerStatus::kRunning, false));
+  log::get("runtime")->debug("started container {}", state.id);
+}
+
+// Opens the exec FIFO, which lets init exec the user's process, and waits until it has.
+Status release_init(const StateStore& store, const ContainerState& state, int pidfd, const std::vector<Hook>& poststart) {
   const std::string& id = state.id;
   std::string fifo_path = store.fifo_path(id);
-  if (!fifo) {
-    BERTH_ASSIGN_OR_RETURN(fifo, open_fd(fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
-  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(fifo_path.c_str(), O_RDONLY | O_NONBLOCK));
   // init writes nothing on success: execve closes its end (close-on-exec), which is our EOF.
   // On failure it writes "E<message>" first. If it dies before opening the FIFO, the pidfd says so.
   pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd, POLLIN, 0}};
@@ -91,13 +95,12 @@ Status release_init(const StateStore& store, const ContainerState& state, int pi
       return make_error(ErrorCode::kFailedPrecondition, "cannot start container \"{}\": its init exited", id);
     }
   }
-  (void)::unlink(fifo_path.c_str());
   if (!report.empty()) {
+    (void)::unlink(fifo_path.c_str());
     return make_error(ErrorCode::kFailedPrecondition, "start container \"{}\": {}",
                       id, report[0] == 'E' ? report.substr(1) : report);
   }
-  run_hooks_warn_only(poststart, "poststart", state_json(state, ContainerStatus::kRunning, false));
-  log::get("runtime")->debug("started container {}", id);
+  finish_start(store, state, poststart);
   return {};
 }
 
@@ -121,8 +124,13 @@ Status start_container(const GlobalOptions& global, const std::string& id) {
 Status start_created(const GlobalOptions& global, CreatedContainer& created) {
   StateStore store(global.root);
   BERTH_ASSIGN_OR_RETURN(FileLock lock, store.lock(created.state.id));
-  return release_init(store, created.state, created.init.process.pidfd(), created.poststart,
-                      std::move(created.init.exec_fifo));
+  // Started at once (create_internal), init needs no release: it reports on the sync channel.
+  if (auto exec = sync_await_exec(created.init.sync.get()); !exec) {
+    (void)::unlink(store.fifo_path(created.state.id).c_str());
+    return std::move(exec).error().wrap("start container \"{}\"", created.state.id);
+  }
+  finish_start(store, created.state, created.poststart);
+  return {};
 }
 
 Result<std::string> container_state(const GlobalOptions& global, const std::string& id) {
@@ -179,18 +187,18 @@ Status destroy_container(const GlobalOptions& global, const ContainerState& stat
   if (auto spec = load_spec_file(StateStore(global.root).config_copy(state.id)); spec.ok()) {
     poststop = std::move(spec->hooks.poststop);
   }
-  return destroy_container(global, state, poststop);
+  auto cgroup = open_container_cgroup(state);
+  return destroy_container(global, state, poststop, cgroup.ok() ? cgroup->get() : nullptr);
 }
 
-Status destroy_container(const GlobalOptions& global, const ContainerState& state, const std::vector<Hook>& poststop) {
+Status destroy_container(const GlobalOptions& global, const ContainerState& state, const std::vector<Hook>& poststop,
+                         cgroups::Manager* cgroup) {
   StateStore store(global.root);
-  if (auto cgroup = open_container_cgroup(state); cgroup.ok()) {
-    // Without a pid namespace, processes can outlive init: they go with the container.
-    if ((*cgroup)->exists()) {
-      auto left = (*cgroup)->pids();
-      if (!left.ok() || !left->empty()) BERTH_TRY((*cgroup)->kill_all(SIGKILL));  // thaws a paused one too
-      BERTH_TRY((*cgroup)->destroy());
-    }
+  // Without a pid namespace, processes can outlive init: they go with the container.
+  if (cgroup != nullptr && cgroup->exists()) {
+    auto left = cgroup->pids();
+    if (!left.ok() || !left->empty()) BERTH_TRY(cgroup->kill_all(SIGKILL));  // thaws a paused one too
+    BERTH_TRY(cgroup->destroy());
   }
   BERTH_TRY(store.remove(state.id));
   // poststop: after the container is gone, before delete returns; failures only warn.

@@ -1,7 +1,4 @@
 // `run`: create + start, then (in the foreground) relay signals and the terminal until init exits.
-#include <poll.h>
-
-#include "../process/sync_channel.h"
 #include "berth/common/fs.h"
 #include "console_relay.h"
 #include "create_internal.h"
@@ -12,7 +9,7 @@ namespace {
 
 Status delete_stopped(const GlobalOptions& global, const CreatedContainer& c) {
   BERTH_ASSIGN_OR_RETURN(FileLock lock, StateStore(global.root).lock(c.state.id));
-  return destroy_container(global, c.state, c.poststop);
+  return destroy_container(global, c.state, c.poststop, c.cgroup.get());
 }
 
 }  // namespace
@@ -34,7 +31,7 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
   }
   BERTH_ASSIGN_OR_RETURN(CreatedContainer c,
                          create_internal(global, options.create, std::move(bundle), console ? console->child_end() : -1,
-                                         /*start_when_ready=*/true));
+                                         /*start_at_once=*/true));
   UniqueFd master;
   if (own_pty) {
     auto received = console->receive_master();
@@ -44,14 +41,7 @@ Result<int> run_container(const GlobalOptions& global, const RunOptions& options
     }
     master = std::move(received).value();
   }
-  auto started = start_created(global, c);
-  if (!started) {
-    // init may have said why it died on the sync channel.
-    pollfd p{c.init.sync.get(), POLLIN, 0};
-    SyncMessage msg{};
-    if (::poll(&p, 1, 0) == 1 && sync_recv(c.init.sync.get(), msg) && msg.stage == SyncStage::kError) {
-      started = Error(ErrorCode::kFailedPrecondition, std::string("container init: ") + msg.text, msg.sys_errno);
-    }
+  if (auto started = start_created(global, c); !started) {
     (void)delete_container(global, options.create.id, true);
     return std::move(started).error();
   }

@@ -214,7 +214,8 @@ void run_start_hooks(const InitPlan& plan) noexcept {
 }
 
 // SCMP_ACT_NOTIFY: the filter goes on before we report ready, and its listener fd goes to the
-// parent, which hands it to linux.seccomp.listenerPath.
+// parent, which hands it to linux.seccomp.listenerPath. Nothing goes on until it has: an agent
+// that can't be reached fails the container before its process runs.
 void load_notify_filter(const InitPlan& plan) noexcept {
   int listener = load_seccomp(*plan.seccomp);
   if (listener < 0) fail(plan.sync_fd, errno, "load the seccomp filter");
@@ -222,6 +223,8 @@ void load_notify_filter(const InitPlan& plan) noexcept {
     fail(plan.sync_fd, errno, "pass the seccomp listener to the runtime");
   }
   ::close(listener);
+  SyncMessage forwarded{};
+  if (!sync_recv(plan.sync_fd, forwarded) || forwarded.stage != SyncStage::kSeccompListenerForwarded) _exit(1);
 }
 
 void set_initial_affinity(const InitPlan& plan) noexcept {
@@ -303,8 +306,10 @@ void container_init_main(InitPlan& plan) noexcept {
   set_initial_affinity(plan);
   join_and_unshare(plan);
   if (plan.unshare_flags & CLONE_NEWNET) bring_up_loopback(plan);
-  plan.proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (plan.proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
+  if (!plan.start_at_once) {
+    plan.proc_fd_dir = ::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (plan.proc_fd_dir < 0) fail(plan.sync_fd, errno, "open /proc/self/fd");
+  }
   if (::setsid() < 0) fail(plan.sync_fd, errno, "setsid");
   if (plan.new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.keyring_name.c_str()) < 0 &&
       errno != ENOSYS && errno != EACCES && errno != EDQUOT) {
@@ -337,7 +342,7 @@ void container_init_main(InitPlan& plan) noexcept {
 
   if (plan.seccomp && plan.seccomp->notify) load_notify_filter(plan);
   if (!sync_send(plan.sync_fd, SyncStage::kReady)) _exit(1);
-  wait_for_start(plan);
+  if (!plan.start_at_once) wait_for_start(plan);
   run_start_hooks(plan);
 
   exec_user_process(plan, exe);

@@ -133,6 +133,9 @@ struct InitPlan {
   int preserve_fds = 0;
   std::vector<PreparedHook> start_hooks;
   bool create_hooks = false;  // pause before pivot_root for prestart/createRuntime/createContainer
+  // `run`: init execs as soon as it is ready instead of waiting on the exec FIFO for a `start`
+  // that would come at once anyway; a failure after ready goes to the sync channel, not the FIFO.
+  bool start_at_once = false;
 
   // argv/envp pointer arrays into args/env, built by finalize()
   std::vector<char*> argv;
@@ -141,7 +144,7 @@ struct InitPlan {
   // fds the child inherits
   int sync_fd = -1;
   int console_fd = -1;     // connected console socket, or -1
-  int fifo_fd = -1;        // O_PATH fd of the exec FIFO (the state dir itself stays 0700)
+  int fifo_fd = -1;        // O_PATH fd of the exec FIFO (the state dir itself stays 0700); not started at once
   int proc_fd_dir = -1;    // init's /proc/self/fd, opened before pivot_root, to reopen the FIFO
   int start_state_fd = -1; // memfd with the state JSON for startContainer hooks
 
@@ -164,6 +167,9 @@ struct PlanOptions {
   int preserve_fds = 0;
   std::vector<PreparedHook> start_hooks;
   bool create_hooks = false;  // pause before pivot_root for prestart/createRuntime/createContainer
+  // `run`: init execs as soon as it is ready instead of waiting on the exec FIFO for a `start`
+  // that would come at once anyway; a failure after ready goes to the sync channel, not the FIFO.
+  bool start_at_once = false;
   std::string seccomp_cache_dir;  // empty: compile the seccomp profile every time
 };
 

@@ -121,18 +121,6 @@ Status join_for_children(pid_t pid, const char* ns, int flag) {
   return {};
 }
 
-Status forward_seccomp_listener(int sync_fd, pid_t pid, const std::function<Status(int, pid_t)>& forward) {
-  SyncMessage msg{};
-  UniqueFd listener;
-  if (!sync_recv_fd(sync_fd, msg, listener)) return make_error(ErrorCode::kInternal, "container process exited during setup");
-  if (msg.stage == SyncStage::kError) return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
-  if (msg.stage != SyncStage::kSeccompListener || !listener) {
-    return make_error(ErrorCode::kInternal, "expected the seccomp listener from the container process");
-  }
-  if (forward) BERTH_TRY(forward(listener.get(), pid));
-  return {};
-}
-
 // A send fails with EPIPE when the child already gave up; the error it reported before exiting says
 // why (a refused mount, say), and that is what the caller must see, not the broken pipe. who, when
 // set, prefixes that error.
@@ -145,6 +133,18 @@ Status send_to_child(int fd, SyncStage stage, const char* who, const char* what)
   }
   errno = err;
   return sys_error("{}", what);
+}
+
+Status forward_seccomp_listener(int sync_fd, pid_t pid, const std::function<Status(int, pid_t)>& forward) {
+  SyncMessage msg{};
+  UniqueFd listener;
+  if (!sync_recv_fd(sync_fd, msg, listener)) return make_error(ErrorCode::kInternal, "container process exited during setup");
+  if (msg.stage == SyncStage::kError) return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
+  if (msg.stage != SyncStage::kSeccompListener || !listener) {
+    return make_error(ErrorCode::kInternal, "expected the seccomp listener from the container process");
+  }
+  if (forward) BERTH_TRY(forward(listener.get(), pid));
+  return send_to_child(sync_fd, SyncStage::kSeccompListenerForwarded, nullptr, "resume after the seccomp listener");
 }
 
 }  // namespace
@@ -166,11 +166,9 @@ Result<LaunchedInit> launch_exec(const ExecRequest& req) {
   if (plan.seccomp && plan.seccomp->notify) {
     BERTH_TRY(forward_seccomp_listener(sync.first.get(), child.pid(), req.seccomp_listener));
   }
-  // Until execve closes its end, the process can only send an error.
-  SyncMessage msg{};
-  if (sync_recv(sync.first.get(), msg) && msg.stage == SyncStage::kError) {
+  if (auto exec = sync_await_exec(sync.first.get()); !exec) {
     (void)child.wait();
-    return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
+    return std::move(exec).error();
   }
   return LaunchedInit{std::move(child), std::move(sync.first)};
 }
@@ -178,7 +176,10 @@ Result<LaunchedInit> launch_exec(const ExecRequest& req) {
 Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   InitPlan& plan = *req.plan;
   BERTH_ASSIGN_OR_RETURN(FdPair sync, make_socketpair(SOCK_SEQPACKET));
-  BERTH_ASSIGN_OR_RETURN(UniqueFd fifo, open_fd(join_path(req.state_dir, "exec.fifo").c_str(), O_PATH));
+  UniqueFd fifo;
+  if (!plan.start_at_once) {
+    BERTH_ASSIGN_OR_RETURN(fifo, open_fd(join_path(req.state_dir, "exec.fifo").c_str(), O_PATH));
+  }
   BERTH_TRY(prepare_parent_namespaces(req.spec->linux_));
   plan.sync_fd = sync.second.get();
   plan.fifo_fd = fifo.get();
@@ -219,14 +220,10 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   if (plan.seccomp && plan.seccomp->notify) {
     BERTH_TRY(forward_seccomp_listener(sync.first.get(), init.pid(), req.seccomp_listener));
   }
+  // Started at once, init is on its way to exec now: nothing that could fail may follow here.
   auto ready = sync_expect(sync.first.get(), SyncStage::kReady);
   if (!ready) return std::move(ready).error().wrap("container init");
-  // Only now, with nothing left that could fail and leave a started user process behind.
-  UniqueFd fifo_reader;
-  if (req.start_when_ready) {
-    BERTH_ASSIGN_OR_RETURN(fifo_reader, open_fd(join_path(req.state_dir, "exec.fifo").c_str(), O_RDONLY | O_NONBLOCK));
-  }
-  return LaunchedInit{std::move(init), std::move(sync.first), std::move(fifo_reader)};
+  return LaunchedInit{std::move(init), std::move(sync.first)};
 }
 
 }  // namespace berth::runtime

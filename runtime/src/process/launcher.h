@@ -16,9 +16,6 @@ struct LaunchRequest {
   InitPlan* plan = nullptr;
   std::string state_dir;   // holds exec.fifo (created by the caller)
   int console_fd = -1;     // connected console socket, or -1
-  // `run`: the exec FIFO is opened for reading as soon as init is ready (LaunchedInit::exec_fifo),
-  // so init goes on to exec without waiting for a start that would come at once anyway.
-  bool start_when_ready = false;
   // Called with init's pid after clone, before init sets anything up (cgroup placement).
   std::function<Status(pid_t)> place_in_cgroup;
   // Once init is in its cgroup, while it sets up its mounts: what the caller records of it
@@ -34,8 +31,7 @@ struct LaunchRequest {
 
 struct LaunchedInit {
   ChildProcess process;
-  UniqueFd sync;       // still connected: a late exec failure arrives here
-  UniqueFd exec_fifo;  // with start_when_ready: the FIFO's read end (non-blocking)
+  UniqueFd sync;  // still connected: a late exec failure arrives here (sync_await_exec)
 };
 
 Result<LaunchedInit> launch_init(const LaunchRequest& request);

@@ -48,21 +48,33 @@ bool sync_recv_fd(int fd, SyncMessage& msg, UniqueFd& passed) noexcept {
   return true;
 }
 
+namespace {
+
+Error reported_error(const SyncMessage& msg) {
+  return Error(msg.sys_errno == EPERM || msg.sys_errno == EACCES ? ErrorCode::kPermissionDenied
+                                                                  : ErrorCode::kFailedPrecondition,
+               msg.text, msg.sys_errno);
+}
+
+}  // namespace
+
 Result<SyncMessage> sync_expect(int fd, SyncStage expected) {
   SyncMessage msg{};
   if (!sync_recv(fd, msg)) {
     return make_error(ErrorCode::kInternal, "container init exited during setup without reporting an error");
   }
-  if (msg.stage == SyncStage::kError) {
-    return Error(msg.sys_errno == EPERM || msg.sys_errno == EACCES ? ErrorCode::kPermissionDenied
-                                                                    : ErrorCode::kFailedPrecondition,
-                 msg.text, msg.sys_errno);
-  }
+  if (msg.stage == SyncStage::kError) return reported_error(msg);
   if (msg.stage != expected) {
     return make_error(ErrorCode::kInternal, "container init sent step {} while {} was expected",
                       static_cast<uint32_t>(msg.stage), static_cast<uint32_t>(expected));
   }
   return msg;
+}
+
+Status sync_await_exec(int fd) {
+  SyncMessage msg{};
+  if (sync_recv(fd, msg) && msg.stage == SyncStage::kError) return reported_error(msg);
+  return {};
 }
 
 }  // namespace berth::runtime

@@ -12,11 +12,13 @@ namespace berth::runtime {
 enum class SyncStage : uint32_t {
   kGo = 1,     // parent → child: id maps written, oom score set (exec: cgroup joined); set up
   kReady = 2,  // child → parent: rootfs, terminal and process are prepared; waiting on the exec FIFO
+               // (or, started at once, going on to exec: InitPlan::start_at_once)
   kError = 3,  // child → parent: setup failed (errno + message); the child exits after sending
   kCreateHooks = 4,      // child → parent: mounts done, before pivot_root: run the create hooks
   kCreateHooksDone = 5,  // parent → child: they succeeded; continue
   kSeccompListener = 6,  // child → parent: the seccomp notify fd rides along (SCM_RIGHTS)
   kCgroupJoined = 7,     // parent → init: in its cgroup, resources applied (sent right after kGo)
+  kSeccompListenerForwarded = 8,  // parent → child: the agent has the listener; nothing left to fail
 };
 
 struct SyncMessage {
@@ -36,5 +38,9 @@ bool sync_recv_fd(int fd, SyncMessage& msg, UniqueFd& passed) noexcept;
 
 // Parent side: waits for the next message; EOF (child gone) and kError become errors.
 Result<SyncMessage> sync_expect(int fd, SyncStage expected);
+
+// Parent side, after the child's last step: it either reports an error or execs, and execve
+// closes its end (close-on-exec), which reads as EOF: success.
+Status sync_await_exec(int fd);
 
 }  // namespace berth::runtime

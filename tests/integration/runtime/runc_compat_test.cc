@@ -3,9 +3,13 @@
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "berth/common/child_process.h"
 #include "berth/common/fs.h"
@@ -556,6 +560,40 @@ TEST(RuncCompat, ARunThatFailsLateNeverStartsTheProcess) {
     EXPECT_EQ(out.out, "") << rt;
     EXPECT_FALSE(path_exists(pid_file)) << rt << ": pid file left";
     EXPECT_FALSE(path_exists(root + "/late2")) << rt << ": state left";
+  }
+}
+
+// The same, with an agent that fails only after a while: its socket's backlog is full, so the
+// runtime's connect blocks until the agent goes away. All that time the process must not run
+// (`run` lets init exec at once after ready; init waits for the listener to be handed over).
+TEST(RuncCompat, ASeccompAgentThatFailsSlowlyStillStopsTheRunBeforeTheProcess) {
+  BERTH_REQUIRE_ROOT();
+  for (const auto& rt : runtimes()) {
+    Bundle b;
+    b.set_args({"echo", "hi"});
+    std::string sock = b.dir() + "/busy-agent.sock";
+    UniqueFd agent(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    ASSERT_LT(sock.size(), sizeof addr.sun_path);
+    std::memcpy(addr.sun_path, sock.c_str(), sock.size() + 1);
+    ASSERT_EQ(::bind(agent.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(agent.get(), 0), 0);
+    UniqueFd queued(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    ASSERT_EQ(::connect(queued.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);  // fills the backlog
+    b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}",
+                                              "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
+                       sock));
+    std::thread agent_goes_away([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // widens the window; not a wait for a result
+      agent.reset();
+    });
+    auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "slow-agent"});
+    agent_goes_away.join();
+    EXPECT_NE(out.status.code, 0) << rt << ": " << out.err;
+    EXPECT_EQ(out.out, "") << rt << ": the process ran before the agent had its listener";
+    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    EXPECT_FALSE(path_exists(root + "/slow-agent")) << rt << ": state left";
   }
 }
 
