@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <functional>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 
@@ -116,23 +117,36 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   BERTH_ASSIGN_OR_RETURN(cgroups::Resources resources, container_resources(spec));
   BERTH_ASSIGN_OR_RETURN(auto cgroup, new_container_cgroup(spec, options.id, global.systemd_cgroup));
 
-  StateStore store(global.root);
-  BERTH_TRY(store.create_dir(options.id));
-  UndoOnFailure guard([&] { (void)store.remove(options.id); });
-  // After the id is taken: a second create of a running id says "already exists" and nothing else
-  // (it used to warn first that the first one's cgroup was not empty), as runc's order has it.
-  BERTH_TRY(check_existing_cgroup(*cgroup));
-  // The config copy before the cgroup: a create killed from here on (its guards never run) leaves
-  // what `delete --force` needs to find that cgroup again.
-  BERTH_TRY(write_file_atomic(store.config_copy(options.id), loaded.config_text, 0600));
-  // The cgroup itself is made once init is cloned (place_in_cgroup), while init sets up its
-  // namespaces; init waits for it before it mounts cgroups or unshares its cgroup namespace.
-  CgroupGuard cgroup_guard(cgroup.get());
   set_cgroup_bind_sources(plan, cgroup->paths());
-  std::string fifo = store.fifo_path(options.id);
-  if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
-  // Writable by init even as an unprivileged, mapped root (umask would have cleared it).
-  if (::chmod(fifo.c_str(), 0622) < 0) return sys_error("chmod exec fifo {}", fifo);
+
+  // The state dir (taking the id), the config copy and the exec FIFO. `create` makes them before
+  // init is cloned, since init holds the FIFO; started at once (`run`), init never opens it, and
+  // they are made right after clone, while init sets up its namespaces.
+  StateStore store(global.root);
+  bool dir_made = false;
+  UndoOnFailure guard([&] {
+    if (dir_made) (void)store.remove(options.id);
+  });
+  std::optional<CgroupGuard> cgroup_guard;
+  auto make_state_dir = [&]() -> Status {
+    BERTH_TRY(store.create_dir(options.id));
+    dir_made = true;
+    // After the id is taken: a second create of a running id says "already exists" and nothing
+    // else (it used to warn first that the first one's cgroup was not empty), as runc's order has it.
+    BERTH_TRY(check_existing_cgroup(*cgroup));
+    // The config copy before the cgroup: a create killed from here on (its guards never run) leaves
+    // what `delete --force` needs to find that cgroup again.
+    BERTH_TRY(write_file_atomic(store.config_copy(options.id), loaded.config_text, 0600));
+    // The cgroup itself is made once init is cloned (place_in_cgroup), while init sets up its
+    // namespaces; init waits for it before it mounts cgroups or unshares its cgroup namespace.
+    cgroup_guard.emplace(cgroup.get());
+    std::string fifo = store.fifo_path(options.id);
+    if (::mkfifo(fifo.c_str(), 0622) < 0) return sys_error("create exec fifo {}", fifo);
+    // Writable by init even as an unprivileged, mapped root (umask would have cleared it).
+    if (::chmod(fifo.c_str(), 0622) < 0) return sys_error("chmod exec fifo {}", fifo);
+    return {};
+  };
+  if (!start_at_once) BERTH_TRY(make_state_dir());
 
   UniqueFd console;
   if (console_fd < 0 && !options.console_socket.empty()) {
@@ -158,6 +172,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   request.plan = &plan;
   request.state_dir = store.dir(options.id);
   request.console_fd = console_fd;
+  if (start_at_once) request.after_clone = make_state_dir;
   request.place_in_cgroup = [&](pid_t pid) -> Status {
     BERTH_TRY(cgroup->create());
     auto applied = cgroup->apply(resources);
@@ -210,7 +225,7 @@ Result<CreatedContainer> create_internal(const GlobalOptions& global, const Crea
   BERTH_ASSIGN_OR_RETURN(LaunchedInit init, launch_init(request));
   guard.dismiss();
   pid_file_guard.dismiss();
-  cgroup_guard.dismiss();
+  if (cgroup_guard) cgroup_guard->dismiss();
   log::get("runtime")->debug("created container {} with init pid {}", state.id, state.pid);
   return CreatedContainer{std::move(state), std::move(init), std::move(spec.hooks.poststart),
                           std::move(spec.hooks.poststop), std::move(cgroup)};

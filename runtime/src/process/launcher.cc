@@ -208,6 +208,7 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   if (!st) return std::move(st).error();
   if (start_state && req.start_hook_state) BERTH_TRY(write_all(start_state.get(), req.start_hook_state(init.pid())));
   BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kGo, "container init", "signal container init to proceed"));
+  if (req.after_clone) BERTH_TRY(req.after_clone());
   if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(init.pid()));
   BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kCgroupJoined, "container init", "tell container init its cgroup is ready"));
   if (req.record_init) BERTH_TRY(req.record_init(init.pid()));

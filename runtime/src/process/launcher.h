@@ -14,8 +14,10 @@ namespace berth::runtime {
 struct LaunchRequest {
   const Spec* spec = nullptr;
   InitPlan* plan = nullptr;
-  std::string state_dir;   // holds exec.fifo (created by the caller)
+  std::string state_dir;   // holds exec.fifo (created by the caller; unused when started at once)
   int console_fd = -1;     // connected console socket, or -1
+  // Right after clone, once init is told to go: what the caller prepares while init unshares.
+  std::function<Status()> after_clone;
   // Called with init's pid after clone, before init sets anything up (cgroup placement).
   std::function<Status(pid_t)> place_in_cgroup;
   // Once init is in its cgroup, while it sets up its mounts: what the caller records of it

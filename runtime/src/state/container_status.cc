@@ -8,6 +8,8 @@
 #include "berth/common/json.h"
 #include "berth/runtime/spec.h"
 #include "berth/runtime/state.h"
+
+#include "berth/common/clock.h"
 #include "ops/container_cgroup.h"
 
 namespace berth::runtime {
@@ -76,16 +78,7 @@ ContainerStatus compute_status(const StateStore& store, const ContainerState& st
   return ContainerStatus::kRunning;
 }
 
-std::string rfc3339_now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  ::gmtime_r(&ts.tv_sec, &utc);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
+std::string rfc3339_now() { return rfc3339_nano(now_unix_nano()); }
 
 std::string state_json(const ContainerState& state, ContainerStatus status, bool pretty) {
   json::Writer w(pretty);
