@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-extern "C" char __executable_start[];  // set by the linker for every executable
-extern "C" char etext[];
 
 namespace berth {
 namespace {
@@ -61,12 +59,6 @@ size_t drop_startup_file_pages() {
       dropped += m.rss_kib;
   }
   return dropped;
-}
-
-void map_own_code_pages() {
-  auto start = reinterpret_cast<std::uintptr_t>(__executable_start) & ~std::uintptr_t{4095};
-  auto end = reinterpret_cast<std::uintptr_t>(etext);
-  ::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_READ);
 }
 
 }  // namespace berth

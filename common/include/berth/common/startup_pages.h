@@ -16,12 +16,4 @@ namespace berth {
 // KiB that were resident in what it dropped.
 size_t drop_startup_file_pages();
 
-// The opposite, for a short-lived process that will run much of its code once (the runtime):
-// maps the executable's code pages in one call instead of a page fault per 64 KiB touched, each
-// costing tens of microseconds in a VM with shadow paging. The runtime's entry point does this
-// for its own image before libc starts (runtime/cli/first_entry.cc); a forked child must call it
-// again (fork does not copy the page tables of file mappings). Best effort: before Linux 5.14 it
-// does nothing.
-void map_own_code_pages();
-
 }  // namespace berth
