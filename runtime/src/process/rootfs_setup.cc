@@ -196,9 +196,9 @@ constexpr DefaultDevice kDefaultDevices[] = {
     {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
-// mknod, or inside a user namespace (where mknod is refused) a bind of the host's node.
-void make_device(const InitPlan& plan, int rootfd, const char* dest, mode_t mode, dev_t dev, uid_t uid,
-                 gid_t gid) noexcept {
+// The directory that will hold dest, resolved and created inside the root: an O_PATH fd, and
+// dest's last component in name.
+int open_device_dir(const InitPlan& plan, int rootfd, const char* dest, char (&name)[NAME_MAX + 1]) noexcept {
   char resolved[PATH_MAX];
   if (child::secure_join(rootfd, dest, resolved, sizeof resolved) < 0) fail(plan.sync_fd, errno, "resolve %s", dest);
   const char* slash = std::strrchr(resolved, '/');
@@ -209,14 +209,28 @@ void make_device(const InitPlan& plan, int rootfd, const char* dest, mode_t mode
   } else {
     std::snprintf(parent_path, sizeof parent_path, "%.*s", static_cast<int>(slash - resolved), resolved);
   }
+  if (std::strlen(slash + 1) > NAME_MAX) fail(plan.sync_fd, ENAMETOOLONG, "create %s", dest);
+  std::snprintf(name, sizeof name, "%s", slash + 1);
   if (child::ensure_in_root(rootfd, parent_path, false, 0755) < 0) fail(plan.sync_fd, errno, "create %s", parent_path);
   int parent = open_in_root(rootfd, parent_path, O_PATH | O_DIRECTORY);
   if (parent < 0) fail(plan.sync_fd, errno, "open %s", parent_path);
-  const char* name = slash + 1;
+  return parent;
+}
+
+// mknod, or inside a user namespace (where mknod is refused) a bind of the host's node. The umask
+// is 0 here (setup_dev), so the node mostly gets its mode as it is made (a default ACL on the
+// directory or set-id bits aside: then it is set), and its owner is ours, root, unless the device
+// asks for another.
+void make_device_in(const InitPlan& plan, int parent, const char* name, const char* dest, mode_t mode, dev_t dev,
+                    uid_t uid, gid_t gid) noexcept {
   if (::mknodat(parent, name, mode, dev) == 0) {
+    struct stat st {};
+    bool mode_ok = ::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & 07777) == (mode & 07777);
+    if (mode_ok && uid == ::geteuid() && gid == ::getegid()) return;
     int fd = ::openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     char path[64];
-    if (fd < 0 || ::chmod(fd_path(path, fd), mode & 07777) < 0 || ::fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+    if (fd < 0 || (!mode_ok && ::chmod(fd_path(path, fd), mode & 07777) < 0) ||
+        ::fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
       fail(plan.sync_fd, errno, "set mode and owner of %s", dest);
     }
     ::close(fd);
@@ -235,18 +249,19 @@ void make_device(const InitPlan& plan, int rootfd, const char* dest, mode_t mode
   } else {
     fail(plan.sync_fd, errno, "mknod %s", dest);
   }
-  ::close(parent);
 }
 
 void setup_dev(const InitPlan& plan, int rootfd) noexcept {
+  mode_t umask_before = ::umask(0);
   if (plan.default_devices) {
+    // All in /dev: resolved and opened once.
+    char name[NAME_MAX + 1];
+    int dev = open_device_dir(plan, rootfd, "/dev/null", name);
     for (const auto& d : kDefaultDevices) {
       char dest[64];
       std::snprintf(dest, sizeof dest, "/dev/%s", d.name);
-      make_device(plan, rootfd, dest, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0);
+      make_device_in(plan, dev, d.name, dest, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0);
     }
-    int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
-    if (dev < 0) fail(plan.sync_fd, errno, "open /dev");
     const char* links[][2] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
                               {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
                               {"pts/ptmx", "ptmx"}};
@@ -255,7 +270,13 @@ void setup_dev(const InitPlan& plan, int rootfd) noexcept {
     }
     ::close(dev);
   }
-  for (const auto& d : plan.devices) make_device(plan, rootfd, d.path.c_str(), d.mode, d.dev, d.uid, d.gid);
+  for (const auto& d : plan.devices) {
+    char name[NAME_MAX + 1];
+    int parent = open_device_dir(plan, rootfd, d.path.c_str(), name);
+    make_device_in(plan, parent, name, d.path.c_str(), d.mode, d.dev, d.uid, d.gid);
+    ::close(parent);
+  }
+  ::umask(umask_before);
 }
 
 void pivot(const InitPlan& plan) noexcept {
