@@ -515,6 +515,13 @@ TEST(RuncCompat, ASeccompFilterRefusingGetcwdDoesNotFailTheCwdCheck) {
                     "ran\n");
 }
 
+// A seccomp filter that hands mkdir to the notify agent at listener.
+void notify_mkdir_to(Bundle& b, const std::string& listener) {
+  b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}",
+                                            "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
+                     listener));
+}
+
 // Issue 20: an unreachable seccomp notify agent (listenerPath) fails the start with a clear
 // error naming the socket, exit 1, nothing left — as with runc ("failed to connect with seccomp
 // agent specified in the seccomp profile").
@@ -524,9 +531,7 @@ TEST(RuncCompat, AnUnreachableSeccompAgentIsAClearError) {
     Bundle b;
     b.set_args({"echo", "hi"});
     std::string sock = b.dir() + "/no-agent.sock";
-    b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}",
-                                              "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
-                       sock));
+    notify_mkdir_to(b, sock);
     auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "agent"});
     EXPECT_EQ(out.status.code, 1) << rt << ": " << out.err;
     EXPECT_NE(out.err.find(sock), std::string::npos) << rt << ": " << out.err;
@@ -552,9 +557,7 @@ TEST(RuncCompat, ARunThatFailsLateNeverStartsTheProcess) {
 
     // A pid file written before a later step failed is taken back.
     std::string pid_file = b.dir() + "/late.pid";
-    b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}/none.sock",
-                                              "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
-                       b.dir()));
+    notify_mkdir_to(b, b.dir() + "/none.sock");
     out = b.runtime(rt, {"run", "--bundle", b.dir(), "--pid-file", pid_file, "late2"});
     EXPECT_NE(out.status.code, 0) << rt << ": " << out.err;
     EXPECT_EQ(out.out, "") << rt;
@@ -581,9 +584,7 @@ TEST(RuncCompat, ASeccompAgentThatFailsSlowlyStillStopsTheRunBeforeTheProcess) {
     ASSERT_EQ(::listen(agent.get(), 0), 0);
     UniqueFd queued(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     ASSERT_EQ(::connect(queued.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);  // fills the backlog
-    b.edit(fmt::format(R"(.linux.seccomp = {{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "{}",
-                                              "syscalls": [{{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}}]}})",
-                       sock));
+    notify_mkdir_to(b, sock);
     std::thread agent_goes_away([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(300));  // widens the window; not a wait for a result
       agent.reset();
