@@ -273,6 +273,8 @@ void set_initial_affinity(const InitPlan& plan) noexcept {
       ::sched_setaffinity(0, sizeof(cpu_set_t), &*plan.scheduling.final_cpus) < 0) {
     fail(plan.sync_fd, errno, "set the final CPU affinity (process.execCPUAffinity.final)");
   }
+  // Whoever waits for the exec learns that we got this far (nobody, after `create`: the send fails).
+  (void)sync_send(plan.sync_fd, SyncStage::kExecNext);
   // As late as possible: nothing of ours runs under the filter but execve itself.
   if (seccomp_late && load_seccomp(*plan.seccomp) < 0) fail(plan.sync_fd, errno, "load the seccomp filter");
   ::execve(exe, plan.argv.data(), plan.envp.data());

@@ -208,8 +208,11 @@ Result<LaunchedInit> launch_init(const LaunchRequest& req) {
   BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kGo, "container init", "signal container init to proceed"));
   if (req.after_clone) BERTH_TRY(req.after_clone());
   if (req.place_in_cgroup) BERTH_TRY(req.place_in_cgroup(init.pid()));
-  BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kCgroupJoined, "container init", "tell container init its cgroup is ready"));
+  // Recorded before init hears of its cgroup, the last word from us it always waits for: started at
+  // once, init goes from ready straight to exec, so whatever here could fail must come first (the
+  // create hooks and the seccomp listener below have hand-shakes of their own).
   if (req.record_init) BERTH_TRY(req.record_init(init.pid()));
+  BERTH_TRY(send_to_child(sync.first.get(), SyncStage::kCgroupJoined, "container init", "tell container init its cgroup is ready"));
   if (plan.create_hooks) {
     auto at_hooks = sync_expect(sync.first.get(), SyncStage::kCreateHooks);
     if (!at_hooks) return std::move(at_hooks).error().wrap("container init");

@@ -20,8 +20,9 @@ struct LaunchRequest {
   std::function<Status()> after_clone;
   // Called with init's pid after clone, before init sets anything up (cgroup placement).
   std::function<Status(pid_t)> place_in_cgroup;
-  // Once init is in its cgroup, while it sets up its mounts: what the caller records of it
-  // (state.json, --pid-file).
+  // Once init is in its cgroup, while it sets up its mounts (and before it is told its cgroup is
+  // ready, which it waits for before pivot_root): what the caller records of it (state.json,
+  // --pid-file).
   std::function<Status(pid_t)> record_init;
   // prestart, createRuntime and createContainer hooks, run while init waits before pivot_root.
   std::function<Status(pid_t)> run_create_hooks;

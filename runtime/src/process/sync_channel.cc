@@ -72,8 +72,15 @@ Result<SyncMessage> sync_expect(int fd, SyncStage expected) {
 }
 
 Status sync_await_exec(int fd) {
+  bool exec_next = false;
   SyncMessage msg{};
-  if (sync_recv(fd, msg) && msg.stage == SyncStage::kError) return reported_error(msg);
+  while (sync_recv(fd, msg)) {
+    if (msg.stage == SyncStage::kError) return reported_error(msg);
+    if (msg.stage == SyncStage::kExecNext) exec_next = true;
+  }
+  if (!exec_next) {
+    return make_error(ErrorCode::kFailedPrecondition, "the container process died before it could exec (killed?)");
+  }
   return {};
 }
 

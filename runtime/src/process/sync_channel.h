@@ -17,8 +17,9 @@ enum class SyncStage : uint32_t {
   kCreateHooks = 4,      // child → parent: mounts done, before pivot_root: run the create hooks
   kCreateHooksDone = 5,  // parent → child: they succeeded; continue
   kSeccompListener = 6,  // child → parent: the seccomp notify fd rides along (SCM_RIGHTS)
-  kCgroupJoined = 7,     // parent → init: in its cgroup, resources applied (sent right after kGo)
+  kCgroupJoined = 7,     // parent → init: in its cgroup, resources applied, state recorded (after kGo)
   kSeccompListenerForwarded = 8,  // parent → child: the agent has the listener; nothing left to fail
+  kExecNext = 9,  // child → parent: all set up; execve is next (a kError may still follow)
 };
 
 struct SyncMessage {
@@ -40,7 +41,8 @@ bool sync_recv_fd(int fd, SyncMessage& msg, UniqueFd& passed) noexcept;
 Result<SyncMessage> sync_expect(int fd, SyncStage expected);
 
 // Parent side, after the child's last step: it either reports an error or execs, and execve
-// closes its end (close-on-exec), which reads as EOF: success.
+// closes its end (close-on-exec), which reads as EOF: success if kExecNext came first; without it
+// the child died on the way (killed), which is an error too.
 Status sync_await_exec(int fd);
 
 }  // namespace berth::runtime

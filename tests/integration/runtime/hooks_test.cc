@@ -1,5 +1,9 @@
 // OCI hooks: order, state on stdin, namespaces, and the spec's failure rules.
+#include <signal.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "berth/common/fs.h"
 #include "bundle.h"
@@ -66,6 +70,30 @@ TEST(Hooks, FailingStartContainerHookFailsStart) {
   EXPECT_NE(out.status.code, 0);
   EXPECT_NE(out.err.find("startContainer hook /bin/false failed"), std::string::npos) << out.err;
   EXPECT_EQ(out.out.find("should-not-run"), std::string::npos);
+}
+
+// run lets init go from ready to exec on its own; an init killed on the way (here while its
+// startContainer hook runs) is a failed start, not a container that ran and was killed.
+TEST(Hooks, InitKilledBeforeExecFailsTheRun) {
+  BERTH_REQUIRE_ROOT();
+  Bundle b;
+  b.edit(R"(.root.readonly=false | .hooks={"startContainer":[{"path":"/bin/sh","args":["sh","-c","touch /hook-runs; sleep 30"]}]})");
+  b.set_args({"sh", "-c", "echo should-not-run"});
+  CommandOutput out;
+  std::thread run([&] { out = b.run("hk"); });
+  // Bounded wait for the hook to say it runs; then init, waiting for it, is killed from outside.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!path_exists(b.rootfs() + "/hook-runs") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  bool hook_ran = path_exists(b.rootfs() + "/hook-runs");
+  if (hook_ran) ::kill(std::stoi(b.state_field("hk", "pid")), SIGKILL);
+  run.join();
+  ASSERT_TRUE(hook_ran) << out.err;
+  EXPECT_NE(out.status.code, 0);
+  EXPECT_NE(out.err.find("died before it could exec"), std::string::npos) << out.err;
+  EXPECT_EQ(out.out.find("should-not-run"), std::string::npos);
+  EXPECT_FALSE(path_exists(b.state_root() + "/hk")) << "state left";
 }
 
 TEST(Hooks, FailingPoststartOnlyWarns) {

@@ -551,7 +551,11 @@ TEST(RuncCompat, ARunThatFailsLateNeverStartsTheProcess) {
     b.set_args({"echo", "hi"});
     auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "--pid-file", b.dir() + "/no/such/dir/pid", "late"});
     EXPECT_NE(out.status.code, 0) << rt << ": " << out.err;
-    EXPECT_EQ(out.out, "") << rt;
+    // runc 1.1 writes the pid file only once the process runs, then kills it: under load its
+    // `hi` gets out first. berth writes it before init may exec, so the process never runs.
+    if (rt == BERTH_BINARY) {
+      EXPECT_EQ(out.out, "") << rt;
+    }
     std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
     EXPECT_FALSE(path_exists(root + "/late")) << rt << ": state left";
 
