@@ -6,7 +6,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../process/sync_channel.h"
 #include "berth/common/fs.h"
 #include "console_relay.h"
 
@@ -62,29 +61,17 @@ Result<int> supervise_foreground(LaunchedInit& init, int master) {
   }
   bool stdin_open = master >= 0;
   bool master_open = master >= 0;
-  bool sync_open = true;
   for (;;) {
-    pollfd fds[5] = {{init.process.pidfd(), POLLIN, 0},
+    pollfd fds[4] = {{init.process.pidfd(), POLLIN, 0},
                      {signals.fd(), POLLIN, 0},
-                     {sync_open ? init.sync.get() : -1, POLLIN, 0},
                      {master_open ? master : -1, POLLIN, 0},
                      {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
-    if (::poll(fds, 5, -1) < 0) {
+    if (::poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       return sys_error("poll");
     }
-    if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) master_open = pump(master, STDOUT_FILENO);
-    if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) stdin_open = pump(STDIN_FILENO, master);
-    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-      // EOF: exec succeeded (the fd was close-on-exec). A message: exec failed.
-      SyncMessage msg{};
-      if (sync_recv(init.sync.get(), msg) && msg.stage == SyncStage::kError) {
-        raw.reset();
-        (void)init.process.wait();
-        return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
-      }
-      sync_open = false;
-    }
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) master_open = pump(master, STDOUT_FILENO);
+    if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) stdin_open = pump(STDIN_FILENO, master);
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo si{};
       while (::read(signals.fd(), &si, sizeof si) == sizeof si) {

@@ -6,7 +6,8 @@
 
 namespace berth::runtime {
 
-// master: the pty master to relay, or -1. Returns the shell-style exit code (128+N on signal N).
+// init has exec'd already (launch_exec, start_created awaited it). master: the pty master to relay,
+// or -1. Returns the shell-style exit code (128+N on signal N).
 Result<int> supervise_foreground(LaunchedInit& init, int master);
 
 }  // namespace berth::runtime

@@ -134,13 +134,7 @@ Status send_to_child(int fd, SyncStage stage, const char* who, const char* what)
 }
 
 Status forward_seccomp_listener(int sync_fd, pid_t pid, const std::function<Status(int, pid_t)>& forward) {
-  SyncMessage msg{};
-  UniqueFd listener;
-  if (!sync_recv_fd(sync_fd, msg, listener)) return make_error(ErrorCode::kInternal, "container process exited during setup");
-  if (msg.stage == SyncStage::kError) return Error(ErrorCode::kFailedPrecondition, msg.text, msg.sys_errno);
-  if (msg.stage != SyncStage::kSeccompListener || !listener) {
-    return make_error(ErrorCode::kInternal, "expected the seccomp listener from the container process");
-  }
+  BERTH_ASSIGN_OR_RETURN(UniqueFd listener, sync_expect_fd(sync_fd, SyncStage::kSeccompListener));
   if (forward) BERTH_TRY(forward(listener.get(), pid));
   return send_to_child(sync_fd, SyncStage::kSeccompListenerForwarded, nullptr, "resume after the seccomp listener");
 }

@@ -56,11 +56,9 @@ Error reported_error(const SyncMessage& msg) {
                msg.text, msg.sys_errno);
 }
 
-}  // namespace
-
-Result<SyncMessage> sync_expect(int fd, SyncStage expected) {
-  SyncMessage msg{};
-  if (!sync_recv(fd, msg)) {
+// What a received message (or its absence) means to a parent expecting a step.
+Status check_step(bool received, const SyncMessage& msg, SyncStage expected) {
+  if (!received) {
     return make_error(ErrorCode::kInternal, "container init exited during setup without reporting an error");
   }
   if (msg.stage == SyncStage::kError) return reported_error(msg);
@@ -68,7 +66,27 @@ Result<SyncMessage> sync_expect(int fd, SyncStage expected) {
     return make_error(ErrorCode::kInternal, "container init sent step {} while {} was expected",
                       static_cast<uint32_t>(msg.stage), static_cast<uint32_t>(expected));
   }
+  return {};
+}
+
+}  // namespace
+
+Result<SyncMessage> sync_expect(int fd, SyncStage expected) {
+  SyncMessage msg{};
+  bool received = sync_recv(fd, msg);
+  BERTH_TRY(check_step(received, msg, expected));
   return msg;
+}
+
+Result<UniqueFd> sync_expect_fd(int fd, SyncStage expected) {
+  SyncMessage msg{};
+  UniqueFd passed;
+  bool received = sync_recv_fd(fd, msg, passed);
+  BERTH_TRY(check_step(received, msg, expected));
+  if (!passed) {
+    return make_error(ErrorCode::kInternal, "container init sent step {} without its fd", static_cast<uint32_t>(expected));
+  }
+  return passed;
 }
 
 Status sync_await_exec(int fd) {

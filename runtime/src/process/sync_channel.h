@@ -39,6 +39,8 @@ bool sync_recv_fd(int fd, SyncMessage& msg, UniqueFd& passed) noexcept;
 
 // Parent side: waits for the next message; EOF (child gone) and kError become errors.
 Result<SyncMessage> sync_expect(int fd, SyncStage expected);
+// The same for a message that carries an fd (which must be there).
+Result<UniqueFd> sync_expect_fd(int fd, SyncStage expected);
 
 // Parent side, after the child's last step: it either reports an error or execs, and execve
 // closes its end (close-on-exec), which reads as EOF: success if kExecNext came first; without it
