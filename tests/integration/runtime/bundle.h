@@ -52,9 +52,10 @@ class Bundle {
   CommandOutput run(const std::string& id = "c");
   // `berth state <id>` parsed: the value of `field`.
   std::string state_field(const std::string& id, const std::string& field) const;
+  // The state root runtime() gives a runtime binary: state_root() for berth, a sibling for others.
+  std::string root_for(const std::string& binary) const;
 
  private:
-  std::string root_for(const std::string& binary) const;
   TempDir dir_;
 };
 

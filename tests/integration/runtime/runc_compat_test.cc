@@ -286,9 +286,6 @@ TEST(RuncCompat, ExecJoinsTheContainersCgroupInEveryHierarchy) {
 // For the killed-delete cases, one runtime's view of a bundle's container: its state root, the
 // bundle's cgroup in the pids hierarchy, init's pid from `state`, and the clean-up of the
 // bundle's cgroup in every hierarchy (runc leaves it in one case).
-std::string root_of(const Bundle& b, const std::string& rt) {
-  return rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
-}
 std::string pids_cgroup_of(const Bundle& b) { return "/sys/fs/cgroup/pids/berth-test-" + basename_of(b.dir()); }
 pid_t init_pid(const Bundle& b, const std::string& rt, const std::string& id) {
   auto state = json::parse(b.runtime(rt, {"state", id}).out, "state");
@@ -311,7 +308,7 @@ void with_each_runtimes_container(const std::string& verb, const std::string& id
     if (verb == "run") args.push_back("-d");
     args.insert(args.end(), {"--bundle", b.dir(), id});
     ASSERT_EQ(b.runtime_detached(rt, args).status.code, 0) << rt;
-    body(rt, b, root_of(b, rt), pids_cgroup_of(b));
+    body(rt, b, b.root_for(rt), pids_cgroup_of(b));
     remove_bundle_cgroups(b);
   }
 }
@@ -398,7 +395,7 @@ TEST(RuncCompat, NetSysctlsAreRefusedInTheHostNetworkNamespace) {
     auto out = b.runtime(rt, {"run", "--bundle", b.dir(), "sy"});
     EXPECT_EQ(out.status.code, 1) << rt << ": " << out.err;
     EXPECT_NE(out.err.find("not allowed in host network namespace"), std::string::npos) << rt << ": " << out.err;
-    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    std::string root = b.root_for(rt);
     EXPECT_FALSE(path_exists(root + "/sy")) << rt << ": state left";
     EXPECT_FALSE(path_exists("/sys/fs/cgroup/pids/sy")) << rt << ": cgroup left";
 
@@ -490,7 +487,7 @@ TEST(RuncCompat, AForegroundTerminalWithoutACallerTerminalIsRefused) {
     Bundle b;
     b.edit(".process.terminal=true");
     b.set_args({"sh"});
-    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    std::string root = b.root_for(rt);
     // setsid: no controlling terminal, whoever runs the test.
     auto out = run_command({"setsid", "-w", rt, "--root", root, "run", "--bundle", b.dir(), "notty"}, "",
                            std::chrono::seconds(30));
@@ -536,7 +533,7 @@ TEST(RuncCompat, AnUnreachableSeccompAgentIsAClearError) {
     EXPECT_EQ(out.status.code, 1) << rt << ": " << out.err;
     EXPECT_NE(out.err.find(sock), std::string::npos) << rt << ": " << out.err;
     EXPECT_EQ(out.out, "") << rt;
-    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    std::string root = b.root_for(rt);
     EXPECT_FALSE(path_exists(root + "/agent")) << rt << ": state left";
   }
 }
@@ -556,7 +553,7 @@ TEST(RuncCompat, ARunThatFailsLateNeverStartsTheProcess) {
     if (rt == BERTH_BINARY) {
       EXPECT_EQ(out.out, "") << rt;
     }
-    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    std::string root = b.root_for(rt);
     EXPECT_FALSE(path_exists(root + "/late")) << rt << ": state left";
 
     // A pid file written before a later step failed is taken back.
@@ -597,7 +594,7 @@ TEST(RuncCompat, ASeccompAgentThatFailsSlowlyStillStopsTheRunBeforeTheProcess) {
     agent_goes_away.join();
     EXPECT_NE(out.status.code, 0) << rt << ": " << out.err;
     EXPECT_EQ(out.out, "") << rt << ": the process ran before the agent had its listener";
-    std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+    std::string root = b.root_for(rt);
     EXPECT_FALSE(path_exists(root + "/slow-agent")) << rt << ": state left";
   }
 }
@@ -613,7 +610,7 @@ TEST(RuncCompat, SocketActivationFdsReachTheContainer) {
       ASSERT_TRUE(write_file_atomic(b.dir() + "/listen", "activated\n", 0644).ok());
       ASSERT_TRUE(write_file_atomic(b.dir() + "/extra", "preserved\n", 0644).ok());
       b.set_args({"sh", "-c", "echo \"[$LISTEN_FDS] [$LISTEN_PID]\"; cat <&3; cat <&4"});
-      std::string root = rt == BERTH_BINARY ? b.state_root() : b.state_root() + "-runc";
+      std::string root = b.root_for(rt);
       std::string script = fmt::format(
           "export LISTEN_PID={} LISTEN_FDS=1; exec \"$@\" 3<{}/listen 4<{}/extra", ours ? "$$" : "1", b.dir(), b.dir());
       auto out = run_command({"/bin/sh", "-c", script, "sh", rt, "--root", root, "run", "--preserve-fds", "1",
